@@ -1,0 +1,46 @@
+import type { CardSpec, CardState, Rating } from './types.js';
+import type { Diagnostic } from './errors.js';
+
+/**
+ * What an importer produces from a file, before anything touches the database. Every importer (recall deck
+ * files, Anki text exports, Anki packages) parses to this one shape; `store/` applies it in one transaction.
+ */
+export interface ImportPlan {
+  /** The file the plan came from, as the user named it. */
+  file: string;
+  format: 'recall' | 'anki-text' | 'anki-package';
+  decks: PlannedDeck[];
+  warnings: Diagnostic[];
+  /** The source collection's own day settings, when it records them (Anki packages). */
+  timeZone?: string | null;
+  dayStartHour?: number | null;
+}
+
+export interface PlannedDeck {
+  /** Full deck name; Anki subdecks keep Anki's `Parent::Child` form. */
+  name: string;
+  description?: string;
+  source?: string;
+  cards: PlannedCard[];
+}
+
+export interface PlannedCard extends CardSpec {
+  suspended?: boolean;
+  /** Buried in the source: buried until the next day boundary after import. */
+  buried?: boolean;
+  /** Review history in chronological order (may be empty). */
+  reviews: PlannedReview[];
+}
+
+export interface PlannedReview {
+  /** Unique per source row, so re-importing never duplicates history, e.g. `anki:<note guid>:<ord>:<revlog id>`. */
+  sourceKey: string;
+  reviewedAt: number;
+  /** 1-4 for a real answer, 0 for a manual entry (reset, set due date). */
+  rating: Rating;
+  durationMs: number;
+  /** False for rows that are history but did not reschedule (Anki cram rows in filtered decks). */
+  scheduled: boolean;
+  /** For manual entries (rating 0): the state and due the card was put into. */
+  manual?: { state: CardState; due: number };
+}

@@ -1,0 +1,113 @@
+/**
+ * Ordered schema migrations, applied on `PRAGMA user_version`. Never edit a shipped migration: append a new one.
+ * Times are integer epoch ms in UTC. Days (`day`) are local study days: days since 1970-01-01 of the local date
+ * whose study day starts at the configured hour.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: foundation
+  `
+  CREATE TABLE decks (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    description TEXT NOT NULL DEFAULT '',
+    source TEXT NOT NULL DEFAULT '',
+    -- 'builtin' (decks/ shipped with recall), 'file' (a recall deck file), 'anki' (an Anki import)
+    origin TEXT NOT NULL DEFAULT 'file',
+    path TEXT,
+    -- hash of the file last synced, to skip unchanged files on start
+    file_hash TEXT,
+    created_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE cards (
+    id INTEGER PRIMARY KEY,
+    deck_id INTEGER NOT NULL REFERENCES decks(id),
+    -- stable id inside the deck (deck file id, or Anki guid + ordinal)
+    uid TEXT NOT NULL,
+    note_uid TEXT NOT NULL,
+    type TEXT NOT NULL,
+    -- CardContent + CardExtras as JSON
+    content TEXT NOT NULL,
+    position INTEGER NOT NULL DEFAULT 0,
+    suspended INTEGER NOT NULL DEFAULT 0,
+    -- set when the card disappeared from its deck file; such cards are also suspended
+    removed INTEGER NOT NULL DEFAULT 0,
+    buried_until INTEGER,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    UNIQUE (deck_id, uid)
+  );
+  CREATE INDEX cards_note ON cards(deck_id, note_uid);
+
+  -- Derived from the review log by replay; can always be rebuilt.
+  CREATE TABLE schedules (
+    card_id INTEGER PRIMARY KEY REFERENCES cards(id),
+    state INTEGER NOT NULL,
+    due INTEGER NOT NULL,
+    stability REAL NOT NULL,
+    difficulty REAL NOT NULL,
+    elapsed_days INTEGER NOT NULL,
+    scheduled_days INTEGER NOT NULL,
+    learning_steps INTEGER NOT NULL,
+    reps INTEGER NOT NULL,
+    lapses INTEGER NOT NULL,
+    last_review INTEGER
+  );
+  CREATE INDEX schedules_due ON schedules(state, due);
+
+  -- Append-only. Rows are never deleted; an undone answer gets undone_at and is skipped on replay.
+  CREATE TABLE reviews (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    card_id INTEGER NOT NULL REFERENCES cards(id),
+    rating INTEGER NOT NULL CHECK (rating BETWEEN 0 AND 4),
+    state_before INTEGER NOT NULL,
+    state_after INTEGER NOT NULL,
+    due INTEGER NOT NULL,
+    stability REAL NOT NULL,
+    difficulty REAL NOT NULL,
+    elapsed_days INTEGER NOT NULL,
+    scheduled_days INTEGER NOT NULL,
+    reviewed_at INTEGER NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('review', 'quiz', 'manual', 'import')),
+    scheduled INTEGER NOT NULL DEFAULT 1,
+    answer TEXT,
+    source_key TEXT UNIQUE,
+    attempt_id INTEGER REFERENCES quiz_attempts(id),
+    -- local study day of reviewed_at, for per-day statistics
+    day INTEGER NOT NULL,
+    undone_at INTEGER
+  );
+  CREATE INDEX reviews_card ON reviews(card_id, reviewed_at);
+  CREATE INDEX reviews_day ON reviews(day, rating, duration_ms);
+
+  -- Per-day rollup kept up to date with each answer (and undo), so daily statistics never scan the log.
+  CREATE TABLE daily (
+    day INTEGER NOT NULL,
+    deck_id INTEGER NOT NULL REFERENCES decks(id),
+    reviews INTEGER NOT NULL DEFAULT 0,
+    again INTEGER NOT NULL DEFAULT 0,
+    duration_ms INTEGER NOT NULL DEFAULT 0,
+    new_cards INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (day, deck_id)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE quiz_attempts (
+    id INTEGER PRIMARY KEY,
+    started_at INTEGER NOT NULL,
+    finished_at INTEGER,
+    -- JSON: decks, types, count, schedule flag
+    options TEXT NOT NULL,
+    questions INTEGER NOT NULL DEFAULT 0,
+    correct REAL NOT NULL DEFAULT 0
+  );
+
+  CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
