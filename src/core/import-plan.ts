@@ -28,6 +28,8 @@ export interface PlannedCard extends CardSpec {
   suspended?: boolean;
   /** Buried in the source: buried until the next day boundary after import. */
   buried?: boolean;
+  /** The card's id in the source Anki collection (Anki packages only), for matching and diagnostics. */
+  ankiCardId?: number;
   /** Review history in chronological order (may be empty). */
   reviews: PlannedReview[];
 }

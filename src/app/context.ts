@@ -1,0 +1,59 @@
+// Wires the adapters together for a command: where the database is, what time it is, the settings in force.
+import envPaths from 'env-paths';
+import { join } from 'node:path';
+import { RecallError } from '../core/errors.js';
+import { settingsFrom, type Settings } from '../core/settings.js';
+import type { Clock } from '../core/types.js';
+import { createScheduler, nextDayStart, resolveTimeZone, studyDay, type Scheduler } from '../scheduler/index.js';
+import { openStore, type Store } from '../store/store.js';
+
+export interface Env {
+  [key: string]: string | undefined;
+}
+
+/** `--db` wins, then `RECALL_DB`, then `$XDG_DATA_HOME/recall/recall.db` (default `~/.local/share/recall/recall.db`). */
+export function resolveDbPath(flag: string | undefined, env: Env): string {
+  if (flag) return flag;
+  if (env.RECALL_DB) return env.RECALL_DB;
+  return join(envPaths('recall', { suffix: '' }).data, 'recall.db');
+}
+
+/** `RECALL_NOW` (ISO-8601) fixes the clock, for tests and reproducible demos. */
+export function resolveClock(env: Env): Clock {
+  const fixed = env.RECALL_NOW;
+  if (!fixed) return () => Date.now();
+  const t = Date.parse(fixed);
+  if (Number.isNaN(t)) {
+    throw new RecallError('bad-now', `RECALL_NOW="${fixed}" is not an ISO-8601 time`, { hint: 'use e.g. RECALL_NOW=2026-01-31T09:00:00Z', exitCode: 2 });
+  }
+  return () => t;
+}
+
+export interface Context {
+  store: Store;
+  clock: Clock;
+  settings: Settings;
+  scheduler: Scheduler;
+  timeZone: string;
+  dbPath: string;
+  /** The study day containing `ms`, and when the next one starts. */
+  day(ms: number): number;
+  dayEnd(ms: number): number;
+  reloadSettings(): void;
+}
+
+export function openContext(opts: { db?: string; env: Env }): Context {
+  const clock = resolveClock(opts.env);
+  const dbPath = resolveDbPath(opts.db, opts.env);
+  const store = openStore(dbPath, { now: clock() });
+  const ctx = { store, clock, dbPath } as Context;
+  ctx.reloadSettings = () => {
+    ctx.settings = settingsFrom(store.allSettings());
+    ctx.scheduler = createScheduler(ctx.settings);
+    ctx.timeZone = resolveTimeZone(ctx.settings.timeZone);
+  };
+  ctx.day = (ms) => studyDay(ms, ctx.timeZone, ctx.settings.dayStartHour);
+  ctx.dayEnd = (ms) => nextDayStart(ms, ctx.timeZone, ctx.settings.dayStartHour);
+  ctx.reloadSettings();
+  return ctx;
+}

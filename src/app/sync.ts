@@ -1,0 +1,119 @@
+// Brings deck files into the database: built-in decks on start, recall deck files on import.
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { RecallError, formatDiagnostic } from '../core/errors.js';
+import { parseDeck, type ParsedDeck } from '../decks/parse.js';
+import { planDeckSync } from '../decks/match.js';
+import type { Store } from '../store/store.js';
+
+export interface SyncResult {
+  deck: string;
+  added: number;
+  updated: number;
+  unchanged: number;
+  removed: number;
+  skipped: boolean;
+}
+
+/** The decks/ folder shipped with recall: next to dist/ in a checkout or an installed package. */
+export function builtinDeckDir(): string {
+  const here = fileURLToPath(new URL('.', import.meta.url));
+  for (const candidate of [resolve(here, '../decks'), resolve(here, '../../decks')]) {
+    if (existsSync(candidate) && statSync(candidate).isDirectory()) return candidate;
+  }
+  return resolve(here, '../decks');
+}
+
+/** Deck files (`*.deck`) under a path, sorted, so sync order and positions are stable. */
+export function deckFilesUnder(path: string): string[] {
+  const st = statSync(path);
+  if (!st.isDirectory()) return [path];
+  const out: string[] = [];
+  for (const name of readdirSync(path).sort()) {
+    const full = join(path, name);
+    if (statSync(full).isDirectory()) out.push(...deckFilesUnder(full));
+    else if (name.endsWith('.deck')) out.push(full);
+  }
+  return out;
+}
+
+export function parseDeckFile(file: string, text?: string): ParsedDeck {
+  const parsed = parseDeck(text ?? readFileSync(file, 'utf8'), file);
+  if (parsed.diagnostics.length > 0) {
+    const shown = parsed.diagnostics.slice(0, 20).map(formatDiagnostic).join('\n');
+    const more = parsed.diagnostics.length > 20 ? `\n... and ${parsed.diagnostics.length - 20} more` : '';
+    throw new RecallError('deck-invalid', `${file} has ${parsed.diagnostics.length} problem(s):\n${shown}${more}`, {
+      hint: `run recall check ${file} for the full list`,
+    });
+  }
+  return parsed;
+}
+
+/**
+ * Applies a parsed deck file to the database (the caller runs this inside a transaction). Cards keep their rows,
+ * and so their history, when they are matched; cards gone from the file are suspended, never deleted.
+ */
+export function applyDeck(
+  store: Store,
+  parsed: ParsedDeck,
+  opts: { origin: 'builtin' | 'file'; path: string; hash: string; now: number; deckName?: string; dryRun?: boolean },
+): SyncResult {
+  const name = opts.deckName ?? parsed.header.name;
+  const existingDeck = store.deckByName(name);
+  const existing = existingDeck ? store.cardsOfDeck(existingDeck.id) : [];
+  const plan = planDeckSync(existing, parsed.cards);
+  const result: SyncResult = {
+    deck: name,
+    added: plan.add.length,
+    updated: plan.update.length,
+    unchanged: plan.unchanged.length,
+    removed: plan.remove.length,
+    skipped: false,
+  };
+  if (opts.dryRun) return result;
+  const deckId = store.upsertDeck(
+    { name, description: parsed.header.description, source: parsed.header.source, origin: opts.origin, path: opts.path, fileHash: opts.hash },
+    opts.now,
+  );
+  // New cards are studied in file order: the entry's line, then the card's order within the entry.
+  const position = (spec: { line?: number }) => spec.line ?? 0;
+  for (const u of plan.update) store.updateCard(u.id, u.spec, position(u.spec), opts.now);
+  for (const u of plan.unchanged) store.setPosition(u.id, position(u.spec));
+  for (const spec of plan.add) store.insertCard(deckId, spec, position(spec), opts.now);
+  for (const id of plan.remove) store.markRemoved(id, opts.now);
+  return result;
+}
+
+export function hashText(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/**
+ * Keeps the built-in decks in step with decks/: files whose hash is unchanged are skipped, so this costs a few
+ * file reads on start. A broken built-in file is reported, not fatal, so studying other decks still works.
+ */
+export function syncBuiltinDecks(store: Store, now: number, dir = builtinDeckDir()): { results: SyncResult[]; errors: string[] } {
+  const results: SyncResult[] = [];
+  const errors: string[] = [];
+  if (!existsSync(dir)) return { results, errors };
+  const known = new Map(store.decks().filter((d) => d.origin === 'builtin').map((d) => [d.path, d]));
+  for (const file of deckFilesUnder(dir)) {
+    const text = readFileSync(file, 'utf8');
+    const hash = hashText(text);
+    const rel = file.slice(dir.length + 1);
+    const prior = known.get(rel);
+    if (prior && prior.fileHash === hash) {
+      results.push({ deck: prior.name, added: 0, updated: 0, unchanged: 0, removed: 0, skipped: true });
+      continue;
+    }
+    try {
+      const parsed = parseDeckFile(file, text);
+      results.push(store.transaction(() => applyDeck(store, parsed, { origin: 'builtin', path: rel, hash, now })));
+    } catch (e) {
+      errors.push(e instanceof RecallError ? e.format() : String(e));
+    }
+  }
+  return { results, errors };
+}

@@ -1,0 +1,30 @@
+import { openContext } from '../../app/context.js';
+import { syncBuiltinDecks } from '../../app/sync.js';
+import { printJson, styler, type Io } from '../io.js';
+
+export async function run(opts: { db?: string; json?: boolean }, io: Io): Promise<number> {
+  const ctx = openContext({ db: opts.db, env: io.env });
+  try {
+    const now = ctx.clock();
+    const { errors } = syncBuiltinDecks(ctx.store, now);
+    for (const e of errors) io.err(`recall: warning: ${e}\n`);
+    const counts = ctx.store.deckCounts(now, ctx.dayEnd(now));
+    if (opts.json) {
+      printJson(io, counts);
+      return 0;
+    }
+    const st = styler(io.color);
+    const nameWidth = Math.max(4, ...counts.map((c) => c.name.length));
+    const pad = (s: string | number, w: number) => String(s).padStart(w);
+    io.out(st.bold(`${'Deck'.padEnd(nameWidth)}  ${pad('New', 5)}  ${pad('Learn', 5)}  ${pad('Due', 5)}  ${pad('Susp', 5)}  ${pad('Total', 6)}`) + '\n');
+    for (const c of counts) {
+      io.out(
+        `${c.name.padEnd(nameWidth)}  ${st.blue(pad(c.new, 5))}  ${st.red(pad(c.learning, 5))}  ${st.green(pad(c.due, 5))}  ${st.dim(pad(c.suspended, 5))}  ${pad(c.total, 6)}\n`,
+      );
+    }
+    if (counts.length === 0) io.out('No decks yet. Import one with: recall import PATH\n');
+    return 0;
+  } finally {
+    ctx.store.close();
+  }
+}

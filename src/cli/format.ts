@@ -1,0 +1,19 @@
+import { TZDate } from '@date-fns/tz/date';
+import { format } from 'date-fns/format';
+import { formatInterval } from '../scheduler/index.js';
+
+export function formatDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${s % 60}s`;
+  return `${Math.floor(m / 60)}h ${m % 60}m`;
+}
+
+/** "in 10m (14:32)" or "in 3d (Mon 2026-11-30 09:00)", in the learner's time zone. */
+export function formatWhen(at: number, now: number, timeZone: string): string {
+  const local = new TZDate(at, timeZone);
+  if (at <= now) return 'now';
+  const sameDay = at - now < 20 * 3_600_000;
+  return `in ${formatInterval(at - now)} (${format(local, sameDay ? 'HH:mm' : 'EEE yyyy-MM-dd HH:mm')})`;
+}

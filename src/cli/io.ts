@@ -1,0 +1,65 @@
+// The terminal edge: output streams, colour, and how results and errors reach the user.
+import { RecallError } from '../core/errors.js';
+import type { Env } from '../app/context.js';
+
+export interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  env: Env;
+  stdoutIsTty: boolean;
+  stdinIsTty: boolean;
+  columns: number;
+  color: boolean;
+}
+
+export function processIo(): Io {
+  const env = process.env;
+  const stdoutIsTty = Boolean(process.stdout.isTTY);
+  return {
+    out: (t) => void process.stdout.write(t),
+    err: (t) => void process.stderr.write(t),
+    env,
+    stdoutIsTty,
+    stdinIsTty: Boolean(process.stdin.isTTY),
+    columns: process.stdout.columns || Number(env.COLUMNS) || 80,
+    // NO_COLOR (https://no-color.org) wins; FORCE_COLOR lets tests and pipes opt in.
+    color: env.NO_COLOR ? false : env.FORCE_COLOR ? env.FORCE_COLOR !== '0' : stdoutIsTty && env.TERM !== 'dumb',
+  };
+}
+
+export function printJson(io: Io, value: unknown): void {
+  io.out(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Minimal ANSI styling that collapses to plain text when colour is off. */
+export function styler(color: boolean) {
+  const wrap = (open: number, close: number) => (s: string) => (color ? `\u001b[${open}m${s}\u001b[${close}m` : s);
+  return {
+    bold: wrap(1, 22),
+    dim: wrap(2, 22),
+    red: wrap(31, 39),
+    green: wrap(32, 39),
+    yellow: wrap(33, 39),
+    blue: wrap(34, 39),
+    magenta: wrap(35, 39),
+    cyan: wrap(36, 39),
+    inverse: wrap(7, 27),
+  };
+}
+export type Styler = ReturnType<typeof styler>;
+
+/** Raised by commands that want a specific exit code without an error message (e.g. 130 after Ctrl-C). */
+export class ExitRequest extends Error {
+  constructor(readonly exitCode: number) {
+    super(`exit ${exitCode}`);
+  }
+}
+
+export function requireTty(io: Io, command: string): void {
+  if (!io.stdinIsTty || !io.stdoutIsTty) {
+    throw new RecallError('no-tty', `recall ${command} is interactive and needs a terminal`, {
+      hint: 'non-interactive commands: decks, check, import, stats, export, optimize, config, doctor (each takes --json)',
+      exitCode: 2,
+    });
+  }
+}

@@ -1,0 +1,297 @@
+import { createHash } from 'node:crypto';
+import { basename, extname } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { RecallError } from '../core/errors.js';
+import type { ImportPlan, PlannedCard, PlannedDeck } from '../core/import-plan.js';
+import type { CardContent } from '../core/types.js';
+import { diag, type ImportDiagnostic } from './diagnostics.js';
+import { htmlToText, stripControl } from './html.js';
+
+export { planErrors, type ImportDiagnostic } from './diagnostics.js';
+
+// Anki's "Notes in Plain Text" format: optional `#key:value` header lines, then one note per row.
+// Whole-file problems (bad header value, unclosed quote) throw a RecallError with file:line; per-row problems
+// become ImportDiagnostics in plan.warnings, 'error' ones meaning the plan must not be applied.
+
+export interface AnkiTextOptions {
+  /** Put every note into this deck, whatever the file says. */
+  deck?: string;
+}
+
+const SEPARATOR_NAMES: Record<string, string> = {
+  comma: ',', semicolon: ';', tab: '\t', space: ' ', pipe: '|', colon: ':',
+};
+
+type NoteKind = 'basic' | 'reversed' | 'optional-reversed' | 'cloze' | 'typed';
+
+const NOTETYPES: Record<string, NoteKind> = {
+  '': 'basic',
+  basic: 'basic',
+  'basic (and reversed card)': 'reversed',
+  'basic (optional reversed card)': 'optional-reversed',
+  cloze: 'cloze',
+  'basic (type in the answer)': 'typed',
+};
+
+/** How many field columns each kind reads; more is a warning. */
+const FIELD_COUNT: Record<NoteKind, number> = { basic: 2, reversed: 2, 'optional-reversed': 3, cloze: 2, typed: 2 };
+
+interface Header {
+  separator?: string;
+  html?: boolean;
+  tags: string[];
+  columnsRaw?: string;
+  notetype?: string;
+  deck?: string;
+  notetypeColumn?: number;
+  deckColumn?: number;
+  tagsColumn?: number;
+  guidColumn?: number;
+}
+
+const COLUMN_KEYS = {
+  'notetype column': 'notetypeColumn',
+  'deck column': 'deckColumn',
+  'tags column': 'tagsColumn',
+  'guid column': 'guidColumn',
+} as const;
+
+function parseSeparator(value: string, file: string, line: number): string {
+  const named = SEPARATOR_NAMES[value.trim().toLowerCase()];
+  if (named !== undefined) return named;
+  // A literal one-character separator is taken as written (a space included).
+  if ([...value].length === 1) return value;
+  if ([...value.trim()].length === 1) return value.trim();
+  throw new RecallError('anki-text-header', `Unknown separator "${value}"`, {
+    file, line, hint: 'use one of Comma, Semicolon, Tab, Space, Pipe, Colon, or a single character',
+  });
+}
+
+/** Reads the `#key:value` lines at the top. Returns the header and how many lines it spans. */
+function readHeader(lines: string[], file: string, warnings: ImportDiagnostic[]): { header: Header; count: number } {
+  const header: Header = { tags: [] };
+  let count = 0;
+  for (const raw of lines) {
+    if (!raw.startsWith('#')) break;
+    count++;
+    const line = count;
+    const m = /^#([a-zA-Z ]+):(.*)$/.exec(raw.replace(/\r$/, ''));
+    if (!m) continue; // a comment before the data
+    const key = m[1]!.trim().toLowerCase();
+    const value = m[2]!;
+    switch (key) {
+      case 'separator':
+        header.separator = parseSeparator(value, file, line);
+        break;
+      case 'html': {
+        const v = value.trim().toLowerCase();
+        if (v === 'true' || v === 'false') header.html = v === 'true';
+        else warnings.push(diag('warning', file, line, `#html: expects true or false, got "${value.trim()}"; using false`));
+        break;
+      }
+      case 'tags':
+        header.tags.push(...value.split(/\s+/).filter(Boolean));
+        break;
+      case 'columns':
+        header.columnsRaw = value;
+        break;
+      case 'notetype':
+        header.notetype = value.trim();
+        break;
+      case 'deck':
+        header.deck = value.trim();
+        break;
+      case 'notetype column':
+      case 'deck column':
+      case 'tags column':
+      case 'guid column': {
+        const n = Number(value.trim());
+        if (!Number.isInteger(n) || n < 1) {
+          throw new RecallError('anki-text-header', `#${key}: expects a column number from 1, got "${value.trim()}"`, {
+            file, line, hint: 'columns are counted from 1, e.g. "#guid column:1"',
+          });
+        }
+        header[COLUMN_KEYS[key]] = n;
+        break;
+      }
+      default:
+        // Unknown keys are comments to us, as they are to Anki.
+        break;
+    }
+  }
+  return { header, count };
+}
+
+/** Anki's guess when there is no `#separator:`: tab if the first data line has one, else ; or , by count. */
+function guessSeparator(bodyLines: string[]): string {
+  const first = bodyLines.find((l) => l.trim() !== '' && !l.startsWith('#')) ?? '';
+  if (first.includes('\t')) return '\t';
+  const semis = first.split(';').length - 1;
+  const commas = first.split(',').length - 1;
+  if (semis === 0 && commas === 0) return '\t';
+  return semis > commas ? ';' : ',';
+}
+
+function kindOf(notetype: string): NoteKind | undefined {
+  return NOTETYPES[notetype.trim().toLowerCase()];
+}
+
+function defaultDeckName(file: string): string {
+  const base = basename(file);
+  return base.slice(0, base.length - extname(base).length) || 'Imported';
+}
+
+function hashText(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex').slice(0, 16);
+}
+
+function clozeNumbers(text: string): number[] {
+  const nums = new Set<number>();
+  for (const m of text.matchAll(/\{\{c(\d+)::/g)) {
+    const n = Number(m[1]);
+    if (n > 0) nums.add(n);
+  }
+  return [...nums].sort((a, b) => a - b);
+}
+
+export function parseAnkiText(text: string, file: string, opts: AnkiTextOptions = {}): ImportPlan {
+  const warnings: ImportDiagnostic[] = [];
+  const src = text.replace(/^\uFEFF/, '');
+  const allLines = src.split('\n');
+  const { header, count: headerLines } = readHeader(allLines, file, warnings);
+  const bodyLines = allLines.slice(headerLines);
+  const separator = header.separator ?? guessSeparator(bodyLines);
+  const html = header.html ?? false;
+  const body = bodyLines.join('\n');
+
+  // Special columns: 1-based header numbers, or names in #columns: when no number was given.
+  const columnNames = header.columnsRaw !== undefined ? header.columnsRaw.split(separator).map((c) => c.trim()) : undefined;
+  const byName = (name: string): number | undefined => {
+    const i = columnNames?.findIndex((c) => c.toLowerCase() === name) ?? -1;
+    return i >= 0 ? i : undefined;
+  };
+  const special = {
+    guid: header.guidColumn !== undefined ? header.guidColumn - 1 : byName('guid'),
+    notetype: header.notetypeColumn !== undefined ? header.notetypeColumn - 1 : byName('notetype'),
+    deck: header.deckColumn !== undefined ? header.deckColumn - 1 : byName('deck'),
+    tags: header.tagsColumn !== undefined ? header.tagsColumn - 1 : byName('tags'),
+  };
+  const specialSet = new Set(Object.values(special).filter((v): v is number => v !== undefined));
+
+  let records: { record: string[]; info: { lines: number } }[];
+  try {
+    records = parse(body, {
+      delimiter: separator,
+      quote: '"',
+      relax_column_count: true,
+      relax_quotes: true,
+      info: true,
+      comment: '#',
+      comment_no_infix: true,
+      skip_empty_lines: true,
+    }) as unknown as { record: string[]; info: { lines: number } }[];
+  } catch (e) {
+    const err = e as { message?: string; lines?: number };
+    throw new RecallError('anki-text-parse', `Cannot read the rows: ${err.message ?? String(e)}`, {
+      file,
+      line: headerLines + (err.lines ?? 1),
+      hint: 'check the quoting near this line: a field that starts with " must end with " (write "" for a quote inside it)',
+    });
+  }
+
+  const decks = new Map<string, PlannedDeck>();
+  const seen = new Set<string>();
+  const unknownNotetypes = new Set<string>();
+  const fieldText = (v: string): string => (html ? htmlToText(v) : stripControl(v).trim());
+
+  for (const { record, info } of records) {
+    // info.lines is the record's last line; quoted newlines inside it push the first line back.
+    const newlines = record.reduce((n, f) => n + (f.match(/\n/g)?.length ?? 0), 0);
+    const line = headerLines + info.lines - newlines;
+    if (record.every((f) => f.trim() === '')) continue;
+
+    const cell = (i: number | undefined): string => (i === undefined ? '' : (record[i] ?? '').trim());
+    const notetype = cell(special.notetype) || header.notetype || 'Basic';
+    let kind = kindOf(notetype);
+    if (kind === undefined) {
+      if (!unknownNotetypes.has(notetype)) {
+        unknownNotetypes.add(notetype);
+        warnings.push(diag('warning', file, line, `Unknown note type "${notetype}": imported as basic from its first two fields`, 'recall knows Basic, Basic (and reversed card), Basic (optional reversed card), Basic (type in the answer) and Cloze'));
+      }
+      kind = 'basic';
+    }
+
+    const expected = columnNames?.length ?? FIELD_COUNT[kind] + specialSet.size;
+    if (record.length > expected) {
+      warnings.push(diag('warning', file, line, `Row has ${record.length} fields but ${expected} are expected; the extra fields are ignored`, 'check the separator, or quote fields that contain it'));
+    }
+    const fieldCols: number[] = [];
+    for (let i = 0; i < Math.max(expected, record.length); i++) if (!specialSet.has(i)) fieldCols.push(i);
+    const fields = fieldCols.slice(0, FIELD_COUNT[kind]).map((i) => fieldText(record[i] ?? ''));
+    while (fields.length < FIELD_COUNT[kind]) fields.push('');
+    const [first = '', second = '', third = ''] = fields;
+
+    if (first === '') {
+      warnings.push(diag('error', file, line, 'The first field is empty', 'every note needs its first field; fill it in or delete the row'));
+      continue;
+    }
+
+    const guid = cell(special.guid);
+    const noteUid = guid ? `anki:${guid}` : `ankitxt:${hashText(first)}`;
+    const deckName = opts.deck ?? (cell(special.deck) || header.deck || defaultDeckName(file));
+    const key = `${deckName}\u0000${noteUid}`;
+    if (seen.has(key)) {
+      warnings.push(diag('warning', file, line, guid ? `Duplicate guid "${guid}": this row is skipped` : 'Duplicate first field: this row is skipped', 'without a guid column, notes are identified by their first field'));
+      continue;
+    }
+
+    const tags = [...new Set([...header.tags, ...cell(special.tags).split(/\s+/).filter(Boolean)])];
+    const base = (uid: string, content: CardContent): PlannedCard => ({
+      uid, noteUid, content, line, reviews: [], ...(tags.length ? { tags } : {}),
+    });
+    const cards: PlannedCard[] = [];
+    if (kind === 'optional-reversed') kind = third !== '' ? 'reversed' : 'basic';
+    switch (kind) {
+      case 'basic':
+        cards.push(base(noteUid, { type: 'basic', front: first, back: second }));
+        break;
+      case 'reversed':
+        if (second === '') {
+          warnings.push(diag('error', file, line, 'A reversed note needs a back field: it is the front of the reverse card', 'fill in the second field, or use the Basic note type'));
+          continue;
+        }
+        cards.push(base(noteUid, { type: 'reversed', front: first, back: second, direction: 'forward' }));
+        cards.push(base(`${noteUid}::r`, { type: 'reversed', front: first, back: second, direction: 'backward' }));
+        break;
+      case 'typed':
+        if (second === '') {
+          warnings.push(diag('error', file, line, 'A type-in-the-answer note needs an answer in its second field'));
+          continue;
+        }
+        cards.push(base(noteUid, { type: 'typed', prompt: first, answers: [second] }));
+        break;
+      case 'cloze': {
+        const nums = clozeNumbers(first);
+        if (nums.length === 0) {
+          warnings.push(diag('error', file, line, 'A cloze note without deletions', 'mark deletions as {{c1::answer}} or {{c1::answer::hint}}'));
+          continue;
+        }
+        for (const n of nums) {
+          const card = base(`${noteUid}::c${n}`, { type: 'cloze', text: first, index: n });
+          if (second) card.explanation = second;
+          cards.push(card);
+        }
+        break;
+      }
+    }
+    seen.add(key);
+    let deck = decks.get(deckName);
+    if (!deck) {
+      deck = { name: deckName, cards: [] };
+      decks.set(deckName, deck);
+    }
+    deck.cards.push(...cards);
+  }
+
+  return { file, format: 'anki-text', decks: [...decks.values()], warnings };
+}

@@ -1,0 +1,68 @@
+import { tzOffset } from '@date-fns/tz/tzOffset';
+import { TZDate } from '@date-fns/tz/date';
+import { addDays } from 'date-fns/addDays';
+import { RecallError } from '../core/errors.js';
+
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+
+/** The time zone to use: the configured one, else the system's (which honours `TZ`). */
+export function resolveTimeZone(timeZone: string | null | undefined): string {
+  if (timeZone) return timeZone;
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}
+
+export function isValidTimeZone(timeZone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function assertTimeZone(timeZone: string): void {
+  if (!isValidTimeZone(timeZone)) {
+    throw new RecallError('bad-timezone', `Unknown time zone "${timeZone}"`, {
+      hint: 'use an IANA name such as Europe/Berlin, America/New_York or UTC',
+      exitCode: 2,
+    });
+  }
+}
+
+/** Offset of local time from UTC at instant `ms`, in ms (positive east of Greenwich). */
+export function offsetMs(ms: number, timeZone: string): number {
+  const minutes = tzOffset(timeZone, new Date(ms));
+  return Number.isFinite(minutes) ? minutes * 60_000 : 0;
+}
+
+/**
+ * The study day that instant `ms` belongs to: whole days since 1970-01-01 of local wall-clock time minus the
+ * day-start hour, so 03:59 belongs to the previous day when days start at 04:00.
+ */
+export function studyDay(ms: number, timeZone: string, dayStartHour: number): number {
+  return Math.floor((ms + offsetMs(ms, timeZone) - dayStartHour * HOUR) / DAY);
+}
+
+/** The instant the study day `day` starts (local `dayStartHour`:00 on that date), DST-aware. */
+export function dayStartInstant(day: number, timeZone: string, dayStartHour: number): number {
+  const base = new Date(day * DAY);
+  const local = new TZDate(base.getUTCFullYear(), base.getUTCMonth(), base.getUTCDate(), dayStartHour, 0, 0, timeZone);
+  return local.getTime();
+}
+
+/** When the study day after the one containing `ms` begins. */
+export function nextDayStart(ms: number, timeZone: string, dayStartHour: number): number {
+  const day = studyDay(ms, timeZone, dayStartHour);
+  const start = new TZDate(dayStartInstant(day, timeZone, dayStartHour), timeZone);
+  return addDays(start, 1).getTime();
+}
+
+/**
+ * ts-fsrs counts elapsed days between UTC calendar dates. Shifting every instant by the local offset minus the
+ * day-start hour before it reaches ts-fsrs makes its "days" our study days, so two answers on either side of
+ * midnight but before 04:00 count as the same day, as the learner experiences them.
+ */
+export function toSchedulerTime(ms: number, timeZone: string, dayStartHour: number): number {
+  return ms + offsetMs(ms, timeZone) - dayStartHour * HOUR;
+}

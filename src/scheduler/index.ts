@@ -1,0 +1,150 @@
+// The only module that imports ts-fsrs. Everything else sees plain `Schedule` values in epoch ms.
+import { fsrs, createEmptyCard, State, type Card, type FSRS, type Grade as FsrsGrade, type StepUnit } from 'ts-fsrs';
+import type { CardState, Grade, Schedule, SchedulerSettings } from '../core/types.js';
+import { GRADES } from '../core/types.js';
+import { resolveTimeZone, toSchedulerTime } from './day.js';
+
+export { studyDay, nextDayStart, dayStartInstant, resolveTimeZone, isValidTimeZone, assertTimeZone } from './day.js';
+
+/** The result of answering a card with one grade: the new schedule and what the log entry records. */
+export interface Outcome {
+  grade: Grade;
+  stateBefore: CardState;
+  schedule: Schedule;
+  /** Days since the previous answer, in study days. */
+  elapsedDays: number;
+}
+
+/** An entry of a card's log as replay needs it. */
+export type ReplayEntry =
+  | { rating: Grade; reviewedAt: number }
+  | { rating: 0; reviewedAt: number; manual: { state: CardState; due: number } };
+
+export interface Scheduler {
+  readonly settings: SchedulerSettings;
+  readonly timeZone: string;
+  /** All four outcomes for a card at `now` (Anki-style: compute all, commit one). `null` = a new card. */
+  preview(schedule: Schedule | null, now: number): Record<Grade, Outcome>;
+  answer(schedule: Schedule | null, now: number, grade: Grade): Outcome;
+  /** Rebuild a schedule from a card's log. Entries must be chronological; `null` when the log is empty. */
+  replay(entries: readonly ReplayEntry[]): { schedule: Schedule | null; outcomes: Outcome[] };
+  /** Probability of recall at `now`, 0..1 (0 for new cards). */
+  retrievability(schedule: Schedule | null, now: number): number;
+  defaultParameters(): number[];
+}
+
+const HOUR = 3_600_000;
+
+export function createScheduler(settings: SchedulerSettings): Scheduler {
+  const timeZone = resolveTimeZone(settings.timeZone);
+  const engine: FSRS = fsrs({
+    request_retention: settings.desiredRetention,
+    maximum_interval: settings.maximumInterval,
+    enable_fuzz: settings.enableFuzz,
+    enable_short_term: true,
+    learning_steps: settings.learningSteps as StepUnit[],
+    relearning_steps: settings.relearningSteps as StepUnit[],
+    ...(settings.parameters ? { w: settings.parameters } : {}),
+  });
+  const shift = (ms: number) => toSchedulerTime(ms, timeZone, settings.dayStartHour) - ms;
+
+  const toCard = (s: Schedule | null, now: number): Card => {
+    if (!s) return createEmptyCard(new Date(now + shift(now)));
+    return {
+      due: new Date(s.due + shift(s.due)),
+      stability: s.stability,
+      difficulty: s.difficulty,
+      elapsed_days: s.elapsedDays,
+      scheduled_days: s.scheduledDays,
+      learning_steps: s.learningSteps,
+      reps: s.reps,
+      lapses: s.lapses,
+      state: s.state as unknown as State,
+      last_review: s.lastReview === null ? undefined : new Date(s.lastReview + shift(s.lastReview)),
+    };
+  };
+  // Due dates come back in shifted time; undo the shift of `now`, so a 1-day interval is exactly 24 h later.
+  const fromCard = (c: Card, now: number, nowShift: number): Schedule => ({
+    state: c.state as unknown as CardState,
+    due: Math.max(now, c.due.getTime() - nowShift),
+    stability: c.stability,
+    difficulty: c.difficulty,
+    elapsedDays: c.elapsed_days,
+    scheduledDays: c.scheduled_days,
+    learningSteps: c.learning_steps,
+    reps: c.reps,
+    lapses: c.lapses,
+    lastReview: now,
+  });
+
+  const answer = (schedule: Schedule | null, now: number, grade: Grade): Outcome => {
+    // A clock that went backwards must not produce an answer before the previous one.
+    const at = schedule?.lastReview != null ? Math.max(now, schedule.lastReview) : now;
+    const nowShift = shift(at);
+    const result = engine.next(toCard(schedule, at), new Date(at + nowShift), grade as unknown as FsrsGrade);
+    return {
+      grade,
+      stateBefore: (schedule?.state ?? 0) as CardState,
+      schedule: fromCard(result.card, at, nowShift),
+      elapsedDays: result.log.elapsed_days,
+    };
+  };
+
+  return {
+    settings,
+    timeZone,
+    preview(schedule, now) {
+      const out = {} as Record<Grade, Outcome>;
+      for (const g of GRADES) out[g] = answer(schedule, now, g);
+      return out;
+    },
+    answer,
+    replay(entries) {
+      let schedule: Schedule | null = null;
+      const outcomes: Outcome[] = [];
+      for (const e of entries) {
+        if (e.rating === 0) {
+          const before = (schedule?.state ?? 0) as CardState;
+          schedule = manual(schedule, e.reviewedAt, e.manual.state, e.manual.due);
+          outcomes.push({ grade: 1, stateBefore: before, schedule, elapsedDays: 0 });
+          continue;
+        }
+        const o = answer(schedule, e.reviewedAt, e.rating);
+        outcomes.push(o);
+        schedule = o.schedule;
+      }
+      return { schedule, outcomes };
+    },
+    retrievability(schedule, now) {
+      if (!schedule || schedule.state === 0 || schedule.lastReview === null) return 0;
+      return engine.get_retrievability(toCard(schedule, now), new Date(now + shift(now)), false);
+    },
+    defaultParameters() {
+      return [...fsrs({}).parameters.w];
+    },
+  };
+}
+
+/**
+ * A manual entry (Anki's "forget" or "set due date"): a reset makes the card new again; a reschedule keeps the
+ * memory state and only moves the due date.
+ */
+function manual(schedule: Schedule | null, at: number, state: CardState, due: number): Schedule {
+  if (state === 0 || !schedule) {
+    return { state: 0, due, stability: 0, difficulty: 0, elapsedDays: 0, scheduledDays: 0, learningSteps: 0, reps: 0, lapses: 0, lastReview: null };
+  }
+  return { ...schedule, state, due: Math.max(due, at), scheduledDays: Math.max(0, Math.round((due - at) / (24 * HOUR))) };
+}
+
+/** A short label for the wait until `due`, as shown on the answer buttons: `1m`, `10m`, `3h`, `4d`, `2.1mo`, `1.5y`. */
+export function formatInterval(ms: number): string {
+  const minutes = Math.max(0, ms) / 60_000;
+  if (minutes < 1) return '<1m';
+  if (minutes < 60) return `${Math.round(minutes)}m`;
+  const hours = minutes / 60;
+  if (hours < 24) return `${Math.round(hours)}h`;
+  const days = hours / 24;
+  if (days < 30) return `${Math.round(days)}d`;
+  if (days < 365) return `${(days / 30).toFixed(1).replace(/\.0$/, '')}mo`;
+  return `${(days / 365).toFixed(1).replace(/\.0$/, '')}y`;
+}

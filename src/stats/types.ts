@@ -1,0 +1,163 @@
+// Rows the store reads for the statistics, and the report computed from them. Plain data, no I/O.
+import type { CardState } from '../core/types.js';
+
+/** One study day of the `daily` rollup, summed over the selected decks. */
+export interface DailyRow {
+  day: number;
+  reviews: number;
+  again: number;
+  durationMs: number;
+  newCards: number;
+}
+
+/** Review-state answers of one study day, split young/mature (see `MATURE_DAYS`). */
+export interface RetentionRow {
+  day: number;
+  mature: boolean;
+  total: number;
+  passed: number;
+}
+
+/** A card (not removed) with its schedule; `state` null = never scheduled. */
+export interface CardRow {
+  deckId: number;
+  suspended: boolean;
+  buriedUntil: number | null;
+  state: CardState | null;
+  due: number | null;
+  stability: number;
+  difficulty: number;
+  scheduledDays: number;
+  lastReview: number | null;
+}
+
+export interface DeckInfo {
+  id: number;
+  name: string;
+}
+
+export interface QuizDeckRow {
+  deckId: number;
+  answered: number;
+  correct: number;
+}
+
+export interface QuizAttemptRow {
+  id: number;
+  startedAt: number;
+  finishedAt: number | null;
+  questions: number;
+  correct: number;
+  /** Answers of the attempt per deck, from reviews with kind = 'quiz'. */
+  decks: QuizDeckRow[];
+}
+
+export interface StatsInput {
+  /** The current study day. */
+  today: number;
+  /** Days of history in the reviews-per-day chart. */
+  days: number;
+  /** Every day with answers (any order); days before the chart still count for streaks and the heatmap. */
+  daily: DailyRow[];
+  /** Days within the last year; older rows are ignored. */
+  retention: RetentionRow[];
+  cards: CardRow[];
+  decks: DeckInfo[];
+  quizzes: QuizAttemptRow[];
+  /**
+   * `dayStarts[i]` is the instant study day `today + i` starts, for i = 0..forecastDays (DST-aware, so computed by
+   * the caller). `dayStarts[1]` is the end of today.
+   */
+  dayStarts: number[];
+  /** FSRS forgetting-curve decay as a positive number (w[20] for FSRS-6). */
+  decay: number;
+}
+
+export interface Rate {
+  total: number;
+  passed: number;
+  /** passed / total, null when there were no answers. */
+  rate: number | null;
+}
+
+export interface RetentionPeriod {
+  young: Rate;
+  mature: Rate;
+  all: Rate;
+}
+
+export interface Bucket {
+  label: string;
+  /** Lower bound (inclusive) and upper bound (exclusive; null = open). */
+  from: number;
+  to: number | null;
+  count: number;
+}
+
+export interface DeckStats {
+  id: number;
+  name: string;
+  new: number;
+  learning: number;
+  young: number;
+  mature: number;
+  suspended: number;
+  total: number;
+  /** Mean retrievability now of the deck's reviewed cards; null when none has been reviewed. */
+  averageRetrievability: number | null;
+  /** Share of the deck's cards whose stability is at least 21 days; null for an empty deck. */
+  mastery: number | null;
+}
+
+export interface QuizDeckResult {
+  deck: string;
+  answered: number;
+  correct: number;
+  score: number | null;
+}
+
+export interface QuizResult {
+  id: number;
+  startedAt: number;
+  finishedAt: number | null;
+  questions: number;
+  correct: number;
+  score: number | null;
+  decks: QuizDeckResult[];
+}
+
+export interface DayCount {
+  day: number;
+  /** Local date of the study day, YYYY-MM-DD. */
+  date: string;
+}
+
+export interface StatsReport {
+  today: {
+    day: number;
+    date: string;
+    reviewed: number;
+    newCards: number;
+    timeMs: number;
+    again: number;
+    againRate: number | null;
+    dueReviews: number;
+    dueLearning: number;
+    stillDue: number;
+  };
+  streak: { current: number; longest: number; daysStudied: number };
+  reviewsPerDay: (DayCount & { reviews: number; again: number; newCards: number; timeMs: number })[];
+  heatmap: {
+    /** First day shown: a Monday, 52 weeks before the Monday of this week. */
+    startDay: number;
+    endDay: number;
+    /** Reviews per day from `startDay` to `endDay` inclusive. */
+    reviews: number[];
+    max: number;
+  };
+  retention: { day: RetentionPeriod; week: RetentionPeriod; month: RetentionPeriod; year: RetentionPeriod };
+  forecast: (DayCount & { due: number })[];
+  decks: DeckStats[];
+  distributions: { stability: Bucket[]; difficulty: Bucket[]; retrievability: Bucket[] };
+  quizzes: QuizResult[];
+}

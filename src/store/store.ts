@@ -1,0 +1,377 @@
+import { nanoid } from 'nanoid';
+import type { Db } from './db.js';
+import { openDb } from './db.js';
+import type { CardContent, CardExtras, CardSpec, CardState, Rating, ReviewKind, Schedule } from '../core/types.js';
+
+export interface DeckRow {
+  id: number;
+  name: string;
+  description: string;
+  source: string;
+  origin: 'builtin' | 'file' | 'anki';
+  path: string | null;
+  fileHash: string | null;
+}
+
+export interface DeckCounts {
+  name: string;
+  new: number;
+  learning: number;
+  due: number;
+  suspended: number;
+  total: number;
+}
+
+/** A card with what studying it needs. */
+export interface StudyCard {
+  id: number;
+  deckId: number;
+  deckName: string;
+  uid: string;
+  noteUid: string;
+  content: CardContent & CardExtras;
+  schedule: Schedule | null;
+  suspended: boolean;
+  buriedUntil: number | null;
+  position: number;
+}
+
+export interface ReviewRow {
+  id: number;
+  uid: string;
+  cardId: number;
+  rating: Rating;
+  stateBefore: CardState;
+  stateAfter: CardState;
+  due: number;
+  stability: number;
+  difficulty: number;
+  elapsedDays: number;
+  scheduledDays: number;
+  reviewedAt: number;
+  durationMs: number;
+  kind: ReviewKind;
+  scheduled: boolean;
+  answer: string | null;
+  sourceKey: string | null;
+  attemptId: number | null;
+  day: number;
+}
+
+export interface AnswerInput {
+  cardId: number;
+  rating: Rating;
+  stateBefore: CardState;
+  /** The schedule after the answer; for answers that do not reschedule (quiz), the unchanged one. */
+  schedule: Schedule | null;
+  elapsedDays: number;
+  reviewedAt: number;
+  durationMs: number;
+  kind: ReviewKind;
+  scheduled: boolean;
+  day: number;
+  answer?: string | null;
+  attemptId?: number | null;
+  /** The card's schedule as the caller saw it; if another session changed it since, the answer is refused. */
+  expectedLastReview?: number | null;
+}
+
+const scheduleCols = 'state, due, stability, difficulty, elapsed_days, scheduled_days, learning_steps, reps, lapses, last_review';
+
+interface RawSchedule {
+  state: number | null;
+  due: number | null;
+  stability: number;
+  difficulty: number;
+  elapsed_days: number;
+  scheduled_days: number;
+  learning_steps: number;
+  reps: number;
+  lapses: number;
+  last_review: number | null;
+}
+
+function toSchedule(r: RawSchedule): Schedule | null {
+  if (r.state === null || r.due === null) return null;
+  return {
+    state: r.state as CardState,
+    due: r.due,
+    stability: r.stability,
+    difficulty: r.difficulty,
+    elapsedDays: r.elapsed_days,
+    scheduledDays: r.scheduled_days,
+    learningSteps: r.learning_steps,
+    reps: r.reps,
+    lapses: r.lapses,
+    lastReview: r.last_review,
+  };
+}
+
+function scheduleParams(cardId: number, s: Schedule) {
+  return [cardId, s.state, s.due, s.stability, s.difficulty, s.elapsedDays, s.scheduledDays, s.learningSteps, s.reps, s.lapses, s.lastReview];
+}
+
+export type Store = ReturnType<typeof createStore>;
+
+export function openStore(path: string, opts: { now?: number } = {}): Store {
+  return createStore(openDb(path, opts));
+}
+
+/** Repositories over one connection. Statements are prepared once; every write that belongs together is one transaction. */
+export function createStore(db: Db) {
+  const stmt = {
+    getSetting: db.prepare('SELECT value FROM settings WHERE key = ?').pluck(),
+    allSettings: db.prepare('SELECT key, value FROM settings'),
+    setSetting: db.prepare('INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
+    deleteSetting: db.prepare('DELETE FROM settings WHERE key = ?'),
+    deckByName: db.prepare('SELECT id, name, description, source, origin, path, file_hash AS fileHash FROM decks WHERE name = ?'),
+    decks: db.prepare('SELECT id, name, description, source, origin, path, file_hash AS fileHash FROM decks ORDER BY name'),
+    insertDeck: db.prepare('INSERT INTO decks(name, description, source, origin, path, file_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+    updateDeck: db.prepare('UPDATE decks SET description = ?, source = ?, origin = ?, path = ?, file_hash = ? WHERE id = ?'),
+    insertCard: db.prepare(
+      'INSERT INTO cards(deck_id, uid, note_uid, type, content, position, suspended, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    updateCard: db.prepare(
+      'UPDATE cards SET uid = ?, note_uid = ?, type = ?, content = ?, position = ?, removed = 0, suspended = CASE WHEN removed = 1 THEN 0 ELSE suspended END, updated_at = ? WHERE id = ?',
+    ),
+    touchCardPosition: db.prepare('UPDATE cards SET position = ? WHERE id = ?'),
+    removeCard: db.prepare('UPDATE cards SET removed = 1, suspended = 1, updated_at = ? WHERE id = ?'),
+    cardsOfDeck: db.prepare('SELECT id, uid, note_uid AS noteUid, content, removed FROM cards WHERE deck_id = ?'),
+    upsertSchedule: db.prepare(
+      `INSERT INTO schedules(card_id, ${scheduleCols}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(card_id) DO UPDATE SET state = excluded.state, due = excluded.due, stability = excluded.stability,
+         difficulty = excluded.difficulty, elapsed_days = excluded.elapsed_days, scheduled_days = excluded.scheduled_days,
+         learning_steps = excluded.learning_steps, reps = excluded.reps, lapses = excluded.lapses, last_review = excluded.last_review`,
+    ),
+    deleteSchedule: db.prepare('DELETE FROM schedules WHERE card_id = ?'),
+    lastReviewOf: db.prepare('SELECT last_review FROM schedules WHERE card_id = ?').pluck(),
+    insertReview: db.prepare(
+      `INSERT INTO reviews(uid, card_id, rating, state_before, state_after, due, stability, difficulty, elapsed_days,
+         scheduled_days, reviewed_at, duration_ms, kind, scheduled, answer, source_key, attempt_id, day)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    bumpDaily: db.prepare(
+      `INSERT INTO daily(day, deck_id, reviews, again, duration_ms, new_cards) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT(day, deck_id) DO UPDATE SET reviews = reviews + excluded.reviews, again = again + excluded.again,
+         duration_ms = duration_ms + excluded.duration_ms, new_cards = new_cards + excluded.new_cards`,
+    ),
+    deckOfCard: db.prepare('SELECT deck_id FROM cards WHERE id = ?').pluck(),
+    cardLog: db.prepare(
+      `SELECT id, uid, card_id AS cardId, rating, state_before AS stateBefore, state_after AS stateAfter, due, stability,
+         difficulty, elapsed_days AS elapsedDays, scheduled_days AS scheduledDays, reviewed_at AS reviewedAt,
+         duration_ms AS durationMs, kind, scheduled, answer, source_key AS sourceKey, attempt_id AS attemptId, day
+       FROM reviews WHERE card_id = ? AND undone_at IS NULL ORDER BY reviewed_at, id`,
+    ),
+    reviewById: db.prepare('SELECT id, card_id AS cardId, rating, state_before AS stateBefore, kind, scheduled, duration_ms AS durationMs, day, undone_at AS undoneAt FROM reviews WHERE id = ?'),
+    markUndone: db.prepare('UPDATE reviews SET undone_at = ? WHERE id = ? AND undone_at IS NULL'),
+    setSuspended: db.prepare('UPDATE cards SET suspended = ?, updated_at = ? WHERE id = ?'),
+    setBuried: db.prepare('UPDATE cards SET buried_until = ? WHERE id = ?'),
+    siblings: db.prepare('SELECT id FROM cards WHERE deck_id = ? AND note_uid = ? AND id != ?').pluck(),
+    dailyDone: db.prepare('SELECT coalesce(sum(new_cards), 0) AS newDone, coalesce(sum(reviews - new_cards), 0) AS reviewsDone FROM daily WHERE day = ?'),
+    nextDue: db.prepare(
+      `SELECT min(s.due) FROM schedules s JOIN cards c ON c.id = s.card_id
+       WHERE c.suspended = 0 AND s.state != 0 AND (c.buried_until IS NULL OR c.buried_until <= ?)`,
+    ).pluck(),
+  };
+
+  const studyCardSelect = `
+    SELECT c.id, c.deck_id AS deckId, d.name AS deckName, c.uid, c.note_uid AS noteUid, c.content, c.suspended,
+      c.buried_until AS buriedUntil, c.position, s.state, s.due, s.stability, s.difficulty, s.elapsed_days,
+      s.scheduled_days, s.learning_steps, s.reps, s.lapses, s.last_review
+    FROM cards c JOIN decks d ON d.id = c.deck_id LEFT JOIN schedules s ON s.card_id = c.id`;
+  const getCardStmt = db.prepare(`${studyCardSelect} WHERE c.id = ?`);
+
+  const toStudyCard = (r: any): StudyCard => ({
+    id: r.id,
+    deckId: r.deckId,
+    deckName: r.deckName,
+    uid: r.uid,
+    noteUid: r.noteUid,
+    content: JSON.parse(r.content),
+    schedule: toSchedule(r),
+    suspended: r.suspended === 1,
+    buriedUntil: r.buriedUntil,
+    position: r.position,
+  });
+
+  const toReviewRow = (r: any): ReviewRow => ({ ...r, scheduled: r.scheduled === 1 });
+
+  const store = {
+    db,
+    close(): void {
+      db.close();
+    },
+    transaction<T>(fn: () => T): T {
+      return db.transaction(fn).immediate();
+    },
+
+    // settings: JSON values by key
+    getSetting<T>(key: string): T | undefined {
+      const v = stmt.getSetting.get(key) as string | undefined;
+      return v === undefined ? undefined : (JSON.parse(v) as T);
+    },
+    allSettings(): Record<string, unknown> {
+      const out: Record<string, unknown> = {};
+      for (const r of stmt.allSettings.all() as { key: string; value: string }[]) out[r.key] = JSON.parse(r.value);
+      return out;
+    },
+    setSetting(key: string, value: unknown): void {
+      if (value === undefined) stmt.deleteSetting.run(key);
+      else stmt.setSetting.run(key, JSON.stringify(value));
+    },
+
+    // decks
+    deckByName(name: string): DeckRow | undefined {
+      return stmt.deckByName.get(name) as DeckRow | undefined;
+    },
+    decks(): DeckRow[] {
+      return stmt.decks.all() as DeckRow[];
+    },
+    upsertDeck(d: Omit<DeckRow, 'id'>, now: number): number {
+      const existing = store.deckByName(d.name);
+      if (existing) {
+        stmt.updateDeck.run(d.description, d.source, d.origin, d.path, d.fileHash, existing.id);
+        return existing.id;
+      }
+      return Number(stmt.insertDeck.run(d.name, d.description, d.source, d.origin, d.path, d.fileHash, now).lastInsertRowid);
+    },
+    deckCounts(now: number, dayEnd: number, deckId?: number): DeckCounts[] {
+      // One pass over cards; "due" counts review cards due before the day ends, as the session would show them.
+      const rows = db
+        .prepare(
+          `SELECT d.name AS name,
+             coalesce(sum(c.suspended = 0 AND (c.buried_until IS NULL OR c.buried_until <= @now) AND (s.state IS NULL OR s.state = 0)), 0) AS new,
+             coalesce(sum(c.suspended = 0 AND (c.buried_until IS NULL OR c.buried_until <= @now) AND s.state IN (1, 3)), 0) AS learning,
+             coalesce(sum(c.suspended = 0 AND (c.buried_until IS NULL OR c.buried_until <= @now) AND s.state = 2 AND s.due < @dayEnd), 0) AS due,
+             coalesce(sum(c.suspended = 1), 0) AS suspended,
+             count(c.id) AS total
+           FROM decks d LEFT JOIN cards c ON c.deck_id = d.id AND c.removed = 0 LEFT JOIN schedules s ON s.card_id = c.id
+           ${deckId === undefined ? '' : 'WHERE d.id = @deckId'}
+           GROUP BY d.id ORDER BY d.name`,
+        )
+        .all({ now, dayEnd, deckId }) as DeckCounts[];
+      return rows;
+    },
+
+    // cards
+    cardsOfDeck(deckId: number): { id: number; uid: string; noteUid: string; contentJson: string; removed: boolean }[] {
+      return (stmt.cardsOfDeck.all(deckId) as any[]).map((r) => ({ id: r.id, uid: r.uid, noteUid: r.noteUid, contentJson: r.content, removed: r.removed === 1 }));
+    },
+    insertCard(deckId: number, spec: CardSpec, position: number, now: number, suspended = false): number {
+      return Number(stmt.insertCard.run(deckId, spec.uid, spec.noteUid, spec.content.type, cardJson(spec), position, suspended ? 1 : 0, now, now).lastInsertRowid);
+    },
+    updateCard(id: number, spec: CardSpec, position: number, now: number): void {
+      stmt.updateCard.run(spec.uid, spec.noteUid, spec.content.type, cardJson(spec), position, now, id);
+    },
+    setPosition(id: number, position: number): void {
+      stmt.touchCardPosition.run(position, id);
+    },
+    markRemoved(id: number, now: number): void {
+      stmt.removeCard.run(now, id);
+    },
+    getCard(id: number): StudyCard | undefined {
+      const r = getCardStmt.get(id);
+      return r ? toStudyCard(r) : undefined;
+    },
+    /**
+     * Cards a session may show: unsuspended, unburied, in the chosen decks; learning cards and reviews due before
+     * `dayEnd`, and new cards in deck order (up to `newLimit`).
+     */
+    studyCards(opts: { deckIds: number[] | null; now: number; dayEnd: number; newLimit: number; reviewLimit: number }): StudyCard[] {
+      const deckFilter = opts.deckIds ? `AND c.deck_id IN (${opts.deckIds.map(() => '?').join(',')})` : '';
+      const ids = opts.deckIds ?? [];
+      const base = `${studyCardSelect} WHERE c.suspended = 0 AND (c.buried_until IS NULL OR c.buried_until <= ?) ${deckFilter}`;
+      const learning = db.prepare(`${base} AND s.state IN (1, 3) ORDER BY s.due`).all(opts.now, ...ids);
+      const reviews = db.prepare(`${base} AND s.state = 2 AND s.due < ? ORDER BY s.due LIMIT ?`).all(opts.now, ...ids, opts.dayEnd, opts.reviewLimit);
+      const news = db.prepare(`${base} AND (s.state IS NULL OR s.state = 0) ORDER BY c.deck_id, c.position, c.id LIMIT ?`).all(opts.now, ...ids, opts.newLimit);
+      return [...learning, ...reviews, ...news].map(toStudyCard);
+    },
+    doneOnDay(day: number): { newDone: number; reviewsDone: number } {
+      return stmt.dailyDone.get(day) as { newDone: number; reviewsDone: number };
+    },
+    nextDue(now: number): number | null {
+      return (stmt.nextDue.get(now) as number | null) ?? null;
+    },
+
+    // answers
+    /**
+     * Commits one answer: the log entry, the card's new schedule and the day's rollup, in one transaction.
+     * Returns null when another session answered the card since the caller read it.
+     */
+    recordAnswer(a: AnswerInput): { reviewId: number; uid: string } | null {
+      const run = db.transaction((): { reviewId: number; uid: string } | null => {
+        if (a.expectedLastReview !== undefined) {
+          const current = (stmt.lastReviewOf.get(a.cardId) as number | null | undefined) ?? null;
+          if (current !== a.expectedLastReview) return null;
+        }
+        const uid = nanoid();
+        const s = a.schedule;
+        const info = stmt.insertReview.run(
+          uid, a.cardId, a.rating, a.stateBefore, s?.state ?? 0, s?.due ?? a.reviewedAt, s?.stability ?? 0, s?.difficulty ?? 0,
+          a.elapsedDays, s?.scheduledDays ?? 0, a.reviewedAt, Math.round(a.durationMs), a.kind, a.scheduled ? 1 : 0,
+          a.answer ?? null, null, a.attemptId ?? null, a.day,
+        );
+        if (a.scheduled && s) stmt.upsertSchedule.run(...scheduleParams(a.cardId, s));
+        if (a.scheduled && a.rating > 0) {
+          const deckId = stmt.deckOfCard.get(a.cardId) as number;
+          stmt.bumpDaily.run(a.day, deckId, 1, a.rating === 1 ? 1 : 0, Math.round(a.durationMs), a.stateBefore === 0 ? 1 : 0);
+        }
+        return { reviewId: Number(info.lastInsertRowid), uid };
+      });
+      return run.immediate();
+    },
+    /** Marks an answer undone and puts back the schedule `rebuilt` (the replay of what is left of the log). */
+    undoAnswer(reviewId: number, rebuilt: Schedule | null, now: number): void {
+      db.transaction(() => {
+        const r = stmt.reviewById.get(reviewId) as any;
+        if (!r || r.undoneAt !== null) return;
+        stmt.markUndone.run(now, reviewId);
+        if (r.scheduled === 1) {
+          if (rebuilt) stmt.upsertSchedule.run(...scheduleParams(r.cardId, rebuilt));
+          else stmt.deleteSchedule.run(r.cardId);
+          if (r.rating > 0) {
+            const deckId = stmt.deckOfCard.get(r.cardId) as number;
+            stmt.bumpDaily.run(r.day, deckId, -1, r.rating === 1 ? -1 : 0, -r.durationMs, r.stateBefore === 0 ? -1 : 0);
+          }
+        }
+      }).immediate();
+    },
+    cardLog(cardId: number): ReviewRow[] {
+      return (stmt.cardLog.all(cardId) as any[]).map(toReviewRow);
+    },
+    setSchedule(cardId: number, s: Schedule | null): void {
+      if (s) stmt.upsertSchedule.run(...scheduleParams(cardId, s));
+      else stmt.deleteSchedule.run(cardId);
+    },
+    suspend(cardId: number, suspended: boolean, now: number): void {
+      stmt.setSuspended.run(suspended ? 1 : 0, now, cardId);
+    },
+    bury(cardIds: number[], until: number | null): void {
+      db.transaction(() => {
+        for (const id of cardIds) stmt.setBuried.run(until, id);
+      }).immediate();
+    },
+    siblingsOf(card: { id: number; deckId: number; noteUid: string }): number[] {
+      return stmt.siblings.all(card.deckId, card.noteUid, card.id) as number[];
+    },
+    /** Recomputes the per-day rollup from the log (after imports, or to repair it). */
+    rebuildDaily(): void {
+      db.transaction(() => {
+        db.exec('DELETE FROM daily');
+        db.exec(`INSERT INTO daily(day, deck_id, reviews, again, duration_ms, new_cards)
+          SELECT r.day, c.deck_id, count(*), sum(r.rating = 1), sum(r.duration_ms), sum(r.state_before = 0)
+          FROM reviews r JOIN cards c ON c.id = r.card_id
+          WHERE r.undone_at IS NULL AND r.scheduled = 1 AND r.rating > 0 GROUP BY r.day, c.deck_id`);
+      }).immediate();
+    },
+  };
+  return store;
+}
+
+export function cardJson(spec: CardSpec): string {
+  const extras: CardExtras = {};
+  if (spec.explanation) extras.explanation = spec.explanation;
+  if (spec.source) extras.source = spec.source;
+  if (spec.tags?.length) extras.tags = spec.tags;
+  return JSON.stringify({ ...spec.content, ...extras });
+}
