@@ -36,6 +36,8 @@ export interface Context {
   scheduler: Scheduler;
   timeZone: string;
   dbPath: string;
+  /** The scheduler for a deck: its own fitted parameters (a preset from `recall optimize --deck`), else the global ones. */
+  schedulerFor(deckId: number): Scheduler;
   /** The study day containing `ms`, and when the next one starts. */
   day(ms: number): number;
   dayEnd(ms: number): number;
@@ -47,11 +49,22 @@ export function openContext(opts: { db?: string; env: Env }): Context {
   const dbPath = resolveDbPath(opts.db, opts.env);
   const store = openStore(dbPath, { now: clock() });
   const ctx = { store, clock, dbPath } as Context;
+  let perDeck = new Map<number, Scheduler>();
   ctx.reloadSettings = () => {
-    ctx.settings = settingsFrom(store.allSettings());
+    const stored = store.allSettings();
+    ctx.settings = settingsFrom(stored);
     ctx.scheduler = createScheduler(ctx.settings);
     ctx.timeZone = resolveTimeZone(ctx.settings.timeZone);
+    perDeck = new Map();
+    const presets = (stored.deckParameters ?? {}) as Record<string, number[]>;
+    if (Object.keys(presets).length) {
+      for (const d of store.decks()) {
+        const w = presets[d.name];
+        if (Array.isArray(w)) perDeck.set(d.id, createScheduler({ ...ctx.settings, parameters: w }));
+      }
+    }
   };
+  ctx.schedulerFor = (deckId) => perDeck.get(deckId) ?? ctx.scheduler;
   ctx.day = (ms) => studyDay(ms, ctx.timeZone, ctx.settings.dayStartHour);
   ctx.dayEnd = (ms) => nextDayStart(ms, ctx.timeZone, ctx.settings.dayStartHour);
   ctx.reloadSettings();

@@ -14,8 +14,8 @@ export function replayEntries(log: readonly ReviewRow[]): ReplayEntry[] {
   const out: ReplayEntry[] = [];
   for (const r of log) {
     if (!r.scheduled) continue;
-    if (r.rating === 0) out.push({ rating: 0, reviewedAt: r.reviewedAt, manual: { state: r.stateAfter, due: r.due } });
-    else out.push({ rating: r.rating as Grade, reviewedAt: r.reviewedAt });
+    if (r.rating === 0) out.push({ rating: 0, reviewedAt: r.reviewedAt, day: r.day, manual: { state: r.stateAfter, due: r.due } });
+    else out.push({ rating: r.rating as Grade, reviewedAt: r.reviewedAt, day: r.day });
   }
   return out;
 }
@@ -38,9 +38,12 @@ export type AnswerResult =
  * since it was drawn, nothing is written and the caller moves on.
  */
 export function answerCard(ctx: Context, card: SessionCard, grade: Grade, opts: AnswerOptions): AnswerResult {
-  const now = ctx.clock();
+  // A clock that went backwards would put this answer before the previous one and reorder the log on replay.
+  const now = Math.max(ctx.clock(), card.schedule?.lastReview ?? 0);
   const scheduled = opts.scheduled ?? true;
-  const outcome = ctx.scheduler.answer(card.schedule, now, grade);
+  const day = ctx.day(now);
+  const lastReviewDay = card.schedule?.lastReview != null ? ctx.store.lastScheduledDay(card.id) : undefined;
+  const outcome = ctx.schedulerFor(card.deckId).answer(card.schedule, now, grade, { day, lastReviewDay });
   const dayEnd = ctx.dayEnd(now);
   const res = ctx.store.transaction(() => {
     const r = ctx.store.recordAnswer({
@@ -53,7 +56,7 @@ export function answerCard(ctx: Context, card: SessionCard, grade: Grade, opts: 
       durationMs: opts.durationMs,
       kind: opts.kind ?? 'review',
       scheduled,
-      day: ctx.day(now),
+      day: Math.max(day, lastReviewDay ?? day),
       answer: opts.answer === undefined ? null : JSON.stringify(opts.answer),
       attemptId: opts.attemptId ?? null,
       expectedLastReview: scheduled ? (card.schedule?.lastReview ?? null) : undefined,
@@ -69,7 +72,8 @@ export function answerCard(ctx: Context, card: SessionCard, grade: Grade, opts: 
 /** Undo = mark the entry undone and replay what is left of the card's log. Returns the restored schedule. */
 export function undoAnswer(ctx: Context, reviewId: number, cardId: number, unburyIds: number[] = []): Schedule | null {
   const log = ctx.store.cardLog(cardId).filter((r) => r.id !== reviewId);
-  const rebuilt = ctx.scheduler.replay(replayEntries(log)).schedule;
+  const deckId = ctx.store.getCard(cardId)?.deckId ?? -1;
+  const rebuilt = ctx.schedulerFor(deckId).replay(replayEntries(log)).schedule;
   ctx.store.transaction(() => {
     ctx.store.undoAnswer(reviewId, rebuilt, ctx.clock());
     if (unburyIds.length) ctx.store.bury(unburyIds, null);
@@ -89,7 +93,7 @@ export function suspendCard(ctx: Context, cardId: number): void {
 export function rescheduleCard(ctx: Context, cardId: number): boolean {
   const card = ctx.store.getCard(cardId);
   if (!card) return false;
-  const rebuilt = ctx.scheduler.replay(replayEntries(ctx.store.cardLog(cardId))).schedule;
+  const rebuilt = ctx.schedulerFor(card.deckId).replay(replayEntries(ctx.store.cardLog(cardId))).schedule;
   if (JSON.stringify(rebuilt) === JSON.stringify(card.schedule)) return false;
   ctx.store.setSchedule(cardId, rebuilt);
   return true;

@@ -23,12 +23,15 @@ export interface SyncPlan {
 /** Minimum Dice similarity for an entry without id to inherit a vanished card's identity. */
 export const SIMILARITY_THRESHOLD = 0.6;
 
-/** The JSON stored in `cards.content`: the content plus the extras that are set, in a fixed key order. */
+/**
+ * The JSON stored in `cards.content`: the content plus the extras that are set (empty ones omitted, as the store's
+ * `cardJson` does), so an empty tag list and no tags compare equal.
+ */
 export function cardContentJson(spec: CardSpec): string {
   const obj: Record<string, unknown> = { ...spec.content };
-  if (spec.explanation !== undefined) obj.explanation = spec.explanation;
-  if (spec.source !== undefined) obj.source = spec.source;
-  if (spec.tags !== undefined) obj.tags = spec.tags;
+  if (spec.explanation) obj.explanation = spec.explanation;
+  if (spec.source) obj.source = spec.source;
+  if (spec.tags?.length) obj.tags = spec.tags;
   return JSON.stringify(obj);
 }
 

@@ -78,7 +78,8 @@ type Line =
   | { kind: 'comment' }
   | { kind: 'separator'; rest: string }
   | { kind: 'continuation'; text: string }
-  | { kind: 'option'; correct: boolean; text: string }
+  /** `asItem` is set when the line also reads as a classify item (`- [x] TEXT => CAT`): context decides. */
+  | { kind: 'option'; correct: boolean; text: string; asItem?: { text: string; category: string } }
   | { kind: 'item'; text: string; category: string }
   | { kind: 'dash'; text: string }
   | { kind: 'keyValue'; key: string; value: string }
@@ -95,13 +96,18 @@ function classifyLine(raw: string): Line {
   }
   if (raw.startsWith('#')) return { kind: 'comment' };
   if (/^---(\s|$)/.test(raw)) return { kind: 'separator', rest: raw.slice(3).trim() };
-  const opt = OPTION_RE.exec(raw);
-  if (opt) return { kind: 'option', correct: opt[1] !== ' ', text: (opt[2] ?? '').trim() };
   if (/^-(\s|$)/.test(raw)) {
     const body = raw.slice(1).trim();
     // The last `=>` splits, so an item's text may itself contain `=>`; categories cannot.
     const arrow = body.lastIndexOf('=>');
-    if (arrow !== -1) return { kind: 'item', text: body.slice(0, arrow).trim(), category: body.slice(arrow + 2).trim() };
+    const item = arrow === -1 ? undefined : { text: body.slice(0, arrow).trim(), category: body.slice(arrow + 2).trim() };
+    const opt = OPTION_RE.exec(raw);
+    if (opt) {
+      const line: Line = { kind: 'option', correct: opt[1] !== ' ', text: (opt[2] ?? '').trim() };
+      if (item) line.asItem = item;
+      return line;
+    }
+    if (item) return { kind: 'item', ...item };
     return { kind: 'dash', text: body };
   }
   const kv = KEY_RE.exec(raw);
@@ -322,10 +328,12 @@ export function parseDeck(text: string, file: string): ParsedDeck {
             break;
           }
           case 'option':
-            if (d.type === 'classify') d.brokenListLines++;
             if (listTypes) d.options.push({ correct: cls.correct, text: cls.text, line: lineNo });
-            else if (d.type === 'classify') fail(lineNo, 'option line in a classify card', 'classify items are `- TEXT => CATEGORY`');
-            else fail(lineNo, `option line in a ${d.type} card`, 'option lines `- [x] TEXT` belong to choice and multi cards; indent a list that is part of a value');
+            else if (d.type === 'classify' && cls.asItem) d.items.push({ ...cls.asItem, line: lineNo });
+            else if (d.type === 'classify') {
+              d.brokenListLines++;
+              fail(lineNo, 'option line in a classify card', 'classify items are `- TEXT => CATEGORY`');
+            } else fail(lineNo, `option line in a ${d.type} card`, 'option lines `- [x] TEXT` belong to choice and multi cards; indent a list that is part of a value');
             break;
           case 'item':
             if (listTypes) d.brokenListLines++;

@@ -443,7 +443,8 @@ export function classifyRevlog(rows: readonly AnkiRevlogRow[]): { classes: Revlo
   return { classes, windowStart: start };
 }
 
-function toReviews(rows: readonly AnkiRevlogRow[], guid: string, ord: number, remapV1: boolean): { reviews: PlannedReview[]; counts: Record<RevlogClass, number>; remapped: number } {
+/** One card's revlog rows (chronological) as planned reviews, with how many fell in each class. */
+export function planReviews(rows: readonly AnkiRevlogRow[], guid: string, ord: number, remapV1: boolean): { reviews: PlannedReview[]; counts: Record<RevlogClass, number>; remapped: number } {
   const { classes, windowStart } = classifyRevlog(rows);
   const counts: Record<RevlogClass, number> = { rated: 0, manual: 0, cram: 0, superseded: 0 };
   let remapped = 0;
@@ -586,7 +587,7 @@ function buildPlan(raw: AnkiRawCollection, file: string, opts: AnkiPackageOption
     const homeDeck = card.odid ? card.odid : card.did;
     const deckName = opts.deck ?? deckNames.get(Number(homeDeck)) ?? 'Default';
     const tags = note.tags.split(/\s+/).filter(Boolean);
-    const history = toReviews(revlogByCard.get(card.id) ?? [], note.guid, card.ord, remapV1);
+    const history = planReviews(revlogByCard.get(card.id) ?? [], note.guid, card.ord, remapV1);
     for (const k of Object.keys(history.counts) as RevlogClass[]) stats[k] += history.counts[k];
     stats.remappedV1 += history.remapped;
     const planned: PlannedCard = {

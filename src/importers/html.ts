@@ -63,6 +63,30 @@ function imageName(attrs: string): string {
 
 const BLOCK_TAGS = 'div|p|li|ul|ol|tr|table|h[1-6]|blockquote|pre|hr|section|article|header|footer|dd|dt|dl';
 
+/**
+ * Line breaks the way a browser lays them out: `<br>` always breaks; a block boundary (div, p, li, ...) breaks
+ * only when the text is not already at the start of a line, so `<div>a</div><div>b</div>` is two lines and
+ * `<div>a<br></div>` one, while Anki's `<div><br></div>` still shows as a blank line.
+ */
+function layoutBreaks(html: string): string {
+  const parts = html.split(new RegExp(`(<br\\s*\\/?>|<\\/?(?:${BLOCK_TAGS})\\b[^>]*>)`, 'i'));
+  let out = '';
+  let atLineStart = true;
+  parts.forEach((part, i) => {
+    if (i % 2 === 0) {
+      out += part;
+      // Tags removed later carry no text; only visible characters end the start of a line.
+      if (/[^\s]/.test(part.replace(/<[^>]*>/g, ''))) atLineStart = false;
+      return;
+    }
+    if (/^<br/i.test(part) || !atLineStart) {
+      out += '\n';
+      atLineStart = true;
+    }
+  });
+  return out;
+}
+
 /** Converts Anki field HTML to plain terminal text. */
 export function htmlToText(html: string): string {
   let s = html
@@ -71,9 +95,8 @@ export function htmlToText(html: string): string {
     .replace(/\[sound:[^\]]*\]/g, '')
     // HTML source whitespace (including newlines) is a single space; line breaks come from tags only.
     .replace(/[ \t\r\n\f]+/g, ' ')
-    .replace(/<img\b([^>]*)>/gi, (_m, attrs: string) => imageName(attrs))
-    .replace(/<br\s*\/?>/gi, '\n')
-    .replace(new RegExp(`<\\/?(?:${BLOCK_TAGS})\\b[^>]*>`, 'gi'), '\n')
+    .replace(/<img\b([^>]*)>/gi, (_m, attrs: string) => imageName(attrs));
+  s = layoutBreaks(s)
     // Only things that look like tags are removed, so a literal "a < b" survives.
     .replace(/<\/?[a-zA-Z][^>]*>/g, '')
     .replace(/<![^>]*>/g, '');

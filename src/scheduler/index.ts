@@ -16,16 +16,26 @@ export interface Outcome {
 }
 
 /** An entry of a card's log as replay needs it. */
+/**
+ * An entry of a card's log as replay needs it. `day` is the study day recorded with the entry: replay uses it,
+ * not today's time zone, so a later change of time zone or day start cannot change the past.
+ */
 export type ReplayEntry =
-  | { rating: Grade; reviewedAt: number }
-  | { rating: 0; reviewedAt: number; manual: { state: CardState; due: number } };
+  | { rating: Grade; reviewedAt: number; day?: number }
+  | { rating: 0; reviewedAt: number; day?: number; manual: { state: CardState; due: number } };
+
+/** Study days of the answer being made and of the previous one, when known from the log. */
+export interface DayHint {
+  day?: number;
+  lastReviewDay?: number;
+}
 
 export interface Scheduler {
   readonly settings: SchedulerSettings;
   readonly timeZone: string;
   /** All four outcomes for a card at `now` (Anki-style: compute all, commit one). `null` = a new card. */
   preview(schedule: Schedule | null, now: number): Record<Grade, Outcome>;
-  answer(schedule: Schedule | null, now: number, grade: Grade): Outcome;
+  answer(schedule: Schedule | null, now: number, grade: Grade, days?: DayHint): Outcome;
   /** Rebuild a schedule from a card's log. Entries must be chronological; `null` when the log is empty. */
   replay(entries: readonly ReplayEntry[]): { schedule: Schedule | null; outcomes: Outcome[] };
   /** Probability of recall at `now`, 0..1 (0 for new cards). */
@@ -46,12 +56,19 @@ export function createScheduler(settings: SchedulerSettings): Scheduler {
     relearning_steps: settings.relearningSteps as StepUnit[],
     ...(settings.parameters ? { w: settings.parameters } : {}),
   });
-  const shift = (ms: number) => toSchedulerTime(ms, timeZone, settings.dayStartHour) - ms;
+  const DAY = 24 * HOUR;
+  // The shift that puts instant `ms` on its study day in ts-fsrs's UTC calendar; with a recorded `day`, that day.
+  const shift = (ms: number, day?: number) => {
+    const shifted = toSchedulerTime(ms, timeZone, settings.dayStartHour);
+    const correction = day === undefined ? 0 : (day - Math.floor(shifted / DAY)) * DAY;
+    return shifted + correction - ms;
+  };
 
-  const toCard = (s: Schedule | null, now: number): Card => {
+  const toCard = (s: Schedule | null, now: number, lastReviewDay?: number): Card => {
     if (!s) return createEmptyCard(new Date(now + shift(now)));
+    const lastShift = s.lastReview === null ? 0 : shift(s.lastReview, lastReviewDay);
     return {
-      due: new Date(s.due + shift(s.due)),
+      due: new Date(s.due + lastShift),
       stability: s.stability,
       difficulty: s.difficulty,
       elapsed_days: s.elapsedDays,
@@ -60,7 +77,7 @@ export function createScheduler(settings: SchedulerSettings): Scheduler {
       reps: s.reps,
       lapses: s.lapses,
       state: s.state as unknown as State,
-      last_review: s.lastReview === null ? undefined : new Date(s.lastReview + shift(s.lastReview)),
+      last_review: s.lastReview === null ? undefined : new Date(s.lastReview + lastShift),
     };
   };
   // Due dates come back in shifted time; undo the shift of `now`, so a 1-day interval is exactly 24 h later.
@@ -77,11 +94,13 @@ export function createScheduler(settings: SchedulerSettings): Scheduler {
     lastReview: now,
   });
 
-  const answer = (schedule: Schedule | null, now: number, grade: Grade): Outcome => {
+  const answer = (schedule: Schedule | null, now: number, grade: Grade, days: DayHint = {}): Outcome => {
     // A clock that went backwards must not produce an answer before the previous one.
     const at = schedule?.lastReview != null ? Math.max(now, schedule.lastReview) : now;
-    const nowShift = shift(at);
-    const result = engine.next(toCard(schedule, at), new Date(at + nowShift), grade as unknown as FsrsGrade);
+    let day = days.day;
+    if (day !== undefined && days.lastReviewDay !== undefined && day < days.lastReviewDay) day = days.lastReviewDay;
+    const nowShift = shift(at, day);
+    const result = engine.next(toCard(schedule, at, days.lastReviewDay), new Date(at + nowShift), grade as unknown as FsrsGrade);
     return {
       grade,
       stateBefore: (schedule?.state ?? 0) as CardState,
@@ -101,17 +120,20 @@ export function createScheduler(settings: SchedulerSettings): Scheduler {
     answer,
     replay(entries) {
       let schedule: Schedule | null = null;
+      let lastReviewDay: number | undefined;
       const outcomes: Outcome[] = [];
       for (const e of entries) {
         if (e.rating === 0) {
           const before = (schedule?.state ?? 0) as CardState;
           schedule = manual(schedule, e.reviewedAt, e.manual.state, e.manual.due);
+          if (schedule.lastReview === null) lastReviewDay = undefined;
           outcomes.push({ grade: 1, stateBefore: before, schedule, elapsedDays: 0 });
           continue;
         }
-        const o = answer(schedule, e.reviewedAt, e.rating);
+        const o = answer(schedule, e.reviewedAt, e.rating, { day: e.day, lastReviewDay });
         outcomes.push(o);
         schedule = o.schedule;
+        if (e.day !== undefined) lastReviewDay = Math.max(e.day, lastReviewDay ?? e.day);
       }
       return { schedule, outcomes };
     },

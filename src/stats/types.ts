@@ -71,6 +71,8 @@ export interface StatsInput {
   dayStarts: number[];
   /** FSRS forgetting-curve decay as a positive number (w[20] for FSRS-6). */
   decay: number;
+  /** Decay of decks with their own fitted parameters, by deck id. */
+  deckDecay?: Record<number, number>;
 }
 
 export interface Rate {

@@ -60,7 +60,7 @@ export function readAnkiSqlite(path: string): AnkiRawCollection {
       models: col.models ?? '',
       decks: col.decks ?? '',
       config: has('config')
-        ? (db.prepare('SELECT key, val FROM config').all() as { key: string; val: unknown }[]).map((r) => ({ key: r.key, val: toBytes(r.val) }))
+        ? (db.prepare('SELECT KEY AS key, val FROM config').all() as { key: string; val: unknown }[]).map((r) => ({ key: r.key, val: toBytes(r.val) }))
         : [],
       deckRows: has('decks') ? (db.prepare('SELECT id, name FROM decks').all() as { id: number; name: string }[]) : [],
       notetypeRows: has('notetypes')

@@ -1,1 +1,31 @@
-export async function run() { return 0 } export const runStats = run, runReviews = run, runDeck = run, runGet = run, runSet = run;
+import { existsSync, readFileSync } from 'node:fs';
+import { deckFilesUnder } from '../../app/sync.js';
+import { RecallError, formatDiagnostic, type Diagnostic } from '../../core/errors.js';
+import { parseDeck } from '../../decks/parse.js';
+import { printJson, styler, type Io } from '../io.js';
+
+export async function run(opts: { args: string[]; json?: boolean }, io: Io): Promise<number> {
+  const files: string[] = [];
+  for (const p of opts.args) {
+    if (!existsSync(p)) throw new RecallError('no-such-file', `${p}: no such file or directory`, { hint: 'check the path', exitCode: 1 });
+    files.push(...deckFilesUnder(p));
+  }
+  const diagnostics: Diagnostic[] = [];
+  let cards = 0;
+  const perFile: { file: string; deck: string; cards: number; problems: number }[] = [];
+  for (const file of files) {
+    const parsed = parseDeck(readFileSync(file, 'utf8'), file);
+    diagnostics.push(...parsed.diagnostics);
+    cards += parsed.cards.length;
+    perFile.push({ file, deck: parsed.header.name, cards: parsed.cards.length, problems: parsed.diagnostics.length });
+  }
+  if (opts.json) {
+    printJson(io, { ok: diagnostics.length === 0, files: perFile, cards, problems: diagnostics });
+  } else {
+    const st = styler(io.color);
+    for (const d of diagnostics) io.err(`${formatDiagnostic(d)}\n`);
+    const summary = `${files.length} file(s), ${cards} card(s), ${diagnostics.length} problem(s)`;
+    io.out(diagnostics.length ? `${st.red('✗')} ${summary}\n` : `${st.green('✓')} ${summary}\n`);
+  }
+  return diagnostics.length ? 1 : 0;
+}

@@ -1,1 +1,105 @@
-export async function run() { return 0 } export const runStats = run, runReviews = run, runDeck = run, runGet = run, runSet = run;
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { openContext, type Context } from '../../app/context.js';
+import { cardSpecOf, deckToAnkiTxt, deckToJson, deckToRecall, reviewChunks, type ReviewFormat } from '../../app/export.js';
+import { writeFileAtomic } from '../../app/files.js';
+import { syncBuiltinDecks } from '../../app/sync.js';
+import { RecallError } from '../../core/errors.js';
+import { statsToCsv } from '../../stats/csv.js';
+import { deckCards, iterateReviews } from '../../store/stats.js';
+import { printJson, type Io } from '../io.js';
+import { buildStatsReport, deckIdsFor } from './stats.js';
+
+interface CommonOpts {
+  db?: string;
+  out?: string;
+  force?: boolean;
+  json?: boolean;
+}
+
+/** Sends the output to `--out` (atomically) or stdout, then reports what was written. */
+function emit(io: Io, opts: CommonOpts, data: string | Iterable<string>, report: { format: string; rows: number | (() => number); what: string }): void {
+  const rows = () => (typeof report.rows === 'function' ? report.rows() : report.rows);
+  if (!opts.out) {
+    if (typeof data === 'string') io.out(data);
+    else {
+      let pending = '';
+      for (const chunk of data) {
+        pending += chunk;
+        if (pending.length >= 65_536) {
+          io.out(pending);
+          pending = '';
+        }
+      }
+      if (pending) io.out(pending);
+    }
+    return;
+  }
+  const bytes = writeFileAtomic(opts.out, data, { force: opts.force });
+  if (opts.json) printJson(io, { file: opts.out, format: report.format, rows: rows(), bytes });
+  else io.out(`Wrote ${rows()} ${report.what} to ${opts.out}\n`);
+}
+
+function withContext<T>(io: Io, db: string | undefined, fn: (ctx: Context) => T): T {
+  const ctx = openContext({ db, env: io.env });
+  try {
+    return fn(ctx);
+  } finally {
+    ctx.store.close();
+  }
+}
+
+export async function runStats(opts: CommonOpts & { format?: 'json' | 'csv'; deck?: string; days?: string }, io: Io): Promise<number> {
+  return withContext(io, opts.db, (ctx) => {
+    const report = buildStatsReport(ctx, opts);
+    const format = opts.format ?? 'json';
+    const data = format === 'csv' ? statsToCsv(report) : `${JSON.stringify(report, null, 2)}\n`;
+    const rows = format === 'csv' ? data.split('\n').length - 2 : 1;
+    emit(io, opts, data, { format, rows, what: format === 'csv' ? 'rows' : 'report' });
+    return 0;
+  });
+}
+
+export async function runReviews(opts: CommonOpts & { format?: ReviewFormat; deck?: string }, io: Io): Promise<number> {
+  return withContext(io, opts.db, (ctx) => {
+    const format = opts.format ?? 'csv';
+    const deckIds = deckIdsFor(ctx, opts.deck);
+    const counter = { rows: 0 };
+    const rows = iterateReviews(ctx.store.db, { deckIds, ratingsOnly: format === 'fsrs' });
+    emit(io, opts, reviewChunks(rows, format, counter), { format, rows: () => counter.rows, what: 'reviews' });
+    return 0;
+  });
+}
+
+const EXTENSIONS = { recall: 'deck', 'anki-txt': 'txt', json: 'json' } as const;
+
+/** A file name for a deck inside an output folder: `::` becomes `-`, characters unsafe in file names `_`. */
+export function deckFileName(deck: string, format: keyof typeof EXTENSIONS): string {
+  const base = deck.replace(/::/g, '-').replace(/[^\p{L}\p{N}._ -]/gu, '_').trim() || 'deck';
+  return `${base}.${EXTENSIONS[format]}`;
+}
+
+export async function runDeck(opts: CommonOpts & { format?: keyof typeof EXTENSIONS; args?: string[] }, io: Io): Promise<number> {
+  return withContext(io, opts.db, (ctx) => {
+    const name = opts.args?.[0] ?? '';
+    const { errors } = syncBuiltinDecks(ctx.store, ctx.clock());
+    for (const e of errors) io.err(`recall: warning: ${e}\n`);
+    const deck = ctx.store.deckByName(name);
+    if (!deck) {
+      const names = ctx.store.decks().map((d) => d.name);
+      throw new RecallError('no-such-deck', `No deck named "${name}"`, { hint: `decks: ${names.join(', ') || '(none)'}`, exitCode: 2 });
+    }
+    const format = opts.format ?? 'recall';
+    const cards = deckCards(ctx.store.db, deck.id).map(cardSpecOf);
+    const data =
+      format === 'json'
+        ? deckToJson(cards)
+        : format === 'anki-txt'
+          ? deckToAnkiTxt(deck.name, cards)
+          : deckToRecall({ name: deck.name, description: deck.description, source: deck.source }, cards);
+    // An existing folder as --out means "put the file in there".
+    const out = opts.out && existsSync(opts.out) && statSync(opts.out).isDirectory() ? join(opts.out, deckFileName(deck.name, format)) : opts.out;
+    emit(io, { ...opts, out }, data, { format, rows: cards.length, what: 'cards' });
+    return 0;
+  });
+}

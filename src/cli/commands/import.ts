@@ -1,1 +1,75 @@
-export async function run() { return 0 } export const runStats = run, runReviews = run, runDeck = run, runGet = run, runSet = run;
+import { openContext } from '../../app/context.js';
+import { importPaths } from '../../app/import.js';
+import { RecallError } from '../../core/errors.js';
+import { printJson, styler, type Io } from '../io.js';
+
+interface Opts {
+  db?: string;
+  args: string[];
+  deck?: string;
+  dryRun?: boolean;
+  timezone?: string;
+  dayStart?: string;
+  json?: boolean;
+}
+
+export async function run(opts: Opts, io: Io): Promise<number> {
+  let dayStartHour: number | undefined;
+  if (opts.dayStart !== undefined) {
+    dayStartHour = Number(opts.dayStart);
+    if (!Number.isInteger(dayStartHour) || dayStartHour < 0 || dayStartHour > 23) {
+      throw new RecallError('bad-day-start', `--day-start ${opts.dayStart} is not an hour`, { hint: 'give a whole hour from 0 to 23, e.g. --day-start 4', exitCode: 2 });
+    }
+  }
+  const ctx = openContext({ db: opts.db, env: io.env });
+  // A progress bar only where someone watches: on a terminal, on stderr, never in --json output.
+  let bar: { update(n: number, p?: object): void; setTotal(n: number): void; stop(): void; start(t: number, s: number, p?: object): void } | null = null;
+  if (process.stderr.isTTY && !opts.json) {
+    const { SingleBar, Presets } = await import('cli-progress');
+    bar = new SingleBar({ format: 'importing {bar} {value}/{total} cards  {deck}', stream: process.stderr, clearOnComplete: true, hideCursor: true }, Presets.shades_classic);
+  }
+  let started = false;
+  try {
+    const report = importPaths(ctx, opts.args, {
+      deck: opts.deck,
+      dryRun: opts.dryRun,
+      timeZone: opts.timezone,
+      dayStartHour,
+      onProgress: (done, total, deck) => {
+        if (!bar || total < 500) return;
+        if (!started) {
+          bar.start(total, 0, { deck });
+          started = true;
+        }
+        bar.setTotal(total);
+        bar.update(done, { deck });
+      },
+    });
+    if (started) bar?.stop();
+    if (opts.json) {
+      printJson(io, {
+        cardsAdded: report.cardsAdded,
+        cardsUpdated: report.cardsUpdated,
+        cardsUnchanged: report.cardsUnchanged,
+        reviewsImported: report.reviewsImported,
+        decks: report.decks,
+        warnings: report.warnings,
+        dryRun: report.dryRun,
+        files: report.files,
+      });
+      return 0;
+    }
+    const st = styler(io.color);
+    for (const w of report.warnings.slice(0, 20)) io.err(`${st.yellow('warning:')} ${w}\n`);
+    if (report.warnings.length > 20) io.err(`... and ${report.warnings.length - 20} more warnings (see --json)\n`);
+    io.out(
+      `${report.dryRun ? st.yellow('Dry run, nothing changed: would import') : st.green('Imported')} ` +
+        `${report.cardsAdded} new card(s), ${report.cardsUpdated} updated, ${report.cardsUnchanged} unchanged, ` +
+        `${report.reviewsImported} review(s) into ${report.decks.length} deck(s): ${report.decks.join(', ')}\n`,
+    );
+    return 0;
+  } finally {
+    if (started) bar?.stop();
+    ctx.store.close();
+  }
+}

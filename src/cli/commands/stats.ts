@@ -1,1 +1,69 @@
-export async function run() { return 0 } export const runStats = run, runReviews = run, runDeck = run, runGet = run, runSet = run;
+import { TZDate } from '@date-fns/tz/date';
+import { format } from 'date-fns/format';
+import { openContext, type Context } from '../../app/context.js';
+import { syncBuiltinDecks } from '../../app/sync.js';
+import { RecallError } from '../../core/errors.js';
+import { dayStartInstant } from '../../scheduler/index.js';
+import { computeStats, decayOf } from '../../stats/compute.js';
+import { renderStats } from '../../stats/render.js';
+import type { StatsReport } from '../../stats/types.js';
+import { readStatsRows } from '../../store/stats.js';
+import { printJson, type Io } from '../io.js';
+
+export const FORECAST_DAYS = 30;
+
+export function parseDays(raw: string | undefined): number {
+  const n = Number(raw ?? '30');
+  if (!Number.isInteger(n) || n < 1 || n > 3650) {
+    throw new RecallError('bad-days', `--days must be a whole number from 1 to 3650, not "${raw}"`, { hint: 'e.g. --days 90', exitCode: 2 });
+  }
+  return n;
+}
+
+/** Deck ids for a `--deck` name, its `::` subdecks included; null = all decks. */
+export function deckIdsFor(ctx: Context, name: string | undefined): number[] | null {
+  if (name === undefined) return null;
+  const decks = ctx.store.decks();
+  const matched = decks.filter((d) => d.name === name || d.name.startsWith(`${name}::`));
+  if (matched.length === 0) {
+    throw new RecallError('no-such-deck', `No deck named "${name}"`, { hint: `decks: ${decks.map((d) => d.name).join(', ') || '(none)'}`, exitCode: 2 });
+  }
+  return matched.map((d) => d.id);
+}
+
+/** Reads the rows and computes the report at the context's clock. */
+export function buildStatsReport(ctx: Context, opts: { deck?: string; days?: string }): StatsReport {
+  const days = parseDays(opts.days);
+  const deckIds = deckIdsFor(ctx, opts.deck);
+  const now = ctx.clock();
+  const today = ctx.day(now);
+  const rows = readStatsRows(ctx.store.db, { deckIds, today });
+  const dayStarts: number[] = [];
+  for (let i = 0; i <= FORECAST_DAYS; i++) dayStarts.push(dayStartInstant(today + i, ctx.timeZone, ctx.settings.dayStartHour));
+  // Decks with parameters of their own (`recall optimize --deck`) forget along their own curve.
+  const presets = ctx.store.getSetting<Record<string, number[]>>('deckParameters') ?? {};
+  const deckDecay: Record<number, number> = {};
+  for (const d of rows.decks) {
+    const w = presets[d.name];
+    if (Array.isArray(w)) deckDecay[d.id] = decayOf(w);
+  }
+  return computeStats({ ...rows, today, days, dayStarts, decay: decayOf(ctx.settings.parameters), deckDecay }, now);
+}
+
+export async function run(opts: { db?: string; deck?: string; days?: string; json?: boolean }, io: Io): Promise<number> {
+  const ctx = openContext({ db: opts.db, env: io.env });
+  try {
+    const { errors } = syncBuiltinDecks(ctx.store, ctx.clock());
+    for (const e of errors) io.err(`recall: warning: ${e}\n`);
+    const report = buildStatsReport(ctx, opts);
+    if (opts.json) {
+      printJson(io, report);
+      return 0;
+    }
+    const formatTime = (ms: number) => format(new TZDate(ms, ctx.timeZone), 'yyyy-MM-dd HH:mm');
+    io.out(renderStats(report, { width: io.columns, color: io.color, formatTime }));
+    return 0;
+  } finally {
+    ctx.store.close();
+  }
+}

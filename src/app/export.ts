@@ -1,0 +1,131 @@
+// Pure formatters for `recall export`: the review log (CSV, JSON, the FSRS optimizer's CSV) and a deck (recall deck
+// file, Anki "Notes in Plain Text", JSON). Formats are documented in docs/export-formats.md.
+import type { CardContent, CardExtras, CardSpec } from '../core/types.js';
+import { parseCloze } from '../decks/cloze.js';
+import { notesFromCards, serializeDeck, type DeckHeader, type NoteBody } from '../decks/parse.js';
+import { csvLine } from '../stats/csv.js';
+import type { ExportCardRow, ExportReviewRow } from '../store/stats.js';
+
+export const REVIEW_CSV_COLUMNS = [
+  'id', 'uid', 'card_id', 'card_uid', 'deck', 'reviewed_at', 'day', 'rating', 'state_before', 'state_after', 'due',
+  'stability', 'difficulty', 'elapsed_days', 'scheduled_days', 'duration_ms', 'kind', 'scheduled', 'attempt_id',
+  'source_key', 'answer',
+] as const;
+
+export function reviewCsvLine(r: ExportReviewRow): string {
+  return csvLine([
+    r.id, r.uid, r.cardId, r.cardUid, r.deck, r.reviewedAt, r.day, r.rating, r.stateBefore, r.stateAfter, r.due,
+    r.stability, r.difficulty, r.elapsedDays, r.scheduledDays, r.durationMs, r.kind, r.scheduled, r.attemptId,
+    r.sourceKey, r.answer,
+  ]);
+}
+
+/** Header of the FSRS optimizer's revlog CSV (as read by fsrs-rs / @open-spaced-repetition/binding). */
+export const FSRS_CSV_HEADER = 'card_id,review_time,review_rating,review_state,review_duration\n';
+
+/** One optimizer row: review_time in epoch ms, review_state = the state BEFORE the answer (0 New .. 3 Relearning). */
+export function fsrsCsvLine(r: Pick<ExportReviewRow, 'cardId' | 'reviewedAt' | 'rating' | 'stateBefore' | 'durationMs'>): string {
+  return `${r.cardId},${r.reviewedAt},${r.rating},${r.stateBefore},${r.durationMs}\n`;
+}
+
+export function reviewJson(r: ExportReviewRow): Record<string, unknown> {
+  return { ...r, scheduled: r.scheduled === 1 };
+}
+
+export type ReviewFormat = 'csv' | 'json' | 'fsrs';
+
+/** The export as chunks, one per row, so the caller can stream a large log. Counts rows into `counter.rows`. */
+export function* reviewChunks(rows: Iterable<ExportReviewRow>, format: ReviewFormat, counter: { rows: number }): Generator<string> {
+  if (format === 'csv') yield csvLine(REVIEW_CSV_COLUMNS);
+  else if (format === 'fsrs') yield FSRS_CSV_HEADER;
+  else yield '[';
+  for (const r of rows) {
+    if (format === 'csv') yield reviewCsvLine(r);
+    else if (format === 'fsrs') yield fsrsCsvLine(r);
+    else yield `${counter.rows === 0 ? '\n' : ',\n'}  ${JSON.stringify(reviewJson(r))}`;
+    counter.rows++;
+  }
+  if (format === 'json') yield counter.rows === 0 ? ']\n' : '\n]\n';
+}
+
+/** A stored card back as a CardSpec: the content JSON holds the content and the extras side by side. */
+export function cardSpecOf(row: Pick<ExportCardRow, 'uid' | 'noteUid' | 'contentJson'>): CardSpec {
+  const { explanation, source, tags, ...content } = JSON.parse(row.contentJson) as CardContent & CardExtras;
+  const spec: CardSpec = { uid: row.uid, noteUid: row.noteUid, content: content as CardContent };
+  if (explanation) spec.explanation = explanation;
+  if (source) spec.source = source;
+  if (tags?.length) spec.tags = tags;
+  return spec;
+}
+
+/** JSON export of a deck: one object per card with its uid as `id`, its type, content fields, source and explanation. */
+export function deckToJson(cards: readonly CardSpec[]): string {
+  const out = cards.map((c) => {
+    const { type, ...fields } = c.content;
+    return { id: c.uid, note: c.noteUid, type, ...fields, source: c.source ?? null, explanation: c.explanation ?? null, tags: c.tags ?? [] };
+  });
+  return `${JSON.stringify(out, null, 2)}\n`;
+}
+
+export function deckToRecall(header: DeckHeader, cards: readonly CardSpec[]): string {
+  return serializeDeck(header, notesFromCards([...cards]));
+}
+
+/** A field of Anki's plain-text format: quoted (inner quotes doubled) when it holds a tab, quote or line break. */
+export function ankiField(s: string): string {
+  return /[\t"\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** Our cloze syntax in Anki's: every deletion numbered, `{{cN::answer::hint}}`. */
+export function toAnkiCloze(text: string): string {
+  return parseCloze(text)
+    .segments.map((s) => (s.kind === 'text' ? s.text : `{{c${s.number}::${s.answer}${s.hint !== undefined ? `::${s.hint}` : ''}}}`))
+    .join('');
+}
+
+const letter = (i: number) => String.fromCharCode(65 + (i % 26));
+
+/** Note type and its two fields for one entry. Types Anki has no note type for become Basic with a text rendering. */
+export function ankiNote(body: NoteBody, explanation: string | undefined): { noteType: string; fields: [string, string] } {
+  const withExplanation = (back: string) => (explanation ? `${back}\n\n${explanation}` : back);
+  switch (body.type) {
+    case 'basic':
+      return { noteType: 'Basic', fields: [body.front, withExplanation(body.back)] };
+    // The back of a reversed note is also a question, and a typed answer is compared with the whole field: both stay bare.
+    case 'reversed':
+      return { noteType: 'Basic (and reversed card)', fields: [body.front, body.back] };
+    case 'typed':
+      return { noteType: 'Basic (type in the answer)', fields: [body.prompt, body.answers[0] ?? ''] };
+    case 'cloze':
+      return { noteType: 'Cloze', fields: [toAnkiCloze(body.text), explanation ?? ''] };
+    case 'choice':
+    case 'multi': {
+      const front = [body.prompt, ...body.options.map((o, i) => `${letter(i)}) ${o.text}`)].join('\n');
+      const correct = body.options.flatMap((o, i) => (o.correct ? [`${letter(i)}) ${o.text}`] : []));
+      return { noteType: 'Basic', fields: [front, withExplanation(correct.join('\n'))] };
+    }
+    case 'truefalse':
+      return { noteType: 'Basic', fields: [`True or false: ${body.statement}`, withExplanation(body.answer ? 'True' : 'False')] };
+    case 'classify': {
+      const front = [body.prompt, `Categories: ${body.categories.join(', ')}`, ...body.items.map((it) => `- ${it.text}`)].join('\n');
+      const back = body.items.map((it) => `${it.text}: ${it.category}`).join('\n');
+      return { noteType: 'Basic', fields: [front, withExplanation(back)] };
+    }
+  }
+}
+
+/** The guid Anki identifies the note by: the original one for notes imported from Anki, else one derived from our ids. */
+export function ankiGuid(deck: string, noteUid: string): string {
+  return noteUid.startsWith('anki:') ? noteUid.slice('anki:'.length) : `recall:${deck}:${noteUid}`;
+}
+
+/** Anki's "Notes in Plain Text" (File > Import): notetype, deck, two fields, tags, guid, tab-separated. */
+export function deckToAnkiTxt(deck: string, cards: readonly CardSpec[]): string {
+  const lines = ['#separator:tab', '#html:false', '#notetype column:1', '#deck column:2', '#tags column:5', '#guid column:6'];
+  for (const note of notesFromCards([...cards])) {
+    const { noteType, fields } = ankiNote(note.body, note.explanation);
+    const tags = (note.tags ?? []).map((t) => t.replace(/\s+/g, '_')).join(' ');
+    lines.push([noteType, deck, ...fields, tags, ankiGuid(deck, note.uid)].map(ankiField).join('\t'));
+  }
+  return `${lines.join('\n')}\n`;
+}

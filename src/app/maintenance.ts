@@ -1,0 +1,65 @@
+// Whole-collection operations that reduce to replaying the review log: rescheduling and repair.
+import { replayEntries } from './review.js';
+import type { Context } from './context.js';
+import type { Schedule } from '../core/types.js';
+
+export interface ScheduleMismatch {
+  cardId: number;
+  stored: Schedule | null;
+  replayed: Schedule | null;
+}
+
+const same = (a: Schedule | null, b: Schedule | null) => {
+  if (!a || !b) return a === b;
+  return (
+    a.state === b.state && a.due === b.due && a.reps === b.reps && a.lapses === b.lapses && a.lastReview === b.lastReview &&
+    a.learningSteps === b.learningSteps && a.scheduledDays === b.scheduledDays &&
+    Math.abs(a.stability - b.stability) < 1e-9 && Math.abs(a.difficulty - b.difficulty) < 1e-9
+  );
+};
+
+/** Every card whose stored schedule differs from the replay of its log. Reads the log in one ordered pass. */
+export function findScheduleMismatches(ctx: Context, cardIds?: number[]): ScheduleMismatch[] {
+  const out: ScheduleMismatch[] = [];
+  forEachCardLog(ctx, cardIds, (cardId, stored, entries, deckId) => {
+    const replayed = ctx.schedulerFor(deckId).replay(entries).schedule;
+    if (!same(stored, replayed)) out.push({ cardId, stored, replayed });
+  });
+  return out;
+}
+
+/** Replays every card (or the given ones) and stores the result; the caller decides the transaction. */
+export function rescheduleAll(ctx: Context, cardIds?: number[]): { cards: number; changed: number } {
+  let cards = 0;
+  let changed = 0;
+  const run = () =>
+    forEachCardLog(ctx, cardIds, (cardId, stored, entries, deckId) => {
+      cards++;
+      const replayed = ctx.schedulerFor(deckId).replay(entries).schedule;
+      if (!same(stored, replayed)) {
+        ctx.store.setSchedule(cardId, replayed);
+        changed++;
+      }
+    });
+  if (ctx.store.db.inTransaction) run();
+  else ctx.store.transaction(run);
+  return { cards, changed };
+}
+
+function forEachCardLog(
+  ctx: Context,
+  cardIds: number[] | undefined,
+  fn: (cardId: number, stored: Schedule | null, entries: ReturnType<typeof replayEntries>, deckId: number) => void,
+): void {
+  const wanted = cardIds ? new Set(cardIds) : null;
+  const ids = ctx.store.db.prepare('SELECT id FROM cards ORDER BY id').pluck().all() as number[];
+  // Card by card keeps memory flat on a million reviews; the per-card query uses the (card_id, reviewed_at) index.
+  for (const id of ids) {
+    if (wanted && !wanted.has(id)) continue;
+    const card = ctx.store.getCard(id);
+    if (!card) continue;
+    const log = ctx.store.cardLog(id);
+    if (log.length === 0 && !card.schedule) continue;
+    fn(id, card.schedule, replayEntries(log), card.deckId);
+  }
+}

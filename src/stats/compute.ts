@@ -1,0 +1,271 @@
+// Pure aggregations from the rows the store reads: streaks, retention, forecast, per-deck figures, distributions.
+import type {
+  Bucket,
+  CardRow,
+  DailyRow,
+  DeckStats,
+  QuizResult,
+  Rate,
+  RetentionPeriod,
+  RetentionRow,
+  StatsInput,
+  StatsReport,
+} from './types.js';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Interval (in days) from which a card counts as mature, as in Anki. For retention a review is mature when the
+ * days elapsed since the card's previous answer (`reviews.elapsed_days`) are at least this; Anki uses the last
+ * scheduled interval (`lastIvl`), which is the same for reviews done on time and smaller for overdue ones.
+ * For card counts, a review card is mature when its current scheduled interval is at least this.
+ */
+export const MATURE_DAYS = 21;
+
+/** Stability from which a card counts as mastered. */
+export const MASTERY_STABILITY = 21;
+
+/** Decay of FSRS-6's default parameters (ts-fsrs `FSRS6_DEFAULT_DECAY`). */
+export const FSRS6_DEFAULT_DECAY = 0.1542;
+/** Decay of FSRS-4.5/5 parameter sets, which have no w[20]. */
+export const FSRS5_DEFAULT_DECAY = 0.5;
+
+/** The forgetting-curve decay of a parameter set: w[20] for FSRS-6 (21 numbers), 0.5 for older sets, default otherwise. */
+export function decayOf(parameters: readonly number[] | null): number {
+  if (!parameters) return FSRS6_DEFAULT_DECAY;
+  if (parameters.length >= 21 && parameters[20]! > 0) return parameters[20]!;
+  return FSRS5_DEFAULT_DECAY;
+}
+
+/**
+ * FSRS-6 forgetting curve R(t) = (1 + factor * t / S)^-decay, with factor chosen so that R(S) = 0.9. Like ts-fsrs,
+ * the factor is rounded to 8 decimals so results match the scheduler's.
+ */
+export function forgettingCurve(decay: number, elapsedDays: number, stability: number): number {
+  if (stability <= 0) return 0;
+  const factor = Math.round((Math.pow(0.9, -1 / decay) - 1) * 1e8) / 1e8;
+  return Math.pow(1 + (factor * Math.max(0, elapsedDays)) / stability, -decay);
+}
+
+/**
+ * Retrievability of a card now. Elapsed time is in fractional days since the last answer, as Anki's statistics
+ * compute it; the scheduler counts whole study days, so the two agree at the same time of day.
+ */
+export function retrievabilityNow(card: Pick<CardRow, 'state' | 'stability' | 'lastReview'>, now: number, decay: number): number | null {
+  if (card.state === null || card.state === 0 || card.lastReview === null) return null;
+  return forgettingCurve(decay, (now - card.lastReview) / DAY_MS, card.stability);
+}
+
+/** Local date (YYYY-MM-DD) of a study day number. */
+export function dayDate(day: number): string {
+  return new Date(day * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** Monday = 0 ... Sunday = 6; study day 0 (1970-01-01) was a Thursday. */
+export function weekday(day: number): number {
+  return (((day + 3) % 7) + 7) % 7;
+}
+
+/**
+ * Current and longest run of consecutive days with answers. The current streak includes today when there were
+ * answers today; otherwise it is the run ending yesterday (today is not over yet).
+ */
+export function streaks(days: readonly number[], today: number): { current: number; longest: number; daysStudied: number } {
+  const set = new Set(days.filter((d) => d <= today));
+  const sorted = [...set].sort((a, b) => a - b);
+  let longest = 0;
+  let run = 0;
+  let prev = Number.NaN;
+  for (const d of sorted) {
+    run = d === prev + 1 ? run + 1 : 1;
+    longest = Math.max(longest, run);
+    prev = d;
+  }
+  let current = 0;
+  for (let d = set.has(today) ? today : today - 1; set.has(d); d--) current++;
+  return { current, longest, daysStudied: sorted.length };
+}
+
+function rate(total: number, passed: number): Rate {
+  return { total, passed, rate: total > 0 ? passed / total : null };
+}
+
+/** Pass rates of young and mature review-state answers over the `periodDays` days ending today. */
+export function retentionOver(rows: readonly RetentionRow[], today: number, periodDays: number): RetentionPeriod {
+  let yt = 0, yp = 0, mt = 0, mp = 0;
+  for (const r of rows) {
+    if (r.day > today || r.day <= today - periodDays) continue;
+    if (r.mature) {
+      mt += r.total;
+      mp += r.passed;
+    } else {
+      yt += r.total;
+      yp += r.passed;
+    }
+  }
+  return { young: rate(yt, yp), mature: rate(mt, mp), all: rate(yt + mt, yp + mp) };
+}
+
+/**
+ * Review cards falling due on each of the next `dayStarts.length - 1` study days; cards already overdue count
+ * today. Suspended cards are left out.
+ */
+export function forecast(cards: readonly CardRow[], dayStarts: readonly number[]): number[] {
+  const n = Math.max(0, dayStarts.length - 1);
+  const out = new Array<number>(n).fill(0);
+  if (n === 0) return out;
+  for (const c of cards) {
+    if (c.suspended || c.state !== 2 || c.due === null) continue;
+    if (c.due < dayStarts[1]!) {
+      out[0]!++;
+      continue;
+    }
+    if (c.due >= dayStarts[n]!) continue;
+    // Binary search for the last start <= due.
+    let lo = 1, hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (dayStarts[mid]! <= c.due) lo = mid;
+      else hi = mid - 1;
+    }
+    out[lo]!++;
+  }
+  return out;
+}
+
+function makeBuckets(edges: readonly number[], label: (from: number, to: number | null) => string): Bucket[] {
+  return edges.map((from, i) => {
+    const to = i + 1 < edges.length ? edges[i + 1]! : null;
+    return { label: label(from, to), from, to, count: 0 };
+  });
+}
+
+function place(buckets: Bucket[], v: number): void {
+  for (let i = buckets.length - 1; i >= 0; i--) {
+    if (v >= buckets[i]!.from || i === 0) {
+      buckets[i]!.count++;
+      return;
+    }
+  }
+}
+
+const STABILITY_EDGES = [0, 1, 3, 7, 14, 21, 30, 90, 180, 365];
+const DIFFICULTY_EDGES = [1, 2, 3, 4, 5, 6, 7, 8, 9];
+const R_EDGES = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
+
+const days = (d: number) => (d >= 365 ? `${d / 365}y` : `${d}d`);
+const pct = (r: number) => `${Math.round(r * 100)}%`;
+
+export function emptyDistributions(): StatsReport['distributions'] {
+  return {
+    stability: makeBuckets(STABILITY_EDGES, (f, t) => (t === null ? `${days(f)}+` : `${days(f)}-${days(t)}`)),
+    // Difficulty runs from 1 to 10; the last bucket holds 9 to 10 inclusive.
+    difficulty: makeBuckets(DIFFICULTY_EDGES, (f) => `${f}-${f + 1}`),
+    retrievability: makeBuckets(R_EDGES, (f, t) => `${pct(f)}-${pct(t ?? 1)}`),
+  };
+}
+
+export function computeStats(input: StatsInput, now: number): StatsReport {
+  const { today } = input;
+  const byDay = new Map<number, DailyRow>();
+  for (const r of input.daily) {
+    const prev = byDay.get(r.day);
+    if (prev) {
+      byDay.set(r.day, { day: r.day, reviews: prev.reviews + r.reviews, again: prev.again + r.again, durationMs: prev.durationMs + r.durationMs, newCards: prev.newCards + r.newCards });
+    } else byDay.set(r.day, r);
+  }
+  const studied = [...byDay.values()].filter((r) => r.reviews > 0).map((r) => r.day);
+  const todayRow = byDay.get(today);
+
+  const dayEnd = input.dayStarts[1] ?? Number.POSITIVE_INFINITY;
+  let dueReviews = 0, dueLearning = 0;
+  const deckStats = new Map<number, DeckStats & { rSum: number; rCount: number; mastered: number }>();
+  for (const d of input.decks) {
+    deckStats.set(d.id, { id: d.id, name: d.name, new: 0, learning: 0, young: 0, mature: 0, suspended: 0, total: 0, averageRetrievability: null, mastery: null, rSum: 0, rCount: 0, mastered: 0 });
+  }
+  const dist = emptyDistributions();
+  for (const c of input.cards) {
+    const available = !c.suspended && (c.buriedUntil === null || c.buriedUntil <= now);
+    if (available && c.due !== null && c.due < dayEnd) {
+      if (c.state === 2) dueReviews++;
+      else if (c.state === 1 || c.state === 3) dueLearning++;
+    }
+    const ds = deckStats.get(c.deckId);
+    const reviewed = c.state !== null && c.state !== 0;
+    const r = retrievabilityNow(c, now, input.deckDecay?.[c.deckId] ?? input.decay);
+    if (ds) {
+      ds.total++;
+      if (c.suspended) ds.suspended++;
+      else if (!reviewed) ds.new++;
+      else if (c.state === 2) {
+        if (c.scheduledDays >= MATURE_DAYS) ds.mature++;
+        else ds.young++;
+      }
+      else ds.learning++;
+      if (reviewed && c.stability >= MASTERY_STABILITY) ds.mastered++;
+      if (r !== null) {
+        ds.rSum += r;
+        ds.rCount++;
+      }
+    }
+    if (reviewed) {
+      place(dist.stability, c.stability);
+      place(dist.difficulty, c.difficulty);
+      if (r !== null) place(dist.retrievability, r);
+    }
+  }
+
+  const reviewsPerDay: StatsReport['reviewsPerDay'] = [];
+  for (let d = today - input.days + 1; d <= today; d++) {
+    const r = byDay.get(d);
+    reviewsPerDay.push({ day: d, date: dayDate(d), reviews: r?.reviews ?? 0, again: r?.again ?? 0, newCards: r?.newCards ?? 0, timeMs: r?.durationMs ?? 0 });
+  }
+
+  const startDay = today - weekday(today) - 52 * 7;
+  const heat: number[] = [];
+  for (let d = startDay; d <= today; d++) heat.push(byDay.get(d)?.reviews ?? 0);
+
+  const fc = forecast(input.cards, input.dayStarts);
+  const deckNames = new Map(input.decks.map((d) => [d.id, d.name]));
+  const quizzes: QuizResult[] = input.quizzes.map((q) => ({
+    id: q.id,
+    startedAt: q.startedAt,
+    finishedAt: q.finishedAt,
+    questions: q.questions,
+    correct: q.correct,
+    score: q.questions > 0 ? q.correct / q.questions : null,
+    decks: q.decks.map((d) => ({ deck: deckNames.get(d.deckId) ?? `#${d.deckId}`, answered: d.answered, correct: d.correct, score: d.answered > 0 ? d.correct / d.answered : null })),
+  }));
+
+  return {
+    today: {
+      day: today,
+      date: dayDate(today),
+      reviewed: todayRow?.reviews ?? 0,
+      newCards: todayRow?.newCards ?? 0,
+      timeMs: todayRow?.durationMs ?? 0,
+      again: todayRow?.again ?? 0,
+      againRate: todayRow && todayRow.reviews > 0 ? todayRow.again / todayRow.reviews : null,
+      dueReviews,
+      dueLearning,
+      stillDue: dueReviews + dueLearning,
+    },
+    streak: streaks(studied, today),
+    reviewsPerDay,
+    heatmap: { startDay, endDay: today, reviews: heat, max: Math.max(0, ...heat) },
+    retention: {
+      day: retentionOver(input.retention, today, 1),
+      week: retentionOver(input.retention, today, 7),
+      month: retentionOver(input.retention, today, 30),
+      year: retentionOver(input.retention, today, 365),
+    },
+    forecast: fc.map((due, i) => ({ day: today + i, date: dayDate(today + i), due })),
+    decks: [...deckStats.values()].map(({ rSum, rCount, mastered, ...d }) => ({
+      ...d,
+      averageRetrievability: rCount > 0 ? rSum / rCount : null,
+      mastery: d.total > 0 ? mastered / d.total : null,
+    })),
+    distributions: dist,
+    quizzes,
+  };
+}

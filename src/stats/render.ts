@@ -1,0 +1,196 @@
+// Terminal rendering of a StatsReport: pure, width-aware, colour through ANSI codes only when asked for.
+import { dayDate } from './compute.js';
+import type { Bucket, Rate, StatsReport } from './types.js';
+
+export interface RenderOptions {
+  width: number;
+  color: boolean;
+  /** How to show an instant (quiz attempts); the CLI passes a local-time formatter. Default: UTC. */
+  formatTime?: (ms: number) => string;
+}
+
+type Paint = (s: string) => string;
+
+function palette(color: boolean) {
+  const wrap = (open: number, close: number): Paint => (s) => (color && s ? `\u001b[${open}m${s}\u001b[${close}m` : s);
+  return { bold: wrap(1, 22), dim: wrap(2, 22), red: wrap(31, 39), green: wrap(32, 39), yellow: wrap(33, 39), cyan: wrap(36, 39) };
+}
+
+const EIGHTHS = ' ▁▂▃▄▅▆▇█';
+const SHADES = '░▒▓█';
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const WEEKDAYS = ['Mon', '', 'Wed', '', 'Fri', '', 'Sun'];
+
+export function formatDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${s % 60}s`;
+  return `${Math.floor(m / 60)}h ${m % 60}m`;
+}
+
+export function formatPercent(r: number | null, digits = 1): string {
+  return r === null ? '-' : `${(r * 100).toFixed(digits)}%`;
+}
+
+function truncate(s: string, w: number): string {
+  return s.length <= w ? s : `${s.slice(0, Math.max(0, w - 1))}…`;
+}
+
+/**
+ * A vertical bar chart, one column per value, `height` rows of eighth blocks; the maximum labels the top row.
+ * Values that do not fit the width are dropped from the left (oldest first).
+ */
+export function barChart(values: readonly number[], opts: { width: number; height: number; paint?: Paint; labels?: [string, string] }): string[] {
+  const paint = opts.paint ?? ((s: string) => s);
+  const max = Math.max(0, ...values);
+  const axis = Math.max(String(max).length, 1) + 1;
+  const room = Math.max(1, opts.width - axis - 1);
+  const colWidth = Math.max(1, Math.min(3, Math.floor(room / Math.max(1, values.length))));
+  const shown = values.slice(-Math.floor(room / colWidth));
+  const eighths = shown.map((v) => (max === 0 || v <= 0 ? 0 : Math.max(1, Math.round((v / max) * opts.height * 8))));
+  const lines: string[] = [];
+  for (let row = opts.height - 1; row >= 0; row--) {
+    const label = row === opts.height - 1 ? String(max) : row === 0 ? '0' : '';
+    let bars = '';
+    for (const e of eighths) {
+      const level = Math.max(0, Math.min(8, e - row * 8));
+      // Leave a gap between wide columns so neighbouring bars stay distinguishable.
+      bars += EIGHTHS[level]!.repeat(colWidth > 1 ? colWidth - 1 : 1) + (colWidth > 1 ? ' ' : '');
+    }
+    lines.push(`${label.padStart(axis - 1)} ${paint(bars.trimEnd())}`.trimEnd());
+  }
+  if (opts.labels) {
+    const span = shown.length * colWidth - (colWidth > 1 ? 1 : 0);
+    const [left, right] = opts.labels;
+    const gap = span - left.length - right.length;
+    lines.push(`${' '.repeat(axis)}${gap >= 1 ? left + ' '.repeat(gap) + right : left}`);
+  }
+  return lines;
+}
+
+/** GitHub-style year heatmap: rows Monday..Sunday, one column per week, shades by quarter of the busiest day. */
+export function heatmap(report: StatsReport['heatmap'], opts: { width: number; paint?: Paint; dim?: Paint }): string[] {
+  const paint = opts.paint ?? ((s: string) => s);
+  const dim = opts.dim ?? ((s: string) => s);
+  const totalWeeks = Math.ceil(report.reviews.length / 7);
+  const weeks = Math.max(1, Math.min(totalWeeks, opts.width - 4));
+  const firstWeek = totalWeeks - weeks;
+  const cell = (week: number, row: number): string => {
+    const i = week * 7 + row;
+    if (i >= report.reviews.length) return ' ';
+    const v = report.reviews[i]!;
+    if (v <= 0 || report.max <= 0) return dim('·');
+    const q = Math.min(3, Math.ceil((v / report.max) * 4) - 1);
+    return paint(SHADES[q]!);
+  };
+  let months = '';
+  let lastMonth = -1;
+  for (let w = firstWeek; w < totalWeeks; w++) {
+    const month = Number(dayDate(report.startDay + w * 7).slice(5, 7)) - 1;
+    if (month !== lastMonth && months.length <= w - firstWeek) {
+      months = months.padEnd(w - firstWeek) + MONTHS[month]!;
+    }
+    lastMonth = month;
+  }
+  const lines = [`    ${months}`.slice(0, opts.width).trimEnd()];
+  for (let row = 0; row < 7; row++) {
+    let line = WEEKDAYS[row]!.padEnd(4);
+    for (let w = firstWeek; w < totalWeeks; w++) line += cell(w, row);
+    lines.push(line.trimEnd());
+  }
+  return lines;
+}
+
+/** Horizontal bars for a distribution: label, bar scaled to the largest bucket, count. */
+export function histogram(buckets: readonly Bucket[], opts: { width: number; paint?: Paint }): string[] {
+  const paint = opts.paint ?? ((s: string) => s);
+  const max = Math.max(0, ...buckets.map((b) => b.count));
+  const labelWidth = Math.max(...buckets.map((b) => b.label.length));
+  const countWidth = String(max).length;
+  const room = Math.max(4, opts.width - labelWidth - countWidth - 4);
+  return buckets.map((b) => {
+    const eighths = max === 0 ? 0 : Math.round((b.count / max) * room * 8);
+    const bar = '█'.repeat(Math.floor(eighths / 8)) + (eighths % 8 ? '▏▎▍▌▋▊▉'[(eighths % 8) - 1]! : '');
+    return `  ${b.label.padStart(labelWidth)} ${String(b.count).padStart(countWidth)} ${paint(bar)}`.trimEnd();
+  });
+}
+
+function rateCell(r: Rate): string {
+  return r.rate === null ? '-' : `${formatPercent(r.rate)} ${r.passed}/${r.total}`;
+}
+
+export function renderStats(report: StatsReport, opts: RenderOptions): string {
+  const width = Math.max(40, opts.width);
+  const p = palette(opts.color);
+  const fmtTime = opts.formatTime ?? ((ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' '));
+  const out: string[] = [];
+  const heading = (s: string) => {
+    if (out.length) out.push('');
+    out.push(p.bold(s));
+  };
+
+  const t = report.today;
+  heading(`Today ${t.date}`);
+  const againPaint = t.againRate !== null && t.againRate > 0.2 ? p.red : (s: string) => s;
+  out.push(`  Reviewed ${t.reviewed} (${t.newCards} new) in ${formatDuration(t.timeMs)}, again ${againPaint(formatPercent(t.againRate))}`);
+  out.push(`  Still due ${t.stillDue} (${t.dueReviews} reviews, ${t.dueLearning} learning)`);
+  const s = report.streak;
+  out.push(`  Streak ${s.current} day${s.current === 1 ? '' : 's'}, longest ${s.longest}, ${s.daysStudied} days studied`);
+
+  const rpd = report.reviewsPerDay;
+  if (rpd.length > 0) {
+    const total = rpd.reduce((a, r) => a + r.reviews, 0);
+    heading(`Reviews per day, last ${rpd.length} days (${total} reviews)`);
+    out.push(...barChart(rpd.map((r) => r.reviews), { width, height: 6, paint: p.cyan, labels: [rpd[0]!.date, rpd[rpd.length - 1]!.date] }));
+  }
+
+  const yearTotal = report.heatmap.reviews.reduce((a, v) => a + v, 0);
+  heading(`Past year (${yearTotal} reviews, busiest day ${report.heatmap.max})`);
+  out.push(...heatmap(report.heatmap, { width, paint: p.green, dim: p.dim }));
+
+  heading('True retention (pass rate of review cards; mature = 21+ days since the previous answer)');
+  const col = 16;
+  out.push(`  ${''.padEnd(7)}${'Young'.padStart(col)}${'Mature'.padStart(col)}${'All'.padStart(col)}`);
+  for (const [name, period] of [['Today', report.retention.day], ['Week', report.retention.week], ['Month', report.retention.month], ['Year', report.retention.year]] as const) {
+    out.push(`  ${name.padEnd(7)}${rateCell(period.young).padStart(col)}${rateCell(period.mature).padStart(col)}${rateCell(period.all).padStart(col)}`);
+  }
+
+  const fc = report.forecast;
+  if (fc.length > 0) {
+    const total = fc.reduce((a, r) => a + r.due, 0);
+    heading(`Forecast, next ${fc.length} days (${total} reviews; overdue counted today)`);
+    out.push(...barChart(fc.map((r) => r.due), { width, height: 6, paint: p.yellow, labels: [fc[0]!.date, fc[fc.length - 1]!.date] }));
+  }
+
+  heading('Decks');
+  const cols = ['New', 'Learn', 'Young', 'Mature', 'Susp', 'Avg R', 'Mastery'];
+  const colW = [6, 6, 6, 7, 5, 7, 8];
+  const fixed = colW.reduce((a, w) => a + w, 0);
+  const nameWidth = Math.max(4, Math.min(Math.max(4, ...report.decks.map((d) => d.name.length)), width - fixed - 2));
+  out.push(`  ${'Deck'.padEnd(nameWidth)}${cols.map((c, i) => c.padStart(colW[i]!)).join('')}`);
+  for (const d of report.decks) {
+    const cells = [d.new, d.learning, d.young, d.mature, d.suspended, formatPercent(d.averageRetrievability, 0), formatPercent(d.mastery, 0)];
+    out.push(`  ${truncate(d.name, nameWidth).padEnd(nameWidth)}${cells.map((c, i) => String(c).padStart(colW[i]!)).join('')}`);
+  }
+  if (report.decks.length === 0) out.push('  (no decks)');
+
+  const dist = report.distributions;
+  heading('Stability (days)');
+  out.push(...histogram(dist.stability, { width, paint: p.cyan }));
+  heading('Difficulty');
+  out.push(...histogram(dist.difficulty, { width, paint: p.cyan }));
+  heading('Retrievability now');
+  out.push(...histogram(dist.retrievability, { width, paint: p.cyan }));
+
+  heading('Quizzes');
+  if (report.quizzes.length === 0) out.push('  (no quizzes yet)');
+  const recent = report.quizzes.slice(-10);
+  if (report.quizzes.length > recent.length) out.push(p.dim(`  ... ${report.quizzes.length - recent.length} earlier attempts`));
+  for (const q of recent) {
+    const decks = q.decks.map((d) => `${d.deck} ${formatPercent(d.score, 0)}`).join(', ');
+    const line = `  ${fmtTime(q.startedAt)}  ${formatPercent(q.score, 0).padStart(5)} (${q.correct}/${q.questions})${decks ? `  ${decks}` : ''}`;
+    out.push(truncate(line, width));
+  }
+  return `${out.join('\n')}\n`;
+}
