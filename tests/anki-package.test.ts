@@ -34,7 +34,12 @@ function rejects(path: string): RecallError {
     readAnkiPackage(path, { tmpDir: mkdirTmp() });
   } catch (e) {
     expect(e).toBeInstanceOf(RecallError);
-    return e as RecallError;
+    const err = e as RecallError;
+    // Printed as `file: message` with a hint; never a stack trace.
+    expect(err.file).toBe(path);
+    expect(err.format().startsWith(`${path}: `)).toBe(true);
+    expect(err.hint).toBeTruthy();
+    return err;
   }
   throw new Error(`expected ${path} to be rejected`);
 }
@@ -198,31 +203,33 @@ describe('unreadable input gives a RecallError naming the file', () => {
     // Overwrite the middle of the deflated data and the central directory signature.
     bytes.fill(0x55, 200, 4000);
     const e = rejects(scratchFile('corrupt.apkg', bytes));
-    expect(e.message).toContain('corrupt.apkg');
+    expect(e.format()).toContain('corrupt.apkg');
+    expect(['anki-bad-zip', 'anki-bad-zstd']).toContain(e.code);
     expect(e.hint).toBeTruthy();
   });
 
   it('a truncated package', () => {
     const bytes = readFileSync(SPANISH).subarray(0, 700_000);
     const e = rejects(scratchFile('truncated.apkg', bytes));
-    expect(e.message).toContain('truncated.apkg');
+    expect(e.format()).toContain('truncated.apkg');
+    expect(e.code).toBe('anki-bad-zip');
   });
 
   it('a truncated bare collection', () => {
     const e = rejects(scratchFile('cut.anki2', readFileSync(KANJI).subarray(0, 300_000)));
-    expect(e.message).toContain('cut.anki2');
-    expect(e.message).toContain('truncated');
+    expect(e.format()).toContain('cut.anki2');
+    expect(e.code).toBe('anki-truncated');
   });
 
   it('a file that is neither zip nor SQLite', () => {
     const e = rejects(scratchFile('notes.apkg', 'just some text, not a package\n'));
-    expect(e.message).toContain('notes.apkg');
+    expect(e.format()).toContain('notes.apkg');
     expect(e.code).toBe('anki-not-collection');
   });
 
   it('a zip without a collection', () => {
     const e = rejects(scratchFile('empty.apkg', zipSync({ 'media': new Uint8Array([123, 125]), 'readme.txt': new TextEncoder().encode('hi') })));
-    expect(e.message).toContain('empty.apkg');
+    expect(e.format()).toContain('empty.apkg');
     expect(e.code).toBe('anki-no-collection');
   });
 
@@ -232,13 +239,21 @@ describe('unreadable input gives a RecallError naming the file', () => {
     const cd = zip.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
     zip.writeUInt32LE(0xfffffff0, cd + 24);
     const e = rejects(scratchFile('bomb.apkg', zip));
-    expect(e.message).toContain('bomb.apkg');
+    expect(e.format()).toContain('bomb.apkg');
     expect(e.code).toBe('anki-too-large');
+  });
+
+  it('a bare collection whose pages are damaged', () => {
+    const bytes = Buffer.from(readFileSync(KANJI));
+    bytes.fill(0x41, 20_000, 200_000);
+    const e = rejects(scratchFile('garbled.anki2', bytes));
+    expect(e.code).toBe('anki-corrupt');
   });
 
   it('a missing file', () => {
     const e = rejects(join(work, 'does-not-exist.apkg'));
-    expect(e.message).toContain('does-not-exist.apkg');
+    expect(e.format()).toContain('does-not-exist.apkg');
+    expect(e.message).toContain('no such file');
   });
 });
 

@@ -657,7 +657,7 @@ describe('built-in decks', () => {
     expect(checkAgainstReference(allCards)).toEqual([]);
   });
 
-  it('checks a card of every auto-graded type', () => {
+  it('has a card for every entry of the reference answer tables', () => {
     const ids = new Set(allCards.map(noteId));
     for (const [name, table] of Object.entries({ CHOICE, MULTI, TRUEFALSE, TYPED, CLOZE })) {
       for (const id of Object.keys(table)) expect(ids.has(id), `${name} reference entry ${id} has a card`).toBe(true);

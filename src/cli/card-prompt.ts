@@ -127,9 +127,9 @@ const cardPromptImpl = createPrompt<CardAction, CardPromptConfig>((config, done)
     const p = presentation;
     if (phase === 'ask' && p.type === 'typed') {
       if (isEnterKey(key)) {
-        const text = rl.line;
+        // readline has already consumed the line by the time Enter arrives; the state holds what was typed.
         rl.clearLine(0);
-        submit({ type: 'typed', text });
+        submit({ type: 'typed', text: typed });
       } else setTyped(rl.line);
       return;
     }

@@ -1,5 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { unzipSync } from 'fflate';
 import { decompress as zstdDecompress } from 'fzstd';
 import { RecallError } from '../core/errors.js';
@@ -59,6 +59,7 @@ function startsWith(bytes: Uint8Array, magic: ArrayLike<number>): boolean {
 
 const REEXPORT_HINT = "re-export it from Anki (File > Export, 'Anki Deck Package'), ticking 'Support older Anki versions' if the import still fails";
 
+/** Messages do not repeat the file name: RecallError.format() prints `file: message`. */
 function fail(file: string, code: string, message: string, hint: string = REEXPORT_HINT): RecallError {
   return new RecallError(code, message, { file, hint });
 }
@@ -69,34 +70,35 @@ function fail(file: string, code: string, message: string, hint: string = REEXPO
 function unzipCollection(bytes: Uint8Array, file: string): { name: string; data: Uint8Array } {
   // Bit 0 of the general-purpose flags marks an encrypted entry; fflate would only report garbage.
   if (bytes.length >= 8 && ((bytes[6] ?? 0) & 1) === 1) {
-    throw fail(file, 'anki-encrypted', `${basename(file)} is an encrypted zip`, 'export the deck again from Anki without a password');
+    throw fail(file, 'anki-encrypted', 'This is an encrypted zip', 'export the deck again from Anki without a password');
   }
   let total = 0;
   let files: Record<string, Uint8Array>;
   try {
     files = unzipSync(bytes, {
       filter: (f) => {
-        // Declared sizes are checked before anything is inflated, so a zip bomb costs nothing.
-        total += f.originalSize;
-        if (total > MAX_UNCOMPRESSED) {
-          throw fail(file, 'anki-too-large', `${basename(file)} declares more than 2 GiB of uncompressed content; refusing to unpack it`, 'this is not a plausible Anki package; check where the file came from');
-        }
+        // Declared sizes are checked before anything is inflated, so a zip bomb costs nothing. Only the entries
+        // we extract count: media files are never inflated, and a media-heavy package may legitimately be big.
         const wanted = (COLLECTION_NAMES as readonly string[]).includes(f.name);
+        if (wanted) total += f.originalSize;
+        if (total > MAX_UNCOMPRESSED) {
+          throw fail(file, 'anki-too-large', 'This zip declares more than 2 GiB of uncompressed collection data; refusing to unpack it', 'this is not a plausible Anki package; check where the file came from');
+        }
         if (wanted && f.originalSize > 64 * 1024 * 1024 && f.originalSize / Math.max(1, f.size) > MAX_RATIO) {
-          throw fail(file, 'anki-too-large', `${basename(file)}: ${f.name} claims a compression ratio above ${MAX_RATIO}:1; refusing to unpack it`, 'this is not a plausible Anki package; check where the file came from');
+          throw fail(file, 'anki-too-large', `${f.name} in this zip claims a compression ratio above ${MAX_RATIO}:1; refusing to unpack it`, 'this is not a plausible Anki package; check where the file came from');
         }
         return wanted;
       },
     });
   } catch (e) {
     if (e instanceof RecallError) throw e;
-    throw fail(file, 'anki-bad-zip', `${basename(file)} is not a readable zip (${(e as Error).message || 'damaged'}); it may be truncated or damaged`, 'download or export it again and check that the copy is complete');
+    throw fail(file, 'anki-bad-zip', `Not a readable zip (${(e as Error).message || 'damaged'}); it may be truncated or damaged`, 'download or export it again and check that the copy is complete');
   }
   for (const name of COLLECTION_NAMES) {
     const data = files[name];
     if (data) return { name, data };
   }
-  throw fail(file, 'anki-no-collection', `${basename(file)} is a zip but contains no Anki collection (collection.anki21b, collection.anki21 or collection.anki2)`, 'pass an .apkg or .colpkg exported by Anki');
+  throw fail(file, 'anki-no-collection', `This zip contains no Anki collection (collection.anki21b, collection.anki21 or collection.anki2)`, 'pass an .apkg or .colpkg exported by Anki');
 }
 
 /** Reads a zstd frame's declared content size, when the header carries one. */
@@ -118,19 +120,19 @@ function zstdContentSize(bytes: Uint8Array): number | undefined {
 function unzstd(bytes: Uint8Array, file: string, what: string): Uint8Array {
   const declared = zstdContentSize(bytes);
   if (declared !== undefined && declared > MAX_UNCOMPRESSED) {
-    throw fail(file, 'anki-too-large', `${basename(file)}: ${what} declares more than 2 GiB; refusing to decompress it`, 'this is not a plausible Anki collection');
+    throw fail(file, 'anki-too-large', `${what} declares more than 2 GiB; refusing to decompress it`, 'this is not a plausible Anki collection');
   }
   try {
     return zstdDecompress(bytes);
   } catch (e) {
-    throw fail(file, 'anki-bad-zstd', `${basename(file)}: ${what} cannot be decompressed (${(e as Error).message}); the package is damaged or truncated`);
+    throw fail(file, 'anki-bad-zstd', `${what} cannot be decompressed (${(e as Error).message}); the package is damaged or truncated`);
   }
 }
 
 /** SQLite bytes of the collection inside `bytes`, whatever the container. */
 export function collectionBytes(bytes: Uint8Array, file: string): Uint8Array {
   let data = bytes;
-  let what = basename(file);
+  let what = '';
   if (startsWith(bytes, ZIP_MAGIC) || startsWith(bytes, ZIP_EMPTY_MAGIC)) {
     const inner = unzipCollection(bytes, file);
     data = inner.data;
@@ -138,7 +140,7 @@ export function collectionBytes(bytes: Uint8Array, file: string): Uint8Array {
   }
   if (startsWith(data, ZSTD_MAGIC)) data = unzstd(data, file, what);
   if (!startsWith(data, SQLITE_MAGIC)) {
-    throw fail(file, 'anki-not-collection', `${what === basename(file) ? what : `${basename(file)}: ${what}`} is neither an Anki package (zip) nor an SQLite collection`, 'pass an .apkg or .colpkg exported by Anki, or a collection.anki2 file');
+    throw fail(file, 'anki-not-collection', `${what === '' ? 'The file' : what} is neither an Anki package (zip) nor an SQLite collection`, 'pass an .apkg or .colpkg exported by Anki, or a collection.anki2 file');
   }
   checkSqliteLength(data, file);
   return data;
@@ -147,7 +149,7 @@ export function collectionBytes(bytes: Uint8Array, file: string): Uint8Array {
 /** A truncated database often opens and only fails on some pages; the header says how long it must be. */
 function checkSqliteLength(data: Uint8Array, file: string): void {
   if (data.length < 100) {
-    throw fail(file, 'anki-truncated', `${basename(file)}: the collection is truncated (${data.length} bytes)`, 'copy or export the file again and check that the copy is complete');
+    throw fail(file, 'anki-truncated', `The collection is truncated (${data.length} bytes)`, 'copy or export the file again and check that the copy is complete');
   }
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const rawPage = view.getUint16(16);
@@ -156,7 +158,7 @@ function checkSqliteLength(data: Uint8Array, file: string): void {
   // The in-header page count is valid only when "version-valid-for" equals the change counter.
   const valid = view.getUint32(92) === view.getUint32(24);
   if (valid && pages > 0 && pageSize >= 512 && data.length < pages * pageSize) {
-    throw fail(file, 'anki-truncated', `${basename(file)}: the collection is truncated (${data.length} of ${pages * pageSize} bytes)`, 'copy or export the file again and check that the copy is complete');
+    throw fail(file, 'anki-truncated', `The collection is truncated (${data.length} of ${pages * pageSize} bytes)`, 'copy or export the file again and check that the copy is complete');
   }
 }
 
@@ -198,12 +200,12 @@ function readCollection(sqlite: Uint8Array, file: string, tmpDir: string): AnkiR
       const msg = (e as Error).message || String(e);
       const code = (e as { code?: string }).code ?? '';
       if (code === 'SQLITE_NOTADB') {
-        throw fail(file, 'anki-not-collection', `${basename(file)}: the collection is not a readable SQLite database (encrypted or damaged)`);
+        throw fail(file, 'anki-not-collection', 'The collection is not a readable SQLite database (encrypted or damaged)');
       }
       if (code.startsWith('SQLITE_CORRUPT')) {
-        throw fail(file, 'anki-corrupt', `${basename(file)}: the collection is damaged (${msg})`, "in Anki, run Tools > Check Database, then export again");
+        throw fail(file, 'anki-corrupt', `The collection is damaged (${msg})`, "in Anki, run Tools > Check Database, then export again");
       }
-      throw fail(file, 'anki-unsupported', `${basename(file)}: not a collection recall can read (${msg})`);
+      throw fail(file, 'anki-unsupported', `Not an Anki collection recall can read (${msg})`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -262,7 +264,7 @@ function parseJson(text: string, file: string, what: string): unknown {
   try {
     return text ? JSON.parse(text) : {};
   } catch {
-    throw fail(file, 'anki-corrupt', `${basename(file)}: the collection's ${what} is not valid JSON`, 'in Anki, run Tools > Check Database, then export again');
+    throw fail(file, 'anki-corrupt', `The collection's ${what} is not valid JSON`, 'in Anki, run Tools > Check Database, then export again');
   }
 }
 
@@ -512,7 +514,7 @@ export function readAnkiPackageWithStats(path: string, opts: AnkiPackageOptions)
     bytes = readFileSync(path);
   } catch (e) {
     const code = (e as { code?: string }).code;
-    throw new RecallError('file-unreadable', `Cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message}`, {
+    throw new RecallError('file-unreadable', `Cannot read the file: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message}`, {
       file: path, hint: 'check the path',
     });
   }
@@ -526,7 +528,7 @@ export function readAnkiPackage(path: string, opts: AnkiPackageOptions): ImportP
 
 function buildPlan(raw: AnkiRawCollection, file: string, opts: AnkiPackageOptions): { plan: ImportPlan; stats: AnkiImportStats } {
   if (raw.ver < 11 || raw.ver > 18) {
-    throw fail(file, 'anki-unsupported', `${basename(file)}: Anki collection schema ${raw.ver} is not supported (recall reads 11 to 18)`);
+    throw fail(file, 'anki-unsupported', `Anki collection schema ${raw.ver} is not supported (recall reads 11 to 18)`);
   }
   const warnings: ImportDiagnostic[] = [];
   const warn = (message: string, hint?: string) => warnings.push(diag('warning', file, 0, message, hint));

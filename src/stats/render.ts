@@ -116,8 +116,31 @@ export function histogram(buckets: readonly Bucket[], opts: { width: number; pai
   });
 }
 
-function rateCell(r: Rate): string {
-  return r.rate === null ? '-' : `${formatPercent(r.rate)} ${r.passed}/${r.total}`;
+function rateCell(r: Rate, withCounts: boolean): string {
+  if (r.rate === null) return '-';
+  return withCounts ? `${formatPercent(r.rate)} ${r.passed}/${r.total}` : formatPercent(r.rate);
+}
+
+/** Cuts a line to `width` visible characters, keeping ANSI codes intact (and closing them when cut). */
+export function fit(line: string, width: number): string {
+  let visible = 0;
+  let out = '';
+  for (let i = 0; i < line.length; ) {
+    if (line[i] === '\u001b') {
+      const end = line.indexOf('m', i);
+      if (end !== -1) {
+        out += line.slice(i, end + 1);
+        i = end + 1;
+        continue;
+      }
+    }
+    const ch = String.fromCodePoint(line.codePointAt(i)!);
+    if (visible === width) return out.includes('\u001b[') ? `${out}\u001b[0m` : out;
+    out += ch;
+    visible++;
+    i += ch.length;
+  }
+  return out;
 }
 
 export function renderStats(report: StatsReport, opts: RenderOptions): string {
@@ -149,11 +172,12 @@ export function renderStats(report: StatsReport, opts: RenderOptions): string {
   heading(`Past year (${yearTotal} reviews, busiest day ${report.heatmap.max})`);
   out.push(...heatmap(report.heatmap, { width, paint: p.green, dim: p.dim }));
 
-  heading('True retention (pass rate of review cards; mature = 21+ days since the previous answer)');
-  const col = 16;
+  heading('True retention (mature: 21+ days since the previous answer)');
+  const col = Math.min(16, Math.floor((width - 9) / 3));
+  const withCounts = col >= 16;
   out.push(`  ${''.padEnd(7)}${'Young'.padStart(col)}${'Mature'.padStart(col)}${'All'.padStart(col)}`);
   for (const [name, period] of [['Today', report.retention.day], ['Week', report.retention.week], ['Month', report.retention.month], ['Year', report.retention.year]] as const) {
-    out.push(`  ${name.padEnd(7)}${rateCell(period.young).padStart(col)}${rateCell(period.mature).padStart(col)}${rateCell(period.all).padStart(col)}`);
+    out.push(`  ${name.padEnd(7)}${rateCell(period.young, withCounts).padStart(col)}${rateCell(period.mature, withCounts).padStart(col)}${rateCell(period.all, withCounts).padStart(col)}`);
   }
 
   const fc = report.forecast;
@@ -192,5 +216,5 @@ export function renderStats(report: StatsReport, opts: RenderOptions): string {
     const line = `  ${fmtTime(q.startedAt)}  ${formatPercent(q.score, 0).padStart(5)} (${q.correct}/${q.questions})${decks ? `  ${decks}` : ''}`;
     out.push(truncate(line, width));
   }
-  return `${out.join('\n')}\n`;
+  return `${out.map((l) => fit(l, width)).join('\n')}\n`;
 }

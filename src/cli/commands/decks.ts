@@ -1,5 +1,6 @@
 import { openContext } from '../../app/context.js';
 import { syncBuiltinDecks } from '../../app/sync.js';
+import { sanitize } from '../../core/text.js';
 import { printJson, styler, type Io } from '../io.js';
 
 export async function run(opts: { db?: string; json?: boolean }, io: Io): Promise<number> {
@@ -8,7 +9,7 @@ export async function run(opts: { db?: string; json?: boolean }, io: Io): Promis
     const now = ctx.clock();
     const { errors } = syncBuiltinDecks(ctx.store, now);
     for (const e of errors) io.err(`recall: warning: ${e}\n`);
-    const counts = ctx.store.deckCounts(now, ctx.dayEnd(now));
+    const counts = ctx.store.deckCounts(now, ctx.dayEnd(now)).map((c) => ({ ...c, name: opts.json ? c.name : sanitize(c.name) }));
     if (opts.json) {
       printJson(io, counts);
       return 0;
