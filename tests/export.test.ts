@@ -1,0 +1,327 @@
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { tzOffset } from '@date-fns/tz/tzOffset';
+import { convertCsvToFsrsItems } from '@open-spaced-repetition/binding';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { writeFileAtomic } from '../src/app/files.js';
+import { ankiField, deckToAnkiTxt, toAnkiCloze } from '../src/app/export.js';
+import { runDeck, runReviews, runStats } from '../src/cli/commands/export.js';
+import type { Io } from '../src/cli/io.js';
+import { RecallError } from '../src/core/errors.js';
+import type { CardSpec, CardState, Rating, Schedule } from '../src/core/types.js';
+import { parseDeck } from '../src/decks/parse.js';
+import { studyDay } from '../src/scheduler/index.js';
+import { openStore, type Store } from '../src/store/store.js';
+
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+const NOW = Date.UTC(2026, 10, 23, 12, 0);
+const day = (ms: number) => studyDay(ms, 'UTC', 4);
+
+function fakeIo(env: Record<string, string>): Io & { stdout: () => string; stderr: () => string } {
+  let out = '';
+  let err = '';
+  return {
+    out: (t) => void (out += t),
+    err: (t) => void (err += t),
+    env,
+    stdoutIsTty: false,
+    stdinIsTty: false,
+    columns: 80,
+    color: false,
+    stdout: () => out,
+    stderr: () => err,
+  };
+}
+
+/** Runs a command expecting a RecallError; returns it. */
+async function failure(p: Promise<unknown>): Promise<RecallError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(RecallError);
+    return e as RecallError;
+  }
+  throw new Error('expected a RecallError');
+}
+
+const schedule = (at: number, state: CardState): Schedule => ({
+  state, due: at + DAY, stability: 3, difficulty: 5, elapsedDays: 0, scheduledDays: 1, learningSteps: 0, reps: 1, lapses: 0, lastReview: at,
+});
+
+describe('writeFileAtomic', () => {
+  let dir: string;
+  beforeEach(() => void (dir = mkdtempSync(join(tmpdir(), 'recall-files-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes through a temporary file and leaves only the target', () => {
+    const path = join(dir, 'out.txt');
+    const bytes = writeFileAtomic(path, (function* () {
+      for (let i = 0; i < 20_000; i++) yield `line ${i}\n`;
+    })());
+    expect(readdirSync(dir)).toEqual(['out.txt']);
+    const text = readFileSync(path, 'utf8');
+    expect(text.split('\n')).toHaveLength(20_001);
+    expect(bytes).toBe(Buffer.byteLength(text));
+  });
+
+  it('never clobbers without force, and overwrites with it', () => {
+    const path = join(dir, 'out.txt');
+    writeFileSync(path, 'old');
+    const e = (() => {
+      try {
+        writeFileAtomic(path, 'new');
+      } catch (err) {
+        return err as RecallError;
+      }
+      throw new Error('no error');
+    })();
+    expect(e).toBeInstanceOf(RecallError);
+    expect(e.code).toBe('out-exists');
+    expect(e.exitCode).toBe(1);
+    expect(e.hint).toMatch(/--force/);
+    expect(readFileSync(path, 'utf8')).toBe('old');
+    writeFileAtomic(path, 'new', { force: true });
+    expect(readFileSync(path, 'utf8')).toBe('new');
+    expect(readdirSync(dir)).toEqual(['out.txt']);
+  });
+
+  it('refuses a directory and a missing folder', () => {
+    expect(() => writeFileAtomic(dir, 'x', { force: true })).toThrow(expect.objectContaining({ code: 'out-is-dir' }));
+    expect(() => writeFileAtomic(join(dir, 'nope', 'out.txt'), 'x')).toThrow(expect.objectContaining({ code: 'out-no-dir' }));
+  });
+
+  it('leaves neither target nor temporary file when the data fails midway', () => {
+    const path = join(dir, 'out.txt');
+    const failing = (function* () {
+      yield 'x'.repeat(100_000);
+      throw new Error('disk on fire');
+    })();
+    expect(() => writeFileAtomic(path, failing)).toThrow(/disk on fire/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
+describe('recall export', () => {
+  let dir: string;
+  let dbPath: string;
+  let io: ReturnType<typeof fakeIo>;
+  let store: Store;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'recall-export-'));
+    dbPath = join(dir, 'recall.db');
+    store = openStore(dbPath, { now: NOW });
+    store.setSetting('timeZone', 'UTC');
+    io = fakeIo({ RECALL_NOW: new Date(NOW).toISOString() });
+  });
+  afterEach(() => {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const deck = (name: string) => store.upsertDeck({ name, description: 'A test deck', source: 'tests', origin: 'file', path: null, fileHash: null }, NOW);
+  const answer = (cardId: number, at: number, rating: Rating, stateBefore: CardState, stateAfter: CardState, extra: { scheduled?: boolean; kind?: 'review' | 'quiz' | 'manual' } = {}) =>
+    store.recordAnswer({
+      cardId, rating, stateBefore, schedule: schedule(at, stateAfter), elapsedDays: 0, reviewedAt: at, durationMs: 1234 + rating,
+      kind: extra.kind ?? 'review', scheduled: extra.scheduled ?? true, day: day(at),
+    })!;
+
+  /** Two cards with interleaved histories, plus rows the optimizer must not see. */
+  function history(): { c1: number; c2: number } {
+    const d = deck('hist');
+    const c1 = store.insertCard(d, { uid: 'one', noteUid: 'one', content: { type: 'basic', front: 'Q1', back: 'A1' } }, 0, NOW);
+    const c2 = store.insertCard(d, { uid: 'two', noteUid: 'two', content: { type: 'basic', front: 'Q2', back: 'A2' } }, 1, NOW);
+    const t0 = NOW - 40 * DAY;
+    answer(c2, t0, 3, 0, 1);
+    answer(c1, t0 + HOUR, 3, 0, 1);
+    answer(c2, t0 + 1 * DAY, 3, 1, 2);
+    answer(c1, t0 + 2 * DAY, 4, 1, 2);
+    answer(c1, t0 + 9 * DAY, 1, 2, 3);
+    answer(c1, t0 + 9 * DAY + 600_000, 3, 3, 2);
+    answer(c2, t0 + 5 * DAY, 3, 2, 2);
+    const undone = answer(c2, t0 + 20 * DAY, 1, 2, 3);
+    store.undoAnswer(undone.reviewId, schedule(t0 + 5 * DAY, 2), NOW);
+    answer(c1, t0 + 15 * DAY, 2, 2, 2, { scheduled: false, kind: 'quiz' });
+    store.recordAnswer({ cardId: c2, rating: 0, stateBefore: 2, schedule: schedule(t0 + 25 * DAY, 2), elapsedDays: 0, reviewedAt: t0 + 25 * DAY, durationMs: 0, kind: 'manual', scheduled: true, day: day(t0 + 25 * DAY) });
+    return { c1, c2 };
+  }
+
+  it('writes the optimizer CSV: rated scheduled rows, state before, ordered by card then time', async () => {
+    const { c1, c2 } = history();
+    const out = join(dir, 'revlog.csv');
+    store.close();
+    await runReviews({ db: dbPath, format: 'fsrs', out, json: true }, io);
+    store = openStore(dbPath, { now: NOW });
+    const text = readFileSync(out, 'utf8');
+    const t0 = NOW - 40 * DAY;
+    expect(text).toBe(
+      [
+        'card_id,review_time,review_rating,review_state,review_duration',
+        `${c1},${t0 + HOUR},3,0,1237`,
+        `${c1},${t0 + 2 * DAY},4,1,1238`,
+        `${c1},${t0 + 9 * DAY},1,2,1235`,
+        `${c1},${t0 + 9 * DAY + 600_000},3,3,1237`,
+        `${c2},${t0},3,0,1237`,
+        `${c2},${t0 + DAY},3,1,1237`,
+        `${c2},${t0 + 5 * DAY},3,2,1237`,
+        '',
+      ].join('\n'),
+    );
+    expect(JSON.parse(io.stdout())).toMatchObject({ file: out, format: 'fsrs', rows: 7 });
+
+    // The optimizer's own reader accepts it: one item per review after the first day of each card.
+    const items = convertCsvToFsrsItems(readFileSync(out), 4, 'UTC', (ms, tz) => tzOffset(tz, new Date(ms)));
+    expect(items.length).toBeGreaterThan(0);
+    const longest = items.reduce((a, b) => (b.reviews.length > a.reviews.length ? b : a));
+    expect(longest.reviews.map((r) => r.rating)).toEqual([3, 4, 1, 3].slice(0, longest.reviews.length));
+  });
+
+  it('exports the full log as CSV and JSON without undone rows, filtered by deck', async () => {
+    history();
+    const other = deck('other');
+    const c3 = store.insertCard(other, { uid: 'x', noteUid: 'x', content: { type: 'basic', front: 'Q, "quoted"', back: 'A' } }, 0, NOW);
+    answer(c3, NOW - DAY, 3, 0, 1);
+    store.close();
+    await runReviews({ db: dbPath, format: 'csv' }, io);
+    const lines = io.stdout().trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^id,uid,card_id,card_uid,deck,reviewed_at,day,rating,state_before,state_after/);
+    // 11 answers recorded, one undone.
+    expect(lines).toHaveLength(1 + 10);
+    const io2 = fakeIo(io.env as Record<string, string>);
+    await runReviews({ db: dbPath, format: 'json', deck: 'other' }, io2);
+    const rows = JSON.parse(io2.stdout()) as { deck: string; cardUid: string; scheduled: boolean }[];
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ deck: 'other', cardUid: 'x', scheduled: true });
+    store = openStore(dbPath, { now: NOW });
+  });
+
+  it('refuses to clobber or to write into a directory', async () => {
+    history();
+    store.close();
+    const out = join(dir, 'log.csv');
+    writeFileSync(out, 'keep me');
+    const e = await failure(runReviews({ db: dbPath, format: 'csv', out }, io));
+    expect(e.code).toBe('out-exists');
+    expect(e.exitCode).toBe(1);
+    expect(readFileSync(out, 'utf8')).toBe('keep me');
+    await runReviews({ db: dbPath, format: 'csv', out, force: true }, io);
+    expect(readFileSync(out, 'utf8')).toMatch(/^id,uid,card_id/);
+    const sub = join(dir, 'folder');
+    mkdirSync(sub);
+    expect((await failure(runStats({ db: dbPath, format: 'csv', out: sub }, io))).code).toBe('out-is-dir');
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    store = openStore(dbPath, { now: NOW });
+  });
+
+  it('exports the statistics as JSON and long CSV', async () => {
+    history();
+    store.close();
+    await runStats({ db: dbPath, format: 'json', deck: 'hist' }, io);
+    const report = JSON.parse(io.stdout());
+    expect(report.decks.map((d: { name: string }) => d.name)).toEqual(['hist']);
+    expect(report.streak.longest).toBeGreaterThanOrEqual(2);
+    const io2 = fakeIo(io.env as Record<string, string>);
+    await runStats({ db: dbPath, format: 'csv', deck: 'hist', days: '7' }, io2);
+    const lines = io2.stdout().trimEnd().split('\n');
+    expect(lines[0]).toBe('panel,key,subkey,value');
+    expect(lines.filter((l) => l.startsWith('reviews_per_day,') && l.endsWith(',reviews') === false && l.includes(',reviews,'))).toHaveLength(7);
+    expect(lines).toContain('deck,hist,total,2');
+    expect((await failure(runStats({ db: dbPath, deck: 'nope' }, io))).code).toBe('no-such-deck');
+    store = openStore(dbPath, { now: NOW });
+  });
+
+  const DECK = `deck: Mixed
+description: Every type
+
+--- basic b1
+Q: What is 2+2?
+A: 4
+explain: Arithmetic.
+source: notes.txt § Sums
+
+--- reversed r1
+Q: MFA
+A: Multi-factor authentication
+
+--- cloze c1
+T: Security groups are {{stateful}} and work at the {{c1::instance::level}} level.
+
+--- typed t1
+Q: Capital of France?
+A: Paris
+accept: paris city
+
+--- choice ch1
+Q: Pick the prime
+- [ ] 4
+- [x] 5
+
+--- truefalse tf1
+Q: The sky is "green".
+A: false
+tags: colours nature
+`;
+
+  function importDeck(): void {
+    const parsed = parseDeck(DECK, 'mixed.deck');
+    expect(parsed.diagnostics).toEqual([]);
+    const id = deck('Mixed');
+    parsed.cards.forEach((c: CardSpec, i: number) => store.insertCard(id, c, i, NOW));
+  }
+
+  it('exports a deck as JSON with id, type, fields, source and explanation', async () => {
+    importDeck();
+    store.close();
+    await runDeck({ db: dbPath, args: ['Mixed'], format: 'json' }, io);
+    const cards = JSON.parse(io.stdout()) as Record<string, unknown>[];
+    expect(cards[0]).toEqual({ id: 'b1', note: 'b1', type: 'basic', front: 'What is 2+2?', back: '4', source: 'notes.txt § Sums', explanation: 'Arithmetic.', tags: [] });
+    expect(cards.map((c) => c.type)).toEqual(['basic', 'reversed', 'reversed', 'cloze', 'cloze', 'typed', 'choice', 'truefalse']);
+    for (const c of cards) expect(Object.keys(c)).toEqual(expect.arrayContaining(['id', 'type', 'source', 'explanation']));
+    expect(cards.find((c) => c.id === 'tf1')).toMatchObject({ statement: 'The sky is "green".', answer: false, tags: ['colours', 'nature'] });
+    store = openStore(dbPath, { now: NOW });
+  });
+
+  it('exports a deck in the recall format that parses back to the same cards, into a folder', async () => {
+    importDeck();
+    store.close();
+    const folder = join(dir, 'decks');
+    mkdirSync(folder);
+    await runDeck({ db: dbPath, args: ['Mixed'], format: 'recall', out: folder, json: true }, io);
+    expect(JSON.parse(io.stdout())).toMatchObject({ file: join(folder, 'Mixed.deck'), rows: 8 });
+    const again = parseDeck(readFileSync(join(folder, 'Mixed.deck'), 'utf8'), 'Mixed.deck');
+    expect(again.diagnostics).toEqual([]);
+    const original = parseDeck(DECK, 'mixed.deck');
+    const strip = (cs: CardSpec[]) => cs.map(({ line: _line, ...rest }) => rest);
+    expect(strip(again.cards)).toEqual(strip(original.cards));
+    expect(again.header).toEqual(original.header);
+    // A second export into the same folder does not clobber.
+    expect((await failure(runDeck({ db: dbPath, args: ['Mixed'], format: 'recall', out: folder }, io))).code).toBe('out-exists');
+    store = openStore(dbPath, { now: NOW });
+  });
+
+  it('exports Anki plain text with note types, deck, tags and guid columns', async () => {
+    importDeck();
+    store.close();
+    await runDeck({ db: dbPath, args: ['Mixed'], format: 'anki-txt' }, io);
+    const lines = io.stdout().trimEnd().split('\n');
+    expect(lines.slice(0, 6)).toEqual(['#separator:tab', '#html:false', '#notetype column:1', '#deck column:2', '#tags column:5', '#guid column:6']);
+    const rows = lines.slice(6);
+    expect(rows).toHaveLength(6);
+    expect(rows[0]).toBe('Basic\tMixed\tWhat is 2+2?\t"4\n\nArithmetic."\t\trecall:Mixed:b1'.replace('"4\n\nArithmetic."', '"4\n\nArithmetic."'));
+    expect(io.stdout()).toContain('Basic (and reversed card)\tMixed\tMFA\tMulti-factor authentication\t\trecall:Mixed:r1');
+    expect(io.stdout()).toContain('Cloze\tMixed\tSecurity groups are {{c2::stateful}} and work at the {{c1::instance::level}} level.\t\t\trecall:Mixed:c1');
+    expect(io.stdout()).toContain('Basic (type in the answer)\tMixed\tCapital of France?\tParis\t\trecall:Mixed:t1');
+    expect(io.stdout()).toContain('Basic\tMixed\t"True or false: The sky is ""green""."\tFalse\tcolours nature\trecall:Mixed:tf1');
+    expect(io.stdout()).toContain('"Pick the prime\nA) 4\nB) 5"\tB) 5');
+    store = openStore(dbPath, { now: NOW });
+  });
+
+  it('keeps the Anki guid of notes that came from Anki and quotes fields only when needed', () => {
+    const cards: CardSpec[] = [{ uid: 'anki:Ab1::c1', noteUid: 'anki:Ab1', content: { type: 'cloze', text: '{{c1::x}} y', index: 1 } }];
+    expect(deckToAnkiTxt('D', cards).trimEnd().split('\n').at(-1)).toBe('Cloze\tD\t{{c1::x}} y\t\t\tAb1');
+    expect(ankiField('plain')).toBe('plain');
+    expect(ankiField('a\tb')).toBe('"a\tb"');
+    expect(toAnkiCloze('{{a}} and {{b::hint}}')).toBe('{{c1::a}} and {{c2::b::hint}}');
+  });
+});
