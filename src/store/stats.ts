@@ -114,20 +114,22 @@ export interface ExportReviewRow {
   day: number;
 }
 
-/** Streams the log (not undone rows) ordered by card then time, so a million rows never sit in memory at once. */
-export function iterateReviews(db: Db, opts: { deckIds: readonly number[] | null; ratingsOnly?: boolean }): IterableIterator<ExportReviewRow> {
+/**
+ * Streams the log (not undone rows) ordered by card then time, so a million rows never sit in memory at once.
+ * The query starts on the first read, not on the call: an unread iterator must not keep the connection busy.
+ */
+export function* iterateReviews(db: Db, opts: { deckIds: readonly number[] | null; ratingsOnly?: boolean }): Generator<ExportReviewRow> {
   const only = opts.ratingsOnly ? 'AND r.scheduled = 1 AND r.rating BETWEEN 1 AND 4' : '';
-  return db
-    .prepare(
-      `SELECT r.id, r.uid, r.card_id AS cardId, c.uid AS cardUid, d.name AS deck, r.rating, r.state_before AS stateBefore,
-         r.state_after AS stateAfter, r.due, r.stability, r.difficulty, r.elapsed_days AS elapsedDays,
-         r.scheduled_days AS scheduledDays, r.reviewed_at AS reviewedAt, r.duration_ms AS durationMs, r.kind, r.scheduled,
-         r.answer, r.source_key AS sourceKey, r.attempt_id AS attemptId, r.day
-       FROM reviews r JOIN cards c ON c.id = r.card_id JOIN decks d ON d.id = c.deck_id
-       WHERE r.undone_at IS NULL ${only} ${deckFilter(opts.deckIds, 'c.deck_id')}
-       ORDER BY r.card_id, r.reviewed_at, r.id`,
-    )
-    .iterate() as IterableIterator<ExportReviewRow>;
+  const stmt = db.prepare(
+    `SELECT r.id, r.uid, r.card_id AS cardId, c.uid AS cardUid, d.name AS deck, r.rating, r.state_before AS stateBefore,
+       r.state_after AS stateAfter, r.due, r.stability, r.difficulty, r.elapsed_days AS elapsedDays,
+       r.scheduled_days AS scheduledDays, r.reviewed_at AS reviewedAt, r.duration_ms AS durationMs, r.kind, r.scheduled,
+       r.answer, r.source_key AS sourceKey, r.attempt_id AS attemptId, r.day
+     FROM reviews r JOIN cards c ON c.id = r.card_id JOIN decks d ON d.id = c.deck_id
+     WHERE r.undone_at IS NULL ${only} ${deckFilter(opts.deckIds, 'c.deck_id')}
+     ORDER BY r.card_id, r.reviewed_at, r.id`,
+  );
+  yield* stmt.iterate() as IterableIterator<ExportReviewRow>;
 }
 
 export interface ExportCardRow {

@@ -1,0 +1,205 @@
+// Reproducible benchmark collections, built through the project's own code paths: the store opens and migrates the
+// database, cards go in with `store.insertCard`, every log row and schedule is what `createScheduler(...).answer`
+// (the real scheduler) returns, and the `daily` rollup is rebuilt by `store.rebuildDaily()`. Only the bulk inserts of
+// review rows and final schedules use bench-local prepared statements, inside a few large transactions.
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { nanoid } from 'nanoid';
+import { syncBuiltinDecks } from '../src/app/sync.js';
+import { DEFAULT_SETTINGS, type Grade, type Schedule } from '../src/core/types.js';
+import { createScheduler, studyDay } from '../src/scheduler/index.js';
+import { SCHEMA_VERSION } from '../src/store/migrations.js';
+import { openStore } from '../src/store/store.js';
+
+/** Bump when the generator changes what it writes, so cached databases are regenerated. */
+export const GENERATOR_VERSION = 1;
+
+/** The fixed clock of every benchmark run. */
+export const BENCH_NOW = Date.parse('2026-06-01T09:00:00Z');
+export const BENCH_TZ = 'UTC';
+const DAY_START_HOUR = DEFAULT_SETTINGS.dayStartHour;
+const DAY = 86_400_000;
+
+export interface CollectionSpec {
+  name: string;
+  cards: number;
+  decks: number;
+  /** Review-log rows to write (the generator stops at exactly this many). */
+  reviews: number;
+  /** How far back the oldest card was first studied. */
+  spanDays: number;
+}
+
+export const COLLECTIONS: Record<string, CollectionSpec> = {
+  large: { name: 'large', cards: 100_000, decks: 20, reviews: 1_000_000, spanDays: 4 * 365 },
+  small: { name: 'small', cards: 2_000, decks: 20, reviews: 20_000, spanDays: 4 * 365 },
+  // What `recall optimize` is measured on: 100k reviews.
+  opt: { name: 'opt', cards: 10_000, decks: 2, reviews: 100_000, spanDays: 4 * 365 },
+  // The small run's optimize set: 20k reviews.
+  'opt-small': { name: 'opt-small', cards: 2_000, decks: 2, reviews: 20_000, spanDays: 4 * 365 },
+};
+
+/** mulberry32: small, fast, seedable. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function dbFileName(spec: CollectionSpec, seed: number): string {
+  return `${spec.name}-seed${seed}-schema${SCHEMA_VERSION}-gen${GENERATOR_VERSION}.db`;
+}
+
+export interface GenerateResult {
+  path: string;
+  cached: boolean;
+  seconds: number;
+  cards: number;
+  reviews: number;
+}
+
+/** Returns the cached collection, generating it first if needed. */
+export function ensureCollection(dataDir: string, spec: CollectionSpec, seed: number, deckDir: string, log: (s: string) => void): GenerateResult {
+  mkdirSync(dataDir, { recursive: true });
+  const path = join(dataDir, dbFileName(spec, seed));
+  if (existsSync(path)) return { path, cached: true, seconds: 0, cards: spec.cards, reviews: spec.reviews };
+  const tmp = `${path}.tmp`;
+  for (const f of [tmp, `${tmp}-wal`, `${tmp}-shm`]) rmSync(f, { force: true });
+  const t0 = performance.now();
+  log(`generating the ${spec.name} collection (${spec.cards} cards, ${spec.reviews} reviews, seed ${seed}) ...`);
+  const counts = generate(tmp, spec, seed, deckDir);
+  renameSync(tmp, path);
+  const seconds = (performance.now() - t0) / 1000;
+  log(`  done in ${seconds.toFixed(1)} s`);
+  return { path, cached: false, seconds, cards: counts.cards, reviews: counts.reviews };
+}
+
+/** A working copy of a cached collection (the cached file itself is never written by a measurement). */
+export function copyCollection(src: string, dest: string): string {
+  for (const f of [dest, `${dest}-wal`, `${dest}-shm`]) rmSync(f, { force: true });
+  copyFileSync(src, dest);
+  return dest;
+}
+
+const WORDS = (
+  'apple river stone cloud quiet bright window garden silver number yellow market winter letter summer ' +
+  'mountain forest engine planet kitchen doctor teacher island bottle pencil rabbit orange castle button ' +
+  'candle dragon finger hammer jacket ladder mirror needle pocket saddle tunnel velvet wallet zebra anchor'
+).split(' ');
+
+function phrase(r: () => number, n: number): string {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) out.push(WORDS[Math.floor(r() * WORDS.length)]!);
+  return out.join(' ');
+}
+
+function generate(path: string, spec: CollectionSpec, seed: number, deckDir: string): { cards: number; reviews: number } {
+  const r = rng(seed);
+  const store = openStore(path, { now: BENCH_NOW });
+  const db = store.db;
+  // Fixed settings: the UTC zone makes study days (and so every schedule) independent of the machine's zone.
+  store.setSetting('timeZone', BENCH_TZ);
+  const settings = { ...DEFAULT_SETTINGS, timeZone: BENCH_TZ };
+  const scheduler = createScheduler(settings);
+  const dayOf = (ms: number) => studyDay(ms, BENCH_TZ, DAY_START_HOUR);
+
+  // The built-in decks are synced as `recall` would on its first start, so measured runs find nothing to do.
+  syncBuiltinDecks(store, BENCH_NOW, deckDir);
+
+  // Cards: 10% of the cards are never studied (new), the rest were first studied between spanDays ago and now,
+  // oldest first, so older cards have longer histories.
+  const deckIds: number[] = [];
+  const cardIds: number[] = [];
+  store.transaction(() => {
+    for (let d = 0; d < spec.decks; d++) {
+      deckIds.push(
+        store.upsertDeck(
+          { name: `Bench::Deck ${String(d + 1).padStart(2, '0')}`, description: 'generated by bench/generate.ts', source: 'bench', origin: 'file', path: null, fileHash: null },
+          BENCH_NOW - spec.spanDays * DAY,
+        ),
+      );
+    }
+    for (let i = 0; i < spec.cards; i++) {
+      const deck = deckIds[i % spec.decks]!;
+      const uid = `bench-${i}`;
+      const content = r() < 0.2
+        ? ({ type: 'typed', prompt: `Spell: ${phrase(r, 3)}?`, answers: [phrase(r, 1)] } as const)
+        : ({ type: 'basic', front: `${phrase(r, 4)}?`, back: phrase(r, 3) } as const);
+      cardIds.push(store.insertCard(deck, { uid, noteUid: uid, content, tags: i % 7 === 0 ? ['bench', 'tagged'] : undefined }, Math.floor(i / spec.decks), BENCH_NOW - spec.spanDays * DAY));
+    }
+  });
+
+  const insertReview = db.prepare(
+    `INSERT INTO reviews(uid, card_id, rating, state_before, state_after, due, stability, difficulty, elapsed_days,
+       scheduled_days, reviewed_at, duration_ms, kind, scheduled, answer, source_key, attempt_id, day)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'review', 1, NULL, NULL, NULL, ?)`,
+  );
+  const studied = Math.floor(spec.cards * 0.9);
+  const avg = spec.reviews / studied;
+  let written = 0;
+  let pending = 0;
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    for (let i = 0; i < studied && written < spec.reviews; i++) {
+      const cardId = cardIds[i]!;
+      // First study: spread over the span, oldest cards first, at a random time of a (UTC) morning-evening session.
+      const introDay = Math.floor(((studied - i) / studied) * spec.spanDays);
+      let t = BENCH_NOW - introDay * DAY - Math.floor(r() * 12 * 3_600_000);
+      // Cards are reviewed until now, at most ~2.5x the average count, so the budget spreads over most cards.
+      const cap = Math.max(1, Math.round(avg * (0.3 + 2.2 * r())));
+      let schedule: Schedule | null = null;
+      let lastDay: number | undefined;
+      for (let k = 0; k < cap && written < spec.reviews && t < BENCH_NOW; k++) {
+        const grade = drawGrade(r, schedule, scheduler.retrievability(schedule, t));
+        const day = dayOf(t);
+        const o = scheduler.answer(schedule, t, grade, { day, lastReviewDay: lastDay });
+        const s = o.schedule;
+        const durationMs = Math.round(2_000 + 18_000 * r() * r());
+        insertReview.run(nanoid(), cardId, grade, o.stateBefore, s.state, s.due, s.stability, s.difficulty, o.elapsedDays, s.scheduledDays, t, durationMs, Math.max(day, lastDay ?? day));
+        written++;
+        schedule = s;
+        lastDay = Math.max(day, lastDay ?? day);
+        t = nextReviewTime(r, s.due, s.scheduledDays, t);
+        if (++pending >= 100_000) {
+          db.exec('COMMIT');
+          db.exec('BEGIN IMMEDIATE');
+          pending = 0;
+        }
+      }
+      if (schedule) store.setSchedule(cardId, schedule);
+    }
+    db.exec('COMMIT');
+  } catch (e) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw e;
+  }
+  store.rebuildDaily();
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  db.exec('ANALYZE');
+  store.close();
+  return { cards: spec.cards, reviews: written };
+}
+
+/** A rating as a learner would give it: recalled with the card's probability of recall, then Hard/Good/Easy. */
+function drawGrade(r: () => number, schedule: Schedule | null, retrievability: number): Grade {
+  const u = r();
+  if (!schedule || schedule.state === 0) return u < 0.2 ? 1 : u < 0.3 ? 2 : u < 0.9 ? 3 : 4;
+  // Learning and relearning steps are minutes apart: recall is high but not certain.
+  const p = schedule.state === 2 ? retrievability : 0.85;
+  if (u >= p) return 1;
+  const v = r();
+  return v < 0.12 ? 2 : v < 0.92 ? 3 : 4;
+}
+
+/** When the card is next answered: on time for short steps, else some hours into its due day, sometimes days late. */
+function nextReviewTime(r: () => number, due: number, scheduledDays: number, last: number): number {
+  if (scheduledDays === 0) return Math.max(last + 1_000, due + Math.floor(r() * 120_000));
+  let t = due + Math.floor(r() * 10 * 3_600_000);
+  if (r() < 0.15) t += Math.floor(1 + r() * 6) * DAY;
+  return t;
+}

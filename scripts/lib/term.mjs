@@ -1,0 +1,141 @@
+// A real terminal for tests and the stress harness: one private tmux server per Term (its own socket), windows
+// running recall, screen capture, key sending and waiting for on-screen conditions. No fixed sleeps: every wait
+// polls for a condition until a deadline.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The CLI under test: $RECALL_BIN, else the built bundle dist/recall.js. */
+export function recallBin() {
+  const bin = process.env.RECALL_BIN ?? join(ROOT, 'dist', 'recall.js');
+  if (!existsSync(bin)) throw new Error(`${bin} does not exist: run \`npm run build\` first`);
+  return bin;
+}
+
+const q = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`;
+
+/** A shell command line that runs `argv` with `env` added, exec'd so the pane's pid is the program's pid. */
+export function shellCommand(argv, env = {}) {
+  const assigns = Object.entries(env).map(([k, v]) => q(`${k}=${v}`));
+  return `exec env ${assigns.join(' ')} ${argv.map(q).join(' ')}`;
+}
+
+let counter = 0;
+
+export class Term {
+  constructor(name = 'term', { cols = 100, rows = 30 } = {}) {
+    this.socket = `recall-${name}-${process.pid}-${++counter}`;
+    this.cols = cols;
+    this.rows = rows;
+    this.started = false;
+  }
+
+  tmux(...args) {
+    return execFileSync('tmux', ['-L', this.socket, '-f', '/dev/null', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  }
+
+  ensureServer() {
+    if (this.started) return;
+    this.tmux('new-session', '-d', '-s', 'boot', '-x', String(this.cols), '-y', String(this.rows), 'cat');
+    this.tmux('set-option', '-g', 'remain-on-exit', 'on');
+    this.tmux('set-option', '-g', 'history-limit', '200000');
+    this.tmux('set-option', '-g', 'default-size', `${this.cols}x${this.rows}`);
+    this.tmux('set-option', '-g', 'set-titles', 'on');
+    // Let programs set the pane title (OSC 0/2) so a test can see whether one tried.
+    this.tmux('set-option', '-g', 'allow-rename', 'on');
+    this.started = true;
+  }
+
+  /** Starts `argv` in a new window; returns its target. The window stays after the program ends. */
+  run(win, argv, env = {}) {
+    this.ensureServer();
+    this.tmux('new-window', '-d', '-t', 'boot', '-n', win, shellCommand(argv, { TERM: 'xterm-256color', ...env }));
+    this.tmux('resize-window', '-t', `boot:${win}`, '-x', String(this.cols), '-y', String(this.rows));
+    return `boot:${win}`;
+  }
+
+  /** The visible screen, plain text. */
+  screen(t) {
+    return this.tmux('capture-pane', '-p', '-t', t);
+  }
+
+  /** The whole scrollback plus the screen, with wrapped lines joined. */
+  history(t) {
+    return this.tmux('capture-pane', '-p', '-J', '-S', '-', '-E', '-', '-t', t);
+  }
+
+  title(t) {
+    return this.tmux('display-message', '-p', '-t', t, '#{pane_title}').replace(/\n$/, '');
+  }
+
+  info(t, fmt) {
+    return this.tmux('display-message', '-p', '-t', t, fmt).replace(/\n$/, '');
+  }
+
+  pid(t) {
+    return Number(this.info(t, '#{pane_pid}'));
+  }
+
+  dead(t) {
+    return this.info(t, '#{pane_dead}') === '1';
+  }
+
+  exitStatus(t) {
+    const s = this.info(t, '#{pane_dead_status}');
+    return s === '' ? null : Number(s);
+  }
+
+  /** Sends tmux key names (`Enter`, `Space`, `C-c`, `q`, ...). */
+  keys(t, ...keys) {
+    this.tmux('send-keys', '-t', t, ...keys);
+  }
+
+  /** Sends text literally. */
+  type(t, text) {
+    this.tmux('send-keys', '-t', t, '-l', text);
+  }
+
+  /** Polls the screen (or the whole history with { history: true }) until `cond` holds; returns that text. */
+  async waitFor(t, cond, { timeout = 15_000, history = false, what } = {}) {
+    const test = typeof cond === 'function' ? cond : cond instanceof RegExp ? (s) => cond.test(s) : (s) => s.includes(cond);
+    const deadline = Date.now() + timeout;
+    let text = '';
+    for (;;) {
+      text = history ? this.history(t) : this.screen(t);
+      if (test(text)) return text;
+      const dead = this.dead(t);
+      if (dead) {
+        text = history ? this.history(t) : this.screen(t);
+        if (test(text)) return text;
+      }
+      if (dead || Date.now() > deadline) {
+        if (dead) throw new Error(`the program ended before ${what ?? String(cond)} appeared; the screen was:\n${text}`);
+        throw new Error(`timed out after ${timeout} ms waiting for ${what ?? String(cond)}; the screen was:\n${text}`);
+      }
+      await new Promise((r) => setTimeout(r, 15));
+    }
+  }
+
+  /** Waits until the program in `t` has ended; returns its exit status (null when killed by a signal). */
+  async waitExit(t, timeout = 15_000) {
+    const deadline = Date.now() + timeout;
+    while (!this.dead(t)) {
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for the program to end; the screen was:\n${this.screen(t)}`);
+      await new Promise((r) => setTimeout(r, 15));
+    }
+    return this.exitStatus(t);
+  }
+
+  close() {
+    if (!this.started) return;
+    try {
+      this.tmux('kill-server');
+    } catch {
+      // already gone
+    }
+    this.started = false;
+  }
+}
