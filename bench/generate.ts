@@ -31,12 +31,12 @@ export interface CollectionSpec {
 }
 
 export const COLLECTIONS: Record<string, CollectionSpec> = {
-  large: { name: 'large', cards: 100_000, decks: 20, reviews: 1_000_000, spanDays: 4 * 365 },
-  small: { name: 'small', cards: 2_000, decks: 20, reviews: 20_000, spanDays: 4 * 365 },
+  large: { name: 'large', cards: 100_000, decks: 20, reviews: 1_000_000, spanDays: 6 * 365 },
+  small: { name: 'small', cards: 2_000, decks: 20, reviews: 20_000, spanDays: 6 * 365 },
   // What `recall optimize` is measured on: 100k reviews.
-  opt: { name: 'opt', cards: 10_000, decks: 2, reviews: 100_000, spanDays: 4 * 365 },
+  opt: { name: 'opt', cards: 10_000, decks: 2, reviews: 100_000, spanDays: 6 * 365 },
   // The small run's optimize set: 20k reviews.
-  'opt-small': { name: 'opt-small', cards: 2_000, decks: 2, reviews: 20_000, spanDays: 4 * 365 },
+  'opt-small': { name: 'opt-small', cards: 2_000, decks: 2, reviews: 20_000, spanDays: 6 * 365 },
 };
 
 /** mulberry32: small, fast, seedable. */
@@ -150,8 +150,8 @@ function generate(path: string, spec: CollectionSpec, seed: number, deckDir: str
       // First study: spread over the span, oldest cards first, at a random time of a (UTC) morning-evening session.
       const introDay = Math.floor(((studied - i) / studied) * spec.spanDays);
       let t = BENCH_NOW - introDay * DAY - Math.floor(r() * 12 * 3_600_000);
-      // Cards are reviewed until now, at most ~2.5x the average count, so the budget spreads over most cards.
-      const cap = Math.max(1, Math.round(avg * (0.3 + 2.2 * r())));
+      // Cards are reviewed until now, at most ~3x the average count, so the budget spreads over most cards.
+      const cap = Math.max(1, Math.round(avg * (0.4 + 2.6 * r())));
       let schedule: Schedule | null = null;
       let lastDay: number | undefined;
       for (let k = 0; k < cap && written < spec.reviews && t < BENCH_NOW; k++) {

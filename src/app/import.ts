@@ -142,9 +142,9 @@ function applyPlan(
   const hasSource = db.prepare('SELECT 1 FROM reviews WHERE source_key = ?').pluck();
   const insertReview = db.prepare(
     `INSERT INTO reviews(uid, card_id, rating, state_before, state_after, due, stability, difficulty, elapsed_days, scheduled_days,
-       reviewed_at, duration_ms, kind, scheduled, answer, source_key, attempt_id, day)
+       reviewed_at, duration_ms, kind, scheduled, answer, source_key, attempt_id, day, source_state)
      VALUES (@uid, @cardId, @rating, @stateBefore, @stateAfter, @due, @stability, @difficulty, @elapsedDays, @scheduledDays,
-       @reviewedAt, @durationMs, 'import', @scheduled, NULL, @sourceKey, NULL, @day)`,
+       @reviewedAt, @durationMs, 'import', @scheduled, NULL, @sourceKey, NULL, @day, @sourceState)`,
   );
   const newUid = () => nanoid();
   const total = plan.decks.reduce((n, d) => n + d.cards.length, 0);
@@ -230,6 +230,7 @@ function applyPlan(
         scheduled: p.scheduled ? 1 : 0,
         sourceKey: p.sourceKey,
         day: dayOf(p.reviewedAt),
+        sourceState: p.sourceState ?? null,
       });
     }
     // The stored schedule is exactly what replaying the whole log gives, as doctor checks.

@@ -43,6 +43,11 @@ export interface PlannedReview {
   durationMs: number;
   /** False for rows that are history but did not reschedule (Anki cram rows in filtered decks). */
   scheduled: boolean;
+  /**
+   * The state the source records for this answer when replay cannot reconstruct it: 4 for an answer given in an
+   * Anki filtered deck (the FSRS optimizer's `review_state` 4).
+   */
+  sourceState?: number;
   /** For manual entries (rating 0): the state and due the card was put into. */
   manual?: { state: CardState; due: number };
 }

@@ -475,7 +475,8 @@ export function planReviews(rows: readonly AnkiRevlogRow[], guid: string, ord: n
       remapped++;
     }
     const rating = Math.min(4, Math.max(1, ease)) as 1 | 2 | 3 | 4;
-    return { ...base, rating, scheduled: cls === 'rated' };
+    // Answers in a filtered deck keep that fact: the optimizer's CSV marks them review_state 4.
+    return r.type === 3 ? { ...base, rating, scheduled: cls === 'rated', sourceState: 4 } : { ...base, rating, scheduled: cls === 'rated' };
   });
   return { reviews, counts, remapped };
 }

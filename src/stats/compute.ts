@@ -1,9 +1,9 @@
 // Pure aggregations from the rows the store reads: streaks, retention, forecast, per-deck figures, distributions.
 import type {
   Bucket,
-  CardRow,
   DailyRow,
   DeckStats,
+  DueBucket,
   QuizResult,
   Rate,
   RetentionPeriod,
@@ -43,16 +43,27 @@ export function decayOf(parameters: readonly number[] | null): number {
  */
 export function forgettingCurve(decay: number, elapsedDays: number, stability: number): number {
   if (stability <= 0) return 0;
-  const factor = Math.round((Math.pow(0.9, -1 / decay) - 1) * 1e8) / 1e8;
-  return Math.pow(1 + (factor * Math.max(0, elapsedDays)) / stability, -decay);
+  return Math.pow(1 + (curveFactor(decay) * Math.max(0, elapsedDays)) / stability, -decay);
+}
+
+let lastDecay = Number.NaN;
+let lastFactor = 0;
+/** The factor for a decay, remembered for the last decay asked (one per report, called per card). */
+function curveFactor(decay: number): number {
+  if (decay !== lastDecay) {
+    lastFactor = Math.round((Math.pow(0.9, -1 / decay) - 1) * 1e8) / 1e8;
+    lastDecay = decay;
+  }
+  return lastFactor;
 }
 
 /**
- * Retrievability of a card now. Elapsed time is in fractional days since the last answer, as Anki's statistics
- * compute it; the scheduler counts whole study days, so the two agree at the same time of day.
+ * Retrievability of a card now, null for a card never answered. Elapsed time is in fractional days since the last
+ * answer, as Anki's statistics compute it; the scheduler counts whole study days, so the two agree at the same
+ * time of day.
  */
-export function retrievabilityNow(card: Pick<CardRow, 'state' | 'stability' | 'lastReview'>, now: number, decay: number): number | null {
-  if (card.state === null || card.state === 0 || card.lastReview === null) return null;
+export function retrievabilityNow(card: { stability: number; lastReview: number | null }, now: number, decay: number): number | null {
+  if (card.lastReview === null) return null;
   return forgettingCurve(decay, (now - card.lastReview) / DAY_MS, card.stability);
 }
 
@@ -107,28 +118,27 @@ export function retentionOver(rows: readonly RetentionRow[], today: number, peri
 }
 
 /**
- * Review cards falling due on each of the next `dayStarts.length - 1` study days; cards already overdue count
- * today. Suspended cards are left out.
+ * Review cards falling due on each of the next `dayStarts.length - 1` study days, from buckets of due times;
+ * cards already overdue count today.
  */
-export function forecast(cards: readonly CardRow[], dayStarts: readonly number[]): number[] {
+export function forecast(buckets: readonly DueBucket[], dayStarts: readonly number[]): number[] {
   const n = Math.max(0, dayStarts.length - 1);
   const out = new Array<number>(n).fill(0);
   if (n === 0) return out;
-  for (const c of cards) {
-    if (c.suspended || c.state !== 2 || c.due === null) continue;
-    if (c.due < dayStarts[1]!) {
-      out[0]!++;
+  for (const b of buckets) {
+    if (b.at < dayStarts[1]!) {
+      out[0]! += b.count;
       continue;
     }
-    if (c.due >= dayStarts[n]!) continue;
-    // Binary search for the last start <= due.
+    if (b.at >= dayStarts[n]!) continue;
+    // Binary search for the last day start <= at.
     let lo = 1, hi = n - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (dayStarts[mid]! <= c.due) lo = mid;
+      if (dayStarts[mid]! <= b.at) lo = mid;
       else hi = mid - 1;
     }
-    out[lo]!++;
+    out[lo]! += b.count;
   }
   return out;
 }
@@ -177,42 +187,26 @@ export function computeStats(input: StatsInput, now: number): StatsReport {
   const studied = [...byDay.values()].filter((r) => r.reviews > 0).map((r) => r.day);
   const todayRow = byDay.get(today);
 
-  const dayEnd = input.dayStarts[1] ?? Number.POSITIVE_INFINITY;
-  let dueReviews = 0, dueLearning = 0;
   const deckStats = new Map<number, DeckStats & { rSum: number; rCount: number; mastered: number }>();
+  const counts = new Map(input.deckCounts.map((c) => [c.deckId, c]));
   for (const d of input.decks) {
-    deckStats.set(d.id, { id: d.id, name: d.name, new: 0, learning: 0, young: 0, mature: 0, suspended: 0, total: 0, averageRetrievability: null, mastery: null, rSum: 0, rCount: 0, mastered: 0 });
+    const c = counts.get(d.id);
+    deckStats.set(d.id, {
+      id: d.id, name: d.name, new: c?.new ?? 0, learning: c?.learning ?? 0, young: c?.young ?? 0, mature: c?.mature ?? 0,
+      suspended: c?.suspended ?? 0, total: c?.total ?? 0, averageRetrievability: null, mastery: null, rSum: 0, rCount: 0, mastered: c?.mastered ?? 0,
+    });
   }
   const dist = emptyDistributions();
-  for (const c of input.cards) {
-    const available = !c.suspended && (c.buriedUntil === null || c.buriedUntil <= now);
-    if (available && c.due !== null && c.due < dayEnd) {
-      if (c.state === 2) dueReviews++;
-      else if (c.state === 1 || c.state === 3) dueLearning++;
+  for (const m of input.memory) {
+    const ds = deckStats.get(m.deckId);
+    const r = retrievabilityNow(m, now, input.deckDecay?.[m.deckId] ?? input.decay);
+    if (ds && r !== null) {
+      ds.rSum += r;
+      ds.rCount++;
     }
-    const ds = deckStats.get(c.deckId);
-    const reviewed = c.state !== null && c.state !== 0;
-    const r = retrievabilityNow(c, now, input.deckDecay?.[c.deckId] ?? input.decay);
-    if (ds) {
-      ds.total++;
-      if (c.suspended) ds.suspended++;
-      else if (!reviewed) ds.new++;
-      else if (c.state === 2) {
-        if (c.scheduledDays >= MATURE_DAYS) ds.mature++;
-        else ds.young++;
-      }
-      else ds.learning++;
-      if (reviewed && c.stability >= MASTERY_STABILITY) ds.mastered++;
-      if (r !== null) {
-        ds.rSum += r;
-        ds.rCount++;
-      }
-    }
-    if (reviewed) {
-      place(dist.stability, c.stability);
-      place(dist.difficulty, c.difficulty);
-      if (r !== null) place(dist.retrievability, r);
-    }
+    place(dist.stability, m.stability);
+    place(dist.difficulty, m.difficulty);
+    if (r !== null) place(dist.retrievability, r);
   }
 
   const reviewsPerDay: StatsReport['reviewsPerDay'] = [];
@@ -225,7 +219,7 @@ export function computeStats(input: StatsInput, now: number): StatsReport {
   const heat: number[] = [];
   for (let d = startDay; d <= today; d++) heat.push(byDay.get(d)?.reviews ?? 0);
 
-  const fc = forecast(input.cards, input.dayStarts);
+  const fc = forecast(input.dueBuckets, input.dayStarts);
   const deckNames = new Map(input.decks.map((d) => [d.id, d.name]));
   const quizzes: QuizResult[] = input.quizzes.map((q) => ({
     id: q.id,
@@ -246,9 +240,9 @@ export function computeStats(input: StatsInput, now: number): StatsReport {
       timeMs: todayRow?.durationMs ?? 0,
       again: todayRow?.again ?? 0,
       againRate: todayRow && todayRow.reviews > 0 ? todayRow.again / todayRow.reviews : null,
-      dueReviews,
-      dueLearning,
-      stillDue: dueReviews + dueLearning,
+      dueReviews: input.dueToday.reviews,
+      dueLearning: input.dueToday.learning,
+      stillDue: input.dueToday.reviews + input.dueToday.learning,
     },
     streak: streaks(studied, today),
     reviewsPerDay,

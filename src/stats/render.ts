@@ -173,12 +173,17 @@ export function renderStats(report: StatsReport, opts: RenderOptions): string {
   out.push(...heatmap(report.heatmap, { width, paint: p.green, dim: p.dim }));
 
   heading('True retention (mature: 21+ days since the previous answer)');
-  const col = Math.min(16, Math.floor((width - 9) / 3));
-  const withCounts = col >= 16;
-  out.push(`  ${''.padEnd(7)}${'Young'.padStart(col)}${'Mature'.padStart(col)}${'All'.padStart(col)}`);
-  for (const [name, period] of [['Today', report.retention.day], ['Week', report.retention.week], ['Month', report.retention.month], ['Year', report.retention.year]] as const) {
-    out.push(`  ${name.padEnd(7)}${rateCell(period.young, withCounts).padStart(col)}${rateCell(period.mature, withCounts).padStart(col)}${rateCell(period.all, withCounts).padStart(col)}`);
+  const periods = [['Today', report.retention.day], ['Week', report.retention.week], ['Month', report.retention.month], ['Year', report.retention.year]] as const;
+  // Counts when they fit, else percentages alone; columns as wide as the widest cell.
+  const cellsOf = (withCounts: boolean) => periods.map(([, p]) => [p.young, p.mature, p.all].map((r) => rateCell(r, withCounts)));
+  let cells = cellsOf(true);
+  let col = Math.max(10, ...cells.flat().map((c) => c.length + 2));
+  if (9 + 3 * col > width) {
+    cells = cellsOf(false);
+    col = Math.max(8, ...cells.flat().map((c) => c.length + 2));
   }
+  out.push(`  ${''.padEnd(7)}${'Young'.padStart(col)}${'Mature'.padStart(col)}${'All'.padStart(col)}`);
+  periods.forEach(([name], i) => out.push(`  ${name.padEnd(7)}${cells[i]!.map((c) => c.padStart(col)).join('')}`));
 
   const fc = report.forecast;
   if (fc.length > 0) {

@@ -1,6 +1,4 @@
 // Rows the store reads for the statistics, and the report computed from them. Plain data, no I/O.
-import type { CardState } from '../core/types.js';
-
 /** One study day of the `daily` rollup, summed over the selected decks. */
 export interface DailyRow {
   day: number;
@@ -18,17 +16,34 @@ export interface RetentionRow {
   passed: number;
 }
 
-/** A card (not removed) with its schedule; `state` null = never scheduled. */
-export interface CardRow {
+/** Card counts of one deck (removed cards left out), counted by the store. */
+export interface DeckCountRow {
   deckId: number;
-  suspended: boolean;
-  buriedUntil: number | null;
-  state: CardState | null;
-  due: number | null;
+  /** Unsuspended, never scheduled or New. */
+  new: number;
+  /** Unsuspended, Learning or Relearning. */
+  learning: number;
+  /** Unsuspended Review cards with a scheduled interval below `MATURE_DAYS`, and at or above it. */
+  young: number;
+  mature: number;
+  suspended: number;
+  total: number;
+  /** Cards past New with stability >= `MASTERY_STABILITY` (suspended ones included). */
+  mastered: number;
+}
+
+/** The memory state of a card past New (suspended ones included), for retrievability and the distributions. */
+export interface MemoryRow {
+  deckId: number;
   stability: number;
   difficulty: number;
-  scheduledDays: number;
   lastReview: number | null;
+}
+
+/** Unsuspended Review cards due in the quarter hour starting at `at`; overdue cards are folded into the first. */
+export interface DueBucket {
+  at: number;
+  count: number;
 }
 
 export interface DeckInfo {
@@ -61,7 +76,12 @@ export interface StatsInput {
   daily: DailyRow[];
   /** Days within the last year; older rows are ignored. */
   retention: RetentionRow[];
-  cards: CardRow[];
+  deckCounts: DeckCountRow[];
+  memory: MemoryRow[];
+  /** Unsuspended, unburied cards due before today ends. */
+  dueToday: { reviews: number; learning: number };
+  /** Review cards due before the forecast horizon `dayStarts[last]`, by quarter hour (time zones shift by 15 min steps). */
+  dueBuckets: DueBucket[];
   decks: DeckInfo[];
   quizzes: QuizAttemptRow[];
   /**

@@ -108,6 +108,18 @@ export const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   );
   `,
+  // 2: statistics. True retention reads a year of review-state answers; with the state first and the columns it
+  // needs in the index, it never touches the table (1M reviews: ~0.9 s -> ~0.1 s). Quiz results look answers up
+  // by attempt, which only quiz answers have.
+  `
+  CREATE INDEX reviews_retention ON reviews(state_before, day, scheduled, rating, elapsed_days, card_id) WHERE undone_at IS NULL;
+  CREATE INDEX reviews_attempt ON reviews(attempt_id) WHERE attempt_id IS NOT NULL;
+  `,
+  // 3: the state an imported answer had in its source, where replay cannot know it (Anki's filtered-deck answers,
+  // review_state 4 in the FSRS optimizer's CSV); null for recall's own answers.
+  `
+  ALTER TABLE reviews ADD COLUMN source_state INTEGER;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -37,9 +37,9 @@ export function buildStatsReport(ctx: Context, opts: { deck?: string; days?: str
   const deckIds = deckIdsFor(ctx, opts.deck);
   const now = ctx.clock();
   const today = ctx.day(now);
-  const rows = readStatsRows(ctx.store.db, { deckIds, today });
   const dayStarts: number[] = [];
   for (let i = 0; i <= FORECAST_DAYS; i++) dayStarts.push(dayStartInstant(today + i, ctx.timeZone, ctx.settings.dayStartHour));
+  const rows = readStatsRows(ctx.store.db, { deckIds, today, now, dayEnd: dayStarts[1]!, horizon: dayStarts[FORECAST_DAYS]! });
   // Decks with parameters of their own (`recall optimize --deck`) forget along their own curve.
   const presets = ctx.store.getSetting<Record<string, number[]>>('deckParameters') ?? {};
   const deckDecay: Record<number, number> = {};

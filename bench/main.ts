@@ -1,0 +1,367 @@
+// The benchmark suite: generates (or reuses) the collections, measures each row against a baseline taken in the same
+// run, prints the table and writes bench/results.json. Targets that fail are reported, never fatal (exit code 0).
+import { cpus, totalmem } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openContext } from '../src/app/context.js';
+import { answerCard, toSessionCard } from '../src/app/review.js';
+import type { Grade, CardState, Rating, ReviewKind } from '../src/core/types.js';
+import { buildTrainingItems, predictsLongTermReview } from '../src/optimizer/items.js';
+import { SCHEMA_VERSION } from '../src/store/migrations.js';
+import { BENCH_NOW, COLLECTIONS, copyCollection, ensureCollection, rng, type CollectionSpec } from './generate.js';
+import { hasCommand, percentile, repeat, repeatAsync, round, summarize, timeCommand, timeUntilDrawn, timeWithRss, type Summary } from './measure.js';
+
+type Status = 'PASS' | 'FAIL' | 'N/A';
+
+export interface Row {
+  id: string;
+  what: string;
+  unit: 'ms';
+  median: number | null;
+  min: number | null;
+  max: number | null;
+  runs: number;
+  baseline: { what: string; median: number | null; min?: number | null; max?: number | null; runs?: number } | null;
+  ratio: number | null;
+  target: string;
+  status: Status;
+  /** Extra figures: p99, peak RSS, ... */
+  extra?: Record<string, unknown>;
+  note?: string;
+}
+
+interface Options {
+  size: 'small' | 'large';
+  seed: number;
+  runs: number | null;
+  only: string[] | null;
+  out: string;
+}
+
+function parseArgs(argv: string[], root: string): Options {
+  const o: Options = { size: 'large', seed: 42, runs: null, only: null, out: join(root, 'bench/results.json') };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const val = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--size') {
+      const v = val();
+      if (v !== 'small' && v !== 'large') throw new Error('--size is small or large');
+      o.size = v;
+    } else if (a === '--seed') o.seed = Number(val());
+    else if (a === '--runs') o.runs = Math.max(1, Number(val()));
+    else if (a === '--only') o.only = val().split(',');
+    else if (a === '--out') o.out = val();
+    else if (a === '--no-build') continue;
+    else if (a === '--help' || a === '-h') {
+      process.stdout.write('usage: npm run bench -- [--size small|large] [--runs N] [--seed N] [--only id,id] [--out FILE] [--no-build]\n');
+      process.exit(0);
+    } else throw new Error(`unknown argument ${a}`);
+  }
+  return o;
+}
+
+const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
+
+export async function main(argv: string[], root: string): Promise<void> {
+  const opts = parseArgs(argv, root);
+  const started = Date.now();
+  const dataDir = join(root, 'bench/.data');
+  const workDir = join(dataDir, `work-${process.pid}`);
+  mkdirSync(workDir, { recursive: true });
+  const cli = join(root, 'dist/recall.js');
+  const node = process.execPath;
+  const large = opts.size === 'large';
+  // Repetitions: fast rows >= 5 (7 on large), slow rows 3; --runs N overrides all (the smoke test uses 1).
+  const fastRuns = opts.runs ?? 7;
+  const slowRuns = opts.runs ?? 3;
+  const mediumRuns = opts.runs ?? 5;
+  const warm = opts.runs === 1 ? 0 : 1;
+  const env = (db: string): NodeJS.ProcessEnv => ({
+    ...process.env,
+    RECALL_DB: db,
+    RECALL_NOW: new Date(BENCH_NOW).toISOString(),
+    NO_COLOR: '1',
+    FORCE_COLOR: '0',
+    RECALL_DEBUG: '1',
+  });
+  const want = (id: string) => !opts.only || opts.only.includes(id);
+
+  const mainSpec = COLLECTIONS[opts.size]!;
+  const optSpec = COLLECTIONS[large ? 'opt' : 'opt-small']!;
+  const deckDir = join(root, 'decks');
+  const gen = ensureCollection(dataDir, mainSpec, opts.seed, deckDir, log);
+  const optGen = want('optimize') ? ensureCollection(dataDir, optSpec, opts.seed, deckDir, log) : null;
+  const rows: Row[] = [];
+
+  // The baseline of the cold rows: an empty node process, measured now, in this run.
+  log('baseline: node -e 0');
+  const nodeBase = repeat(Math.max(fastRuns, 10), warm, () => timeCommand(node, ['-e', '0']).ms);
+  const base = (s: Summary) => ({ what: 'node -e 0', median: round(s.median), min: round(s.min), max: round(s.max), runs: s.runs });
+  const ratioRow = (id: string, what: string, s: Summary, b: Summary, baseWhat: string, limit: number, extra?: Record<string, unknown>, extraPass = true, note?: string): Row => {
+    const ratio = s.median / b.median;
+    return {
+      id, what, unit: 'ms', median: round(s.median), min: round(s.min), max: round(s.max), runs: s.runs,
+      baseline: { ...base(b), what: baseWhat }, ratio: round(ratio), target: `<= ${limit}x`,
+      status: ratio <= limit && extraPass ? 'PASS' : 'FAIL', extra, note,
+    };
+  };
+  const unavailable = (id: string, what: string, target: string, note: string): Row => ({
+    id, what, unit: 'ms', median: null, min: null, max: null, runs: 0, baseline: null, ratio: null, target, status: 'N/A', note,
+  });
+  const safely = async (id: string, what: string, target: string, fn: () => Promise<Row> | Row) => {
+    if (!want(id)) return;
+    log(`measuring: ${what}`);
+    try {
+      rows.push(await fn());
+    } catch (e) {
+      rows.push(unavailable(id, what, target, `failed: ${firstLines((e as Error).message)}`));
+    }
+  };
+  const mustSucceed = (r: { status: number | null; stderr: string }, what: string) => {
+    if (r.status !== 0) throw new Error(`${what} exited ${r.status}: ${r.stderr.trim()}`);
+  };
+
+  // 1. cold `recall decks --json`
+  await safely('decks', 'cold `recall decks --json`', '<= 2x', () => {
+    const db = copyCollection(gen.path, join(workDir, 'decks.db'));
+    const s = repeat(fastRuns, warm, () => {
+      const r = timeCommand(node, [cli, 'decks', '--json'], { env: env(db) });
+      mustSucceed(r, 'recall decks');
+      return r.ms;
+    });
+    return ratioRow('decks', 'cold `recall decks --json`', s, nodeBase, 'node -e 0', 2);
+  });
+
+  // 2. cold `recall review` until the first card is drawn (on a pty)
+  await safely('review', 'cold `recall review` to first card', '<= 3x', async () => {
+    if (!hasCommand('script')) throw new Error('util-linux `script` is not installed (needed for a pseudo-terminal)');
+    const db = copyCollection(gen.path, join(workDir, 'review.db'));
+    const cmd = `${shq(node)} ${shq(cli)} review`;
+    const s = await repeatAsync(fastRuns, warm, () => timeUntilDrawn(cmd, /──|new ·/, { env: env(db), timeoutMs: 60_000 }));
+    // What the pty wrapper itself costs, for the record.
+    const wrap = await repeatAsync(Math.min(fastRuns, 5), 0, () => timeUntilDrawn(`${shq(node)} -e ${shq("process.stdout.write('──\\n')")}`, /──/, { env: env(db) }));
+    return ratioRow('review', 'cold `recall review` to first card', s, nodeBase, 'node -e 0', 3, { ptyWrapperNodeMedian: round(wrap.median) }, true,
+      'timed from spawn of `script` (pty) until the separator or the counts line appears; ptyWrapperNodeMedian = the same harness around a node that prints the separator at once');
+  });
+
+  // 3. one answer committed: answerCard on a copy of the collection
+  await safely('answer', 'one answer committed (answerCard)', 'p99 < 5 ms', () => measureAnswers(copyCollection(gen.path, join(workDir, 'answer.db')), large ? 2000 : Math.min(2000, opts.runs === 1 ? 300 : 2000)));
+
+  // 4. cold `recall stats --json`
+  await safely('stats', `cold \`recall stats --json\` over ${(gen.reviews / 1000).toFixed(0)}k reviews`, '<= 5x, RSS < 200 MB', () => {
+    const db = copyCollection(gen.path, join(workDir, 'stats.db'));
+    const rss: number[] = [];
+    const s = repeat(mediumRuns, warm, () => {
+      const r = timeWithRss([cli, 'stats', '--json'], env(db), workDir, join(root, 'bench/.build/rss-hook.js'));
+      if (r.status !== 0) throw new Error(`not available: \`recall stats --json\` exited ${r.status}: ${r.stderr.trim()}`);
+      JSON.parse(r.stdout);
+      if (r.rssKb !== null) rss.push(r.rssKb);
+      return r.ms;
+    });
+    const peakMb = rss.length ? Math.max(...rss) / 1024 : null;
+    return ratioRow('stats', `cold \`recall stats --json\` over ${(gen.reviews / 1000).toFixed(0)}k reviews`, s, nodeBase, 'node -e 0', 5,
+      { peakRssMb: peakMb === null ? null : round(peakMb, 1), rssMethod: existsSync('/usr/bin/time') ? '/usr/bin/time -f %M' : 'process.resourceUsage (preload hook)' },
+      peakMb !== null && peakMb < 200);
+  });
+
+  // 5. import of a 50k-note Anki text file vs sqlite3 .import
+  const notes = large ? 50_000 : 5_000;
+  await safely('import-text', `import of a ${notes / 1000}k-note Anki text file`, '<= 10x', () => {
+    const file = ankiTextFile(dataDir, notes, opts.seed);
+    const db = join(workDir, 'text.db');
+    const s = repeat(mediumRuns, warm, () => {
+      clean(db);
+      const r = timeCommand(node, [cli, 'import', file, '--json'], { env: env(db) });
+      mustSucceed(r, 'recall import');
+      const report = JSON.parse(r.stdout);
+      if (report.cardsAdded !== notes) throw new Error(`expected ${notes} cards added, got ${report.cardsAdded}`);
+      return r.ms;
+    });
+    if (!hasCommand('sqlite3')) {
+      return { ...ratioRow('import-text', `import of a ${notes / 1000}k-note Anki text file`, s, s, '', 10), baseline: null, ratio: null, status: 'N/A' as Status,
+        note: 'the sqlite3 shell is not installed, so the baseline (sqlite3 .import of the same file) is unavailable; apt-get install sqlite3' };
+    }
+    const plain = join(workDir, 'plain.db');
+    const b = repeat(mediumRuns, warm, () => {
+      clean(plain);
+      const r = timeCommand('sqlite3', [plain, 'CREATE TABLE notes(front TEXT, back TEXT);', '.mode tabs', `.import --skip 2 ${file} notes`]);
+      mustSucceed(r, 'sqlite3 .import');
+      return r.ms;
+    });
+    return ratioRow('import-text', `import of a ${notes / 1000}k-note Anki text file`, s, b, 'sqlite3 shell .import into a plain table', 10);
+  });
+
+  // 6. import of the Spanish apkg into a fresh DB
+  await safely('import-apkg', 'import of SpanishAnkiExportReal.apkg (fresh DB)', '<= 40x', () => {
+    const file = join(root, 'tests/fixtures/anki-spanish/SpanishAnkiExportReal.apkg');
+    if (!existsSync(file)) throw new Error(`${file} is missing`);
+    const db = join(workDir, 'apkg.db');
+    let reviews = 0;
+    const s = repeat(slowRuns, warm, () => {
+      clean(db);
+      const r = timeCommand(node, [cli, 'import', file, '--json'], { env: env(db) });
+      mustSucceed(r, 'recall import');
+      reviews = JSON.parse(r.stdout).reviewsImported;
+      return r.ms;
+    });
+    return ratioRow('import-apkg', 'import of SpanishAnkiExportReal.apkg (fresh DB)', s, nodeBase, 'node -e 0', 40, { reviewsImported: reviews });
+  });
+
+  // 7. recall optimize vs computeParameters alone
+  if (optGen) {
+    await safely('optimize', `\`recall optimize\` over ${(optGen.reviews / 1000).toFixed(0)}k reviews`, '<= 1.3x', () => {
+      const db = copyCollection(optGen.path, join(workDir, 'opt.db'));
+      const itemsFile = join(workDir, 'items.json');
+      const nItems = writeTrainingItems(db, itemsFile);
+      const s = repeat(slowRuns, 0, () => {
+        const r = timeCommand(node, [cli, 'optimize', '--dry-run', '--json'], { env: env(db) });
+        mustSucceed(r, 'recall optimize');
+        return r.ms;
+      });
+      const inner: number[] = [];
+      const b = repeat(slowRuns, 0, () => {
+        const r = timeCommand(node, [join(root, 'bench/.build/fit-baseline.js'), itemsFile], { env: process.env });
+        mustSucceed(r, 'fit baseline');
+        inner.push(JSON.parse(r.stdout).ms);
+        return r.ms;
+      });
+      return ratioRow('optimize', `\`recall optimize\` over ${(optGen.reviews / 1000).toFixed(0)}k reviews`, s, b, 'cold node: computeParameters alone on the same items', 1.3,
+        { trainingItems: nItems, computeParametersCallMedian: round(summarize(inner).median) });
+    });
+  }
+
+  rmSync(workDir, { recursive: true, force: true });
+  const result = {
+    size: opts.size,
+    seed: opts.seed,
+    schemaVersion: SCHEMA_VERSION,
+    clock: new Date(BENCH_NOW).toISOString(),
+    date: new Date().toISOString(),
+    seconds: round((Date.now() - started) / 1000, 1),
+    machine: { cpu: cpus()[0]?.model ?? 'unknown', cpus: cpus().length, memoryGb: round(totalmem() / 2 ** 30, 1), node: process.version, platform: `${process.platform}-${process.arch}` },
+    collection: { cards: gen.cards, reviews: gen.reviews, generatedNow: !gen.cached, generateSeconds: round(gen.seconds, 1) },
+    optimizeCollection: optGen ? { cards: optGen.cards, reviews: optGen.reviews, generatedNow: !optGen.cached, generateSeconds: round(optGen.seconds, 1) } : null,
+    nodeBaseline: base(nodeBase),
+    rows,
+  };
+  writeFileSync(opts.out, `${JSON.stringify(result, null, 2)}\n`);
+  process.stdout.write(formatTable(result.rows, opts.size, result.machine));
+  log(`wrote ${opts.out} (${result.seconds} s)`);
+}
+
+/** 2,000 answers through the application's own answerCard, timed one by one (the store transaction included). */
+function measureAnswers(db: string, count: number): Row {
+  const ctx = openContext({ db, env: { RECALL_NOW: new Date(BENCH_NOW).toISOString() } });
+  try {
+    let now = BENCH_NOW;
+    ctx.clock = () => now;
+    // Due reviews first (the real queue), then learning and new cards, then anything: as a long session would go.
+    const ids = ctx.store.db
+      .prepare(
+        `SELECT c.id FROM cards c LEFT JOIN schedules s ON s.card_id = c.id WHERE c.suspended = 0
+         ORDER BY CASE WHEN s.state = 2 AND s.due < ? THEN 0 WHEN s.state IN (1, 3) THEN 1 WHEN s.state IS NULL OR s.state = 0 THEN 2 ELSE 3 END, s.due, c.id LIMIT ?`,
+      )
+      .pluck()
+      .all(BENCH_NOW + 86_400_000, count) as number[];
+    const r = rng(7);
+    const samples: number[] = [];
+    let refused = 0;
+    for (let i = 0; i < count; i++) {
+      const card = ctx.store.getCard(ids[i % ids.length]!)!;
+      const grade = (r() < 0.1 ? 1 : r() < 0.1 ? 2 : r() < 0.95 ? 3 : 4) as Grade;
+      now += 8_000;
+      const t0 = process.hrtime.bigint();
+      const res = answerCard(ctx, toSessionCard(card), grade, { durationMs: 8_000 });
+      samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      if (!res.ok) refused++;
+    }
+    const s = summarize(samples);
+    const p99 = percentile(samples, 99);
+    return {
+      id: 'answer', what: 'one answer committed (answerCard)', unit: 'ms', median: round(s.median, 3), min: round(s.min, 3), max: round(s.max, 3),
+      runs: s.runs, baseline: null, ratio: null, target: 'p99 < 5 ms', status: p99 < 5 ? 'PASS' : 'FAIL',
+      extra: { p50: round(s.median, 3), p90: round(percentile(samples, 90), 3), p99: round(p99, 3), answers: count, refused },
+      note: `in-process on a copy of the collection; median = p50, p99 = ${round(p99, 3)} ms`,
+    };
+  } finally {
+    ctx.store.close();
+  }
+}
+
+/** The items `recall optimize` trains on, computed the way the command does, for the computeParameters baseline. */
+function writeTrainingItems(db: string, file: string): number {
+  const ctx = openContext({ db, env: { RECALL_NOW: new Date(BENCH_NOW).toISOString() } });
+  try {
+    const rows = ctx.store.db
+      .prepare(
+        `SELECT r.card_id AS cardId, r.reviewed_at AS reviewedAt, r.rating, r.scheduled, r.kind, r.state_before AS stateBefore, r.state_after AS stateAfter
+         FROM reviews r JOIN cards c ON c.id = r.card_id WHERE r.undone_at IS NULL ORDER BY r.card_id, r.reviewed_at, r.id`,
+      )
+      .all() as { cardId: number; reviewedAt: number; rating: Rating; scheduled: number; kind: ReviewKind; stateBefore: CardState; stateAfter: CardState }[];
+    const set = buildTrainingItems(rows.map((r) => ({ ...r, scheduled: r.scheduled === 1 })), { timeZone: ctx.timeZone, dayStartHour: ctx.settings.dayStartHour });
+    const items = set.items.filter(predictsLongTermReview).map((it) => it.reviews.map((rv) => [rv.rating, rv.deltaT]));
+    writeFileSync(file, JSON.stringify(items));
+    return items.length;
+  } finally {
+    ctx.store.close();
+  }
+}
+
+/** A reproducible Anki "Notes in Plain Text" export: `#separator:tab`, `#html:false`, then front<TAB>back rows. */
+function ankiTextFile(dataDir: string, notes: number, seed: number): string {
+  const file = join(dataDir, `anki-text-${notes}-seed${seed}.txt`);
+  if (existsSync(file)) return file;
+  const r = rng(seed ^ 0x5eed);
+  const syll = ['ka', 'to', 'mi', 'ra', 'ne', 'so', 'lu', 'pe', 'di', 'go', 'va', 'ri', 'chu', 'el', 'on', 'ta'];
+  const word = (n: number) => Array.from({ length: n }, () => syll[Math.floor(r() * syll.length)]).join('');
+  const lines = ['#separator:tab', '#html:false'];
+  for (let i = 0; i < notes; i++) lines.push(`${word(3)} ${word(2)} (${i + 1})\t${word(2)} ${word(3)} ${word(2)}`);
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
+function clean(db: string) {
+  for (const f of [db, `${db}-wal`, `${db}-shm`]) rmSync(f, { force: true });
+}
+
+function shq(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+function firstLines(s: string): string {
+  return s.split('\n').slice(0, 4).join(' | ').slice(0, 600);
+}
+
+export function formatTable(rows: Row[], size: string, machine: { cpu: string; cpus: number; node: string }): string {
+  const fmt = (x: number | null | undefined, d = 1) => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d));
+  const header = ['what', 'median ms', 'min ms', 'max ms', 'runs', 'baseline', 'base ms', 'ratio', 'target', 'result'];
+  const body = rows.map((r) => [
+    r.what,
+    fmt(r.median, r.id === 'answer' ? 3 : 1),
+    fmt(r.min, r.id === 'answer' ? 3 : 1),
+    fmt(r.max, r.id === 'answer' ? 3 : 1),
+    String(r.runs),
+    r.baseline?.what ?? '-',
+    fmt(r.baseline?.median),
+    r.ratio === null ? '-' : `${r.ratio.toFixed(2)}x`,
+    r.target,
+    r.status + extraText(r),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (i >= 1 && i <= 4 || i === 6 || i === 7 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' | ')} |`;
+  const sep = `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`;
+  const out = [`\nrecall benchmark (${size}) on ${machine.cpu} x${machine.cpus}, node ${machine.node}\n`, line(header), sep, ...body.map(line)];
+  const notes = rows.filter((r) => r.note).map((r) => `  ${r.id}: ${r.note}`);
+  return `${out.join('\n')}\n${notes.length ? `\nnotes:\n${notes.join('\n')}\n` : ''}`;
+}
+
+function extraText(r: Row): string {
+  const bits: string[] = [];
+  if (r.extra?.p99 !== undefined) bits.push(`p99 ${r.extra.p99} ms`);
+  if (r.extra?.peakRssMb !== undefined && r.extra.peakRssMb !== null) bits.push(`RSS ${r.extra.peakRssMb} MB`);
+  return bits.length ? ` (${bits.join(', ')})` : '';
+}
