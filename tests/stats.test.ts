@@ -16,7 +16,7 @@ import {
 } from '../src/stats/compute.js';
 import { statsToCsv } from '../src/stats/csv.js';
 import { renderStats } from '../src/stats/render.js';
-import type { CardRow, StatsInput } from '../src/stats/types.js';
+import type { DeckCountRow, DueBucket, MemoryRow, StatsInput } from '../src/stats/types.js';
 import { readStatsRows } from '../src/store/stats.js';
 import { openStore, type Store } from '../src/store/store.js';
 
@@ -56,12 +56,12 @@ describe('pure aggregations', () => {
     // At the same time of day the scheduler's whole study days equal our fractional days.
     for (const k of [0, 1, 5, 17, 60]) {
       const now = s.lastReview! + k * DAY;
-      const ours = retrievabilityNow({ state: s.state, stability: s.stability, lastReview: s.lastReview }, now, FSRS6_DEFAULT_DECAY)!;
+      const ours = retrievabilityNow({ stability: s.stability, lastReview: s.lastReview }, now, FSRS6_DEFAULT_DECAY)!;
       expect(ours).toBeCloseTo(sched.retrievability(s, now), 6);
     }
     expect(forgettingCurve(FSRS6_DEFAULT_DECAY, 12, 12)).toBeCloseTo(0.9, 6);
     expect(forgettingCurve(0.5, 3, 3)).toBeCloseTo(0.9, 6);
-    expect(retrievabilityNow({ state: 0, stability: 0, lastReview: null }, NOW, 0.5)).toBeNull();
+    expect(retrievabilityNow({ stability: 0, lastReview: null }, NOW, 0.5)).toBeNull();
   });
 
   it('takes the decay from w[20], falling back for older parameter sets', () => {
@@ -71,25 +71,23 @@ describe('pure aggregations', () => {
   });
 
   it('bins the forecast by study day, overdue counted today', () => {
-    const card = (over: Partial<CardRow>): CardRow => ({
-      deckId: 1, suspended: false, buriedUntil: null, state: 2, due: NOW, stability: 5, difficulty: 5, scheduledDays: 5, lastReview: NOW - DAY, ...over,
-    });
-    const cards = [
-      card({ due: NOW - 5 * DAY }), // overdue → today
-      card({ due: at(TODAY, 23) }), // later today
-      card({ due: at(TODAY + 1, 5) }), // tomorrow
-      card({ due: (TODAY + 2) * DAY + 3 * HOUR }), // 03:00 on the next date is still study day +1
-      card({ due: at(TODAY + 2, 4) }), // exactly the start of day +2
-      card({ due: at(TODAY + 29, 12) }), // last day shown
-      card({ due: at(TODAY + 30, 12) }), // beyond
-      card({ due: at(TODAY + 1, 5), suspended: true }),
-      card({ due: at(TODAY + 1, 5), state: 1 }),
-    ];
-    const f = forecast(cards, dayStarts);
+    const b = (at: number, count = 1): DueBucket => ({ at, count });
+    const f = forecast(
+      [
+        b(NOW - 5 * DAY, 2), // overdue → today
+        b(at(TODAY, 23)), // later today
+        b(at(TODAY + 1, 5)), // tomorrow
+        b((TODAY + 2) * DAY + 3 * HOUR), // 03:00 on the next date is still study day +1
+        b(at(TODAY + 2, 4)), // exactly the start of day +2
+        b(at(TODAY + 29, 12), 4), // last day shown
+        b(at(TODAY + 30, 12)), // beyond
+      ],
+      dayStarts,
+    );
     expect(f).toHaveLength(30);
-    expect(f.slice(0, 3)).toEqual([2, 2, 1]);
-    expect(f[29]).toBe(1);
-    expect(f.reduce((a, b) => a + b, 0)).toBe(6);
+    expect(f.slice(0, 3)).toEqual([3, 2, 1]);
+    expect(f[29]).toBe(4);
+    expect(f.reduce((a, x) => a + x, 0)).toBe(10);
   });
 });
 
@@ -125,7 +123,7 @@ describe('statistics over a database', () => {
     })!;
 
   const input = (deckIds: number[] | null = null, days = 30): StatsInput => ({
-    ...readStatsRows(store.db, { deckIds, today: TODAY }),
+    ...readStatsRows(store.db, { deckIds, today: TODAY, now: NOW, dayEnd: dayStarts[1]!, horizon: dayStarts[30]! }),
     today: TODAY,
     days,
     dayStarts,
@@ -278,20 +276,17 @@ describe('rendering', () => {
       if (i % 9 === 4 || i === 1) continue;
       daily.push({ day, reviews: (i * 7) % 23 + 1, again: i % 3, durationMs: 4000 * ((i * 7) % 23 + 1), newCards: i % 4 });
     }
-    const cards: CardRow[] = [];
-    for (let i = 0; i < 40; i++) {
-      cards.push({
-        deckId: i % 3 === 0 ? 2 : 1,
-        suspended: i === 7,
-        buriedUntil: null,
-        state: i % 5 === 0 ? null : i % 7 === 0 ? 1 : 2,
-        due: NOW + ((i * 13) % 40) * DAY - 2 * DAY,
-        stability: (i * 11) % 80 + 0.5,
-        difficulty: 1 + ((i * 3) % 9),
-        scheduledDays: (i * 5) % 40,
-        lastReview: NOW - ((i * 3) % 30) * DAY,
-      });
+    // Counts as the store would report them for 40 cards in two decks.
+    const deckCounts: DeckCountRow[] = [
+      { deckId: 1, new: 5, learning: 2, young: 11, mature: 7, suspended: 1, total: 26, mastered: 14 },
+      { deckId: 2, new: 3, learning: 1, young: 8, mature: 2, suspended: 0, total: 14, mastered: 10 },
+    ];
+    const memory: MemoryRow[] = [];
+    for (let i = 0; i < 32; i++) {
+      memory.push({ deckId: i % 3 === 0 ? 2 : 1, stability: (i * 11) % 80 + 0.5, difficulty: 1 + ((i * 3) % 9), lastReview: NOW - ((i * 3) % 30) * DAY });
     }
+    const dueBuckets: DueBucket[] = [];
+    for (let i = 0; i < 22; i++) dueBuckets.push({ at: NOW + ((i * 13) % 40) * DAY - 2 * DAY, count: 1 + (i % 2) });
     return {
       today: TODAY,
       days: 30,
@@ -301,7 +296,10 @@ describe('rendering', () => {
         { day: TODAY - 3, mature: true, total: 20, passed: 19 },
         { day: TODAY - 100, mature: true, total: 50, passed: 44 },
       ],
-      cards,
+      deckCounts,
+      memory,
+      dueToday: { reviews: 2, learning: 1 },
+      dueBuckets,
       decks: [{ id: 1, name: 'AWS::Security' }, { id: 2, name: 'Spanish vocabulary' }],
       quizzes: [
         { id: 1, startedAt: NOW - 3 * DAY, finishedAt: NOW - 3 * DAY + HOUR, questions: 20, correct: 14, decks: [{ deckId: 1, answered: 20, correct: 14 }] },

@@ -94,7 +94,7 @@ export function readStatsRows(
   const dueBuckets = (
     db
       .prepare(
-        `SELECT (max(s.due, ?) / ${Q}) * ${Q} AS at, count(*) AS count
+        `SELECT CAST(max(s.due, ?) / ${Q} AS INTEGER) * ${Q} AS at, count(*) AS count
          FROM schedules s JOIN cards c ON c.id = s.card_id
          WHERE s.state = 2 AND s.due < ? AND c.suspended = 0 AND ${cardFilter} GROUP BY 1`,
       )
