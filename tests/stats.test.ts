@@ -6,7 +6,11 @@ import type { CardState, Rating, Schedule } from '../src/core/types.js';
 import { DEFAULT_SETTINGS } from '../src/core/types.js';
 import { createScheduler, dayStartInstant, studyDay } from '../src/scheduler/index.js';
 import {
+  bucketIndex,
   computeStats,
+  DIFFICULTY_EDGES,
+  R_EDGES,
+  STABILITY_EDGES,
   decayOf,
   forecast,
   forgettingCurve,
@@ -16,7 +20,7 @@ import {
 } from '../src/stats/compute.js';
 import { statsToCsv } from '../src/stats/csv.js';
 import { renderStats } from '../src/stats/render.js';
-import type { DeckCountRow, DueBucket, MemoryRow, StatsInput } from '../src/stats/types.js';
+import type { DeckCountRow, DueBucket, MemoryGroup, StatsInput } from '../src/stats/types.js';
 import { readStatsRows } from '../src/store/stats.js';
 import { openStore, type Store } from '../src/store/store.js';
 
@@ -123,11 +127,10 @@ describe('statistics over a database', () => {
     })!;
 
   const input = (deckIds: number[] | null = null, days = 30): StatsInput => ({
-    ...readStatsRows(store.db, { deckIds, today: TODAY, now: NOW, dayEnd: dayStarts[1]!, horizon: dayStarts[30]! }),
+    ...readStatsRows(store.db, { deckIds, today: TODAY, now: NOW, dayEnd: dayStarts[1]!, horizon: dayStarts[30]!, decay: FSRS6_DEFAULT_DECAY }),
     today: TODAY,
     days,
     dayStarts,
-    decay: FSRS6_DEFAULT_DECAY,
   });
 
   it('computes retention young/mature per period, ignoring undone, unscheduled, non-review and manual rows', () => {
@@ -238,7 +241,13 @@ describe('statistics over a database', () => {
     expect(r.forecast[3]!.due).toBe(1);
     expect(r.distributions.stability.reduce((x, b) => x + b.count, 0)).toBe(4);
     expect(r.distributions.stability.find((b) => b.label === '30d-90d')!.count).toBe(2);
-    expect(r.distributions.retrievability.reduce((x, b) => x + b.count, 0)).toBe(4);
+    const rHist = R_EDGES.map(() => 0);
+    for (const x of rs) rHist[bucketIndex(R_EDGES, x)]!++;
+    expect(r.distributions.retrievability.map((b) => b.count)).toEqual(rHist);
+    // A deck with parameters of its own forgets along its own curve.
+    const own = computeStats({ ...readStatsRows(store.db, { deckIds: null, today: TODAY, now: NOW, dayEnd: dayStarts[1]!, horizon: dayStarts[30]!, decay: FSRS6_DEFAULT_DECAY, deckDecay: { [a]: 0.5 } }), today: TODAY, days: 30, dayStarts }, NOW);
+    const rs5 = [forgettingCurve(0.5, 2, 5), forgettingCurve(0.5, 30, 30), forgettingCurve(0.5, 10, 40), forgettingCurve(0.5, 1 / 24, 1)];
+    expect(own.decks.find((d) => d.name === 'alpha')!.averageRetrievability).toBeCloseTo(rs5.reduce((x, y) => x + y, 0) / 4, 10);
     // A deck filter keeps only that deck.
     expect(computeStats(input([b]), NOW).decks.map((d) => d.name)).toEqual(['beta']);
   });
@@ -281,10 +290,21 @@ describe('rendering', () => {
       { deckId: 1, new: 5, learning: 2, young: 11, mature: 7, suspended: 1, total: 26, mastered: 14 },
       { deckId: 2, new: 3, learning: 1, young: 8, mature: 2, suspended: 0, total: 14, mastered: 10 },
     ];
-    const memory: MemoryRow[] = [];
+    // 32 answered cards, grouped the way the store groups them.
+    const groups = new Map<string, MemoryGroup>();
     for (let i = 0; i < 32; i++) {
-      memory.push({ deckId: i % 3 === 0 ? 2 : 1, stability: (i * 11) % 80 + 0.5, difficulty: 1 + ((i * 3) % 9), lastReview: NOW - ((i * 3) % 30) * DAY });
+      const deckId = i % 3 === 0 ? 2 : 1;
+      const stability = (i * 11) % 80 + 0.5;
+      const difficulty = 1 + ((i * 3) % 9);
+      const r = forgettingCurve(FSRS6_DEFAULT_DECAY, (i * 3) % 30, stability);
+      const g = { deckId, stability: bucketIndex(STABILITY_EDGES, stability), difficulty: bucketIndex(DIFFICULTY_EDGES, difficulty), retrievability: bucketIndex(R_EDGES, r) };
+      const key = JSON.stringify(g);
+      const prev = groups.get(key) ?? { ...g, count: 0, retrievabilitySum: 0 };
+      prev.count++;
+      prev.retrievabilitySum += r;
+      groups.set(key, prev);
     }
+    const memory = [...groups.values()];
     const dueBuckets: DueBucket[] = [];
     for (let i = 0; i < 22; i++) dueBuckets.push({ at: NOW + ((i * 13) % 40) * DAY - 2 * DAY, count: 1 + (i % 2) });
     return {
@@ -306,7 +326,6 @@ describe('rendering', () => {
         { id: 2, startedAt: NOW - HOUR, finishedAt: NOW, questions: 10, correct: 9.5, decks: [{ deckId: 1, answered: 5, correct: 5 }, { deckId: 2, answered: 5, correct: 4 }] },
       ],
       dayStarts,
-      decay: FSRS6_DEFAULT_DECAY,
     };
   }
 

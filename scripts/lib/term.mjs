@@ -52,7 +52,7 @@ export class Term {
   /** Starts `argv` in a new window; returns its target. The window stays after the program ends. */
   run(win, argv, env = {}) {
     this.ensureServer();
-    this.tmux('new-window', '-d', '-t', 'boot', '-n', win, shellCommand(argv, { TERM: 'xterm-256color', ...env }));
+    this.tmux('new-window', '-d', '-t', 'boot:', '-n', win, shellCommand(argv, { TERM: 'xterm-256color', ...env }));
     this.tmux('resize-window', '-t', `boot:${win}`, '-x', String(this.cols), '-y', String(this.rows));
     return `boot:${win}`;
   }

@@ -186,7 +186,7 @@ function applyPlan(
   /** Merges new rows into the card's log in time order, replays, and writes the new rows with their replayed states. */
   function insertHistory(cardId: number, fresh: PlannedReview[], scheduler: Scheduler): void {
     type Merged = { entry: ReplayEntry | null; planned?: PlannedReview; reviewedAt: number };
-    const existingLog = store.cardLog(cardId);
+    const existingLog = store.hasReviews(cardId) ? store.cardLog(cardId) : [];
     const merged: Merged[] = [];
     const existingEntries = replayEntries(existingLog);
     for (const e of existingEntries) merged.push({ entry: e, reviewedAt: e.reviewedAt });
@@ -233,8 +233,9 @@ function applyPlan(
         sourceState: p.sourceState ?? null,
       });
     }
-    // The stored schedule is exactly what replaying the whole log gives, as doctor checks.
-    store.setSchedule(cardId, scheduler.replay(replayEntries(store.cardLog(cardId))).schedule);
+    // The stored schedule is exactly what replaying the whole log gives, as doctor checks. A card with no earlier
+    // history has just been replayed in full; one with history is replayed again from the log as stored.
+    store.setSchedule(cardId, existingLog.length === 0 ? current : scheduler.replay(replayEntries(store.cardLog(cardId))).schedule);
   }
 }
 

@@ -6,13 +6,24 @@ import { RecallError } from '../core/errors.js';
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 
-/** The time zone to use: the configured one, else the system's (which honours `TZ`). */
+/**
+ * The system's zone (which honours `TZ`). Offsets come from `Date#getTimezoneOffset`, which answers in microseconds;
+ * asking Intl for the zone's name costs ~35 ms at start-up, which `recall decks` cannot afford.
+ */
+export const LOCAL_ZONE = 'local';
+
+/** The time zone to use: the configured one, else the system's. */
 export function resolveTimeZone(timeZone: string | null | undefined): string {
-  if (timeZone) return timeZone;
-  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  return timeZone || LOCAL_ZONE;
+}
+
+/** The IANA name of a zone, for people and for libraries that need one. */
+export function zoneName(timeZone: string): string {
+  return timeZone === LOCAL_ZONE ? Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC' : timeZone;
 }
 
 export function isValidTimeZone(timeZone: string): boolean {
+  if (timeZone === LOCAL_ZONE) return true;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone });
     return true;
@@ -30,10 +41,25 @@ export function assertTimeZone(timeZone: string): void {
   }
 }
 
-/** Offset of local time from UTC at instant `ms`, in ms (positive east of Greenwich). */
+const QUARTER_HOUR = 900_000;
+const offsetCache = new Map<string, Map<number, number>>();
+
+/**
+ * Offset of local time from UTC at instant `ms`, in ms (positive east of Greenwich). Zones change offset only on
+ * quarter hours, so offsets are cached per quarter hour: Intl is slow, and replaying a big import asks millions of times.
+ */
 export function offsetMs(ms: number, timeZone: string): number {
-  const minutes = tzOffset(timeZone, new Date(ms));
-  return Number.isFinite(minutes) ? minutes * 60_000 : 0;
+  let zone = offsetCache.get(timeZone);
+  if (!zone) offsetCache.set(timeZone, (zone = new Map()));
+  const bucket = Math.floor(ms / QUARTER_HOUR);
+  let cached = zone.get(bucket);
+  if (cached === undefined) {
+    const minutes = timeZone === LOCAL_ZONE ? -new Date(bucket * QUARTER_HOUR).getTimezoneOffset() : tzOffset(timeZone, new Date(bucket * QUARTER_HOUR));
+    cached = Number.isFinite(minutes) ? minutes * 60_000 : 0;
+    if (zone.size > 100_000) zone.clear();
+    zone.set(bucket, cached);
+  }
+  return cached;
 }
 
 /**
@@ -47,6 +73,7 @@ export function studyDay(ms: number, timeZone: string, dayStartHour: number): nu
 /** The instant the study day `day` starts (local `dayStartHour`:00 on that date), DST-aware. */
 export function dayStartInstant(day: number, timeZone: string, dayStartHour: number): number {
   const base = new Date(day * DAY);
+  if (timeZone === LOCAL_ZONE) return new Date(base.getUTCFullYear(), base.getUTCMonth(), base.getUTCDate(), dayStartHour).getTime();
   const local = new TZDate(base.getUTCFullYear(), base.getUTCMonth(), base.getUTCDate(), dayStartHour, 0, 0, timeZone);
   return local.getTime();
 }
@@ -54,7 +81,8 @@ export function dayStartInstant(day: number, timeZone: string, dayStartHour: num
 /** When the study day after the one containing `ms` begins. */
 export function nextDayStart(ms: number, timeZone: string, dayStartHour: number): number {
   const day = studyDay(ms, timeZone, dayStartHour);
-  const start = new TZDate(dayStartInstant(day, timeZone, dayStartHour), timeZone);
+  const startMs = dayStartInstant(day, timeZone, dayStartHour);
+  const start = timeZone === LOCAL_ZONE ? new Date(startMs) : new TZDate(startMs, timeZone);
   return addDays(start, 1).getTime();
 }
 

@@ -4,7 +4,7 @@ import type { CardState, Grade, Schedule, SchedulerSettings } from '../core/type
 import { GRADES } from '../core/types.js';
 import { resolveTimeZone, toSchedulerTime } from './day.js';
 
-export { studyDay, nextDayStart, dayStartInstant, resolveTimeZone, isValidTimeZone, assertTimeZone } from './day.js';
+export { studyDay, nextDayStart, dayStartInstant, resolveTimeZone, isValidTimeZone, assertTimeZone, zoneName, LOCAL_ZONE } from './day.js';
 
 /** The result of answering a card with one grade: the new schedule and what the log entry records. */
 export interface Outcome {

@@ -48,8 +48,11 @@ export function forgettingCurve(decay: number, elapsedDays: number, stability: n
 
 let lastDecay = Number.NaN;
 let lastFactor = 0;
-/** The factor for a decay, remembered for the last decay asked (one per report, called per card). */
-function curveFactor(decay: number): number {
+/**
+ * The factor that makes R(S) = 0.9 for a decay, rounded to 8 decimals like ts-fsrs. Remembered for the last decay
+ * asked, since it is called once per card.
+ */
+export function curveFactor(decay: number): number {
   if (decay !== lastDecay) {
     lastFactor = Math.round((Math.pow(0.9, -1 / decay) - 1) * 1e8) / 1e8;
     lastDecay = decay;
@@ -150,18 +153,17 @@ function makeBuckets(edges: readonly number[], label: (from: number, to: number 
   });
 }
 
-function place(buckets: Bucket[], v: number): void {
-  for (let i = buckets.length - 1; i >= 0; i--) {
-    if (v >= buckets[i]!.from || i === 0) {
-      buckets[i]!.count++;
-      return;
-    }
-  }
-}
+/** Bucket lower bounds; the store bins cards by these (see `MemoryGroup`). */
+export const STABILITY_EDGES: readonly number[] = [0, 1, 3, 7, 14, 21, 30, 90, 180, 365];
+/** Difficulty runs from 1 to 10; the last bucket holds 9 to 10 inclusive. */
+export const DIFFICULTY_EDGES: readonly number[] = [1, 2, 3, 4, 5, 6, 7, 8, 9];
+export const R_EDGES: readonly number[] = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
 
-const STABILITY_EDGES = [0, 1, 3, 7, 14, 21, 30, 90, 180, 365];
-const DIFFICULTY_EDGES = [1, 2, 3, 4, 5, 6, 7, 8, 9];
-const R_EDGES = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
+/** Index of the bucket `v` falls in: the last edge <= v, values below the first edge going to the first bucket. */
+export function bucketIndex(edges: readonly number[], v: number): number {
+  for (let i = edges.length - 1; i > 0; i--) if (v >= edges[i]!) return i;
+  return 0;
+}
 
 const days = (d: number) => (d >= 365 ? `${d / 365}y` : `${d}d`);
 const pct = (r: number) => `${Math.round(r * 100)}%`;
@@ -169,7 +171,6 @@ const pct = (r: number) => `${Math.round(r * 100)}%`;
 export function emptyDistributions(): StatsReport['distributions'] {
   return {
     stability: makeBuckets(STABILITY_EDGES, (f, t) => (t === null ? `${days(f)}+` : `${days(f)}-${days(t)}`)),
-    // Difficulty runs from 1 to 10; the last bucket holds 9 to 10 inclusive.
     difficulty: makeBuckets(DIFFICULTY_EDGES, (f) => `${f}-${f + 1}`),
     retrievability: makeBuckets(R_EDGES, (f, t) => `${pct(f)}-${pct(t ?? 1)}`),
   };
@@ -197,16 +198,15 @@ export function computeStats(input: StatsInput, now: number): StatsReport {
     });
   }
   const dist = emptyDistributions();
-  for (const m of input.memory) {
-    const ds = deckStats.get(m.deckId);
-    const r = retrievabilityNow(m, now, input.deckDecay?.[m.deckId] ?? input.decay);
-    if (ds && r !== null) {
-      ds.rSum += r;
-      ds.rCount++;
+  for (const g of input.memory) {
+    const ds = deckStats.get(g.deckId);
+    if (ds && g.retrievability !== null) {
+      ds.rSum += g.retrievabilitySum;
+      ds.rCount += g.count;
     }
-    place(dist.stability, m.stability);
-    place(dist.difficulty, m.difficulty);
-    if (r !== null) place(dist.retrievability, r);
+    dist.stability[g.stability]!.count += g.count;
+    dist.difficulty[g.difficulty]!.count += g.count;
+    if (g.retrievability !== null) dist.retrievability[g.retrievability]!.count += g.count;
   }
 
   const reviewsPerDay: StatsReport['reviewsPerDay'] = [];

@@ -32,12 +32,19 @@ export interface DeckCountRow {
   mastered: number;
 }
 
-/** The memory state of a card past New (suspended ones included), for retrievability and the distributions. */
-export interface MemoryRow {
+/**
+ * Cards past New (suspended ones included) of one deck that share a stability, difficulty and retrievability
+ * bucket (indexes into `STABILITY_EDGES`, `DIFFICULTY_EDGES`, `R_EDGES`), with the sum of their retrievability
+ * now. The store groups them so that 100k cards never travel to JS one by one.
+ */
+export interface MemoryGroup {
   deckId: number;
   stability: number;
   difficulty: number;
-  lastReview: number | null;
+  /** null for cards without a last answer, whose retrievability is unknown. */
+  retrievability: number | null;
+  count: number;
+  retrievabilitySum: number;
 }
 
 /** Unsuspended Review cards due in the quarter hour starting at `at`; overdue cards are folded into the first. */
@@ -77,7 +84,7 @@ export interface StatsInput {
   /** Days within the last year; older rows are ignored. */
   retention: RetentionRow[];
   deckCounts: DeckCountRow[];
-  memory: MemoryRow[];
+  memory: MemoryGroup[];
   /** Unsuspended, unburied cards due before today ends. */
   dueToday: { reviews: number; learning: number };
   /** Review cards due before the forecast horizon `dayStarts[last]`, by quarter hour (time zones shift by 15 min steps). */
@@ -89,10 +96,6 @@ export interface StatsInput {
    * the caller). `dayStarts[1]` is the end of today.
    */
   dayStarts: number[];
-  /** FSRS forgetting-curve decay as a positive number (w[20] for FSRS-6). */
-  decay: number;
-  /** Decay of decks with their own fitted parameters, by deck id. */
-  deckDecay?: Record<number, number>;
 }
 
 export interface Rate {

@@ -1,18 +1,24 @@
 // Reads for `recall stats` and `recall export`. Per-day figures come from the `daily` rollup, never a scan of the
 // log; retention reads only the last year of it through the `reviews_retention` index (migration 2).
 import type { Db } from './db.js';
-import type { DailyRow, DeckCountRow, DeckInfo, DueBucket, MemoryRow, QuizAttemptRow, RetentionRow } from '../stats/types.js';
-import { MASTERY_STABILITY, MATURE_DAYS } from '../stats/compute.js';
+import type { DailyRow, DeckCountRow, DeckInfo, DueBucket, MemoryGroup, QuizAttemptRow, RetentionRow } from '../stats/types.js';
+import { curveFactor, DIFFICULTY_EDGES, MASTERY_STABILITY, MATURE_DAYS, R_EDGES, STABILITY_EDGES } from '../stats/compute.js';
 
 export interface StatsRows {
   daily: DailyRow[];
   retention: RetentionRow[];
   deckCounts: DeckCountRow[];
-  memory: MemoryRow[];
+  memory: MemoryGroup[];
   dueToday: { reviews: number; learning: number };
   dueBuckets: DueBucket[];
   decks: DeckInfo[];
   quizzes: QuizAttemptRow[];
+}
+
+/** `CASE` giving the index of the bucket `expr` falls in, as `bucketIndex` does. */
+function bucketCase(expr: string, edges: readonly number[]): string {
+  const whens = edges.map((e, i) => ({ e, i })).slice(1).reverse().map(({ e, i }) => `WHEN ${expr} >= ${e} THEN ${i}`);
+  return `CASE ${whens.join(' ')} ELSE 0 END`;
 }
 
 /** `deckIds` null = every deck. */
@@ -23,13 +29,14 @@ function deckFilter(deckIds: readonly number[] | null, column: string): string {
 }
 
 /**
- * `now` decides which buried cards are back; `dayEnd` is when today ends, `horizon` the end of the forecast. Cards
- * are counted in SQL and only the memory state of answered cards comes to JS (for retrievability): 100k cards
- * marshalled with every column cost ~250 ms, four columns far less.
+ * `now` decides which buried cards are back and what retrievability is now; `dayEnd` is when today ends,
+ * `horizon` the end of the forecast; `decay` the forgetting-curve decay, `deckDecay` that of decks with parameters
+ * of their own. Cards are counted and binned in SQL: marshalling 100k cards to JS cost ~400 ms, the grouped rows
+ * almost nothing.
  */
 export function readStatsRows(
   db: Db,
-  opts: { deckIds: readonly number[] | null; today: number; now: number; dayEnd: number; horizon: number },
+  opts: { deckIds: readonly number[] | null; today: number; now: number; dayEnd: number; horizon: number; decay: number; deckDecay?: Record<number, number> },
 ): StatsRows {
   const daily = db
     .prepare(
@@ -73,13 +80,25 @@ export function readStatsRows(
     .all() as DeckCountRow[];
   for (const d of deckCounts) d.mastered ??= 0;
 
-  // raw() skips building an object per row by name.
-  const memory = (
-    db
-      .prepare(`SELECT c.deck_id, s.stability, s.difficulty, s.last_review FROM schedules s JOIN cards c ON c.id = s.card_id WHERE s.state > 0 AND ${cardFilter}`)
-      .raw()
-      .all() as [number, number, number, number | null][]
-  ).map((r): MemoryRow => ({ deckId: r[0], stability: r[1], difficulty: r[2], lastReview: r[3] }));
+  // The forgetting curve of src/stats/compute.ts (`forgettingCurve`) in SQL, with the factor computed in JS so
+  // both round it alike; tests hold the two to the same figures.
+  const curves = Object.entries(opts.deckDecay ?? {}).map(([id, decay]) => `(${Math.trunc(Number(id))}, ${-decay}, ${curveFactor(decay)})`);
+  const curveCte = `WITH curve(deck_id, decay, factor) AS (VALUES (NULL, ${-opts.decay}, ${curveFactor(opts.decay)})${curves.map((c) => `, ${c}`).join('')})`;
+  const memory = db
+    .prepare(
+      `${curveCte}
+       SELECT deckId, ${bucketCase('stability', STABILITY_EDGES)} AS stability, ${bucketCase('difficulty', DIFFICULTY_EDGES)} AS difficulty,
+         CASE WHEN r IS NULL THEN NULL ELSE ${bucketCase('r', R_EDGES)} END AS retrievability, count(*) AS count, coalesce(sum(r), 0) AS retrievabilitySum
+       FROM (
+         SELECT c.deck_id AS deckId, s.stability, s.difficulty,
+           CASE WHEN s.last_review IS NULL THEN NULL WHEN s.stability <= 0 THEN 0.0
+             ELSE pow(1 + coalesce(k.factor, d.factor) * max(0, (@now - s.last_review) / 86400000.0) / s.stability, coalesce(k.decay, d.decay)) END AS r
+         FROM schedules s JOIN cards c ON c.id = s.card_id
+           JOIN curve d ON d.deck_id IS NULL LEFT JOIN curve k ON k.deck_id = c.deck_id
+         WHERE s.state > 0 AND ${cardFilter}
+       ) GROUP BY 1, 2, 3, 4`,
+    )
+    .all({ now: opts.now }) as MemoryGroup[];
 
   const dueToday = db
     .prepare(

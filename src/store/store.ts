@@ -163,6 +163,7 @@ export function createStore(db: Db) {
        FROM reviews WHERE card_id = ? AND undone_at IS NULL ORDER BY reviewed_at, id`,
     ),
     lastScheduledDay: db.prepare('SELECT day FROM reviews WHERE card_id = ? AND scheduled = 1 AND undone_at IS NULL ORDER BY reviewed_at DESC, id DESC LIMIT 1').pluck(),
+    hasReviews: db.prepare('SELECT 1 FROM reviews WHERE card_id = ? LIMIT 1').pluck(),
     reviewById: db.prepare('SELECT id, card_id AS cardId, rating, state_before AS stateBefore, kind, scheduled, duration_ms AS durationMs, day, undone_at AS undoneAt FROM reviews WHERE id = ?'),
     markUndone: db.prepare('UPDATE reviews SET undone_at = ? WHERE id = ? AND undone_at IS NULL'),
     setSuspended: db.prepare('UPDATE cards SET suspended = ?, updated_at = ? WHERE id = ?'),
@@ -336,6 +337,9 @@ export function createStore(db: Db) {
           }
         }
       }).immediate();
+    },
+    hasReviews(cardId: number): boolean {
+      return stmt.hasReviews.get(cardId) !== undefined;
     },
     /** Study day of the card's last answer that moved its schedule, as recorded then. */
     lastScheduledDay(cardId: number): number | undefined {

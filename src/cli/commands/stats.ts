@@ -39,15 +39,16 @@ export function buildStatsReport(ctx: Context, opts: { deck?: string; days?: str
   const today = ctx.day(now);
   const dayStarts: number[] = [];
   for (let i = 0; i <= FORECAST_DAYS; i++) dayStarts.push(dayStartInstant(today + i, ctx.timeZone, ctx.settings.dayStartHour));
-  const rows = readStatsRows(ctx.store.db, { deckIds, today, now, dayEnd: dayStarts[1]!, horizon: dayStarts[FORECAST_DAYS]! });
   // Decks with parameters of their own (`recall optimize --deck`) forget along their own curve.
   const presets = ctx.store.getSetting<Record<string, number[]>>('deckParameters') ?? {};
   const deckDecay: Record<number, number> = {};
-  for (const d of rows.decks) {
+  for (const d of ctx.store.decks()) {
     const w = presets[d.name];
     if (Array.isArray(w)) deckDecay[d.id] = decayOf(w);
   }
-  return computeStats({ ...rows, today, days, dayStarts, decay: decayOf(ctx.settings.parameters), deckDecay }, now);
+  const decay = decayOf(ctx.settings.parameters);
+  const rows = readStatsRows(ctx.store.db, { deckIds, today, now, dayEnd: dayStarts[1]!, horizon: dayStarts[FORECAST_DAYS]!, decay, deckDecay });
+  return computeStats({ ...rows, today, days, dayStarts }, now);
 }
 
 export async function run(opts: { db?: string; deck?: string; days?: string; json?: boolean }, io: Io): Promise<number> {
