@@ -151,11 +151,11 @@ describe('on a real terminal (tmux)', () => {
     const w = term.run('review', ['sh', '-c', 'printf "MARKER-LINE\\n"; exec "$@"', 'sh', process.execPath, BIN, 'review', '-d', 'Injection'], env);
     const seen: string[] = [];
     for (let i = 0; i < 4; i++) {
-      const s = await term.waitFor(w, (t) => /shows the answer|press 1-3 to answer|Study ahead or quit|Session summary/.test(t), { what: 'a card' });
+      const s = await term.waitFor(w, (t) => /shows the answer|press 1-\d to answer|Study ahead or quit|Session summary/.test(t), { what: 'a card' });
       if (/Study ahead or quit|Session summary/.test(s)) break;
       seen.push(s);
       checkClean(s, `card ${i} question`);
-      if (/press 1-3 to answer/.test(s)) {
+      if (/press 1-\d to answer/.test(s)) {
         expect(s).toMatch(/pick w1 +w2/);
         term.keys(w, '1');
       } else term.keys(w, 'Space');
@@ -173,9 +173,10 @@ describe('on a real terminal (tmux)', () => {
     expect(all).toMatch(/raw-card secret-text\npublic w1/);
     expect(all).toMatch(/deck name card/);
     expect(all).toMatch(/Injection::evilname/);
-    const end = await term.waitFor(w, /Study ahead or quit|Session summary/, { what: 'the end of the session' });
-    checkClean(end, 'the end of the session');
-    if (/Study ahead or quit/.test(end)) term.keys(w, 'q');
+    // Learning cards come back within the session; whatever is next, the last answer's line did nothing either.
+    const end = await term.waitFor(w, /shows the answer|press 1-\d to answer|Study ahead or quit|Session summary/, { what: 'the next screen' });
+    checkClean(end, 'after the last answer');
+    if (!/Session summary/.test(end)) term.keys(w, 'q');
     expect(await term.waitExit(w)).toBe(0);
     checkClean(term.screen(w), 'after the session');
 

@@ -163,6 +163,11 @@ export function createStore(db: Db) {
        FROM reviews WHERE card_id = ? AND undone_at IS NULL ORDER BY reviewed_at, id`,
     ),
     lastScheduledDay: db.prepare('SELECT day FROM reviews WHERE card_id = ? AND scheduled = 1 AND undone_at IS NULL ORDER BY reviewed_at DESC, id DESC LIMIT 1').pluck(),
+    cardDurations: db.prepare('SELECT duration_ms FROM reviews WHERE card_id = ? AND rating > 1 AND undone_at IS NULL ORDER BY reviewed_at DESC LIMIT 10').pluck(),
+    typeDurations: db.prepare(
+      `SELECT r.duration_ms FROM reviews r JOIN cards c ON c.id = r.card_id
+       WHERE c.deck_id = ? AND c.type = ? AND r.rating > 1 AND r.undone_at IS NULL ORDER BY r.id DESC LIMIT 50`,
+    ).pluck(),
     hasReviews: db.prepare('SELECT 1 FROM reviews WHERE card_id = ? LIMIT 1').pluck(),
     reviewById: db.prepare('SELECT id, card_id AS cardId, rating, state_before AS stateBefore, kind, scheduled, duration_ms AS durationMs, day, undone_at AS undoneAt FROM reviews WHERE id = ?'),
     markUndone: db.prepare('UPDATE reviews SET undone_at = ? WHERE id = ? AND undone_at IS NULL'),
@@ -337,6 +342,20 @@ export function createStore(db: Db) {
           }
         }
       }).immediate();
+    },
+    /**
+     * How long the learner usually takes on this card when they know it (median of its last right answers), else
+     * on cards of its type in its deck; null while there is too little to go on.
+     */
+    typicalDuration(cardId: number, deckId: number, type: string): number | null {
+      const median = (xs: number[]) => {
+        const s = [...xs].sort((a, b) => a - b);
+        return s[Math.floor(s.length / 2)]!;
+      };
+      const own = stmt.cardDurations.all(cardId) as number[];
+      if (own.length >= 3) return median(own);
+      const same = stmt.typeDurations.all(deckId, type) as number[];
+      return same.length >= 5 ? median(same) : null;
     },
     hasReviews(cardId: number): boolean {
       return stmt.hasReviews.get(cardId) !== undefined;

@@ -65,7 +65,7 @@ export async function run(opts: Opts, io: Io): Promise<number> {
         deckName: current.deckName,
         intervals,
         seed: seed + i * 7919,
-        typicalMs: null,
+        typicalMs: ctx.store.typicalDuration(card.id, card.deckId, card.content.type),
         canUndo: answers.length > 0,
         color: io.color,
         columns: io.columns,

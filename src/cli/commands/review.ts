@@ -88,7 +88,7 @@ export async function run(opts: { db?: string; deck?: string[] }, io: Io): Promi
         bucket,
         intervals,
         seed: card.id * 7919 + (card.schedule?.reps ?? 0),
-        typicalMs: null,
+        typicalMs: ctx.store.typicalDuration(card.id, card.deckId, card.content.type),
         canUndo: session.history.length > 0,
         color: io.color,
         columns: io.columns,
