@@ -173,7 +173,7 @@ export async function main(argv: string[], root: string): Promise<void> {
   await safely('import-text', `import of a ${notes / 1000}k-note Anki text file`, '<= 10x', () => {
     const file = ankiTextFile(dataDir, notes, opts.seed);
     const db = join(workDir, 'text.db');
-    const s = repeat(mediumRuns, warm, () => {
+    const s = repeat(slowRuns, 0, () => {
       clean(db);
       const r = timeCommand(node, [cli, 'import', file, '--json'], { env: env(db) });
       mustSucceed(r, 'recall import');
@@ -201,7 +201,7 @@ export async function main(argv: string[], root: string): Promise<void> {
     if (!existsSync(file)) throw new Error(`${file} is missing`);
     const db = join(workDir, 'apkg.db');
     let reviews = 0;
-    const s = repeat(slowRuns, warm, () => {
+    const s = repeat(slowRuns, 0, () => {
       clean(db);
       const r = timeCommand(node, [cli, 'import', file, '--json'], { env: env(db) });
       mustSucceed(r, 'recall import');

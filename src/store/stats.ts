@@ -64,6 +64,9 @@ export function readStatsRows(
     if (r.matureTotal > 0) retention.push({ day: r.day, mature: true, total: r.matureTotal, passed: r.maturePassed });
   }
 
+  // Every card query walks cards in rowid order and finds its schedule by the same key, so both tables are read
+  // in order: 100k cards in ~30 ms. Through an index (schedules_due, cards_note) the lookups jump around the
+  // file and cost 4-10 times as much.
   const cardFilter = `c.removed = 0 ${deckFilter(opts.deckIds, 'c.deck_id')}`;
   const deckCounts = db
     .prepare(
@@ -75,7 +78,7 @@ export function readStatsRows(
          sum(c.suspended = 1) AS suspended,
          count(*) AS total,
          sum(s.state > 0 AND s.stability >= ${MASTERY_STABILITY}) AS mastered
-       FROM cards c LEFT JOIN schedules s ON s.card_id = c.id WHERE ${cardFilter} GROUP BY c.deck_id`,
+       FROM cards c NOT INDEXED LEFT JOIN schedules s ON s.card_id = c.id WHERE ${cardFilter} GROUP BY c.deck_id`,
     )
     .all() as DeckCountRow[];
   for (const d of deckCounts) d.mastered ??= 0;
@@ -93,7 +96,7 @@ export function readStatsRows(
          SELECT c.deck_id AS deckId, s.stability, s.difficulty,
            CASE WHEN s.last_review IS NULL THEN NULL WHEN s.stability <= 0 THEN 0.0
              ELSE pow(1 + coalesce(k.factor, d.factor) * max(0, (@now - s.last_review) / 86400000.0) / s.stability, coalesce(k.decay, d.decay)) END AS r
-         FROM schedules s JOIN cards c ON c.id = s.card_id
+         FROM cards c NOT INDEXED CROSS JOIN schedules s ON s.card_id = c.id
            JOIN curve d ON d.deck_id IS NULL LEFT JOIN curve k ON k.deck_id = c.deck_id
          WHERE s.state > 0 AND ${cardFilter}
        ) GROUP BY 1, 2, 3, 4`,
@@ -103,7 +106,7 @@ export function readStatsRows(
   const dueToday = db
     .prepare(
       `SELECT coalesce(sum(s.state = 2), 0) AS reviews, coalesce(sum(s.state IN (1, 3)), 0) AS learning
-       FROM schedules s JOIN cards c ON c.id = s.card_id
+       FROM cards c NOT INDEXED CROSS JOIN schedules s ON s.card_id = c.id
        WHERE s.state > 0 AND s.due < ? AND c.suspended = 0 AND (c.buried_until IS NULL OR c.buried_until <= ?) AND ${cardFilter}`,
     )
     .get(opts.dayEnd, opts.now) as { reviews: number; learning: number };
@@ -114,7 +117,7 @@ export function readStatsRows(
     db
       .prepare(
         `SELECT CAST(max(s.due, ?) / ${Q} AS INTEGER) * ${Q} AS at, count(*) AS count
-         FROM schedules s JOIN cards c ON c.id = s.card_id
+         FROM cards c NOT INDEXED CROSS JOIN schedules s ON s.card_id = c.id
          WHERE s.state = 2 AND s.due < ? AND c.suspended = 0 AND ${cardFilter} GROUP BY 1`,
       )
       .all(opts.dayEnd - Q, opts.horizon) as DueBucket[]

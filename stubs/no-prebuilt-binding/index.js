@@ -1,0 +1,1 @@
+throw new Error('no prebuilt FSRS optimizer binding for this platform');
