@@ -2,13 +2,14 @@
 // database, cards go in with `store.insertCard`, every log row and schedule is what `createScheduler(...).answer`
 // (the real scheduler) returns, and the `daily` rollup is rebuilt by `store.rebuildDaily()`. Only the bulk inserts of
 // review rows and final schedules use bench-local prepared statements, inside a few large transactions.
-import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nanoid } from 'nanoid';
 import { syncBuiltinDecks } from '../src/app/sync.js';
-import { DEFAULT_SETTINGS, type Grade, type Schedule } from '../src/core/types.js';
+import { DEFAULT_SETTINGS, type CardContent, type Grade, type Schedule } from '../src/core/types.js';
 import { createScheduler, studyDay } from '../src/scheduler/index.js';
-import { SCHEMA_VERSION } from '../src/store/migrations.js';
+import { MIGRATIONS, SCHEMA_VERSION } from '../src/store/migrations.js';
 import { openStore } from '../src/store/store.js';
 
 /** Bump when the generator changes what it writes, so cached databases are regenerated. */
@@ -51,8 +52,13 @@ export function rng(seed: number): () => number {
   };
 }
 
+/**
+ * The cache key: size, seed, schema version, and a hash of the migrations' text too, so a migration edited in place
+ * during development (same version, other indexes) cannot leave a stale collection behind.
+ */
 export function dbFileName(spec: CollectionSpec, seed: number): string {
-  return `${spec.name}-seed${seed}-schema${SCHEMA_VERSION}-gen${GENERATOR_VERSION}.db`;
+  const schema = createHash('sha256').update(MIGRATIONS.join('\n')).digest('hex').slice(0, 8);
+  return `${spec.name}-seed${seed}-schema${SCHEMA_VERSION}.${schema}-gen${GENERATOR_VERSION}.db`;
 }
 
 export interface GenerateResult {
@@ -67,7 +73,11 @@ export interface GenerateResult {
 export function ensureCollection(dataDir: string, spec: CollectionSpec, seed: number, deckDir: string, log: (s: string) => void): GenerateResult {
   mkdirSync(dataDir, { recursive: true });
   const path = join(dataDir, dbFileName(spec, seed));
-  if (existsSync(path)) return { path, cached: true, seconds: 0, cards: spec.cards, reviews: spec.reviews };
+  const meta = `${path}.json`;
+  if (existsSync(path) && existsSync(meta)) {
+    const m = JSON.parse(readFileSync(meta, 'utf8')) as { cards: number; reviews: number; seconds: number };
+    return { path, cached: true, seconds: m.seconds, cards: m.cards, reviews: m.reviews };
+  }
   const tmp = `${path}.tmp`;
   for (const f of [tmp, `${tmp}-wal`, `${tmp}-shm`]) rmSync(f, { force: true });
   const t0 = performance.now();
@@ -75,6 +85,7 @@ export function ensureCollection(dataDir: string, spec: CollectionSpec, seed: nu
   const counts = generate(tmp, spec, seed, deckDir);
   renameSync(tmp, path);
   const seconds = (performance.now() - t0) / 1000;
+  writeFileSync(meta, `${JSON.stringify({ ...counts, seconds, spec, seed })}\n`);
   log(`  done in ${seconds.toFixed(1)} s`);
   return { path, cached: false, seconds, cards: counts.cards, reviews: counts.reviews };
 }
@@ -127,9 +138,9 @@ function generate(path: string, spec: CollectionSpec, seed: number, deckDir: str
     for (let i = 0; i < spec.cards; i++) {
       const deck = deckIds[i % spec.decks]!;
       const uid = `bench-${i}`;
-      const content = r() < 0.2
-        ? ({ type: 'typed', prompt: `Spell: ${phrase(r, 3)}?`, answers: [phrase(r, 1)] } as const)
-        : ({ type: 'basic', front: `${phrase(r, 4)}?`, back: phrase(r, 3) } as const);
+      const content: CardContent = r() < 0.2
+        ? { type: 'typed', prompt: `Spell: ${phrase(r, 3)}?`, answers: [phrase(r, 1)] }
+        : { type: 'basic', front: `${phrase(r, 4)}?`, back: phrase(r, 3) };
       cardIds.push(store.insertCard(deck, { uid, noteUid: uid, content, tags: i % 7 === 0 ? ['bench', 'tagged'] : undefined }, Math.floor(i / spec.decks), BENCH_NOW - spec.spanDays * DAY));
     }
   });

@@ -37,7 +37,7 @@ export interface RunResult {
 }
 
 /** Runs a command to completion and returns its wall time in ms (spawn to exit, as a user would wait for it). */
-export function timeCommand(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): RunResult {
+export function timeCommand(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string; timeoutMs?: number } = {}): RunResult {
   const t0 = process.hrtime.bigint();
   const r = spawnSync(cmd, args, {
     env: opts.env ?? process.env,
@@ -46,17 +46,36 @@ export function timeCommand(cmd: string, args: string[], opts: { env?: NodeJS.Pr
     stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     maxBuffer: 256 * 1024 * 1024,
     encoding: 'utf8',
+    timeout: opts.timeoutMs,
+    killSignal: 'SIGKILL',
   });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') throw new TimedOut(cmd, opts.timeoutMs!);
   if (r.error) throw r.error;
   return { ms, status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** Repeats `once` (after `warmup` unmeasured calls) and summarizes the times it returns. */
-export function repeat(runs: number, warmup: number, once: (i: number) => number): Summary {
+/** A run killed for taking longer than its limit. */
+export class TimedOut extends Error {
+  constructor(readonly cmd: string, readonly limitMs: number) {
+    super(`timed out: killed after ${Math.round(limitMs / 1000)} s`);
+  }
+}
+
+/**
+ * Repeats `once` (after `warmup` unmeasured calls) and summarizes the times it returns. Once the samples add up to
+ * more than `budgetMs`, it stops early (at least one sample is always taken), so a pathologically slow row cannot
+ * hold the suite for an hour; the row's `runs` says how many were taken.
+ */
+export function repeat(runs: number, warmup: number, once: (i: number) => number, budgetMs = Infinity): Summary {
   for (let i = 0; i < warmup; i++) once(-1 - i);
   const samples: number[] = [];
-  for (let i = 0; i < runs; i++) samples.push(once(i));
+  let spent = 0;
+  for (let i = 0; i < runs && spent <= budgetMs; i++) {
+    const ms = once(i);
+    samples.push(ms);
+    spent += ms;
+  }
   return summarize(samples);
 }
 

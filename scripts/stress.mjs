@@ -22,9 +22,9 @@ const SEED = Number(process.env.STRESS_SEED ?? 20261123);
 const SCALE = Number(process.env.STRESS_SCALE ?? 1);
 const VERBOSE = process.env.STRESS_VERBOSE === '1';
 const TARGET = {
-  review: Math.max(1, Math.round(130 * SCALE)),
-  text: Math.max(1, Math.round(40 * SCALE)),
-  pkg: Math.max(1, Math.round(35 * SCALE)),
+  review: Math.max(1, Math.round(110 * SCALE)),
+  text: Math.max(1, Math.round(45 * SCALE)),
+  pkg: Math.max(1, Math.round(50 * SCALE)),
 };
 const KANJI = join(ROOT, 'tests/fixtures/anki-kanjiplot/collection.anki2');
 const BASE_NOW = Date.parse('2026-03-01T08:00:00Z');
@@ -183,7 +183,7 @@ function keysFor(phase, { rand, randInt, pick }) {
   const r = rand();
   switch (phase.kind) {
     case 'ask':
-      return r < 0.88 ? [['Space']] : r < 0.93 ? [['b']] : r < 0.96 ? [['s']] : r < 0.98 ? [['u']] : [['q']];
+      return r < 0.9 ? [['Space']] : r < 0.94 ? [['b']] : r < 0.96 ? [['s']] : r < 0.99 ? [['u']] : [['q']];
     case 'shown':
       return r < 0.85 ? [[pick(['1', '2', '3', '3', '3', '4'])]] : r < 0.95 ? [['Enter']] : [['u']];
     case 'choice':
@@ -199,7 +199,7 @@ function keysFor(phase, { rand, randInt, pick }) {
       return word ? [['-l', word], ['Enter']] : [['Enter']];
     }
     case 'ahead':
-      return [[r < 0.6 ? 'a' : 'q']];
+      return [[r < 0.85 ? 'a' : 'q']];
     default:
       return [];
   }
@@ -215,9 +215,11 @@ async function reviewPhase() {
   const baseEnv = { RECALL_DB: db };
   const deckFile = join(work, 'mix.deck');
   writeFileSync(deckFile, STUDY_DECK);
-  let r = recall(['import', KANJI, deckFile], { ...baseEnv, RECALL_NOW: new Date(BASE_NOW).toISOString() });
+  const bulk = join(work, 'bulk.deck');
+  writeFileSync(bulk, `deck: Stress bulk\n\n${Array.from({ length: 150 }, (_, i) => `--- basic n${i}\nQ: question ${i}\nA: answer ${i}\n`).join('\n')}`);
+  let r = recall(['import', deckFile, bulk], { ...baseEnv, RECALL_NOW: new Date(BASE_NOW).toISOString() });
   if (r.code !== 0) throw new Error(`setup import failed: ${r.err}`);
-  recall(['config', 'set', 'new-per-day', '60'], baseEnv);
+  recall(['config', 'set', 'new-per-day', '100'], baseEnv);
   const term = new Term('stress', { cols: 100, rows: 30 });
   let iter = 0;
   try {
@@ -237,7 +239,7 @@ async function reviewPhase() {
         continue;
       }
       counts.restartsChecked++;
-      const killAfter = randInt(1, 14);
+      const killAfter = randInt(1, 10);
       let killed = false;
       for (let step = 0; step < 60; step++) {
         const phase = phaseOf(screen);
@@ -344,10 +346,10 @@ function timeRun(args, env) {
 
 /** Kill moments: a third uniform over the run, the rest near its end where the write transaction is. */
 function killMoment(total, { rand, randInt }) {
-  return rand() < 0.33 ? randInt(0, total) : randInt(Math.round(total * 0.55), Math.round(total * 1.05));
+  return rand() < 0.3 ? randInt(0, Math.round(total * 1.5)) : randInt(Math.round(total * 0.7), Math.round(total * 1.6));
 }
 
-const TEXT_ROWS = 2500;
+const TEXT_ROWS = 1500;
 function textExport(i) {
   const lines = ['#separator:tab', '#html:false', '#notetype column:1', `#deck:Stress import ${i}`];
   for (let n = 0; n < TEXT_ROWS; n++) {

@@ -291,7 +291,8 @@ describe('classifyRevlog', () => {
     expect(v1.reviews).toEqual([
       { sourceKey: `anki:g:1:${t0}`, reviewedAt: t0, durationMs: 5000, rating: 3, scheduled: true },
       { sourceKey: `anki:g:1:${t0 + 1}`, reviewedAt: t0 + 1, durationMs: 3_600_000, rating: 4, scheduled: true },
-      { sourceKey: `anki:g:1:${t0 + 2}`, reviewedAt: t0 + 2, durationMs: 0, rating: 2, scheduled: false },
+      // A filtered-deck answer keeps that fact for the optimizer's CSV (review_state 4).
+      { sourceKey: `anki:g:1:${t0 + 2}`, reviewedAt: t0 + 2, durationMs: 0, rating: 2, scheduled: false, sourceState: 4 },
       { sourceKey: `anki:g:1:${t0 + 3}`, reviewedAt: t0 + 3, durationMs: 0, rating: 0, scheduled: true, manual: { state: CardState.Review, due: t0 + 3 + 7 * 86_400_000 } },
       { sourceKey: `anki:g:1:${t0 + 4}`, reviewedAt: t0 + 4, durationMs: 0, rating: 0, scheduled: true, manual: { state: CardState.Review, due: t0 + 4 + 10 * 86_400_000 } },
     ]);

@@ -351,6 +351,15 @@ describe('rendering', () => {
     expect(renderStats(report, { width: 80, color: true })).toContain('\u001b[1m');
   });
 
+  it('says so when there is nothing to chart', () => {
+    const empty: StatsInput = { today: TODAY, days: 30, daily: [], retention: [], deckCounts: [], memory: [], dueToday: { reviews: 0, learning: 0 }, dueBuckets: [], decks: [], quizzes: [], dayStarts };
+    const text = renderStats(computeStats(empty, NOW), { width: 80, color: false });
+    for (const s of ['(no reviews in this period)', '(no reviews in the past year)', '(no reviews due)', '(no decks)', '(no answered cards)', '(no quizzes yet)']) {
+      expect(text).toContain(s);
+    }
+    expect(text).toContain('Streak 0 days, longest 0, 0 days studied');
+  });
+
   it('writes the long CSV with one figure per row', () => {
     const csv = statsToCsv(computeStats(sampleInput(), NOW));
     const lines = csv.trimEnd().split('\n');

@@ -4,28 +4,31 @@ import type { CardContent, CardExtras, CardSpec } from '../core/types.js';
 import { parseCloze } from '../decks/cloze.js';
 import { notesFromCards, serializeDeck, type DeckHeader, type NoteBody } from '../decks/parse.js';
 import { csvLine } from '../stats/csv.js';
-import type { ExportCardRow, ExportReviewRow } from '../store/stats.js';
+import type { ExportCardRow, ExportReviewRow, FsrsReviewRow } from '../store/stats.js';
 
 export const REVIEW_CSV_COLUMNS = [
   'id', 'uid', 'card_id', 'card_uid', 'deck', 'reviewed_at', 'day', 'rating', 'state_before', 'state_after', 'due',
   'stability', 'difficulty', 'elapsed_days', 'scheduled_days', 'duration_ms', 'kind', 'scheduled', 'attempt_id',
-  'source_key', 'answer',
+  'source_key', 'source_state', 'answer',
 ] as const;
 
 export function reviewCsvLine(r: ExportReviewRow): string {
   return csvLine([
     r.id, r.uid, r.cardId, r.cardUid, r.deck, r.reviewedAt, r.day, r.rating, r.stateBefore, r.stateAfter, r.due,
     r.stability, r.difficulty, r.elapsedDays, r.scheduledDays, r.durationMs, r.kind, r.scheduled, r.attemptId,
-    r.sourceKey, r.answer,
+    r.sourceKey, r.sourceState, r.answer,
   ]);
 }
 
 /** Header of the FSRS optimizer's revlog CSV (as read by fsrs-rs / @open-spaced-repetition/binding). */
 export const FSRS_CSV_HEADER = 'card_id,review_time,review_rating,review_state,review_duration\n';
 
-/** One optimizer row: review_time in epoch ms, review_state = the state BEFORE the answer (0 New .. 3 Relearning). */
-export function fsrsCsvLine(r: Pick<ExportReviewRow, 'cardId' | 'reviewedAt' | 'rating' | 'stateBefore' | 'durationMs'>): string {
-  return `${r.cardId},${r.reviewedAt},${r.rating},${r.stateBefore},${r.durationMs}\n`;
+/**
+ * One optimizer row: review_time in epoch ms, review_state = the state BEFORE the answer (0 New .. 3 Relearning),
+ * or 4 for an answer imported from an Anki filtered deck, as Anki's own export writes it.
+ */
+export function fsrsCsvLine(r: FsrsReviewRow): string {
+  return `${r[0]},${r[1]},${r[2]},${r[3]},${r[4]}\n`;
 }
 
 export function reviewJson(r: ExportReviewRow): Record<string, unknown> {
@@ -34,18 +37,22 @@ export function reviewJson(r: ExportReviewRow): Record<string, unknown> {
 
 export type ReviewFormat = 'csv' | 'json' | 'fsrs';
 
-/** The export as chunks, one per row, so the caller can stream a large log. Counts rows into `counter.rows`. */
-export function* reviewChunks(rows: Iterable<ExportReviewRow>, format: ReviewFormat, counter: { rows: number }): Generator<string> {
-  if (format === 'csv') yield csvLine(REVIEW_CSV_COLUMNS);
-  else if (format === 'fsrs') yield FSRS_CSV_HEADER;
-  else yield '[';
+/** The log as chunks, one per row, so the caller can stream a large log. Counts rows into `counter.rows`. */
+export function* reviewChunks(rows: Iterable<ExportReviewRow>, format: 'csv' | 'json', counter: { rows: number }): Generator<string> {
+  yield format === 'csv' ? csvLine(REVIEW_CSV_COLUMNS) : '[';
   for (const r of rows) {
-    if (format === 'csv') yield reviewCsvLine(r);
-    else if (format === 'fsrs') yield fsrsCsvLine(r);
-    else yield `${counter.rows === 0 ? '\n' : ',\n'}  ${JSON.stringify(reviewJson(r))}`;
+    yield format === 'csv' ? reviewCsvLine(r) : `${counter.rows === 0 ? '\n' : ',\n'}  ${JSON.stringify(reviewJson(r))}`;
     counter.rows++;
   }
   if (format === 'json') yield counter.rows === 0 ? ']\n' : '\n]\n';
+}
+
+export function* fsrsChunks(rows: Iterable<FsrsReviewRow>, counter: { rows: number }): Generator<string> {
+  yield FSRS_CSV_HEADER;
+  for (const r of rows) {
+    yield fsrsCsvLine(r);
+    counter.rows++;
+  }
 }
 
 /** A stored card back as a CardSpec: the content JSON holds the content and the extras side by side. */

@@ -96,7 +96,7 @@ const cardPromptImpl = createPrompt<CardAction, CardPromptConfig>((config, done)
   const grade = (g: Grade) => {
     finish(
       { kind: 'grade', grade: g, durationMs: elapsed(), ...(answer ? { answer } : {}), ...(result ? { result } : {}) },
-      `${st.dim(config.deckName)} ${GRADE_NAMES[g]}${config.intervals ? ` → ${config.intervals[g]}` : ''}`,
+      `${st.dim(sanitize(config.deckName))} ${GRADE_NAMES[g]}${config.intervals ? ` → ${config.intervals[g]}` : ''}`,
     );
   };
 

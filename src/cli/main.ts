@@ -1,6 +1,7 @@
 // Entry point: parse arguments, run one command, map its outcome to an exit code. The only place that exits.
 import { Command, CommanderError, Option } from 'commander';
 import { RecallError } from '../core/errors.js';
+import { sanitize } from '../core/text.js';
 import { ExitRequest, processIo, type Io } from './io.js';
 import { VERSION } from './version.js';
 
@@ -168,12 +169,13 @@ export function reportError(io: Io, e: unknown): number {
     return 2; // commander has printed the message
   }
   if (e instanceof RecallError) {
-    io.err(`recall: ${e.format()}\n`);
+    // Messages can quote file content (deck names, field text): shown inert like everything else from a file.
+    io.err(`recall: ${sanitize(e.format())}\n`);
     return e.exitCode;
   }
   if (e && typeof e === 'object' && (e as Error).name === 'ExitPromptError') return 130;
   const err = e as Error;
-  io.err(`recall: unexpected error: ${err?.message ?? String(e)}\n`);
+  io.err(`recall: unexpected error: ${sanitize(err?.message ?? String(e))}\n`);
   if (io.env.RECALL_DEBUG) io.err(`${err?.stack ?? ''}\n`);
   else io.err('  hint: this is a bug; run again with RECALL_DEBUG=1 for details and report it\n');
   return 1;

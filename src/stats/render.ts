@@ -165,12 +165,14 @@ export function renderStats(report: StatsReport, opts: RenderOptions): string {
   if (rpd.length > 0) {
     const total = rpd.reduce((a, r) => a + r.reviews, 0);
     heading(`Reviews per day, last ${rpd.length} days (${total} reviews)`);
-    out.push(...barChart(rpd.map((r) => r.reviews), { width, height: 6, paint: p.cyan, labels: [rpd[0]!.date, rpd[rpd.length - 1]!.date] }));
+    if (total === 0) out.push('  (no reviews in this period)');
+    else out.push(...barChart(rpd.map((r) => r.reviews), { width, height: 6, paint: p.cyan, labels: [rpd[0]!.date, rpd[rpd.length - 1]!.date] }));
   }
 
   const yearTotal = report.heatmap.reviews.reduce((a, v) => a + v, 0);
   heading(`Past year (${yearTotal} reviews, busiest day ${report.heatmap.max})`);
-  out.push(...heatmap(report.heatmap, { width, paint: p.green, dim: p.dim }));
+  if (yearTotal === 0) out.push('  (no reviews in the past year)');
+  else out.push(...heatmap(report.heatmap, { width, paint: p.green, dim: p.dim }));
 
   heading('True retention (mature: 21+ days since the previous answer)');
   const periods = [['Today', report.retention.day], ['Week', report.retention.week], ['Month', report.retention.month], ['Year', report.retention.year]] as const;
@@ -189,7 +191,8 @@ export function renderStats(report: StatsReport, opts: RenderOptions): string {
   if (fc.length > 0) {
     const total = fc.reduce((a, r) => a + r.due, 0);
     heading(`Forecast, next ${fc.length} days (${total} reviews; overdue counted today)`);
-    out.push(...barChart(fc.map((r) => r.due), { width, height: 6, paint: p.yellow, labels: [fc[0]!.date, fc[fc.length - 1]!.date] }));
+    if (total === 0) out.push('  (no reviews due)');
+    else out.push(...barChart(fc.map((r) => r.due), { width, height: 6, paint: p.yellow, labels: [fc[0]!.date, fc[fc.length - 1]!.date] }));
   }
 
   heading('Decks');
@@ -205,12 +208,11 @@ export function renderStats(report: StatsReport, opts: RenderOptions): string {
   if (report.decks.length === 0) out.push('  (no decks)');
 
   const dist = report.distributions;
-  heading('Stability (days)');
-  out.push(...histogram(dist.stability, { width, paint: p.cyan }));
-  heading('Difficulty');
-  out.push(...histogram(dist.difficulty, { width, paint: p.cyan }));
-  heading('Retrievability now');
-  out.push(...histogram(dist.retrievability, { width, paint: p.cyan }));
+  for (const [title, buckets] of [['Stability (days)', dist.stability], ['Difficulty', dist.difficulty], ['Retrievability now', dist.retrievability]] as const) {
+    heading(title);
+    if (buckets.every((b) => b.count === 0)) out.push('  (no answered cards)');
+    else out.push(...histogram(buckets, { width, paint: p.cyan }));
+  }
 
   heading('Quizzes');
   if (report.quizzes.length === 0) out.push('  (no quizzes yet)');

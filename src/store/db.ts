@@ -22,27 +22,37 @@ export function openDb(path: string, opts: { readonly?: boolean; now?: number } 
   try {
     db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
     db.pragma('busy_timeout = 10000');
-    if (!opts.readonly) db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('foreign_keys = ON');
   } catch (e) {
     throw new RecallError('db-open', `Cannot open the database ${path}: ${(e as Error).message}`, {
       hint: 'check the path and its permissions, or pass another with --db',
     });
   }
   try {
-    migrate(db, path, opts.now ?? Date.now());
+    // The version is checked before anything is written: a database from a newer recall, or a file that is not
+    // ours, must be left byte for byte as it was (switching to WAL alone rewrites the header).
+    const version = checkVersion(db, path);
+    if (version > 0 && version < SCHEMA_VERSION && path !== ':memory:' && !opts.readonly) backup(db, path, version);
+    if (!opts.readonly) db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    if (version < SCHEMA_VERSION) migrate(db, version, opts.now ?? Date.now());
   } catch (e) {
     db.close();
-    throw e;
+    if (e instanceof RecallError) throw e;
+    throw new RecallError('db-open', `Cannot open the database ${path}: ${(e as Error).message}`, {
+      hint: 'check the path and its permissions, or pass another with --db',
+    });
   }
   return db;
 }
 
-function migrate(db: Db, path: string, now: number): void {
+/** The schema version, after refusing files that are not recall databases or are newer than this recall. */
+function checkVersion(db: Db, path: string): number {
   let version: number;
+  let tables: number;
   try {
     version = db.pragma('user_version', { simple: true }) as number;
+    tables = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number }).n;
   } catch (e) {
     throw new RecallError('db-corrupt', `${path} is not a recall database (${(e as Error).message})`, {
       hint: 'move the file away, or pass another path with --db',
@@ -53,19 +63,24 @@ function migrate(db: Db, path: string, now: number): void {
       hint: 'upgrade recall; the database has not been changed',
     });
   }
-  if (version === SCHEMA_VERSION) return;
-  if (version === 0) {
-    const tables = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number };
-    if (tables.n > 0) {
-      throw new RecallError('db-foreign', `${path} is an SQLite file but not a recall database`, {
-        hint: 'pass another path with --db; to import an Anki collection use `recall import`',
-      });
-    }
-  } else if (path !== ':memory:') {
-    // Keep a copy of the data as it was before an upgrade changes it.
-    db.pragma('wal_checkpoint(TRUNCATE)');
-    copyFileSync(path, `${path}.v${version}.bak`);
+  if (version === 0 && tables > 0) {
+    throw new RecallError('db-foreign', `${path} is an SQLite file but not a recall database`, {
+      hint: 'pass another path with --db; to import an Anki collection use `recall import`',
+    });
   }
+  return version;
+}
+
+/** Keeps a copy of the data as it was before an upgrade changes it: `<db>.v<N>.bak`, written once. */
+function backup(db: Db, path: string, version: number): void {
+  const target = `${path}.v${version}.bak`;
+  if (existsSync(target)) return;
+  // A database already in WAL mode keeps recent changes in the -wal file: fold them in first.
+  if (String(db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal') db.pragma('wal_checkpoint(TRUNCATE)');
+  copyFileSync(path, target);
+}
+
+function migrate(db: Db, version: number, now: number): void {
   const apply = db.transaction(() => {
     for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);

@@ -2,7 +2,7 @@
 // log; retention reads only the last year of it through the `reviews_retention` index (migration 2).
 import type { Db } from './db.js';
 import type { DailyRow, DeckCountRow, DeckInfo, DueBucket, MemoryGroup, QuizAttemptRow, RetentionRow } from '../stats/types.js';
-import { curveFactor, DIFFICULTY_EDGES, MASTERY_STABILITY, MATURE_DAYS, R_EDGES, STABILITY_EDGES } from '../stats/compute.js';
+import { bucketIndex, curveFactor, DIFFICULTY_EDGES, MASTERY_STABILITY, MATURE_DAYS, R_EDGES, STABILITY_EDGES } from '../stats/compute.js';
 
 export interface StatsRows {
   daily: DailyRow[];
@@ -13,6 +13,93 @@ export interface StatsRows {
   dueBuckets: DueBucket[];
   decks: DeckInfo[];
   quizzes: QuizAttemptRow[];
+}
+
+/**
+ * Card counts per deck, what is due today, and the memory state of answered cards binned for the distributions,
+ * in one pass over the cards. Each card becomes one integer code (deck, category, mastered, due today, answered,
+ * stability and difficulty bucket) and its retrievability now; SQLite hands both over as two JSON arrays. That
+ * avoids both a GROUP BY (SQLite sorts every row for it) and marshalling row by row: 100k cards in ~150 ms instead
+ * of ~400 ms. JS then counts the distinct codes.
+ */
+function readCardSummary(
+  db: Db,
+  cardFilter: string,
+  opts: { now: number; dayEnd: number; decay: number; deckDecay?: Record<number, number> },
+): { deckCounts: DeckCountRow[]; memory: MemoryGroup[]; dueToday: { reviews: number; learning: number } } {
+  // The forgetting curve of src/stats/compute.ts (`forgettingCurve`) in SQL, with the factor computed in JS so
+  // both round it alike; tests hold the two to the same figures.
+  const perDeck = Object.entries(opts.deckDecay ?? {});
+  const choose = (f: (decay: number) => number) =>
+    perDeck.length === 0
+      ? String(f(opts.decay))
+      : `CASE c.deck_id ${perDeck.map(([id, d]) => `WHEN ${Math.trunc(Number(id))} THEN ${f(d)}`).join(' ')} ELSE ${f(opts.decay)} END`;
+  const answered = 's.state IS NOT NULL AND s.state > 0';
+  const code = `(((((c.deck_id * 5
+      + CASE WHEN c.suspended = 1 THEN 4 WHEN s.state IS NULL OR s.state = 0 THEN 0 WHEN s.state IN (1, 3) THEN 1
+          WHEN s.scheduled_days >= ${MATURE_DAYS} THEN 3 ELSE 2 END) * 2
+      + (${answered} AND s.stability >= ${MASTERY_STABILITY})) * 3
+      + CASE WHEN c.suspended = 0 AND (c.buried_until IS NULL OR c.buried_until <= @now) AND s.due < @dayEnd
+          THEN CASE WHEN s.state = 2 THEN 1 WHEN s.state IN (1, 3) THEN 2 ELSE 0 END ELSE 0 END) * 2
+      + (${answered})) * ${STABILITY_EDGES.length}
+      + ${bucketCase('s.stability', STABILITY_EDGES)}) * ${DIFFICULTY_EDGES.length}
+      + ${bucketCase('s.difficulty', DIFFICULTY_EDGES)}`;
+  const r = `CASE WHEN NOT (${answered}) OR s.last_review IS NULL THEN NULL WHEN s.stability <= 0 THEN 0.0
+      ELSE pow(1 + ${choose(curveFactor)} * max(0, (@now - s.last_review) / 86400000.0) / s.stability, ${choose((d) => -d)}) END`;
+  const row = db
+    .prepare(
+      `SELECT json_group_array(code) AS codes, json_group_array(r) AS rs FROM (
+         SELECT ${code} AS code, ${r} AS r FROM cards c NOT INDEXED LEFT JOIN schedules s ON s.card_id = c.id WHERE ${cardFilter})`,
+    )
+    .get({ now: opts.now, dayEnd: opts.dayEnd }) as { codes: string; rs: string };
+  const codes = JSON.parse(row.codes) as number[];
+  const rs = JSON.parse(row.rs) as (number | null)[];
+
+  // Count identical (code, R bucket) pairs, then decode each distinct code once.
+  const groups = new Map<number, { count: number; rSum: number }>();
+  for (let i = 0; i < codes.length; i++) {
+    const rv = rs[i] ?? null;
+    const key = codes[i]! * 16 + (rv === null ? 15 : bucketIndex(R_EDGES, rv));
+    const g = groups.get(key);
+    if (g) {
+      g.count++;
+      g.rSum += rv ?? 0;
+    } else groups.set(key, { count: 1, rSum: rv ?? 0 });
+  }
+  const decks = new Map<number, DeckCountRow>();
+  const memory = new Map<string, MemoryGroup>();
+  const dueToday = { reviews: 0, learning: 0 };
+  for (const [key, g] of groups) {
+    let k = Math.floor(key / 16);
+    const rBucket = key % 16;
+    const difficulty = k % DIFFICULTY_EDGES.length;
+    k = Math.floor(k / DIFFICULTY_EDGES.length);
+    const stability = k % STABILITY_EDGES.length;
+    k = Math.floor(k / STABILITY_EDGES.length);
+    const isAnswered = k % 2 === 1;
+    k = Math.floor(k / 2);
+    const due = k % 3;
+    k = Math.floor(k / 3);
+    const mastered = k % 2 === 1;
+    k = Math.floor(k / 2);
+    const category = k % 5;
+    const deckId = Math.floor(k / 5);
+    const d = decks.get(deckId) ?? { deckId, new: 0, learning: 0, young: 0, mature: 0, suspended: 0, total: 0, mastered: 0 };
+    decks.set(deckId, d);
+    d.total += g.count;
+    d[(['new', 'learning', 'young', 'mature', 'suspended'] as const)[category]!] += g.count;
+    if (mastered) d.mastered += g.count;
+    if (due === 1) dueToday.reviews += g.count;
+    if (due === 2) dueToday.learning += g.count;
+    if (!isAnswered) continue;
+    const retrievability = rBucket === 15 ? null : rBucket;
+    const mKey = `${deckId}:${stability}:${difficulty}:${retrievability}`;
+    const m = memory.get(mKey) ?? { deckId, stability, difficulty, retrievability, count: 0, retrievabilitySum: 0 };
+    memory.set(mKey, m);
+    m.count += g.count;
+    m.retrievabilitySum += g.rSum;
+  }
+  return { deckCounts: [...decks.values()], memory: [...memory.values()], dueToday };
 }
 
 /** `CASE` giving the index of the bucket `expr` falls in, as `bucketIndex` does. */
@@ -68,48 +155,7 @@ export function readStatsRows(
   // in order: 100k cards in ~30 ms. Through an index (schedules_due, cards_note) the lookups jump around the
   // file and cost 4-10 times as much.
   const cardFilter = `c.removed = 0 ${deckFilter(opts.deckIds, 'c.deck_id')}`;
-  const deckCounts = db
-    .prepare(
-      `SELECT c.deck_id AS deckId,
-         sum(c.suspended = 0 AND (s.state IS NULL OR s.state = 0)) AS new,
-         sum(c.suspended = 0 AND s.state IN (1, 3)) AS learning,
-         sum(c.suspended = 0 AND s.state = 2 AND s.scheduled_days < ${MATURE_DAYS}) AS young,
-         sum(c.suspended = 0 AND s.state = 2 AND s.scheduled_days >= ${MATURE_DAYS}) AS mature,
-         sum(c.suspended = 1) AS suspended,
-         count(*) AS total,
-         sum(s.state > 0 AND s.stability >= ${MASTERY_STABILITY}) AS mastered
-       FROM cards c NOT INDEXED LEFT JOIN schedules s ON s.card_id = c.id WHERE ${cardFilter} GROUP BY c.deck_id`,
-    )
-    .all() as DeckCountRow[];
-  for (const d of deckCounts) d.mastered ??= 0;
-
-  // The forgetting curve of src/stats/compute.ts (`forgettingCurve`) in SQL, with the factor computed in JS so
-  // both round it alike; tests hold the two to the same figures.
-  const curves = Object.entries(opts.deckDecay ?? {}).map(([id, decay]) => `(${Math.trunc(Number(id))}, ${-decay}, ${curveFactor(decay)})`);
-  const curveCte = `WITH curve(deck_id, decay, factor) AS (VALUES (NULL, ${-opts.decay}, ${curveFactor(opts.decay)})${curves.map((c) => `, ${c}`).join('')})`;
-  const memory = db
-    .prepare(
-      `${curveCte}
-       SELECT deckId, ${bucketCase('stability', STABILITY_EDGES)} AS stability, ${bucketCase('difficulty', DIFFICULTY_EDGES)} AS difficulty,
-         CASE WHEN r IS NULL THEN NULL ELSE ${bucketCase('r', R_EDGES)} END AS retrievability, count(*) AS count, coalesce(sum(r), 0) AS retrievabilitySum
-       FROM (
-         SELECT c.deck_id AS deckId, s.stability, s.difficulty,
-           CASE WHEN s.last_review IS NULL THEN NULL WHEN s.stability <= 0 THEN 0.0
-             ELSE pow(1 + coalesce(k.factor, d.factor) * max(0, (@now - s.last_review) / 86400000.0) / s.stability, coalesce(k.decay, d.decay)) END AS r
-         FROM cards c NOT INDEXED CROSS JOIN schedules s ON s.card_id = c.id
-           JOIN curve d ON d.deck_id IS NULL LEFT JOIN curve k ON k.deck_id = c.deck_id
-         WHERE s.state > 0 AND ${cardFilter}
-       ) GROUP BY 1, 2, 3, 4`,
-    )
-    .all({ now: opts.now }) as MemoryGroup[];
-
-  const dueToday = db
-    .prepare(
-      `SELECT coalesce(sum(s.state = 2), 0) AS reviews, coalesce(sum(s.state IN (1, 3)), 0) AS learning
-       FROM cards c NOT INDEXED CROSS JOIN schedules s ON s.card_id = c.id
-       WHERE s.state > 0 AND s.due < ? AND c.suspended = 0 AND (c.buried_until IS NULL OR c.buried_until <= ?) AND ${cardFilter}`,
-    )
-    .get(opts.dayEnd, opts.now) as { reviews: number; learning: number };
+  const cards = readCardSummary(db, cardFilter, opts);
 
   // Quarter hours: every time zone's day start falls on one, so binning the buckets by day start is exact.
   const Q = 900_000;
@@ -147,7 +193,7 @@ export function readStatsRows(
     .filter((a) => opts.deckIds === null || perAttempt.has(a.id))
     .map((a) => ({ ...a, decks: perAttempt.get(a.id) ?? [] }));
 
-  return { daily, retention, deckCounts, memory, dueToday, dueBuckets, decks, quizzes };
+  return { daily, retention, ...cards, dueBuckets, decks, quizzes };
 }
 
 /** The review log as exported: not undone, with the card's uid and deck. */
@@ -173,24 +219,58 @@ export interface ExportReviewRow {
   sourceKey: string | null;
   attemptId: number | null;
   day: number;
+  /** The state an imported answer had in its source when replay cannot tell (4 = an Anki filtered deck). */
+  sourceState: number | null;
 }
+
+const REVIEW_COLUMNS = `id, uid, card_id, rating, state_before, state_after, due, stability, difficulty, elapsed_days,
+  scheduled_days, reviewed_at, duration_ms, kind, scheduled, answer, source_key, attempt_id, day, source_state`;
 
 /**
  * Streams the log (not undone rows) ordered by card then time, so a million rows never sit in memory at once.
  * The query starts on the first read, not on the call: an unread iterator must not keep the connection busy.
+ * Card uids and deck names come from a map read up front rather than a join per row (1M rows: ~2x faster).
  */
-export function* iterateReviews(db: Db, opts: { deckIds: readonly number[] | null; ratingsOnly?: boolean }): Generator<ExportReviewRow> {
-  const only = opts.ratingsOnly ? 'AND r.scheduled = 1 AND r.rating BETWEEN 1 AND 4' : '';
-  const stmt = db.prepare(
-    `SELECT r.id, r.uid, r.card_id AS cardId, c.uid AS cardUid, d.name AS deck, r.rating, r.state_before AS stateBefore,
-       r.state_after AS stateAfter, r.due, r.stability, r.difficulty, r.elapsed_days AS elapsedDays,
-       r.scheduled_days AS scheduledDays, r.reviewed_at AS reviewedAt, r.duration_ms AS durationMs, r.kind, r.scheduled,
-       r.answer, r.source_key AS sourceKey, r.attempt_id AS attemptId, r.day
-     FROM reviews r JOIN cards c ON c.id = r.card_id JOIN decks d ON d.id = c.deck_id
-     WHERE r.undone_at IS NULL ${only} ${deckFilter(opts.deckIds, 'c.deck_id')}
-     ORDER BY r.card_id, r.reviewed_at, r.id`,
-  );
-  yield* stmt.iterate() as IterableIterator<ExportReviewRow>;
+export function* iterateReviews(db: Db, opts: { deckIds: readonly number[] | null }): Generator<ExportReviewRow> {
+  const cards = new Map<number, [string, string]>();
+  const cardRows = db
+    .prepare(`SELECT c.id, c.uid, d.name FROM cards c JOIN decks d ON d.id = c.deck_id WHERE 1 ${deckFilter(opts.deckIds, 'c.deck_id')}`)
+    .raw()
+    .all() as [number, string, string][];
+  for (const [id, uid, deck] of cardRows) cards.set(id, [uid, deck]);
+  const stmt = db
+    .prepare(`SELECT ${REVIEW_COLUMNS} FROM reviews WHERE undone_at IS NULL ${inCards(opts.deckIds)} ORDER BY card_id, reviewed_at, id`)
+    .raw();
+  for (const r of stmt.iterate() as IterableIterator<any[]>) {
+    const [uid, deck] = cards.get(r[2]) ?? ['', ''];
+    yield {
+      id: r[0], uid: r[1], cardId: r[2], cardUid: uid, deck, rating: r[3], stateBefore: r[4], stateAfter: r[5], due: r[6],
+      stability: r[7], difficulty: r[8], elapsedDays: r[9], scheduledDays: r[10], reviewedAt: r[11], durationMs: r[12],
+      kind: r[13], scheduled: r[14], answer: r[15], sourceKey: r[16], attemptId: r[17], day: r[18], sourceState: r[19],
+    };
+  }
+}
+
+/**
+ * One row of the FSRS optimizer's CSV: card id, time (epoch ms), rating 1-4, state before (or the source's state,
+ * 4 for an answer in an Anki filtered deck), duration (ms).
+ */
+export type FsrsReviewRow = [cardId: number, reviewedAt: number, rating: number, stateBefore: number, durationMs: number];
+
+/** The answers the optimizer learns from (rated, schedule-moving, not undone), by card then time, streamed. */
+export function* iterateFsrsRows(db: Db, opts: { deckIds: readonly number[] | null }): Generator<FsrsReviewRow> {
+  const stmt = db
+    .prepare(
+      `SELECT card_id, reviewed_at, rating, coalesce(source_state, state_before), duration_ms FROM reviews
+       WHERE undone_at IS NULL AND scheduled = 1 AND rating BETWEEN 1 AND 4 ${inCards(opts.deckIds)}
+       ORDER BY card_id, reviewed_at, id`,
+    )
+    .raw();
+  yield* stmt.iterate() as IterableIterator<FsrsReviewRow>;
+}
+
+function inCards(deckIds: readonly number[] | null): string {
+  return deckIds === null ? '' : `AND card_id IN (SELECT id FROM cards WHERE 1 ${deckFilter(deckIds, 'deck_id')})`;
 }
 
 export interface ExportCardRow {

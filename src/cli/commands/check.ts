@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { deckFilesUnder } from '../../app/sync.js';
 import { RecallError, formatDiagnostic, type Diagnostic } from '../../core/errors.js';
 import { parseDeck } from '../../decks/parse.js';
+import { sanitize } from '../../core/text.js';
 import { printJson, styler, type Io } from '../io.js';
 
 export async function run(opts: { args: string[]; json?: boolean }, io: Io): Promise<number> {
@@ -23,7 +24,7 @@ export async function run(opts: { args: string[]; json?: boolean }, io: Io): Pro
     printJson(io, { ok: diagnostics.length === 0, files: perFile, cards, problems: diagnostics });
   } else {
     const st = styler(io.color);
-    for (const d of diagnostics) io.err(`${formatDiagnostic(d)}\n`);
+    for (const d of diagnostics) io.err(`${sanitize(formatDiagnostic(d))}\n`);
     const summary = `${files.length} file(s), ${cards} card(s), ${diagnostics.length} problem(s)`;
     io.out(diagnostics.length ? `${st.red('✗')} ${summary}\n` : `${st.green('✓')} ${summary}\n`);
   }

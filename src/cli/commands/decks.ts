@@ -8,7 +8,7 @@ export async function run(opts: { db?: string; json?: boolean }, io: Io): Promis
   try {
     const now = ctx.clock();
     const { errors } = syncBuiltinDecks(ctx.store, now);
-    for (const e of errors) io.err(`recall: warning: ${e}\n`);
+    for (const e of errors) io.err(`recall: warning: ${sanitize(e)}\n`);
     const counts = ctx.store.deckCounts(now, ctx.dayEnd(now)).map((c) => ({ ...c, name: opts.json ? c.name : sanitize(c.name) }));
     if (opts.json) {
       printJson(io, counts);

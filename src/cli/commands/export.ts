@@ -1,12 +1,12 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { openContext, type Context } from '../../app/context.js';
-import { cardSpecOf, deckToAnkiTxt, deckToJson, deckToRecall, reviewChunks, type ReviewFormat } from '../../app/export.js';
+import { cardSpecOf, deckToAnkiTxt, deckToJson, deckToRecall, fsrsChunks, reviewChunks, type ReviewFormat } from '../../app/export.js';
 import { writeFileAtomic } from '../../app/files.js';
 import { syncBuiltinDecks } from '../../app/sync.js';
 import { RecallError } from '../../core/errors.js';
 import { statsToCsv } from '../../stats/csv.js';
-import { deckCards, iterateReviews } from '../../store/stats.js';
+import { deckCards, iterateFsrsRows, iterateReviews } from '../../store/stats.js';
 import { printJson, type Io } from '../io.js';
 import { buildStatsReport, deckIdsFor } from './stats.js';
 
@@ -65,8 +65,9 @@ export async function runReviews(opts: CommonOpts & { format?: ReviewFormat; dec
     const format = opts.format ?? 'csv';
     const deckIds = deckIdsFor(ctx, opts.deck);
     const counter = { rows: 0 };
-    const rows = iterateReviews(ctx.store.db, { deckIds, ratingsOnly: format === 'fsrs' });
-    emit(io, opts, reviewChunks(rows, format, counter), { format, rows: () => counter.rows, what: 'reviews' });
+    const chunks =
+      format === 'fsrs' ? fsrsChunks(iterateFsrsRows(ctx.store.db, { deckIds }), counter) : reviewChunks(iterateReviews(ctx.store.db, { deckIds }), format, counter);
+    emit(io, opts, chunks, { format, rows: () => counter.rows, what: 'reviews' });
     return 0;
   });
 }

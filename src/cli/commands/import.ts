@@ -1,6 +1,7 @@
 import { openContext } from '../../app/context.js';
 import { importPaths } from '../../app/import.js';
 import { RecallError } from '../../core/errors.js';
+import { sanitize } from '../../core/text.js';
 import { printJson, styler, type Io } from '../io.js';
 
 interface Opts {
@@ -60,12 +61,12 @@ export async function run(opts: Opts, io: Io): Promise<number> {
       return 0;
     }
     const st = styler(io.color);
-    for (const w of report.warnings.slice(0, 20)) io.err(`${st.yellow('warning:')} ${w}\n`);
+    for (const w of report.warnings.slice(0, 20)) io.err(`${st.yellow('warning:')} ${sanitize(w)}\n`);
     if (report.warnings.length > 20) io.err(`... and ${report.warnings.length - 20} more warnings (see --json)\n`);
     io.out(
       `${report.dryRun ? st.yellow('Dry run, nothing changed: would import') : st.green('Imported')} ` +
         `${report.cardsAdded} new card(s), ${report.cardsUpdated} updated, ${report.cardsUnchanged} unchanged, ` +
-        `${report.reviewsImported} review(s) into ${report.decks.length} deck(s): ${report.decks.join(', ')}\n`,
+        `${report.reviewsImported} review(s) into ${report.decks.length} deck(s): ${report.decks.map(sanitize).join(', ')}\n`,
     );
     return 0;
   } finally {

@@ -5,6 +5,7 @@ import { RecallError } from '../../core/errors.js';
 import { GRADES, type Grade } from '../../core/types.js';
 import { formatInterval } from '../../scheduler/index.js';
 import { applyAnswer, applyUndo, createSession, dropCard, nextCard, remaining, summarize, type SessionState } from '../../session/session.js';
+import { sanitize } from '../../core/text.js';
 import { ExitRequest, requireTty, styler, type Io } from '../io.js';
 import { formatDuration, formatWhen } from '../format.js';
 
@@ -42,7 +43,7 @@ export async function run(opts: { db?: string; deck?: string[] }, io: Io): Promi
   const { cardPrompt, choicePrompt } = await import('../card-prompt.js');
   try {
     const { errors } = syncBuiltinDecks(ctx.store, ctx.clock());
-    for (const e of errors) io.err(`recall: warning: ${e}\n`);
+    for (const e of errors) io.err(`recall: warning: ${sanitize(e)}\n`);
     const deckIds = resolveDecks(ctx, opts.deck);
     let session = loadSession(ctx, deckIds);
     let cancelled = false;
