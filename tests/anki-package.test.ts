@@ -289,8 +289,9 @@ describe('classifyRevlog', () => {
     ];
     const v1 = planReviews(rows, 'g', 1, true);
     expect(v1.reviews).toEqual([
-      { sourceKey: `anki:g:1:${t0}`, reviewedAt: t0, durationMs: 5000, rating: 3, scheduled: true },
-      { sourceKey: `anki:g:1:${t0 + 1}`, reviewedAt: t0 + 1, durationMs: 3_600_000, rating: 4, scheduled: true },
+      // Anki's own state is kept as the optimizer's CSV gives it: New for the first answer, then revlog type + 1.
+      { sourceKey: `anki:g:1:${t0}`, reviewedAt: t0, durationMs: 5000, rating: 3, scheduled: true, sourceState: 0 },
+      { sourceKey: `anki:g:1:${t0 + 1}`, reviewedAt: t0 + 1, durationMs: 3_600_000, rating: 4, scheduled: true, sourceState: 1 },
       // A filtered-deck answer keeps that fact for the optimizer's CSV (review_state 4).
       { sourceKey: `anki:g:1:${t0 + 2}`, reviewedAt: t0 + 2, durationMs: 0, rating: 2, scheduled: false, sourceState: 4 },
       { sourceKey: `anki:g:1:${t0 + 3}`, reviewedAt: t0 + 3, durationMs: 0, rating: 0, scheduled: true, manual: { state: CardState.Review, due: t0 + 3 + 7 * 86_400_000 } },

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeFileAtomic } from '../src/app/files.js';
 import { ankiField, deckToAnkiTxt, toAnkiCloze } from '../src/app/export.js';
 import { runDeck, runReviews, runStats } from '../src/cli/commands/export.js';
+import { run as runStatsCommand } from '../src/cli/commands/stats.js';
 import type { Io } from '../src/cli/io.js';
 import { RecallError } from '../src/core/errors.js';
 import type { CardSpec, CardState, Rating, Schedule } from '../src/core/types.js';
@@ -228,6 +229,21 @@ describe('recall export', () => {
     expect(lines.filter((l) => l.startsWith('reviews_per_day,') && l.endsWith(',reviews') === false && l.includes(',reviews,'))).toHaveLength(7);
     expect(lines).toContain('deck,hist,total,2');
     expect((await failure(runStats({ db: dbPath, deck: 'nope' }, io))).code).toBe('no-such-deck');
+    store = openStore(dbPath, { now: NOW });
+  });
+
+  it('recall stats prints the panels as text at the terminal width, or as JSON', async () => {
+    history();
+    store.close();
+    await runStatsCommand({ db: dbPath, deck: 'hist', json: true }, io);
+    const report = JSON.parse(io.stdout());
+    expect(Object.keys(report)).toEqual(['today', 'streak', 'reviewsPerDay', 'heatmap', 'retention', 'forecast', 'decks', 'distributions', 'quizzes']);
+    const text = fakeIo(io.env as Record<string, string>);
+    text.columns = 60;
+    await runStatsCommand({ db: dbPath, deck: 'hist' }, text);
+    expect(text.stdout()).toContain('True retention');
+    expect(text.stdout()).not.toContain('\u001b[');
+    for (const line of text.stdout().split('\n')) expect([...line].length).toBeLessThanOrEqual(60);
     store = openStore(dbPath, { now: NOW });
   });
 

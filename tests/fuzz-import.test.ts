@@ -55,7 +55,7 @@ function mutate(src: Uint8Array, ms: Mutation[]): Uint8Array {
     const at = Math.min(m.at, b.length);
     switch (m.kind) {
       case 'flip':
-        if (b.length) b[at % b.length] ^= 1 << m.bit;
+        if (b.length) b[at % b.length] = (b[at % b.length] ?? 0) ^ (1 << m.bit);
         break;
       case 'set':
         if (b.length) b[at % b.length] = m.value;

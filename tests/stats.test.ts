@@ -222,6 +222,10 @@ describe('statistics over a database', () => {
     const susp = card(a, 'susp', true);
     const learn = card(a, 'learn');
     card(b, 'b-new');
+    // Due today but buried until tomorrow: not "still due"; a young review card of beta otherwise.
+    const buried = card(b, 'b-buried');
+    store.setSchedule(buried, schedule({ state: 2, stability: 3, scheduledDays: 3, lastReview: NOW - 3 * DAY, due: NOW - HOUR }));
+    store.bury([buried], dayStarts[1]!);
     store.setSchedule(young, schedule({ state: 2, stability: 5, scheduledDays: 5, lastReview: NOW - 2 * DAY, due: NOW + 3 * DAY }));
     store.setSchedule(mature, schedule({ state: 2, stability: 30, scheduledDays: 25, lastReview: NOW - 30 * DAY, due: NOW - DAY }));
     store.setSchedule(susp, schedule({ state: 2, stability: 40, scheduledDays: 40, lastReview: NOW - 10 * DAY }));
@@ -234,22 +238,26 @@ describe('statistics over a database', () => {
     expect(alpha.mastery).toBe(2 / 5);
     const rs = [forgettingCurve(FSRS6_DEFAULT_DECAY, 2, 5), forgettingCurve(FSRS6_DEFAULT_DECAY, 30, 30), forgettingCurve(FSRS6_DEFAULT_DECAY, 10, 40), forgettingCurve(FSRS6_DEFAULT_DECAY, 1 / 24, 1)];
     expect(alpha.averageRetrievability).toBeCloseTo(rs.reduce((x, y) => x + y, 0) / 4, 10);
-    expect(r.decks.find((d) => d.name === 'beta')).toMatchObject({ new: 1, total: 1, averageRetrievability: null, mastery: 0 });
+    expect(r.decks.find((d) => d.name === 'beta')).toMatchObject({ new: 1, young: 1, total: 2, mastery: 0 });
+    expect(r.decks.find((d) => d.name === 'beta')!.averageRetrievability).toBeCloseTo(forgettingCurve(FSRS6_DEFAULT_DECAY, 3, 3), 10);
     // Due today: the overdue mature card and the learning card; the suspended one is not shown.
     expect(r.today).toMatchObject({ dueReviews: 1, dueLearning: 1, stillDue: 2 });
-    expect(r.forecast[0]!.due).toBe(1);
+    expect(r.forecast[0]!.due).toBe(2);
     expect(r.forecast[3]!.due).toBe(1);
-    expect(r.distributions.stability.reduce((x, b) => x + b.count, 0)).toBe(4);
+    expect(r.distributions.stability.reduce((x, b) => x + b.count, 0)).toBe(5);
     expect(r.distributions.stability.find((b) => b.label === '30d-90d')!.count).toBe(2);
     const rHist = R_EDGES.map(() => 0);
-    for (const x of rs) rHist[bucketIndex(R_EDGES, x)]!++;
+    for (const x of [...rs, forgettingCurve(FSRS6_DEFAULT_DECAY, 3, 3)]) rHist[bucketIndex(R_EDGES, x)]!++;
     expect(r.distributions.retrievability.map((b) => b.count)).toEqual(rHist);
     // A deck with parameters of its own forgets along its own curve.
     const own = computeStats({ ...readStatsRows(store.db, { deckIds: null, today: TODAY, now: NOW, dayEnd: dayStarts[1]!, horizon: dayStarts[30]!, decay: FSRS6_DEFAULT_DECAY, deckDecay: { [a]: 0.5 } }), today: TODAY, days: 30, dayStarts }, NOW);
     const rs5 = [forgettingCurve(0.5, 2, 5), forgettingCurve(0.5, 30, 30), forgettingCurve(0.5, 10, 40), forgettingCurve(0.5, 1 / 24, 1)];
     expect(own.decks.find((d) => d.name === 'alpha')!.averageRetrievability).toBeCloseTo(rs5.reduce((x, y) => x + y, 0) / 4, 10);
     // A deck filter keeps only that deck.
-    expect(computeStats(input([b]), NOW).decks.map((d) => d.name)).toEqual(['beta']);
+    const betaOnly = computeStats(input([b]), NOW);
+    expect(betaOnly.decks.map((d) => d.name)).toEqual(['beta']);
+    expect(betaOnly.today.stillDue).toBe(0);
+    expect(betaOnly.forecast[0]!.due).toBe(1);
   });
 
   it('reports quiz attempts with a score per deck', () => {

@@ -450,6 +450,7 @@ export function planReviews(rows: readonly AnkiRevlogRow[], guid: string, ord: n
   const { classes, windowStart } = classifyRevlog(rows);
   const counts: Record<RevlogClass, number> = { rated: 0, manual: 0, cram: 0, superseded: 0 };
   let remapped = 0;
+  let afterStart = false;
   const reviews = rows.map((r, i): PlannedReview => {
     const cls = classes[i]!;
     counts[cls]++;
@@ -466,6 +467,7 @@ export function planReviews(rows: readonly AnkiRevlogRow[], guid: string, ord: n
         : r.ivl > 0
           ? { state: CardState.Review, due: r.id + r.ivl * DAY_MS }
           : { state: CardState.Relearning, due: r.id - r.ivl * 1000 };
+      if (manual.state === CardState.New) afterStart = true;
       return { ...base, rating: 0, scheduled, manual };
     }
     let ease = r.ease;
@@ -475,8 +477,12 @@ export function planReviews(rows: readonly AnkiRevlogRow[], guid: string, ord: n
       remapped++;
     }
     const rating = Math.min(4, Math.max(1, ease)) as 1 | 2 | 3 | 4;
-    // Answers in a filtered deck keep that fact: the optimizer's CSV marks them review_state 4.
-    return r.type === 3 ? { ...base, rating, scheduled: cls === 'rated', sourceState: 4 } : { ...base, rating, scheduled: cls === 'rated' };
+    // Keep the state Anki recorded (revlog type: 0 learn, 1 review, 2 relearn, 3 filtered), as the optimizer's CSV
+    // gives it (review_state = type + 1, New for the first answer of the history that counts, or the first after a reset): replay with
+    // our learning steps cannot know it, and filtered-deck answers (4) have no state of ours at all.
+    const sourceState = afterStart || i === windowStart ? 0 : r.type >= 0 && r.type <= 3 ? r.type + 1 : undefined;
+    afterStart = false;
+    return sourceState === undefined ? { ...base, rating, scheduled: cls === 'rated' } : { ...base, rating, scheduled: cls === 'rated', sourceState };
   });
   return { reviews, counts, remapped };
 }

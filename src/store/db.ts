@@ -35,7 +35,7 @@ export function openDb(path: string, opts: { readonly?: boolean; now?: number } 
     if (!opts.readonly) db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
-    if (version < SCHEMA_VERSION) migrate(db, version, opts.now ?? Date.now());
+    if (version < SCHEMA_VERSION) migrate(db, path, version, opts.now ?? Date.now());
   } catch (e) {
     db.close();
     if (e instanceof RecallError) throw e;
@@ -80,11 +80,19 @@ function backup(db: Db, path: string, version: number): void {
   copyFileSync(path, target);
 }
 
-function migrate(db: Db, version: number, now: number): void {
+/** Applies the missing migrations in one transaction: on failure the schema stays as it was. */
+function migrate(db: Db, path: string, version: number, now: number): void {
   const apply = db.transaction(() => {
     for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
     if (version === 0) db.prepare('INSERT OR IGNORE INTO settings(key, value) VALUES (?, ?)').run('createdAt', JSON.stringify(now));
   });
-  apply.immediate();
+  try {
+    apply.immediate();
+  } catch (e) {
+    if (version === 0) throw e;
+    throw new RecallError('db-migrate', `Cannot upgrade ${path} from schema ${version} to ${SCHEMA_VERSION}: ${(e as Error).message}`, {
+      hint: `the database was not changed; a copy is in ${path}.v${version}.bak`,
+    });
+  }
 }

@@ -1,0 +1,130 @@
+// recall doctor: clean on a healthy database; a schedule corrupted behind recall's back is found and named,
+// `doctor --fix` rebuilds it from the review log, and doctor is clean again. What cannot be repaired stays red.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openContext } from '../src/app/context.js';
+import { answerCard, toSessionCard } from '../src/app/review.js';
+import { GRADES } from '../src/core/types.js';
+import { recallBin } from '../scripts/lib/term.mjs';
+
+const BIN = recallBin();
+const DAY = 86_400_000;
+const T0 = Date.parse('2026-04-01T09:00:00Z');
+
+function recall(args: string[], env: Record<string, string>) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+let work: string;
+let db: string;
+let env: Record<string, string>;
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'recall-doctor-'));
+  db = join(work, 'r.db');
+  env = { RECALL_DB: db, RECALL_NOW: new Date(T0 + 30 * DAY).toISOString() };
+  const deck = join(work, 'd.deck');
+  writeFileSync(deck, `deck: Doc\n\n${Array.from({ length: 10 }, (_, i) => `--- basic d${i}\nQ: q${i}\nA: a${i}\n`).join('\n')}`);
+  expect(recall(['import', deck], env).code).toBe(0);
+  // Some history: each card answered on three days.
+  for (const dayOffset of [0, 2, 9]) {
+    const ctx = openContext({ db, env: { RECALL_NOW: new Date(T0 + dayOffset * DAY).toISOString() } });
+    try {
+      for (const card of ctx.store.studyCards({ deckIds: null, now: ctx.clock(), dayEnd: ctx.clock() + 400 * DAY, newLimit: 99, reviewLimit: 99 })) {
+        const res = answerCard(ctx, toSessionCard(card), GRADES[(card.id + dayOffset) % 4]!, { durationMs: 3000 });
+        expect(res.ok).toBe(true);
+      }
+    } finally {
+      ctx.store.close();
+    }
+  }
+});
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const sql = (text: string, ...params: unknown[]) => {
+  const conn = new Database(db);
+  try {
+    return conn.prepare(text).run(...params);
+  } finally {
+    conn.close();
+  }
+};
+const get = (text: string, ...params: unknown[]) => {
+  const conn = new Database(db, { readonly: true });
+  try {
+    return conn.prepare(text).get(...params) as Record<string, unknown>;
+  } finally {
+    conn.close();
+  }
+};
+const doctorJson = (args: string[] = []) => {
+  const r = recall(['doctor', '--json', ...args], env);
+  return { code: r.code, report: JSON.parse(r.out) as { ok: boolean; integrity: string[]; foreignKeyViolations: number; scheduleMismatches: number[]; repaired: number } };
+};
+
+describe('recall doctor', () => {
+  it('a healthy database: exit 0, every check green', () => {
+    const r = recall(['doctor'], env);
+    expect(r.code, r.out + r.err).toBe(0);
+    expect(r.out).toMatch(/✓ integrity: ok/);
+    expect(r.out).toMatch(/✓ foreign keys: 0/);
+    expect(r.out).toMatch(/✓ schedules: 0 differ/);
+    expect(doctorJson().report).toMatchObject({ ok: true, scheduleMismatches: [], repaired: 0 });
+  });
+
+  it('a corrupted due date is found and named, --fix repairs it, and doctor is clean again', () => {
+    const cardId = get("SELECT c.id FROM cards c JOIN schedules s ON s.card_id = c.id WHERE c.uid = 'd3'").id as number;
+    const good = get('SELECT due, stability, reps FROM schedules WHERE card_id = ?', cardId);
+    sql('UPDATE schedules SET due = due + 40 * 86400000 WHERE card_id = ?', cardId);
+    const second = get("SELECT c.id FROM cards c WHERE c.uid = 'd7'").id as number;
+    sql('UPDATE schedules SET stability = stability * 3, reps = reps + 5 WHERE card_id = ?', second);
+
+    const text = recall(['doctor'], env);
+    expect(text.code).toBe(1);
+    expect(text.out).toMatch(/✗ schedules: 2 differ from the replay of their review log \(run recall doctor --fix\)/);
+    const before = doctorJson();
+    expect(before.code).toBe(1);
+    expect(before.report.ok).toBe(false);
+    expect(before.report.scheduleMismatches.sort()).toEqual([cardId, second].sort());
+
+    const fixed = recall(['doctor', '--fix'], env);
+    expect(fixed.code, fixed.out).toBe(0);
+    expect(fixed.out).toMatch(/2 rebuilt/);
+    expect(get('SELECT due, stability, reps FROM schedules WHERE card_id = ?', cardId)).toEqual(good);
+
+    const after = doctorJson();
+    expect(after.code).toBe(0);
+    expect(after.report).toMatchObject({ ok: true, scheduleMismatches: [] });
+  });
+
+  it('a deleted schedule of a reviewed card is rebuilt from its log', () => {
+    const cardId = get("SELECT id FROM cards WHERE uid = 'd5'").id as number;
+    const good = get('SELECT * FROM schedules WHERE card_id = ?', cardId);
+    sql('DELETE FROM schedules WHERE card_id = ?', cardId);
+    expect(doctorJson().report.scheduleMismatches).toEqual([cardId]);
+    expect(recall(['doctor', '--fix'], env).code).toBe(0);
+    expect(get('SELECT * FROM schedules WHERE card_id = ?', cardId)).toEqual(good);
+    expect(recall(['doctor'], env).code).toBe(0);
+  });
+
+  it('what --fix cannot repair (a review of a card that does not exist) stays red', () => {
+    const conn = new Database(db);
+    conn.pragma('foreign_keys = OFF');
+    conn
+      .prepare(
+        `INSERT INTO reviews(uid, card_id, rating, state_before, state_after, due, stability, difficulty, elapsed_days, scheduled_days, reviewed_at, duration_ms, kind, scheduled, day)
+         VALUES ('orphan', 99999, 3, 0, 1, 0, 1, 5, 0, 0, ?, 1000, 'review', 1, 0)`,
+      )
+      .run(T0);
+    conn.close();
+    const r = recall(['doctor', '--fix'], env);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/✗ foreign keys: 1 violation/);
+    sql("DELETE FROM reviews WHERE uid = 'orphan'");
+    expect(recall(['doctor'], env).code).toBe(0);
+  });
+});
