@@ -99,5 +99,7 @@ describe('exports', () => {
       }
     }
     expect(sawOld + sawNew).toBe(16);
+    // Some kills landed before the file was complete, or the test proved nothing.
+    expect(sawOld).toBeGreaterThan(0);
   }, 60_000);
 });

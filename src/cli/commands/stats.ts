@@ -3,7 +3,7 @@ import { format } from 'date-fns/format';
 import { openContext, type Context } from '../../app/context.js';
 import { syncBuiltinDecks } from '../../app/sync.js';
 import { RecallError } from '../../core/errors.js';
-import { dayStartInstant } from '../../scheduler/index.js';
+import { LOCAL_ZONE, dayStartInstant } from '../../scheduler/index.js';
 import { computeStats, decayOf } from '../../stats/compute.js';
 import { renderStats } from '../../stats/render.js';
 import type { StatsReport } from '../../stats/types.js';
@@ -61,7 +61,7 @@ export async function run(opts: { db?: string; deck?: string; days?: string; jso
       printJson(io, report);
       return 0;
     }
-    const formatTime = (ms: number) => format(new TZDate(ms, ctx.timeZone), 'yyyy-MM-dd HH:mm');
+    const formatTime = (ms: number) => format(ctx.timeZone === LOCAL_ZONE ? new Date(ms) : new TZDate(ms, ctx.timeZone), 'yyyy-MM-dd HH:mm');
     io.out(renderStats(report, { width: io.columns, color: io.color, formatTime }));
     return 0;
   } finally {
