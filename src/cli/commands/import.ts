@@ -26,7 +26,9 @@ export async function run(opts: Opts, io: Io): Promise<number> {
   // A progress bar only where someone watches: on a terminal, on stderr, never in --json output.
   let bar: { update(n: number, p?: object): void; setTotal(n: number): void; stop(): void; start(t: number, s: number, p?: object): void } | null = null;
   if (process.stderr.isTTY && !opts.json) {
-    const { SingleBar, Presets } = await import('cli-progress');
+    // cli-progress is CommonJS: its exports arrive on `default` when imported as a module.
+    const mod = await import('cli-progress');
+    const { SingleBar, Presets } = ((mod as unknown as { default?: typeof mod }).default ?? mod) as typeof mod;
     bar = new SingleBar({ format: 'importing {bar} {value}/{total} cards  {deck}', stream: process.stderr, clearOnComplete: true, hideCursor: true }, Presets.shades_classic);
   }
   let started = false;

@@ -33,7 +33,9 @@ export async function run(opts: Opts, io: Io): Promise<number> {
     const current = opts.deck ? (presets[opts.deck] ?? ctx.settings.parameters) : ctx.settings.parameters;
     let bar: { start(t: number, v: number): void; update(v: number): void; setTotal(t: number): void; stop(): void } | null = null;
     if (process.stderr.isTTY && !opts.json) {
-      const { SingleBar, Presets } = await import('cli-progress');
+      // cli-progress is CommonJS: its exports arrive on `default` when imported as a module.
+    const mod = await import('cli-progress');
+    const { SingleBar, Presets } = ((mod as unknown as { default?: typeof mod }).default ?? mod) as typeof mod;
       bar = new SingleBar({ format: 'fitting {bar} {percentage}%', stream: process.stderr, clearOnComplete: true, hideCursor: true }, Presets.shades_classic);
       bar.start(100, 0);
     }
