@@ -1,14 +1,14 @@
 // The benchmark suite: generates (or reuses) the collections, measures each row against a baseline taken in the same
 // run, prints the table and writes bench/results.json. Targets that fail are reported, never fatal (exit code 0).
 import { cpus, loadavg, totalmem } from 'node:os';
-import { mkdirSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openContext } from '../src/app/context.js';
 import { answerCard, toSessionCard } from '../src/app/review.js';
 import type { Grade, CardState, Rating, ReviewKind } from '../src/core/types.js';
 import { buildTrainingItems, predictsLongTermReview } from '../src/optimizer/items.js';
 import { SCHEMA_VERSION } from '../src/store/migrations.js';
-import { BENCH_NOW, COLLECTIONS, copyCollection, ensureCollection, rng, type CollectionSpec } from './generate.js';
+import { BENCH_NOW, COLLECTIONS, copyCollection, ensureCollection, rng } from './generate.js';
 import { hasCommand, percentile, repeat, repeatAsync, round, summarize, timeCommand, TimedOut, timeUntilDrawn, timeWithRss, type Summary } from './measure.js';
 
 type Status = 'PASS' | 'FAIL' | 'N/A';

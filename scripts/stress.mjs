@@ -12,7 +12,7 @@
 // Options (environment): STRESS_SEED (default 20261123), STRESS_SCALE (default 1: ~205 kills; 0.1 for a smoke
 // run), RECALL_BIN (test this bundle instead of building dist/recall.js), STRESS_VERBOSE=1.
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -22,9 +22,9 @@ const SEED = Number(process.env.STRESS_SEED ?? 20261123);
 const SCALE = Number(process.env.STRESS_SCALE ?? 1);
 const VERBOSE = process.env.STRESS_VERBOSE === '1';
 const TARGET = {
-  review: Math.max(1, Math.round(110 * SCALE)),
-  text: Math.max(1, Math.round(45 * SCALE)),
-  pkg: Math.max(1, Math.round(50 * SCALE)),
+  review: Math.max(1, Math.round(90 * SCALE)),
+  text: Math.max(1, Math.round(50 * SCALE)),
+  pkg: Math.max(1, Math.round(60 * SCALE)),
 };
 const KANJI = join(ROOT, 'tests/fixtures/anki-kanjiplot/collection.anki2');
 const BASE_NOW = Date.parse('2026-03-01T08:00:00Z');
@@ -66,10 +66,17 @@ const counts = {
   importsKilledBeforeCommit: 0,
   importsKilledAfterCommit: 0,
   importsFinishedBeforeKill: 0,
+  importsKilledMidWrite: 0,
   restartsChecked: 0,
   doctorRuns: 0,
 };
 const violations = [];
+let lastProgress = Date.now();
+function progress() {
+  if (Date.now() - lastProgress < 30_000) return;
+  lastProgress = Date.now();
+  console.log(`  ... ${counts.kills} kills so far (reviews ${counts.reviewKills}, text imports ${counts.textImportKills}, packages ${counts.packageImportKills})`);
+}
 function violation(where, msg) {
   violations.push(`${where}: ${msg}`);
   console.error(`VIOLATION ${where}: ${msg}`);
@@ -77,6 +84,14 @@ function violation(where, msg) {
 const log = (...a) => VERBOSE && console.log(...a);
 
 const work = mkdtempSync(join(tmpdir(), 'recall-stress-'));
+// Stopped from outside (a test timeout, Ctrl-C): leave no tmux server behind.
+const openTerms = new Set();
+for (const sig of ['SIGTERM', 'SIGINT']) {
+  process.on(sig, () => {
+    for (const t of openTerms) t.close();
+    process.exit(1);
+  });
+}
 
 function recall(args, env) {
   const r = spawnSync(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, encoding: 'utf8' });
@@ -221,12 +236,13 @@ async function reviewPhase() {
   if (r.code !== 0) throw new Error(`setup import failed: ${r.err}`);
   recall(['config', 'set', 'new-per-day', '100'], baseEnv);
   const term = new Term('stress', { cols: 100, rows: 30 });
+  openTerms.add(term);
   let iter = 0;
   try {
     while (counts.reviewKills < TARGET.review && iter < TARGET.review * 3) {
       iter++;
       const where = `review #${iter}`;
-      const now = new Date(BASE_NOW + iter * 3 * 3_600_000).toISOString();
+      const now = new Date(BASE_NOW + iter * 20 * 3_600_000).toISOString();
       const env = { ...baseEnv, RECALL_NOW: now };
       const before = query(db, 'SELECT coalesce(max(id), 0) AS maxId, (SELECT count(*) FROM reviews WHERE undone_at IS NOT NULL) AS undone FROM reviews')[0];
       const win = term.run(`r${iter}`, [process.execPath, BIN, 'review'], env);
@@ -239,6 +255,17 @@ async function reviewPhase() {
         continue;
       }
       counts.restartsChecked++;
+      const pid = term.pid(win);
+      if (!Number.isInteger(pid) || pid <= 1) throw new Error(`no pid for ${win}: ${pid}`);
+      const kill = () => {
+        try {
+          process.kill(pid, 'SIGKILL');
+          return true;
+        } catch (e) {
+          if (e.code !== 'ESRCH') throw e;
+          return false; // it had ended by itself
+        }
+      };
       const killAfter = randInt(1, 10);
       let killed = false;
       for (let step = 0; step < 60; step++) {
@@ -265,13 +292,7 @@ async function reviewPhase() {
                 /* the key changed nothing visible */
               }
             }
-            const pid = term.pid(win);
-            try {
-              process.kill(pid, 'SIGKILL');
-              killed = true;
-            } catch {
-              /* it had ended by itself */
-            }
+            killed = kill();
           }
         }
         if (killed) break;
@@ -281,21 +302,19 @@ async function reviewPhase() {
           screen = term.screen(win);
         }
       }
-      if (!killed) {
-        try {
-          process.kill(term.pid(win), 'SIGKILL');
-          killed = !term.dead(win);
-        } catch {
-          /* ended */
-        }
+      if (!killed && !term.dead(win)) killed = kill();
+      try {
+        await term.waitExit(win, 10_000);
+      } catch (e) {
+        throw new Error(`${where}: pid ${pid}, killed ${killed}, alive ${(() => { try { process.kill(pid, 0); return true; } catch { return false; } })()}: ${e.message}`);
       }
-      await term.waitExit(win, 10_000);
       if (killed && term.info(win, '#{pane_dead_signal}') === '9') counts.reviewKills++, counts.kills++;
       else counts.cleanSessionEnds++;
       const history = term.history(win);
       term.tmux('kill-window', '-t', win);
 
       integrity(db, where);
+      progress();
       const acks = history.split('\n').map((l) => l.trimEnd()).filter((l) => ACK.test(l)).map((l) => GRADE[ACK.exec(l)[1]]);
       const undoAcks = history.split('\n').filter((l) => l.trimEnd() === 'Undo.').length;
       const rows = query(db, "SELECT rating FROM reviews WHERE id > ? AND kind = 'review' ORDER BY id", before.maxId).map((x) => x.rating);
@@ -313,7 +332,7 @@ async function reviewPhase() {
       log(where, { now, killAfter, acks: acks.length, rows: rows.length, undoAcks, undone });
       if (iter % 15 === 0) doctor(db, { RECALL_NOW: now }, where);
     }
-    doctor(db, { RECALL_NOW: new Date(BASE_NOW + (iter + 1) * 3 * 3_600_000).toISOString() }, 'review phase end');
+    doctor(db, { RECALL_NOW: new Date(BASE_NOW + (iter + 1) * 20 * 3_600_000).toISOString() }, "review phase end");
   } finally {
     term.close();
   }
@@ -324,6 +343,7 @@ async function reviewPhase() {
 
 /** Runs recall with a kill timer; resolves with whether the kill landed before the process ended by itself. */
 function runAndKill(args, env, killAtMs) {
+  const t0 = Date.now();
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -332,7 +352,7 @@ function runAndKill(args, env, killAtMs) {
     const timer = setTimeout(() => child.kill('SIGKILL'), killAtMs);
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
-      resolve({ killed: signal === 'SIGKILL', code, out });
+      resolve({ killed: signal === 'SIGKILL', code, out, ms: Date.now() - t0 });
     });
   });
 }
@@ -344,12 +364,30 @@ function timeRun(args, env) {
   return Date.now() - t0;
 }
 
-/** Kill moments: a third uniform over the run, the rest near its end where the write transaction is. */
-function killMoment(total, { rand, randInt }) {
-  return rand() < 0.3 ? randInt(0, Math.round(total * 1.5)) : randInt(Math.round(total * 0.7), Math.round(total * 1.6));
+/** A kill that left uncommitted frames in the -wal file landed inside the write transaction. */
+function walBytes(db) {
+  try {
+    return statSync(`${db}-wal`).size;
+  } catch {
+    return 0;
+  }
 }
 
-const TEXT_ROWS = 1500;
+/** How long a full run takes, learned from the runs that finished (the machine's load changes it). */
+function durationTracker(initial) {
+  let total = initial;
+  return {
+    get: () => total,
+    saw: (ms) => void (total = Math.round(0.6 * total + 0.4 * ms)),
+  };
+}
+
+/** Kill moments: a third uniform over the run, the rest near its end where the write transaction is. */
+function killMoment(total, { rand, randInt }) {
+  return rand() < 0.3 ? randInt(0, total) : randInt(Math.round(total * 0.6), Math.round(total * 1.1));
+}
+
+const TEXT_ROWS = 1000;
 function textExport(i) {
   const lines = ['#separator:tab', '#html:false', '#notetype column:1', `#deck:Stress import ${i}`];
   for (let n = 0; n < TEXT_ROWS; n++) {
@@ -373,7 +411,7 @@ async function textImportPhase() {
   mkdirSync(dir);
   // Calibrate on a first full import, which also gives the database some content to protect.
   writeFileSync(join(dir, 'calibrate.txt'), textExport('calibrate'));
-  const total = timeRun(['import', join(dir, 'calibrate.txt')], env);
+  const duration = durationTracker(timeRun(['import', join(dir, 'calibrate.txt')], env));
   const complete = new Set(['Stress import calibrate']);
   let iter = 0;
   while (counts.textImportKills < TARGET.text && iter < TARGET.text * 4) {
@@ -381,14 +419,17 @@ async function textImportPhase() {
     const where = `text import #${iter}`;
     const file = join(dir, `export-${iter}.txt`);
     writeFileSync(file, textExport(iter));
-    const res = await runAndKill(['import', file], env, killMoment(total, rng));
+    const res = await runAndKill(['import', file], env, killMoment(duration.get(), rng));
+    if (res.killed && walBytes(db) > 32) counts.importsKilledMidWrite++;
     const deck = `Stress import ${iter}`;
     if (res.killed) counts.textImportKills++, counts.kills++;
     else {
+      duration.saw(res.ms);
       counts.importsFinishedBeforeKill++;
       if (res.code !== 0) violation(where, `import failed: ${res.out}`);
     }
     integrity(db, where);
+    progress();
     const perDeck = new Map(query(db, 'SELECT d.name, count(c.id) AS n FROM decks d LEFT JOIN cards c ON c.deck_id = d.id GROUP BY d.id').map((x) => [x.name, x.n]));
     const got = perDeck.get(deck) ?? 0;
     if (got !== 0 && got !== expectedTextCards) violation(where, `half applied: ${got} of ${expectedTextCards} cards`);
@@ -419,7 +460,7 @@ async function packageImportPhase() {
   // What a complete import of the collection adds.
   const probe = join(work, 'pkg-probe.db');
   copyFileSync(base, probe);
-  const total = timeRun(['import', KANJI], { ...env0, RECALL_DB: probe });
+  const duration = durationTracker(timeRun(['import', KANJI], { ...env0, RECALL_DB: probe }));
   const full = query(probe, "SELECT (SELECT count(*) FROM cards WHERE uid LIKE 'anki:%') AS cards, (SELECT count(*) FROM reviews WHERE source_key LIKE 'anki:%') AS reviews, (SELECT count(*) FROM schedules s JOIN cards c ON c.id = s.card_id WHERE c.uid LIKE 'anki:%') AS schedules")[0];
   const baseCards = query(base, 'SELECT count(*) AS n FROM cards')[0].n;
   let iter = 0;
@@ -429,20 +470,23 @@ async function packageImportPhase() {
     const db = join(work, `pkg-${iter}.db`);
     copyFileSync(base, db);
     const env = { ...env0, RECALL_DB: db };
-    const res = await runAndKill(['import', KANJI], env, killMoment(total, rng));
+    const res = await runAndKill(['import', KANJI], env, killMoment(duration.get(), rng));
+    if (res.killed && walBytes(db) > 32) counts.importsKilledMidWrite++;
     if (res.killed) counts.packageImportKills++, counts.kills++;
     else {
+      duration.saw(res.ms);
       counts.importsFinishedBeforeKill++;
       if (res.code !== 0) violation(where, `import failed: ${res.out}`);
     }
     integrity(db, where);
+    progress();
     const got = query(db, "SELECT (SELECT count(*) FROM cards WHERE uid LIKE 'anki:%') AS cards, (SELECT count(*) FROM reviews WHERE source_key LIKE 'anki:%') AS reviews, (SELECT count(*) FROM schedules s JOIN cards c ON c.id = s.card_id WHERE c.uid LIKE 'anki:%') AS schedules, (SELECT count(*) FROM cards) AS all_cards")[0];
     const none = got.cards === 0 && got.reviews === 0 && got.schedules === 0;
     const all = got.cards === full.cards && got.reviews === full.reviews && got.schedules === full.schedules;
     if (!none && !all) violation(where, `half applied: ${JSON.stringify(got)} (complete: ${JSON.stringify(full)})`);
     if (got.all_cards - got.cards !== baseCards) violation(where, `cards that were there before changed: ${got.all_cards - got.cards} of ${baseCards}`);
     if (res.killed) none ? counts.importsKilledBeforeCommit++ : counts.importsKilledAfterCommit++;
-    if (iter % 5 === 0) {
+    if (iter % 10 === 0) {
       // The next start works: the import runs to completion and the database checks out.
       counts.restartsChecked++;
       const again = recall(['import', KANJI], env);

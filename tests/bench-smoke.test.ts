@@ -13,7 +13,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('bench (smoke)', () => {
   it('runs the small size once and writes every row to results.json', () => {
     const out = join(dir, 'results.json');
-    const r = spawnSync(process.execPath, ['bench/run.mjs', '--size', 'small', '--runs', '1', '--out', out], {
+    // --no-build: rebuilding dist/ here could pull it from under CLI tests running in parallel.
+    const r = spawnSync(process.execPath, ['bench/run.mjs', '--size', 'small', '--runs', '1', '--no-build', '--out', out], {
       cwd: root,
       encoding: 'utf8',
       timeout: 110_000,

@@ -122,11 +122,20 @@ export class Term {
   /** Waits until the program in `t` has ended; returns its exit status (null when killed by a signal). */
   async waitExit(t, timeout = 15_000) {
     const deadline = Date.now() + timeout;
-    while (!this.dead(t)) {
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for the program to end; the screen was:\n${this.screen(t)}`);
+    let deadSince = 0;
+    for (;;) {
+      // tmux marks the pane dead when the terminal closes, and may learn the exit status a moment later.
+      const [dead, status, signal] = this.info(t, '#{pane_dead}|#{pane_dead_status}|#{pane_dead_signal}').split('|');
+      if (dead === '1') {
+        if (status !== '') return Number(status);
+        if (signal !== '') return null;
+        deadSince ||= Date.now();
+        if (Date.now() - deadSince > 2000) return null;
+      } else if (Date.now() > deadline) {
+        throw new Error(`timed out after ${timeout} ms waiting for the program to end; the screen was:\n${this.screen(t)}`);
+      }
       await new Promise((r) => setTimeout(r, 15));
     }
-    return this.exitStatus(t);
   }
 
   close() {

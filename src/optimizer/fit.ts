@@ -201,8 +201,12 @@ export async function optimize(rows: readonly OptimizerRow[], opts: OptimizeOpti
     );
   }
   const current = [...(opts.currentParameters ?? DEFAULT_PARAMETERS)];
+  // The fit and the out-of-sample splits run on the binding's own threads: start them first, so evaluating the
+  // current parameters (synchronous, on this thread) overlaps with them instead of adding to the wait.
+  const fitting = fitParameters(set.items, opts);
+  const splitting = opts.outOfSample ? evaluateTimeSeriesSplits(set.items, { enableShortTerm: opts.enableShortTerm }) : null;
   const before = evaluateParameters(set.items, current);
-  const fitted = await fitParameters(set.items, opts);
+  const fitted = await fitting;
   const after = evaluateParameters(set.items, fitted);
   const result: OptimizeResult = {
     items: set.items.length,
@@ -212,6 +216,6 @@ export async function optimize(rows: readonly OptimizerRow[], opts: OptimizeOpti
     after: { ...after, parameters: fitted },
     kept: after.logLoss < before.logLoss,
   };
-  if (opts.outOfSample) result.outOfSample = await evaluateTimeSeriesSplits(set.items, { enableShortTerm: opts.enableShortTerm });
+  if (splitting) result.outOfSample = await splitting;
   return result;
 }

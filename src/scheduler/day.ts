@@ -78,9 +78,21 @@ export function dayStartInstant(day: number, timeZone: string, dayStartHour: num
   return local.getTime();
 }
 
-/** When the study day after the one containing `ms` begins. */
+const nextStartCache = new Map<string, number>();
+
+/** When the study day after the one containing `ms` begins. Cached per day: every answer asks. */
 export function nextDayStart(ms: number, timeZone: string, dayStartHour: number): number {
   const day = studyDay(ms, timeZone, dayStartHour);
+  const key = `${timeZone}|${dayStartHour}|${day}`;
+  const hit = nextStartCache.get(key);
+  if (hit !== undefined) return hit;
+  const value = computeNextDayStart(day, timeZone, dayStartHour);
+  if (nextStartCache.size > 10_000) nextStartCache.clear();
+  nextStartCache.set(key, value);
+  return value;
+}
+
+function computeNextDayStart(day: number, timeZone: string, dayStartHour: number): number {
   const startMs = dayStartInstant(day, timeZone, dayStartHour);
   const start = timeZone === LOCAL_ZONE ? new Date(startMs) : new TZDate(startMs, timeZone);
   return addDays(start, 1).getTime();

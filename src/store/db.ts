@@ -32,7 +32,12 @@ export function openDb(path: string, opts: { readonly?: boolean; now?: number } 
     // ours, must be left byte for byte as it was (switching to WAL alone rewrites the header).
     const version = checkVersion(db, path);
     if (version > 0 && version < SCHEMA_VERSION && path !== ':memory:' && !opts.readonly) backup(db, path, version);
-    if (!opts.readonly) db.pragma('journal_mode = WAL');
+    if (!opts.readonly) {
+      db.pragma('journal_mode = WAL');
+      // An automatic checkpoint lands on whichever answer fills the WAL and costs it tens of milliseconds; the
+      // store checkpoints when a command ends instead (PASSIVE, never blocking another session).
+      db.pragma('wal_autocheckpoint = 0');
+    }
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     if (version < SCHEMA_VERSION) migrate(db, path, version, opts.now ?? Date.now());

@@ -120,6 +120,13 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE reviews ADD COLUMN source_state INTEGER;
   `,
+  // 4: speed on a collection of years. Import looks cards up by uid; the session's new-card query stops at its limit
+  // instead of sorting every card; deck counts read a covering index instead of whole card rows (content included).
+  `
+  CREATE INDEX cards_uid ON cards(uid);
+  CREATE INDEX cards_new_order ON cards(deck_id, position, id) WHERE suspended = 0;
+  CREATE INDEX cards_counts ON cards(deck_id, removed, suspended, buried_until);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -206,6 +206,12 @@ export function createStore(db: Db) {
   const store = {
     db,
     close(): void {
+      // Answers skip automatic checkpoints (see db.ts); fold the WAL back in when a command ends, without waiting.
+      try {
+        if (!db.readonly) db.pragma('wal_checkpoint(PASSIVE)');
+      } catch {
+        // another connection is busy; the next close will do it
+      }
       db.close();
     },
     transaction<T>(fn: () => T): T {
@@ -288,8 +294,10 @@ export function createStore(db: Db) {
       const deckFilter = opts.deckIds ? `AND c.deck_id IN (${opts.deckIds.map(() => '?').join(',')})` : '';
       const ids = opts.deckIds ?? [];
       const base = `${studyCardSelect} WHERE c.suspended = 0 AND (c.buried_until IS NULL OR c.buried_until <= ?) ${deckFilter}`;
-      const learning = db.prepare(`${base} AND s.state IN (1, 3) ORDER BY s.due`).all(opts.now, ...ids);
-      const reviews = db.prepare(`${base} AND s.state = 2 AND s.due < ? ORDER BY s.due LIMIT ?`).all(opts.now, ...ids, opts.dayEnd, opts.reviewLimit);
+      // Learning and review cards have a schedule: an inner join lets SQLite walk the (state, due) index.
+      const scheduled = base.replace('LEFT JOIN schedules', 'JOIN schedules');
+      const learning = db.prepare(`${scheduled} AND s.state IN (1, 3) ORDER BY s.due`).all(opts.now, ...ids);
+      const reviews = db.prepare(`${scheduled} AND s.state = 2 AND s.due < ? ORDER BY s.due LIMIT ?`).all(opts.now, ...ids, opts.dayEnd, opts.reviewLimit);
       const news = db.prepare(`${base} AND (s.state IS NULL OR s.state = 0) ORDER BY c.deck_id, c.position, c.id LIMIT ?`).all(opts.now, ...ids, opts.newLimit);
       return [...learning, ...reviews, ...news].map(toStudyCard);
     },
