@@ -231,10 +231,10 @@ async function reviewPhase() {
   const deckFile = join(work, 'mix.deck');
   writeFileSync(deckFile, STUDY_DECK);
   const bulk = join(work, 'bulk.deck');
-  writeFileSync(bulk, `deck: Stress bulk\n\n${Array.from({ length: 150 }, (_, i) => `--- basic n${i}\nQ: question ${i}\nA: answer ${i}\n`).join('\n')}`);
+  writeFileSync(bulk, `deck: Stress bulk\n\n${Array.from({ length: 500 }, (_, i) => `--- basic n${i}\nQ: question ${i}\nA: answer ${i}\n`).join('\n')}`);
   let r = recall(['import', deckFile, bulk], { ...baseEnv, RECALL_NOW: new Date(BASE_NOW).toISOString() });
   if (r.code !== 0) throw new Error(`setup import failed: ${r.err}`);
-  recall(['config', 'set', 'new-per-day', '100'], baseEnv);
+  recall(['config', 'set', 'new-per-day', '9999'], baseEnv);
   const term = new Term('stress', { cols: 100, rows: 30 });
   openTerms.add(term);
   let iter = 0;
@@ -297,18 +297,21 @@ async function reviewPhase() {
         }
         if (killed) break;
         try {
-          screen = await term.waitFor(win, (s) => s !== screen && phaseOf(s).kind !== 'unknown', { timeout: 5000 });
+          // (Some keys change nothing visible, e.g. a repeated hint: then move on.)
+          screen = await term.waitFor(win, (s) => s !== screen && phaseOf(s).kind !== 'unknown', { timeout: 1500 });
         } catch {
           screen = term.screen(win);
         }
       }
       if (!killed && !term.dead(win)) killed = kill();
+      let status;
       try {
-        await term.waitExit(win, 10_000);
+        status = await term.waitExit(win, 10_000);
       } catch (e) {
-        throw new Error(`${where}: pid ${pid}, killed ${killed}, alive ${(() => { try { process.kill(pid, 0); return true; } catch { return false; } })()}: ${e.message}`);
+        throw new Error(`${where}: pid ${pid}, killed ${killed}: ${e.message}`);
       }
-      if (killed && term.info(win, '#{pane_dead_signal}') === '9') counts.reviewKills++, counts.kills++;
+      // An exit status means it ended by itself (q) before the kill; otherwise our SIGKILL ended it.
+      if (killed && status === null) counts.reviewKills++, counts.kills++;
       else counts.cleanSessionEnds++;
       const history = term.history(win);
       term.tmux('kill-window', '-t', win);

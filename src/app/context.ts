@@ -50,10 +50,13 @@ export function openContext(opts: { db?: string; env: Env }): Context {
   const store = openStore(dbPath, { now: clock() });
   const ctx = { store, clock, dbPath } as Context;
   let perDeck = new Map<number, Scheduler>();
+  let scheduler: Scheduler | null = null;
+  // Built on first use: `recall decks` and `recall stats` never schedule anything.
+  Object.defineProperty(ctx, 'scheduler', { get: () => (scheduler ??= createScheduler(ctx.settings)), enumerable: true });
   ctx.reloadSettings = () => {
     const stored = store.allSettings();
     ctx.settings = settingsFrom(stored);
-    ctx.scheduler = createScheduler(ctx.settings);
+    scheduler = null;
     ctx.timeZone = resolveTimeZone(ctx.settings.timeZone);
     perDeck = new Map();
     const presets = (stored.deckParameters ?? {}) as Record<string, number[]>;

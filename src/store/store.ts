@@ -249,21 +249,32 @@ export function createStore(db: Db) {
       return Number(stmt.insertDeck.run(d.name, d.description, d.source, d.origin, d.path, d.fileHash, now).lastInsertRowid);
     },
     deckCounts(now: number, dayEnd: number, deckId?: number): DeckCounts[] {
-      // One pass over cards; "due" counts review cards due before the day ends, as the session would show them.
-      const rows = db
+      // New, learning, suspended and totals from the cards_counts index alone; "due" (review cards due before the
+      // day ends, as the session would show them) walks the (state, due) index and joins only those cards.
+      const where = deckId === undefined ? '' : 'WHERE d.id = @deckId';
+      return db
         .prepare(
-          `SELECT d.name AS name,
-             coalesce(sum(c.suspended = 0 AND (c.buried_until IS NULL OR c.buried_until <= @now) AND (s.state IS NULL OR s.state = 0)), 0) AS new,
-             coalesce(sum(c.suspended = 0 AND (c.buried_until IS NULL OR c.buried_until <= @now) AND s.state IN (1, 3)), 0) AS learning,
-             coalesce(sum(c.suspended = 0 AND (c.buried_until IS NULL OR c.buried_until <= @now) AND s.state = 2 AND s.due < @dayEnd), 0) AS due,
-             coalesce(sum(c.suspended = 1), 0) AS suspended,
-             count(c.id) AS total
-           FROM decks d LEFT JOIN cards c ON c.deck_id = d.id AND c.removed = 0 LEFT JOIN schedules s ON s.card_id = c.id
-           ${deckId === undefined ? '' : 'WHERE d.id = @deckId'}
-           GROUP BY d.id ORDER BY d.name`,
+          `SELECT d.name AS name, coalesce(x.new, 0) AS new, coalesce(x.learning, 0) AS learning, coalesce(y.due, 0) AS due,
+             coalesce(x.suspended, 0) AS suspended, coalesce(x.total, 0) AS total
+           FROM decks d
+           LEFT JOIN (
+             SELECT deck_id,
+               sum(suspended = 0 AND (buried_until IS NULL OR buried_until <= @now) AND state = 0) AS new,
+               sum(suspended = 0 AND (buried_until IS NULL OR buried_until <= @now) AND state IN (1, 3)) AS learning,
+               sum(suspended = 1) AS suspended,
+               count(*) AS total
+             FROM cards WHERE removed = 0 GROUP BY deck_id
+           ) x ON x.deck_id = d.id
+           LEFT JOIN (
+             SELECT c.deck_id, count(*) AS due
+             FROM schedules s JOIN cards c ON c.id = s.card_id
+             WHERE s.state = 2 AND s.due < @dayEnd AND c.removed = 0 AND c.suspended = 0 AND (c.buried_until IS NULL OR c.buried_until <= @now)
+             GROUP BY c.deck_id
+           ) y ON y.deck_id = d.id
+           ${where}
+           ORDER BY d.name`,
         )
         .all({ now, dayEnd, deckId }) as DeckCounts[];
-      return rows;
     },
 
     // cards
