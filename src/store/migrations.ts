@@ -138,6 +138,11 @@ export const MIGRATIONS: readonly string[] = [
     UPDATE cards SET state = 0 WHERE id = OLD.card_id;
   END;
   CREATE INDEX cards_counts ON cards(deck_id, removed, suspended, buried_until, state);
+  -- True retention counts answers given in the review state: as the source recorded it for imported history
+  -- (Anki's revlog type), else as replay gave it, and only answers that scheduled.
+  DROP INDEX reviews_retention;
+  CREATE INDEX reviews_true_retention ON reviews(coalesce(source_state, CASE WHEN scheduled = 1 THEN state_before END), day, rating, elapsed_days, card_id)
+    WHERE undone_at IS NULL;
   `,
 ];
 

@@ -132,8 +132,8 @@ export function readStatsRows(
     )
     .all() as DailyRow[];
 
-  // Review-state answers that moved the schedule; `rating > 0` skips manual entries. The conditions match the
-  // partial index `reviews_retention` (migration 2), grouped by day alone so SQLite streams it in index order.
+  // Answers given in the review state (as the source recorded it, else as replay gave it); `rating > 0` skips manual entries. The conditions match the
+  // partial index `reviews_true_retention` (migration 4), grouped by day alone so SQLite streams it in index order.
   // A deck filter as a subquery (one lookup table) rather than a join (one cards lookup per answer): 4x faster.
   const inDecks = opts.deckIds === null ? '' : `AND r.card_id IN (SELECT id FROM cards WHERE 1 ${deckFilter(opts.deckIds, 'deck_id')})`;
   const retentionDays = db
@@ -141,7 +141,7 @@ export function readStatsRows(
       `SELECT r.day AS day, count(*) AS total, sum(r.rating > 1) AS passed,
          sum(r.elapsed_days >= ${MATURE_DAYS}) AS matureTotal, sum(r.elapsed_days >= ${MATURE_DAYS} AND r.rating > 1) AS maturePassed
        FROM reviews r
-       WHERE r.state_before = 2 AND r.day > ? AND r.day <= ? AND r.scheduled = 1 AND r.rating > 0 AND r.undone_at IS NULL ${inDecks}
+       WHERE coalesce(r.source_state, CASE WHEN r.scheduled = 1 THEN r.state_before END) = 2 AND r.day > ? AND r.day <= ? AND r.rating > 0 AND r.undone_at IS NULL ${inDecks}
        GROUP BY r.day`,
     )
     .all(opts.today - 365, opts.today) as { day: number; total: number; passed: number; matureTotal: number; maturePassed: number }[];

@@ -401,14 +401,17 @@ export function createStore(db: Db) {
     siblingsOf(card: { id: number; deckId: number; noteUid: string }): number[] {
       return stmt.siblings.all(card.deckId, card.noteUid, card.id) as number[];
     },
-    /** Recomputes the per-day rollup from the log (after imports, or to repair it). */
+    /**
+     * Recomputes the per-day rollup from the log (after imports, or to repair it). Imported answers that did not
+     * reschedule (Anki's cram reviews) were still answers given that day, so they count, as in Anki's own graphs.
+     */
     rebuildDaily(): void {
       db.transaction(() => {
         db.exec('DELETE FROM daily');
         db.exec(`INSERT INTO daily(day, deck_id, reviews, again, duration_ms, new_cards)
           SELECT r.day, c.deck_id, count(*), sum(r.rating = 1), sum(r.duration_ms), sum(r.state_before = 0)
           FROM reviews r JOIN cards c ON c.id = r.card_id
-          WHERE r.undone_at IS NULL AND r.scheduled = 1 AND r.rating > 0 GROUP BY r.day, c.deck_id`);
+          WHERE r.undone_at IS NULL AND r.rating > 0 AND (r.scheduled = 1 OR r.kind = 'import') GROUP BY r.day, c.deck_id`);
       }).immediate();
     },
   };
