@@ -1,6 +1,6 @@
 // Applies import plans to the database. Every file is read and checked first; then everything is written in one
 // transaction, so a failure anywhere leaves the database exactly as it was.
-import { mkdtempSync, openSync, readSync, closeSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, openSync, readSync, closeSync, readFileSync, rmSync, existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nanoid } from 'nanoid';
@@ -42,6 +42,8 @@ type Loaded =
 
 class DryRunRollback extends Error {}
 
+const MAX_TEXT_BYTES = 64 * 2 ** 20;
+
 function readHead(path: string): Buffer {
   const fd = openSync(path, 'r');
   try {
@@ -67,6 +69,14 @@ function loadAll(paths: string[], opts: ImportOptions, tmpDir: string): Loaded[]
         loaded.push({ kind: 'recall', file, text, parsed: parseDeckFile(file, text) });
       }
     } else if (format === 'anki-text') {
+      // A text export of a real collection is a few MB; refusing absurd sizes keeps memory bounded.
+      const size = statSync(path).size;
+      if (size > MAX_TEXT_BYTES) {
+        throw new RecallError('import-too-large', `${path} is ${(size / 2 ** 20).toFixed(0)} MiB; text imports are limited to ${MAX_TEXT_BYTES / 2 ** 20} MiB`, {
+          file: path,
+          hint: 'split the file, or export the collection from Anki as a package (.apkg) instead',
+        });
+      }
       const plan = parseAnkiText(readFileSync(path, 'utf8'), path, { deck: opts.deck });
       const errors = planErrors(plan);
       if (errors.length) {

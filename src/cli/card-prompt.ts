@@ -26,13 +26,18 @@ export interface CardPromptConfig {
   quiz?: boolean;
 }
 
-export type CardAction =
+/**
+ * What the learner did. `ack` is the line that confirms it on screen; the caller prints it only after the action is
+ * committed, so nothing the screen calls done can be lost to a crash.
+ */
+export type CardAction = (
   | { kind: 'grade'; grade: Grade; durationMs: number; answer?: QuizAnswer; result?: GradeResult }
   | { kind: 'undo' }
   | { kind: 'bury' }
   | { kind: 'suspend' }
   | { kind: 'quit' }
-  | { kind: 'cancel' };
+  | { kind: 'cancel' }
+) & { ack?: string };
 
 /** Answers longer than this are counted as this long, as Anki does, so a break does not skew statistics. */
 const MAX_ANSWER_MS = 60_000;
@@ -77,7 +82,7 @@ const cardPromptImpl = createPrompt<CardAction, CardPromptConfig>((config, done)
   const finish = (action: CardAction, line: string) => {
     setFinalLine(line);
     setStatus('done');
-    done(action);
+    done({ ...action, ack: line });
   };
 
   const submit = (a: QuizAnswer) => {
@@ -292,7 +297,8 @@ function commandsHint(config: CardPromptConfig): string {
 /** Shows one card and resolves with what the learner did. Ctrl-C resolves as `cancel`. */
 export async function cardPrompt(config: CardPromptConfig): Promise<CardAction> {
   try {
-    return await cardPromptImpl(config, { clearPromptOnDone: false });
+    // The card is cleared when answered; the caller prints `ack` once the answer is safely stored.
+    return await cardPromptImpl(config, { clearPromptOnDone: true });
   } catch (e) {
     if ((e as Error)?.name === 'ExitPromptError') return { kind: 'cancel' };
     throw e;

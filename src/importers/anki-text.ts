@@ -18,6 +18,8 @@ export interface AnkiTextOptions {
   deck?: string;
 }
 
+const MAX_FIELD_CHARS = 2 ** 20;
+
 const SEPARATOR_NAMES: Record<string, string> = {
   comma: ',', semicolon: ';', tab: '\t', space: ' ', pipe: '|', colon: ':',
 };
@@ -209,6 +211,12 @@ export function parseAnkiText(text: string, file: string, opts: AnkiTextOptions 
     const newlines = record.reduce((n, f) => n + (f.match(/\n/g)?.length ?? 0), 0);
     const line = headerLines + info.lines - newlines;
     if (record.every((f) => f.trim() === '')) continue;
+    // No card holds a megabyte of text; such a field is a broken export or an attack on memory and the terminal.
+    const huge = record.findIndex((f) => f.length > MAX_FIELD_CHARS);
+    if (huge >= 0) {
+      warnings.push(diag('error', file, line, `Field ${huge + 1} is ${(record[huge]!.length / 2 ** 20).toFixed(1)} MB long; fields are limited to 1 MB`, 'check the quoting before this line: an unclosed " swallows the rest of the file'));
+      continue;
+    }
 
     const cell = (i: number | undefined): string => (i === undefined ? '' : (record[i] ?? '').trim());
     const notetype = cell(special.notetype) || header.notetype || 'Basic';

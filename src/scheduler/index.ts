@@ -1,5 +1,5 @@
 // The only module that imports ts-fsrs. Everything else sees plain `Schedule` values in epoch ms.
-import { fsrs, createEmptyCard, State, type Card, type FSRS, type Grade as FsrsGrade, type StepUnit } from 'ts-fsrs';
+import { fsrs, createEmptyCard, State, StrategyMode, type Card, type FSRS, type Grade as FsrsGrade, type StepUnit } from 'ts-fsrs';
 import type { CardState, Grade, Schedule, SchedulerSettings } from '../core/types.js';
 import { GRADES } from '../core/types.js';
 import { resolveTimeZone, toSchedulerTime } from './day.js';
@@ -58,6 +58,13 @@ export function createScheduler(settings: SchedulerSettings): Scheduler {
   });
   const DAY = 24 * HOUR;
   // The shift that puts instant `ms` on its study day in ts-fsrs's UTC calendar; with a recorded `day`, that day.
+  // Fuzz is seeded by ts-fsrs from the exact review time, which our zone shift changes: a learner who moves to
+  // another zone would see past intervals replay differently. Seed from the study day (recorded with each answer,
+  // so replay sees the same one), the repetition count and the memory state instead.
+  engine.useStrategy(StrategyMode.SEED, function seed() {
+    const day = Math.floor(this.review_time.getTime() / (24 * HOUR));
+    return `${day}_${this.current.reps}_${this.current.difficulty * this.current.stability}`;
+  });
   const shift = (ms: number, day?: number) => {
     const shifted = toSchedulerTime(ms, timeZone, settings.dayStartHour);
     const correction = day === undefined ? 0 : (day - Math.floor(shifted / DAY)) * DAY;

@@ -81,6 +81,7 @@ export async function run(opts: Opts, io: Io): Promise<number> {
         const last = answers.pop();
         if (last) {
           undoAnswer(ctx, last.reviewId, last.cardId);
+          if (action.ack) io.out(`${action.ack}\n`);
           i--;
         }
         continue;
@@ -93,6 +94,7 @@ export async function run(opts: Opts, io: Io): Promise<number> {
         answer: action.answer,
         attemptId,
       });
+      if (action.ack) io.out(`${action.ack}\n`);
       const score = action.result && action.answer?.type !== 'self' && !['basic', 'reversed', 'cloze'].includes(current.content.type) ? action.result.score : selfGradeScore(action.grade);
       answers.push({
         cardId: card.id,

@@ -94,7 +94,11 @@ export async function run(opts: { db?: string; deck?: string[] }, io: Io): Promi
         color: io.color,
         columns: io.columns,
       });
-      if (action.kind === 'quit') break;
+      const ack = () => action.ack && io.out(`${action.ack}\n`);
+      if (action.kind === 'quit') {
+        ack();
+        break;
+      }
       if (action.kind === 'cancel') {
         cancelled = true;
         break;
@@ -104,17 +108,20 @@ export async function run(opts: { db?: string; deck?: string[] }, io: Io): Promi
         if (!u) continue;
         const siblings = u.undone.buried.map((b) => b.card.id);
         const restored = undoAnswer(ctx, u.undone.reviewId, u.undone.card.id, siblings);
+        ack();
         session = u.state;
         io.out(st.dim(`Undid the last answer; ${restored ? 'its card is back.' : 'the card is new again.'}\n`));
         continue;
       }
       if (action.kind === 'bury') {
         buryCard(ctx, card.id);
+        ack();
         session = dropCard(session, card.id);
         continue;
       }
       if (action.kind === 'suspend') {
         suspendCard(ctx, card.id);
+        ack();
         session = dropCard(session, card.id);
         continue;
       }
@@ -124,6 +131,7 @@ export async function run(opts: { db?: string; deck?: string[] }, io: Io): Promi
         session = dropCard(session, card.id);
         continue;
       }
+      ack();
       session = applyAnswer(session, card, bucket, res.schedule!, { reviewId: res.reviewId, grade: action.grade, durationMs: action.durationMs });
     }
     const sum = summarize(session);
