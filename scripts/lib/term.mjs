@@ -2,11 +2,13 @@
 // running recall, screen capture, key sending and waiting for on-screen conditions. No fixed sleeps: every wait
 // polls for a condition until a deadline.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const WRAPPER = join(dirname(fileURLToPath(import.meta.url)), 'exit-status.mjs');
 
 /** The CLI under test: $RECALL_BIN, else the built bundle dist/recall.js. */
 export function recallBin() {
@@ -31,6 +33,7 @@ export class Term {
     this.cols = cols;
     this.rows = rows;
     this.started = false;
+    this.files = new Map();
   }
 
   tmux(...args) {
@@ -52,9 +55,23 @@ export class Term {
   /** Starts `argv` in a new window; returns its target. The window stays after the program ends. */
   run(win, argv, env = {}) {
     this.ensureServer();
-    this.tmux('new-window', '-d', '-t', 'boot:', '-n', win, shellCommand(argv, { TERM: 'xterm-256color', ...env }));
+    // Through a small wrapper that writes the program's pid and exit status to files (see exit-status.mjs).
+    const base = join(tmpdir(), `${this.socket}-${win}-${++counter}`);
+    const files = { status: `${base}.status`, pid: `${base}.pid` };
+    rmSync(files.status, { force: true });
+    rmSync(files.pid, { force: true });
+    const wrapped = [process.execPath, WRAPPER, files.status, files.pid, '--', ...argv];
+    this.tmux('new-window', '-d', '-t', 'boot:', '-n', win, shellCommand(wrapped, { TERM: 'xterm-256color', ...env }));
     this.tmux('resize-window', '-t', `boot:${win}`, '-x', String(this.cols), '-y', String(this.rows));
+    this.files.set(`boot:${win}`, files);
     return `boot:${win}`;
+  }
+
+  /** How the program in `t` ended ({ code, signal }), or null while it runs. */
+  ending(t) {
+    const f = this.files.get(t);
+    if (!f || !existsSync(f.status)) return null;
+    return JSON.parse(readFileSync(f.status, 'utf8'));
   }
 
   /** The visible screen, plain text. */
@@ -75,17 +92,24 @@ export class Term {
     return this.tmux('display-message', '-p', '-t', t, fmt).replace(/\n$/, '');
   }
 
+  /** The program's own pid (not the wrapper's). */
   pid(t) {
-    return Number(this.info(t, '#{pane_pid}'));
+    const f = this.files.get(t);
+    const deadline = Date.now() + 10_000;
+    while (f && !existsSync(f.pid)) {
+      if (Date.now() > deadline) throw new Error(`no pid file for ${t}`);
+      execFileSync('sleep', ['0.01']);
+    }
+    return f ? Number(readFileSync(f.pid, 'utf8')) : Number(this.info(t, '#{pane_pid}'));
   }
 
   dead(t) {
-    return this.info(t, '#{pane_dead}') === '1';
+    return this.ending(t) !== null || this.info(t, '#{pane_dead}') === '1';
   }
 
   exitStatus(t) {
-    const s = this.info(t, '#{pane_dead_status}');
-    return s === '' ? null : Number(s);
+    const e = this.ending(t);
+    return e && e.signal === null ? e.code : null;
   }
 
   /** Sends tmux key names (`Enter`, `Space`, `C-c`, `q`, ...). */
@@ -124,17 +148,16 @@ export class Term {
     const deadline = Date.now() + timeout;
     let deadSince = 0;
     for (;;) {
-      // tmux marks the pane dead when the terminal closes, and may learn the exit status a moment later.
-      const [dead, status, signal] = this.info(t, '#{pane_dead}|#{pane_dead_status}|#{pane_dead_signal}').split('|');
-      if (dead === '1') {
-        if (status !== '') return Number(status);
-        if (signal !== '') return null;
+      const e = this.ending(t);
+      if (e) return e.signal === null ? e.code : null;
+      if (this.info(t, '#{pane_dead}') === '1') {
+        // The wrapper itself died (it should not): give its status file a moment, then report no status.
         deadSince ||= Date.now();
         if (Date.now() - deadSince > 2000) return null;
       } else if (Date.now() > deadline) {
         throw new Error(`timed out after ${timeout} ms waiting for the program to end; the screen was:\n${this.screen(t)}`);
       }
-      await new Promise((r) => setTimeout(r, 15));
+      await new Promise((r) => setTimeout(r, 20));
     }
   }
 

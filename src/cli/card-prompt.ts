@@ -1,6 +1,6 @@
 // The interactive card: question, answer input for auto-graded types, reveal, and the four grade buttons.
 // Built on @inquirer/core so key handling, Ctrl-C and screen redraws behave like every other prompt.
-import { createPrompt, isBackspaceKey, isEnterKey, isSpaceKey, useKeypress, useRef, useState } from '@inquirer/core';
+import { createPrompt, isBackspaceKey, isEnterKey, isSpaceKey, useEffect, useKeypress, useRef, useState } from '@inquirer/core';
 import { performance } from 'node:perf_hooks';
 import { sanitize } from '../core/text.js';
 import { GRADE_NAMES, GRADES, type CardContent, type CardExtras, type Grade } from '../core/types.js';
@@ -61,6 +61,12 @@ function wrap(text: string, width: number, indent = ''): string {
   return out.join('\n');
 }
 
+/**
+ * Keys typed ahead: pressed after one card was answered but before the next one listens (a fast "space 3 space 3").
+ * They are kept here and replayed into the next card, so no keystroke is lost between prompts.
+ */
+let typedAhead: { sequence?: string; name: string; ctrl: boolean }[] = [];
+
 const cardPromptImpl = createPrompt<CardAction, CardPromptConfig>((config, done) => {
   const st = styler(config.color);
   const width = Math.max(40, Math.min(config.columns, 100));
@@ -75,12 +81,10 @@ const cardPromptImpl = createPrompt<CardAction, CardPromptConfig>((config, done)
   const [answer, setAnswer] = useState<QuizAnswer | null>(null);
   const [message, setMessage] = useState('');
   const [status, setStatus] = useState<'idle' | 'done'>('idle');
-  const [finalLine, setFinalLine] = useState('');
 
   const elapsed = () => Math.min(MAX_ANSWER_MS, Math.round((answeredAt.current ?? performance.now()) - started.current));
 
   const finish = (action: CardAction, line: string) => {
-    setFinalLine(line);
     setStatus('done');
     done({ ...action, ack: line });
   };
@@ -127,7 +131,10 @@ const cardPromptImpl = createPrompt<CardAction, CardPromptConfig>((config, done)
   };
 
   useKeypress((key, rl) => {
-    if (status === 'done') return;
+    if (status === 'done') {
+      typedAhead.push(key as (typeof typedAhead)[number]);
+      return;
+    }
     setMessage('');
     const p = presentation;
     if (phase === 'ask' && p.type === 'typed') {
@@ -198,7 +205,23 @@ const cardPromptImpl = createPrompt<CardAction, CardPromptConfig>((config, done)
     setMessage(askHint(p));
   });
 
-  if (status === 'done') return finalLine;
+  // After useKeypress, so its listener is attached when the keys typed ahead are replayed.
+  useEffect((rl) => {
+    const keys = typedAhead;
+    typedAhead = [];
+    // Emitted on the input, as the terminal would: readline updates its line and this prompt's handler runs. One
+    // per turn of the event loop, so each key sees the state the previous one left.
+    const replay = (i: number) => {
+      const k = keys[i];
+      if (!k) return;
+      rl.input.emit('keypress', k.sequence ?? '', k);
+      setImmediate(() => replay(i + 1));
+    };
+    replay(0);
+  }, []);
+
+  // Nothing is drawn on completion: the caller prints the acknowledgement once the answer is committed.
+  if (status === 'done') return '';
 
   const p = presentation;
   const c = config.content;
