@@ -121,23 +121,27 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE reviews ADD COLUMN source_state INTEGER;
   `,
   // 4: speed on a collection of years. Import looks cards up by uid; the session's new-card query stops at its limit
-  // instead of sorting every card. Deck counts read one covering index of cards: each card carries a copy of its
-  // schedule's state, kept by triggers so no code path can forget it.
+  // instead of sorting every card. Deck counts read one covering index of cards, in order: each card carries a copy
+  // of its schedule's state and due time, kept by triggers so no code path can forget them (doctor checks them).
   `
   CREATE INDEX cards_uid ON cards(uid);
   CREATE INDEX cards_new_order ON cards(deck_id, position, id) WHERE suspended = 0;
   ALTER TABLE cards ADD COLUMN state INTEGER NOT NULL DEFAULT 0;
-  UPDATE cards SET state = coalesce((SELECT s.state FROM schedules s WHERE s.card_id = cards.id), 0);
-  CREATE TRIGGER schedules_state_insert AFTER INSERT ON schedules BEGIN
-    UPDATE cards SET state = NEW.state WHERE id = NEW.card_id;
+  ALTER TABLE cards ADD COLUMN due INTEGER;
+  UPDATE cards SET
+    state = coalesce((SELECT s.state FROM schedules s WHERE s.card_id = cards.id), 0),
+    due = (SELECT s.due FROM schedules s WHERE s.card_id = cards.id);
+  CREATE TRIGGER schedules_copy_insert AFTER INSERT ON schedules BEGIN
+    UPDATE cards SET state = NEW.state, due = NEW.due WHERE id = NEW.card_id;
   END;
-  CREATE TRIGGER schedules_state_update AFTER UPDATE OF state ON schedules BEGIN
-    UPDATE cards SET state = NEW.state WHERE id = NEW.card_id;
+  CREATE TRIGGER schedules_copy_update AFTER UPDATE OF state, due ON schedules BEGIN
+    UPDATE cards SET state = NEW.state, due = NEW.due WHERE id = NEW.card_id;
   END;
-  CREATE TRIGGER schedules_state_delete AFTER DELETE ON schedules BEGIN
-    UPDATE cards SET state = 0 WHERE id = OLD.card_id;
+  CREATE TRIGGER schedules_copy_delete AFTER DELETE ON schedules BEGIN
+    UPDATE cards SET state = 0, due = NULL WHERE id = OLD.card_id;
   END;
-  CREATE INDEX cards_counts ON cards(deck_id, removed, suspended, buried_until, state);
+  CREATE INDEX cards_counts ON cards(deck_id, removed, suspended, state, due);
+  CREATE INDEX cards_buried ON cards(buried_until) WHERE buried_until IS NOT NULL;
   -- True retention counts answers given in the review state: as the source recorded it for imported history
   -- (Anki's revlog type), else as replay gave it, and only answers that scheduled.
   DROP INDEX reviews_retention;

@@ -9,14 +9,16 @@ export async function run(opts: { db?: string; fix?: boolean; json?: boolean }, 
     const integrity = (db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check);
     const foreignKeys = db.pragma('foreign_key_check') as unknown[];
     const mismatches = findScheduleMismatches(ctx);
-    // Each card carries a copy of its schedule's state for fast counts; triggers keep it, this checks them.
-    const staleCounts = db.prepare('SELECT count(*) FROM cards c LEFT JOIN schedules s ON s.card_id = c.id WHERE c.state != coalesce(s.state, 0)').pluck().get() as number;
+    // Each card carries a copy of its schedule's state and due time for fast counts; triggers keep them, this checks.
+    const staleCounts = db.prepare('SELECT count(*) FROM cards c LEFT JOIN schedules s ON s.card_id = c.id WHERE c.state != coalesce(s.state, 0) OR c.due IS NOT s.due').pluck().get() as number;
     let repaired = 0;
     if (opts.fix && mismatches.length) {
       repaired = rescheduleAll(ctx, mismatches.map((m) => m.cardId)).changed;
       ctx.store.rebuildDaily();
     }
-    if (opts.fix && staleCounts) db.exec('UPDATE cards SET state = coalesce((SELECT s.state FROM schedules s WHERE s.card_id = cards.id), 0)');
+    if (opts.fix && staleCounts) {
+      db.exec('UPDATE cards SET state = coalesce((SELECT s.state FROM schedules s WHERE s.card_id = cards.id), 0), due = (SELECT s.due FROM schedules s WHERE s.card_id = cards.id)');
+    }
     const ok = integrity.length === 1 && integrity[0] === 'ok' && foreignKeys.length === 0;
     const healthy = ok && (mismatches.length === 0 || repaired === mismatches.length) && (staleCounts === 0 || Boolean(opts.fix));
     if (opts.json) {
