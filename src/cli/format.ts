@@ -2,13 +2,7 @@ import { TZDate } from '@date-fns/tz/date';
 import { format } from 'date-fns/format';
 import { LOCAL_ZONE, formatInterval } from '../scheduler/index.js';
 
-export function formatDuration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${s % 60}s`;
-  return `${Math.floor(m / 60)}h ${m % 60}m`;
-}
+export { formatDuration } from '../stats/render.js';
 
 /** "in 10m (14:32)" or "in 3d (Mon 2026-11-30 09:00)", in the learner's time zone. */
 export function formatWhen(at: number, now: number, timeZone: string): string {
