@@ -11,6 +11,7 @@ import { DEFAULT_SETTINGS, type CardContent, type Grade, type Schedule } from '.
 import { createScheduler, studyDay } from '../src/scheduler/index.js';
 import { MIGRATIONS, SCHEMA_VERSION } from '../src/store/migrations.js';
 import { openStore } from '../src/store/store.js';
+import { mulberry32 } from '../src/quiz/present.js';
 
 /** Bump when the generator changes what it writes, so cached databases are regenerated. */
 export const GENERATOR_VERSION = 2;
@@ -40,17 +41,8 @@ export const COLLECTIONS: Record<string, CollectionSpec> = {
   'opt-small': { name: 'opt-small', cards: 2_000, decks: 2, reviews: 20_000, spanDays: 6 * 365 },
 };
 
-/** mulberry32: small, fast, seedable. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, the seeded generator the quiz shuffles with. */
+export const rng = mulberry32;
 
 /**
  * The cache key: size, seed, schema version, and a hash of the migrations' text too, so a migration edited in place

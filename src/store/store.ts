@@ -1,7 +1,7 @@
 import { nanoid } from 'nanoid';
 import type { Db } from './db.js';
 import { openDb } from './db.js';
-import type { CardContent, CardExtras, CardSpec, CardState, Rating, ReviewKind, Schedule } from '../core/types.js';
+import type { CardContent, CardExtras, CardSpec, CardState, Rating, ReviewEntry, ReviewKind, Schedule } from '../core/types.js';
 
 export interface DeckRow {
   id: number;
@@ -36,22 +36,9 @@ export interface StudyCard {
   position: number;
 }
 
-export interface ReviewRow {
+/** A review-log row as stored: the entry plus its row id and study day. */
+export interface ReviewRow extends ReviewEntry {
   id: number;
-  uid: string;
-  cardId: number;
-  rating: Rating;
-  stateBefore: CardState;
-  stateAfter: CardState;
-  due: number;
-  stability: number;
-  difficulty: number;
-  elapsedDays: number;
-  scheduledDays: number;
-  reviewedAt: number;
-  durationMs: number;
-  kind: ReviewKind;
-  scheduled: boolean;
   answer: string | null;
   sourceKey: string | null;
   attemptId: number | null;
