@@ -1,19 +1,11 @@
 // Reads for `recall stats` and `recall export`. Per-day figures come from the `daily` rollup, never a scan of the
-// log; retention reads only the last year of it through the `reviews_retention` index (migration 2).
+// log; retention reads only the last year of it through the `reviews_true_retention` index (migration 4).
 import type { Db } from './db.js';
-import type { DailyRow, DeckCountRow, DeckInfo, DueBucket, MemoryGroup, QuizAttemptRow, RetentionRow } from '../stats/types.js';
+import type { DailyRow, DeckCountRow, DeckInfo, DueBucket, MemoryGroup, QuizAttemptRow, RetentionRow, StatsInput } from '../stats/types.js';
 import { bucketIndex, curveFactor, DIFFICULTY_EDGES, MASTERY_STABILITY, MATURE_DAYS, R_EDGES, STABILITY_EDGES } from '../stats/compute.js';
 
-export interface StatsRows {
-  daily: DailyRow[];
-  retention: RetentionRow[];
-  deckCounts: DeckCountRow[];
-  memory: MemoryGroup[];
-  dueToday: { reviews: number; learning: number };
-  dueBuckets: DueBucket[];
-  decks: DeckInfo[];
-  quizzes: QuizAttemptRow[];
-}
+/** The part of the statistics input that comes from the database. */
+export type StatsRows = Pick<StatsInput, 'daily' | 'retention' | 'deckCounts' | 'memory' | 'dueToday' | 'dueBuckets' | 'decks' | 'quizzes'>;
 
 /**
  * Card counts per deck, what is due today, and the memory state of answered cards binned for the distributions,
