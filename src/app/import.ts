@@ -60,7 +60,7 @@ function loadAll(paths: string[], opts: ImportOptions, tmpDir: string): Loaded[]
   const loaded: Loaded[] = [];
   for (const path of paths) {
     if (!existsSync(path)) throw new RecallError('no-such-file', `${path}: no such file or directory`, { file: path, hint: 'check the path' });
-    const format = detectFormat(path, readHead(path).length ? readHead(path) : Buffer.alloc(0));
+    const format = detectFormat(path, readHead(path));
     if (format === 'recall' || format === 'recall-dir') {
       const files = format === 'recall-dir' ? deckFilesUnder(path) : [path];
       if (files.length === 0) throw new RecallError('empty-dir', `${path} holds no .deck files`, { file: path, hint: 'deck files end in .deck' });

@@ -56,7 +56,7 @@ export function answerCard(ctx: Context, card: SessionCard, grade: Grade, opts: 
       durationMs: opts.durationMs,
       kind: opts.kind ?? 'review',
       scheduled,
-      day: Math.max(day, lastReviewDay ?? day),
+      day: outcome.day ?? day,
       answer: opts.answer === undefined ? null : JSON.stringify(opts.answer),
       attemptId: opts.attemptId ?? null,
       expectedLastReview: scheduled ? (card.schedule?.lastReview ?? null) : undefined,
@@ -87,14 +87,4 @@ export function buryCard(ctx: Context, cardId: number): void {
 
 export function suspendCard(ctx: Context, cardId: number): void {
   ctx.store.suspend(cardId, true, ctx.clock());
-}
-
-/** Rebuilds one card's schedule from its log (doctor, new parameters). Returns whether it changed. */
-export function rescheduleCard(ctx: Context, cardId: number): boolean {
-  const card = ctx.store.getCard(cardId);
-  if (!card) return false;
-  const rebuilt = ctx.schedulerFor(card.deckId).replay(replayEntries(ctx.store.cardLog(cardId))).schedule;
-  if (JSON.stringify(rebuilt) === JSON.stringify(card.schedule)) return false;
-  ctx.store.setSchedule(cardId, rebuilt);
-  return true;
 }

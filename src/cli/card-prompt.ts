@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { sanitize } from '../core/text.js';
 import { GRADE_NAMES, GRADES, type CardContent, type CardExtras, type Grade } from '../core/types.js';
 import { gradeAnswer, type GradeResult, type QuizAnswer } from '../quiz/grade.js';
-import { answerText, presentCard, type Presentation } from '../quiz/present.js';
+import { answerText, isSelfGraded, presentCard, type Presentation } from '../quiz/present.js';
 import { styler } from './io.js';
 
 export interface CardPromptConfig {
@@ -44,7 +44,6 @@ const MAX_ANSWER_MS = 60_000;
 
 type Phase = 'ask' | 'shown';
 
-const isSelfGraded = (p: Presentation) => p.type === 'basic' || p.type === 'reversed' || p.type === 'cloze';
 
 function wrap(text: string, width: number, indent = ''): string {
   const out: string[] = [];
@@ -274,7 +273,7 @@ const cardPromptImpl = createPrompt<CardAction, CardPromptConfig>((config, done)
       lines.push(colour(wrap(sanitize(result.detail), width)));
       if (p.type !== 'classify' && p.type !== 'choice' && p.type !== 'multi') lines.push(`${st.bold('Answer:')} ${wrap(sanitize(result.correctAnswer), width)}`);
     } else {
-      lines.push(wrap(sanitize(p.type === 'basic' || p.type === 'reversed' || p.type === 'cloze' ? p.answer : answerText(c)), width));
+      lines.push(wrap(sanitize(isSelfGraded(p) ? p.answer : answerText(c)), width));
     }
     if (c.explanation) lines.push('', st.dim(wrap(sanitize(c.explanation), width)));
     if (c.source) lines.push(st.dim(`Source: ${sanitize(c.source)}`));
@@ -357,4 +356,3 @@ export async function choicePrompt(config: ChoiceConfig): Promise<string> {
   }
 }
 
-export { isSelfGraded };

@@ -24,6 +24,11 @@ export type Presentation =
   | { type: 'truefalse'; prompt: string }
   | { type: 'classify'; prompt: string; categories: string[]; items: ShownItem[] };
 
+/** Cards the learner grades themselves (the answer is revealed; nothing is typed or picked). */
+export function isSelfGraded<T extends { type: string }>(x: T): x is Extract<T, { type: 'basic' | 'reversed' | 'cloze' }> {
+  return x.type === 'basic' || x.type === 'reversed' || x.type === 'cloze';
+}
+
 /** Small seeded PRNG (mulberry32): the same seed always gives the same sequence in [0, 1). */
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;

@@ -17,11 +17,6 @@ export function resolveTimeZone(timeZone: string | null | undefined): string {
   return timeZone || LOCAL_ZONE;
 }
 
-/** The IANA name of a zone, for people and for libraries that need one. */
-export function zoneName(timeZone: string): string {
-  return timeZone === LOCAL_ZONE ? Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC' : timeZone;
-}
-
 export function isValidTimeZone(timeZone: string): boolean {
   if (timeZone === LOCAL_ZONE) return true;
   try {

@@ -4,7 +4,7 @@ import type { CardState, Grade, Schedule, SchedulerSettings } from '../core/type
 import { GRADES } from '../core/types.js';
 import { resolveTimeZone, toSchedulerTime } from './day.js';
 
-export { studyDay, nextDayStart, dayStartInstant, resolveTimeZone, isValidTimeZone, assertTimeZone, zoneName, LOCAL_ZONE } from './day.js';
+export { studyDay, nextDayStart, dayStartInstant, resolveTimeZone, isValidTimeZone, assertTimeZone, LOCAL_ZONE } from './day.js';
 
 /** The result of answering a card with one grade: the new schedule and what the log entry records. */
 export interface Outcome {
@@ -13,6 +13,8 @@ export interface Outcome {
   schedule: Schedule;
   /** Days since the previous answer, in study days. */
   elapsedDays: number;
+  /** The study day the answer counts for (never before the previous answer's), when the caller gave one. */
+  day?: number;
 }
 
 /** An entry of a card's log as replay needs it. */
@@ -113,6 +115,7 @@ export function createScheduler(settings: SchedulerSettings): Scheduler {
       stateBefore: (schedule?.state ?? 0) as CardState,
       schedule: fromCard(result.card, at, nowShift),
       elapsedDays: result.log.elapsed_days,
+      ...(day === undefined ? {} : { day }),
     };
   };
 

@@ -1,6 +1,7 @@
 import { nanoid } from 'nanoid';
 import type { Db } from './db.js';
 import { openDb } from './db.js';
+import { cardContentJson } from '../decks/match.js';
 import type { CardContent, CardExtras, CardSpec, CardState, Rating, ReviewEntry, ReviewKind, Schedule } from '../core/types.js';
 
 export interface DeckRow {
@@ -405,10 +406,5 @@ export function createStore(db: Db) {
   return store;
 }
 
-export function cardJson(spec: CardSpec): string {
-  const extras: CardExtras = {};
-  if (spec.explanation) extras.explanation = spec.explanation;
-  if (spec.source) extras.source = spec.source;
-  if (spec.tags?.length) extras.tags = spec.tags;
-  return JSON.stringify({ ...spec.content, ...extras });
-}
+/** The stored form of a card: the one the deck sync compares against, so they can never drift apart. */
+export const cardJson = cardContentJson;

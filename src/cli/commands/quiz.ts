@@ -4,7 +4,7 @@ import { syncBuiltinDecks } from '../../app/sync.js';
 import { RecallError } from '../../core/errors.js';
 import { GRADES, type CardType, type Grade } from '../../core/types.js';
 import { scoreExam, selectQuestions, selfGradeScore, type ExamAnswer } from '../../quiz/exam.js';
-import { answerText, mulberry32, presentCard } from '../../quiz/present.js';
+import { answerText, isSelfGraded, mulberry32, presentCard } from '../../quiz/present.js';
 import { formatInterval } from '../../scheduler/index.js';
 import { sanitize } from '../../core/text.js';
 import { ExitRequest, requireTty, styler, type Io } from '../io.js';
@@ -95,7 +95,7 @@ export async function run(opts: Opts, io: Io): Promise<number> {
         attemptId,
       });
       if (action.ack) io.out(`${action.ack}\n`);
-      const score = action.result && action.answer?.type !== 'self' && !['basic', 'reversed', 'cloze'].includes(current.content.type) ? action.result.score : selfGradeScore(action.grade);
+      const score = action.result && action.answer?.type !== 'self' && !isSelfGraded(current.content) ? action.result.score : selfGradeScore(action.grade);
       answers.push({
         cardId: card.id,
         deckName: card.deckName,
