@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { nanoid } from 'nanoid';
 import { syncBuiltinDecks } from '../src/app/sync.js';
 import { DEFAULT_SETTINGS, type CardContent, type Grade, type Schedule } from '../src/core/types.js';
@@ -104,7 +105,6 @@ function phrase(r: () => number, n: number): string {
 function generate(path: string, spec: CollectionSpec, seed: number, deckDir: string): { cards: number; reviews: number } {
   const r = rng(seed);
   const store = openStore(path, { now: BENCH_NOW });
-  const db = store.db;
   // Fixed settings: the UTC zone makes study days (and so every schedule) independent of the machine's zone.
   store.setSetting('timeZone', BENCH_TZ);
   const settings = { ...DEFAULT_SETTINGS, timeZone: BENCH_TZ };
@@ -112,7 +112,7 @@ function generate(path: string, spec: CollectionSpec, seed: number, deckDir: str
   const dayOf = (ms: number) => studyDay(ms, BENCH_TZ, DAY_START_HOUR);
 
   // The built-in decks are synced as `recall` would on its first start, so measured runs find nothing to do.
-  syncBuiltinDecks(store, BENCH_NOW, deckDir);
+  syncBuiltinDecks({ store, clock: () => BENCH_NOW, day: dayOf }, deckDir);
 
   // Cards: 10% of the cards are never studied (new), the rest were first studied between spanDays ago and now,
   // oldest first, so older cards have longer histories.
@@ -137,10 +137,20 @@ function generate(path: string, spec: CollectionSpec, seed: number, deckDir: str
     }
   });
 
+  // A million rows go in through a bench-local connection and statement, in 100k-row transactions: the generator is
+  // a tool beside recall, not a path of it.
+  store.close();
+  const db = new Database(path);
+  db.pragma('synchronous = OFF');
+  const device = db.prepare("SELECT value FROM local WHERE key = 'deviceId'").pluck().get() as string;
+  const setSchedule = db.prepare(
+    `INSERT INTO schedules(card_id, state, due, stability, difficulty, elapsed_days, scheduled_days, learning_steps, reps, lapses, last_review)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
   const insertReview = db.prepare(
     `INSERT INTO reviews(uid, card_id, rating, state_before, state_after, due, stability, difficulty, elapsed_days,
-       scheduled_days, reviewed_at, duration_ms, kind, scheduled, answer, source_key, attempt_id, day)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'review', 1, NULL, NULL, NULL, ?)`,
+       scheduled_days, reviewed_at, duration_ms, kind, scheduled, answer, source_key, attempt_id, day, device)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'review', 1, NULL, NULL, NULL, ?, ?)`,
   );
   const studied = Math.floor(spec.cards * 0.9);
   const avg = spec.reviews / studied;
@@ -164,7 +174,7 @@ function generate(path: string, spec: CollectionSpec, seed: number, deckDir: str
         const o = scheduler.answer(schedule, t, grade, { day, lastReviewDay: lastDay });
         const s = o.schedule;
         const durationMs = Math.round(2_000 + 18_000 * r() * r());
-        insertReview.run(nanoid(), cardId, grade, o.stateBefore, s.state, s.due, s.stability, s.difficulty, o.elapsedDays, s.scheduledDays, t, durationMs, Math.max(day, lastDay ?? day));
+        insertReview.run(nanoid(), cardId, grade, o.stateBefore, s.state, s.due, s.stability, s.difficulty, o.elapsedDays, s.scheduledDays, t, durationMs, Math.max(day, lastDay ?? day), device);
         written++;
         schedule = s;
         lastDay = Math.max(day, lastDay ?? day);
@@ -175,17 +185,24 @@ function generate(path: string, spec: CollectionSpec, seed: number, deckDir: str
           pending = 0;
         }
       }
-      if (schedule) store.setSchedule(cardId, schedule);
+      if (schedule) {
+        const x: Schedule = schedule;
+        setSchedule.run(cardId, x.state, x.due, x.stability, x.difficulty, x.elapsedDays, x.scheduledDays, x.learningSteps, x.reps, x.lapses, x.lastReview);
+      }
     }
     db.exec('COMMIT');
   } catch (e) {
     if (db.inTransaction) db.exec('ROLLBACK');
     throw e;
   }
-  store.rebuildDaily();
-  db.pragma('wal_checkpoint(TRUNCATE)');
-  db.exec('ANALYZE');
-  store.close();
+  db.close();
+  const reopened = openStore(path, { now: BENCH_NOW });
+  reopened.rebuildDaily();
+  reopened.close();
+  const final = new Database(path);
+  final.pragma('wal_checkpoint(TRUNCATE)');
+  final.exec('ANALYZE');
+  final.close();
   return { cards: spec.cards, reviews: written };
 }
 

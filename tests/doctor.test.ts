@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openContext } from '../src/app/context.js';
-import { answerCard, toSessionCard } from '../src/app/review.js';
+import { commitAnswer, drawCard } from '../src/app/answer.js';
+import { applyCardAction } from '../src/app/card-actions.js';
 import { GRADES } from '../src/core/types.js';
 import { recallBin } from '../scripts/lib/term.mjs';
 
@@ -35,7 +36,7 @@ beforeAll(() => {
     const ctx = openContext({ db, env: { RECALL_NOW: new Date(T0 + dayOffset * DAY).toISOString() } });
     try {
       for (const card of ctx.store.studyCards({ deckIds: null, now: ctx.clock(), dayEnd: ctx.clock() + 400 * DAY, newLimit: 99, reviewLimit: 99 })) {
-        const res = answerCard(ctx, toSessionCard(card), GRADES[(card.id + dayOffset) % 4]!, { durationMs: 3000 });
+        const res = commitAnswer(ctx, drawCard(ctx, card), GRADES[(card.id + dayOffset) % 4]!, { durationMs: 3000 });
         expect(res.ok).toBe(true);
       }
     } finally {
@@ -63,7 +64,7 @@ const get = (text: string, ...params: unknown[]) => {
 };
 const doctorJson = (args: string[] = []) => {
   const r = recall(['doctor', '--json', ...args], env);
-  return { code: r.code, report: JSON.parse(r.out) as { ok: boolean; integrity: string[]; foreignKeyViolations: number; scheduleMismatches: number[]; repaired: number } };
+  return { code: r.code, report: JSON.parse(r.out) as { ok: boolean; integrity: string[]; foreignKeyViolations: number; scheduleMismatches: number[]; cardFlagMismatches: number[]; repaired: number } };
 };
 
 describe('recall doctor', () => {
@@ -109,6 +110,32 @@ describe('recall doctor', () => {
     expect(recall(['doctor', '--fix'], env).code).toBe(0);
     expect(get('SELECT * FROM schedules WHERE card_id = ?', cardId)).toEqual(good);
     expect(recall(['doctor'], env).code).toBe(0);
+  });
+
+  it('card flags damaged by hand are found and rebuilt from the event log', () => {
+    const ids = ['d1', 'd2', 'd4'].map((uid) => get('SELECT id FROM cards WHERE uid = ?', uid).id as number);
+    const ctx = openContext({ db, env: { RECALL_NOW: env.RECALL_NOW! } });
+    try {
+      expect(applyCardAction(ctx, [ids[0]!], { kind: 'suspend' }).changed).toEqual([ids[0]]);
+    } finally {
+      ctx.store.close();
+    }
+    expect(doctorJson().report).toMatchObject({ ok: true, cardFlagMismatches: [] });
+    // Behind recall's back: d1 unsuspended, d2 suspended, d4 buried for a year.
+    sql('UPDATE cards SET suspended = 0 WHERE id = ?', ids[0]);
+    sql('UPDATE cards SET suspended = 1 WHERE id = ?', ids[1]);
+    sql('UPDATE cards SET buried_until = ? WHERE id = ?', T0 + 400 * DAY, ids[2]);
+    const text = recall(['doctor'], env);
+    expect(text.code).toBe(1);
+    expect(text.out).toMatch(/✗ card flags: 3 differ from their event log \(run recall doctor --fix\)/);
+    expect(doctorJson().report.cardFlagMismatches).toEqual(ids);
+    expect(recall(['doctor', '--fix'], env).code).toBe(0);
+    expect(ids.map((id) => get('SELECT suspended, buried_until AS b FROM cards WHERE id = ?', id))).toEqual([
+      { suspended: 1, b: null },
+      { suspended: 0, b: null },
+      { suspended: 0, b: null },
+    ]);
+    expect(doctorJson().report).toMatchObject({ ok: true, cardFlagMismatches: [] });
   });
 
   it('what --fix cannot repair (a review of a card that does not exist) stays red', () => {

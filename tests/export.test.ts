@@ -122,11 +122,19 @@ describe('recall export', () => {
   });
 
   const deck = (name: string) => store.upsertDeck({ name, description: 'A test deck', source: 'tests', origin: 'file', path: null, fileHash: null }, NOW);
-  const answer = (cardId: number, at: number, rating: Rating, stateBefore: CardState, stateAfter: CardState, extra: { scheduled?: boolean; kind?: 'review' | 'quiz' | 'manual' } = {}) =>
+  const answer = (cardId: number, at: number, rating: Rating, stateBefore: CardState, stateAfter: CardState, extra: { scheduled?: boolean; kind?: 'review' | 'quiz' | 'manual' } = {}) => {
+    const actionUid = store.beginAction('answer', at, { cardId });
     store.recordAnswer({
       cardId, rating, stateBefore, schedule: schedule(at, stateAfter), elapsedDays: 0, reviewedAt: at, durationMs: 1234 + rating,
-      kind: extra.kind ?? 'review', scheduled: extra.scheduled ?? true, day: day(at),
-    })!;
+      kind: extra.kind ?? 'review', scheduled: extra.scheduled ?? true, day: day(at), actionUid,
+    });
+    return { actionUid, cardId };
+  };
+  const undo = (a: { actionUid: string; cardId: number }, rebuilt: Schedule | null) =>
+    store.transaction(() => {
+      for (const r of store.markActionUndone(a.actionUid, NOW).reviews) store.unbumpDaily(r);
+      store.setSchedule(a.cardId, rebuilt);
+    });
 
   /** Two cards with interleaved histories, plus rows the optimizer must not see. */
   function history(): { c1: number; c2: number } {
@@ -142,9 +150,9 @@ describe('recall export', () => {
     answer(c1, t0 + 9 * DAY + 600_000, 3, 3, 2);
     answer(c2, t0 + 5 * DAY, 3, 2, 2);
     const undone = answer(c2, t0 + 20 * DAY, 1, 2, 3);
-    store.undoAnswer(undone.reviewId, schedule(t0 + 5 * DAY, 2), NOW);
+    undo(undone, schedule(t0 + 5 * DAY, 2));
     answer(c1, t0 + 15 * DAY, 2, 2, 2, { scheduled: false, kind: 'quiz' });
-    store.recordAnswer({ cardId: c2, rating: 0, stateBefore: 2, schedule: schedule(t0 + 25 * DAY, 2), elapsedDays: 0, reviewedAt: t0 + 25 * DAY, durationMs: 0, kind: 'manual', scheduled: true, day: day(t0 + 25 * DAY) });
+    store.recordAnswer({ cardId: c2, rating: 0, stateBefore: 2, schedule: schedule(t0 + 25 * DAY, 2), elapsedDays: 0, reviewedAt: t0 + 25 * DAY, durationMs: 0, kind: 'manual', scheduled: true, day: day(t0 + 25 * DAY), actionUid: null });
     return { c1, c2 };
   }
 

@@ -164,7 +164,8 @@ describe('recall deck files: edits keep history', () => {
     expect(byText('capital of France')).toMatchObject({ id: cards[0]!.id, reviews: 1, removed: 0 });
     expect(byText('2 + 2?')).toMatchObject({ id: cards[1]!.id, reviews: 1 });
     expect(byText('sky is green')).toMatchObject({ id: cards[2]!.id, reviews: 1 });
-    expect(byText('Gone soon')).toMatchObject({ id: cards[3]!.id, reviews: 1, removed: 1, suspended: 1 });
+    // Gone from the file: removed (kept with its history, never shown); not suspended, so it comes back as it was.
+    expect(byText('Gone soon')).toMatchObject({ id: cards[3]!.id, reviews: 1, removed: 1, suspended: 0 });
     expect(byText('New card')).toMatchObject({ reviews: 0 });
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { gradeAnswer, typoAllowance } from '../src/quiz/grade.js';
 import { answerText, mulberry32, presentCard, shuffledOrder } from '../src/quiz/present.js';
-import { editDistance, normalizeAnswer, textSimilarity } from '../src/quiz/normalize.js';
+import { editDistance, normalizeAnswer, textSimilarity } from '../src/core/normalize.js';
 import type { CardContent } from '../src/core/types.js';
 
 const slow = { durationMs: 9000, typicalMs: 10000 };

@@ -1,8 +1,12 @@
 // The review loop driven in a real terminal (tmux), then checked against the database it wrote.
 import Database from 'better-sqlite3';
 import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { openContext } from '../src/app/context.js';
+import { resolveDeckIds } from '../src/app/decks.js';
+import { openStudy } from '../src/app/study.js';
 import { createScheduler } from '../src/scheduler/index.js';
 import { DEFAULT_SETTINGS } from '../src/core/types.js';
 import { CLI, Terminal, ensureBuilt, hasTmux, runCli, runJson, tempDir } from './helpers/cli.js';
@@ -50,7 +54,7 @@ describe.skipIf(!hasTmux)('recall review in a real terminal', () => {
     term.send('1');
     await term.waitFor('Again → 1m');
     term.send('u');
-    await term.waitFor('Undid the last answer');
+    await term.waitFor(/Undid the answer Again on "[^"]+" \([^)]+\)\. The card is back\./);
     term.send('q');
     const screen = await term.waitFor('[exit 0]');
     expect(screen).toContain('Session summary');
@@ -100,13 +104,53 @@ describe.skipIf(!hasTmux)('recall review in a real terminal', () => {
     expect(runCli(['--db', db, 'doctor'], { RECALL_NOW: NOW }).code).toBe(0);
   });
 
-  it('says when the next card is due when nothing is left, and quits on q', async () => {
+  it('with new cards turned off, says so, how many wait and how to turn them on; n takes ten more, q quits', async () => {
     const { dir, db } = setup();
     // No new cards allowed today: nothing to study.
     expect(runCli(['--db', db, 'config', 'set', 'newPerDay', '0'], { RECALL_NOW: NOW }).code).toBe(0);
+    const total = runJson<any[]>(['--db', db, 'decks'], { RECALL_NOW: NOW }).reduce((n, d) => n + d.new, 0);
     const term = start(dir, db);
     await term.waitFor('Nothing more to study now.');
+    const screen = await term.waitFor('Study more?');
+    expect(screen).toContain(`New cards are off (newPerDay is 0): ${total} new cards wait; turn them on with recall config set newPerDay 20.`);
+    expect(screen).toContain('No reviews are scheduled yet.');
+    expect(screen).not.toMatch(/No cards are scheduled/);
+    term.send('n');
+    await term.waitFor('space/Enter shows the answer');
+    expect(term.screen()).toMatch(/10 new · 0 learning · 0 review/);
     term.send('q');
+    await term.waitFor('[exit 0]');
+  });
+
+  it('when the daily review limit holds cards back, says how many and how to raise it, and that they come tomorrow', async () => {
+    const { dir, db } = setup();
+    const deck = join(dir, 'lim.deck');
+    writeFileSync(deck, `deck: Lim\n\n${[0, 1, 2].map((i) => `--- basic l${i}\nQ: limit question ${i}\nA: a${i}\n`).join('\n')}`);
+    const past = new Date(nowMs - 40 * 86_400_000).toISOString();
+    expect(runCli(['--db', db, 'import', deck], { RECALL_NOW: past }).code).toBe(0);
+    for (const [k, v] of [['timeZone', 'UTC'], ['newPerDay', '3']] as const) expect(runCli(['--db', db, 'config', 'set', k, v], { RECALL_NOW: past }).code).toBe(0);
+    // Forty days ago the three cards were learnt (Good, Good): by now all three are due.
+    const ctx = openContext({ db, env: { RECALL_NOW: past } });
+    const study = openStudy(ctx, { deckIds: resolveDeckIds(ctx, ['Lim']) });
+    for (let i = 0; i < 6; i++) {
+      const n = study.next();
+      if (n.kind !== 'card') break;
+      expect(study.answer(n.drawn, 3, { durationMs: 2000 }).ok).toBe(true);
+    }
+    ctx.store.close();
+    for (const [k, v] of [['newPerDay', '0'], ['reviewsPerDay', '1']] as const) expect(runCli(['--db', db, 'config', 'set', k, v], { RECALL_NOW: NOW }).code).toBe(0);
+
+    const term = start(dir, db, '--deck Lim');
+    await term.waitFor('space/Enter shows the answer');
+    expect(term.screen()).toMatch(/0 new · 0 learning · 1 review/);
+    term.send('Space');
+    await term.waitFor('1 Again');
+    term.send('3');
+    const screen = await term.waitFor('Session summary');
+    expect(screen).toContain('Daily review limit reached: 2 more reviews are due today (limit 1 a day; raise it with recall config set reviewsPerDay 3).');
+    // The held-back cards come with the next study day (04:00 UTC), not "now".
+    expect(screen).toMatch(/Next card due in 19h \(04:00\)\./);
+    expect(screen).not.toContain('due now');
     await term.waitFor('[exit 0]');
   });
 

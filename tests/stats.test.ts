@@ -21,7 +21,7 @@ import {
 import { statsToCsv } from '../src/stats/csv.js';
 import { renderStats } from '../src/stats/render.js';
 import type { DeckCountRow, DueBucket, MemoryGroup, StatsInput } from '../src/stats/types.js';
-import { readStatsRows } from '../src/store/stats.js';
+import Database from 'better-sqlite3';
 import { openStore, type Store } from '../src/store/store.js';
 
 const HOUR = 3_600_000;
@@ -109,9 +109,19 @@ describe('statistics over a database', () => {
 
   const deck = (name: string) =>
     store.upsertDeck({ name, description: '', source: '', origin: 'file', path: null, fileHash: null }, NOW - 500 * DAY);
-  const card = (deckId: number, uid: string, suspended = false) =>
-    store.insertCard(deckId, { uid, noteUid: uid, content: { type: 'basic', front: `Q ${uid}`, back: `A ${uid}` } }, 0, NOW - 500 * DAY, suspended);
-  const answer = (cardId: number, o: { day: number; rating: Rating; stateBefore: CardState; elapsedDays?: number; scheduled?: boolean; kind?: 'review' | 'quiz'; durationMs?: number; attemptId?: number; hour?: number; schedule?: Schedule }) =>
+  const card = (deckId: number, uid: string, suspended = false) => {
+    const id = store.insertCard(deckId, { uid, noteUid: uid, content: { type: 'basic', front: `Q ${uid}`, back: `A ${uid}` } }, 0, NOW - 500 * DAY);
+    if (suspended) store.appendEvent(id, { kind: 'suspend' }, { at: NOW - 500 * DAY, day: TODAY - 500 });
+    return id;
+  };
+  /** Takes an answer back as `recall undo` does: marked undone, out of the rollup, schedule as the caller says. */
+  const undo = (a: { actionUid: string; cardId: number }, rebuilt: Schedule | null) =>
+    store.transaction(() => {
+      for (const r of store.markActionUndone(a.actionUid, NOW).reviews) store.unbumpDaily(r);
+      store.setSchedule(a.cardId, rebuilt);
+    });
+  const answer = (cardId: number, o: { day: number; rating: Rating; stateBefore: CardState; elapsedDays?: number; scheduled?: boolean; kind?: 'review' | 'quiz'; durationMs?: number; attemptId?: number; hour?: number; schedule?: Schedule }) => {
+    const actionUid = store.beginAction('answer', at(o.day, o.hour), { cardId });
     store.recordAnswer({
       cardId,
       rating: o.rating,
@@ -124,10 +134,23 @@ describe('statistics over a database', () => {
       scheduled: o.scheduled ?? true,
       day: o.day,
       attemptId: o.attemptId ?? null,
-    })!;
+      actionUid,
+    });
+    return { actionUid, cardId };
+  };
+
+  /** A second connection to the same file, for what a test does behind recall's back. */
+  const sqlite = <T>(fn: (db: Database.Database) => T): T => {
+    const db = new Database(store.path);
+    try {
+      return fn(db);
+    } finally {
+      db.close();
+    }
+  };
 
   const input = (deckIds: number[] | null = null, days = 30): StatsInput => ({
-    ...readStatsRows(store.db, { deckIds, today: TODAY, now: NOW, dayEnd: dayStarts[1]!, horizon: dayStarts[30]!, decay: FSRS6_DEFAULT_DECAY }),
+    ...store.statsRows({ deckIds, today: TODAY, now: NOW, dayEnd: dayStarts[1]!, horizon: dayStarts[30]!, decay: FSRS6_DEFAULT_DECAY }),
     today: TODAY,
     days,
     dayStarts,
@@ -154,7 +177,7 @@ describe('statistics over a database', () => {
     }
     // Noise that must not count.
     const undone = answer(ids[1]!, { day: TODAY, rating: 1, stateBefore: 2, elapsedDays: 30 });
-    store.undoAnswer(undone.reviewId, null, NOW);
+    undo(undone, null);
     answer(ids[2]!, { day: TODAY, rating: 1, stateBefore: 2, elapsedDays: 30, scheduled: false, kind: 'quiz' });
     answer(ids[3]!, { day: TODAY, rating: 1, stateBefore: 1, elapsedDays: 0 });
     answer(ids[3]!, { day: TODAY, rating: 1, stateBefore: 3, elapsedDays: 0 });
@@ -191,7 +214,7 @@ describe('statistics over a database', () => {
     answer(c, { day: TODAY, rating: 3, stateBefore: 0, durationMs: 1000 });
     // An undone answer leaves a day with a zero rollup: not a studied day.
     const u = answer(c, { day: TODAY - 3, rating: 3, stateBefore: 2 });
-    store.undoAnswer(u.reviewId, null, NOW);
+    undo(u, null);
 
     let r = computeStats(input(null, 14), NOW);
     expect(r.streak).toEqual({ current: 2, longest: 4, daysStudied: 7 });
@@ -203,7 +226,7 @@ describe('statistics over a database', () => {
     expect(r.heatmap.reviews.at(-1)).toBe(3);
 
     // Proof that the chart reads `daily`, not the log: a changed rollup shows up as is.
-    store.db.prepare('UPDATE daily SET reviews = 42 WHERE day = ?').run(TODAY - 5);
+    sqlite((db) => db.prepare('UPDATE daily SET reviews = 42 WHERE day = ?').run(TODAY - 5));
     r = computeStats(input(null, 14), NOW);
     expect(r.reviewsPerDay.find((x) => x.day === TODAY - 5)!.reviews).toBe(42);
 
@@ -225,7 +248,7 @@ describe('statistics over a database', () => {
     // Due today but buried until tomorrow: not "still due"; a young review card of beta otherwise.
     const buried = card(b, 'b-buried');
     store.setSchedule(buried, schedule({ state: 2, stability: 3, scheduledDays: 3, lastReview: NOW - 3 * DAY, due: NOW - HOUR }));
-    store.bury([buried], dayStarts[1]!);
+    store.appendEvent(buried, { kind: 'bury', until: dayStarts[1]! }, { at: NOW - HOUR, day: TODAY });
     store.setSchedule(young, schedule({ state: 2, stability: 5, scheduledDays: 5, lastReview: NOW - 2 * DAY, due: NOW + 3 * DAY }));
     store.setSchedule(mature, schedule({ state: 2, stability: 30, scheduledDays: 25, lastReview: NOW - 30 * DAY, due: NOW - DAY }));
     store.setSchedule(susp, schedule({ state: 2, stability: 40, scheduledDays: 40, lastReview: NOW - 10 * DAY }));
@@ -250,7 +273,7 @@ describe('statistics over a database', () => {
     for (const x of [...rs, forgettingCurve(FSRS6_DEFAULT_DECAY, 3, 3)]) rHist[bucketIndex(R_EDGES, x)]!++;
     expect(r.distributions.retrievability.map((b) => b.count)).toEqual(rHist);
     // A deck with parameters of its own forgets along its own curve.
-    const own = computeStats({ ...readStatsRows(store.db, { deckIds: null, today: TODAY, now: NOW, dayEnd: dayStarts[1]!, horizon: dayStarts[30]!, decay: FSRS6_DEFAULT_DECAY, deckDecay: { [a]: 0.5 } }), today: TODAY, days: 30, dayStarts }, NOW);
+    const own = computeStats({ ...store.statsRows({ deckIds: null, today: TODAY, now: NOW, dayEnd: dayStarts[1]!, horizon: dayStarts[30]!, decay: FSRS6_DEFAULT_DECAY, deckDecay: { [a]: 0.5 } }), today: TODAY, days: 30, dayStarts }, NOW);
     const rs5 = [forgettingCurve(0.5, 2, 5), forgettingCurve(0.5, 30, 30), forgettingCurve(0.5, 10, 40), forgettingCurve(0.5, 1 / 24, 1)];
     expect(own.decks.find((d) => d.name === 'alpha')!.averageRetrievability).toBeCloseTo(rs5.reduce((x, y) => x + y, 0) / 4, 10);
     // A deck filter keeps only that deck.
@@ -265,9 +288,8 @@ describe('statistics over a database', () => {
     const b = deck('beta');
     const ca = card(a, 'qa');
     const cb = card(b, 'qb');
-    const attempt = Number(
-      store.db.prepare('INSERT INTO quiz_attempts(started_at, finished_at, options, questions, correct) VALUES (?, ?, ?, ?, ?)').run(NOW - HOUR, NOW, '{}', 4, 3).lastInsertRowid,
-    );
+    const attempt = store.createQuizAttempt(NOW - HOUR, {}, 4);
+    store.finishQuizAttempt(attempt, NOW, 4, 3);
     for (const [c, rating] of [[ca, 3], [ca, 1], [cb, 3], [cb, 4]] as const) {
       answer(c, { day: TODAY, rating, stateBefore: 2, kind: 'quiz', scheduled: false, attemptId: attempt });
     }

@@ -7,11 +7,10 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { openContext } from '../src/app/context.js';
-import { answerCard, toSessionCard } from '../src/app/review.js';
-import { loadSession } from '../src/cli/commands/review.js';
+import { commitAnswer, drawCard } from '../src/app/answer.js';
+import { openStudy } from '../src/app/study.js';
 import { GRADES, type Grade } from '../src/core/types.js';
 import { formatInterval } from '../src/scheduler/index.js';
-import { applyAnswer, nextCard } from '../src/session/session.js';
 import { recallBin } from '../scripts/lib/term.mjs';
 
 const BIN = recallBin();
@@ -42,23 +41,21 @@ function freshDb(name: string, nowIso: string): string {
 function study(db: string, at: number, max: number, grade: (i: number) => Grade = (i) => GRADES[i % 4]!): number {
   const ctx = openContext({ db, env: { RECALL_NOW: new Date(at).toISOString() } });
   try {
-    let session = loadSession(ctx, null);
+    const session = openStudy(ctx, { deckIds: null });
     let answered = 0;
     while (answered < max) {
-      const now = ctx.clock();
-      const next = nextCard(session, now);
+      const next = session.next();
       if (next.kind !== 'card') break;
-      const previews = ctx.scheduler.preview(next.card.schedule, now);
       for (const g of GRADES) {
-        const ms = previews[g].schedule.due - now;
-        expect(ms, `preview of grade ${g} at ${new Date(now).toISOString()}`).toBeGreaterThanOrEqual(0);
+        const ms = next.drawn.intervals[g];
+        expect(ms, `preview of grade ${g} at ${new Date(next.drawn.at).toISOString()}`).toBeGreaterThanOrEqual(0);
         expect(formatInterval(ms)).not.toMatch(/-|NaN/);
       }
       const g = grade(answered);
-      const res = answerCard(ctx, next.card, g, { durationMs: 4000 });
+      const res = session.answer(next.drawn, g, { durationMs: 4000 });
       expect(res.ok).toBe(true);
       if (!res.ok) break;
-      session = applyAnswer(session, next.card, next.bucket, res.schedule!, { reviewId: res.reviewId, grade: g, durationMs: 4000 });
+      expect(res.intervalMs).toBe(next.drawn.intervals[g]);
       answered++;
     }
     return answered;
@@ -71,10 +68,9 @@ function study(db: string, at: number, max: number, grade: (i: number) => Grade 
 function answerAt(db: string, at: number, cardId: number, g: Grade) {
   const ctx = openContext({ db, env: { RECALL_NOW: new Date(at).toISOString() } });
   try {
-    const card = ctx.store.getCard(cardId)!;
-    const previews = ctx.scheduler.preview(card.schedule, at);
-    for (const gg of GRADES) expect(formatInterval(Math.max(0, previews[gg].schedule.due - at))).not.toMatch(/-|NaN/);
-    const res = answerCard(ctx, toSessionCard(card), g, { durationMs: 1000 });
+    const drawn = drawCard(ctx, ctx.store.getCard(cardId)!);
+    for (const gg of GRADES) expect(formatInterval(Math.max(0, drawn.intervals[gg]))).not.toMatch(/-|NaN/);
+    const res = commitAnswer(ctx, drawn, g, { durationMs: 1000 });
     expect(res.ok).toBe(true);
   } finally {
     ctx.store.close();

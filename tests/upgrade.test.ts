@@ -73,6 +73,43 @@ describe('upgrades', () => {
     expect(sha(bak)).toBe(before);
   });
 
+  it('schema 4 to 5: suspended, buried and removed flags become the first events of the log, and stay as they were', () => {
+    const path = join(work, 'flags.db');
+    oldDatabase(path, 4);
+    const db = new Database(path);
+    const t = Date.parse('2026-01-10T10:00:00Z');
+    const deck = db.prepare("SELECT id FROM decks WHERE name = 'Old deck'").pluck().get() as number;
+    const add = db.prepare("INSERT INTO cards(deck_id, uid, note_uid, type, content, position, suspended, removed, buried_until, created_at, updated_at) VALUES (?, ?, ?, 'basic', ?, 9, ?, ?, ?, ?, ?)");
+    add.run(deck, 'sus', 'sus', JSON.stringify({ type: 'basic', front: 's', back: 's' }), 1, 0, null, t, t + 1);
+    add.run(deck, 'bur', 'bur', JSON.stringify({ type: 'basic', front: 'b', back: 'b' }), 0, 0, t + 400 * 86_400_000, t, t + 2);
+    // A card removed from its deck file was also suspended by schema 4.
+    add.run(deck, 'rem', 'rem', JSON.stringify({ type: 'basic', front: 'r', back: 'r' }), 1, 1, null, t, t + 3);
+    db.prepare("INSERT INTO reviews(uid, card_id, rating, state_before, state_after, due, stability, difficulty, elapsed_days, scheduled_days, reviewed_at, duration_ms, kind, scheduled, day) VALUES ('old-r', (SELECT id FROM cards WHERE uid = 'c1'), 3, 0, 1, ?, 1, 5, 0, 0, ?, 1000, 'review', 1, 20463)").run(t + 600_000, t);
+    db.close();
+    const env = { RECALL_DB: path, RECALL_NOW: '2026-02-01T09:00:00Z' };
+    expect(recall(['decks'], env).code).toBe(0);
+    const after = new Database(path, { readonly: true });
+    const device = after.prepare("SELECT value FROM local WHERE key = 'deviceId'").pluck().get() as string;
+    expect(device).toMatch(/^[0-9a-f]{16}$/);
+    const events = after.prepare("SELECT c.uid, e.kind, e.at, e.device, e.data FROM card_events e JOIN cards c ON c.id = e.card_id ORDER BY c.uid").all();
+    expect(events).toEqual([
+      { uid: 'bur', kind: 'bury', at: t + 2, device, data: JSON.stringify({ until: t + 400 * 86_400_000 }) },
+      { uid: 'rem', kind: 'remove', at: t + 3, device, data: null },
+      { uid: 'sus', kind: 'suspend', at: t + 1, device, data: null },
+    ]);
+    const flags = after.prepare("SELECT uid, suspended, removed, buried_until AS b FROM cards WHERE uid IN ('sus', 'bur', 'rem') ORDER BY uid").all();
+    expect(flags).toEqual([
+      { uid: 'bur', suspended: 0, removed: 0, b: t + 400 * 86_400_000 },
+      { uid: 'rem', suspended: 0, removed: 1, b: null },
+      { uid: 'sus', suspended: 1, removed: 0, b: null },
+    ]);
+    // Old answers are this device's rows now.
+    expect(after.prepare("SELECT device FROM reviews WHERE uid = 'old-r'").pluck().get()).toBe(device);
+    after.close();
+    // The flags are what the events say (the hand-made review above has no schedule; that is doctor's other check).
+    expect(JSON.parse(recall(['doctor', '--json'], env).out)).toMatchObject({ cardFlagMismatches: [], staleCardStates: 0 });
+  });
+
   it('a migration that fails leaves the database as it was (one transaction) and says so', () => {
     if (MIGRATIONS.length < 2) return;
     // Sabotage: a table the next migration wants to create or alter already exists in a conflicting shape.

@@ -5,7 +5,8 @@ import { RecallError } from '../core/errors.js';
 import { settingsFrom, type Settings } from '../core/settings.js';
 import type { Clock } from '../core/types.js';
 import { createScheduler, nextDayStart, resolveTimeZone, studyDay, type Scheduler } from '../scheduler/index.js';
-import { openStore, type Store } from '../store/store.js';
+import type { Store } from '../store/api.js';
+import { openStore } from '../store/store.js';
 
 export interface Env {
   [key: string]: string | undefined;

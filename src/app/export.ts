@@ -4,7 +4,7 @@ import type { CardContent, CardExtras, CardSpec } from '../core/types.js';
 import { parseCloze } from '../decks/cloze.js';
 import { notesFromCards, serializeDeck, type DeckHeader, type NoteBody } from '../decks/parse.js';
 import { csvLine } from '../stats/csv.js';
-import type { ExportCardRow, ExportReviewRow, FsrsReviewRow } from '../store/stats.js';
+import type { ExportCardRow, ExportReviewRow, FsrsReviewRow } from '../store/api.js';
 
 export const REVIEW_CSV_COLUMNS = [
   'id', 'uid', 'card_id', 'card_uid', 'deck', 'reviewed_at', 'day', 'rating', 'state_before', 'state_after', 'due',

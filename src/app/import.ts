@@ -3,7 +3,6 @@
 import { mkdtempSync, openSync, readSync, closeSync, readFileSync, rmSync, existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { nanoid } from 'nanoid';
 import { RecallError, formatDiagnostic } from '../core/errors.js';
 import type { ImportPlan, PlannedCard, PlannedReview } from '../core/import-plan.js';
 import type { CardState, Schedule } from '../core/types.js';
@@ -14,7 +13,7 @@ import { detectFormat } from '../importers/detect.js';
 import { assertTimeZone, studyDay, type ReplayEntry, type Scheduler } from '../scheduler/index.js';
 import { cardJson } from '../store/store.js';
 import type { Context } from './context.js';
-import { replayEntries } from './review.js';
+import { replayEntries } from './replay.js';
 import { applyDeck, deckFilesUnder, hashText, parseDeckFile } from './sync.js';
 
 export interface ImportOptions {
@@ -105,7 +104,7 @@ export function importPaths(ctx: Context, paths: string[], opts: ImportOptions =
         for (const item of loaded) {
           const fileReport = { file: item.file, format: item.kind === 'recall' ? 'recall' : item.plan.format, cardsAdded: 0, cardsUpdated: 0, cardsUnchanged: 0, reviewsImported: 0 };
           if (item.kind === 'recall') {
-            const r = applyDeck(ctx.store, item.parsed, { origin: 'file', path: item.file, hash: hashText(item.text), now, deckName: opts.deck });
+            const r = applyDeck(ctx.store, item.parsed, { origin: 'file', path: item.file, hash: hashText(item.text), now, day: ctx.day(now), deckName: opts.deck });
             fileReport.cardsAdded = r.added;
             fileReport.cardsUpdated = r.updated + r.removed;
             fileReport.cardsUnchanged = r.unchanged;
@@ -141,22 +140,11 @@ function applyPlan(
   report: ImportReport,
 ): void {
   const { store } = ctx;
-  const db = store.db;
   // The history's days are counted in the time zone it was studied in: the flag, else the collection's own, else ours.
   const timeZone = opts.timeZone ?? plan.timeZone ?? ctx.timeZone;
   const dayStartHour = opts.dayStartHour ?? plan.dayStartHour ?? ctx.settings.dayStartHour;
   const dayOf = (ms: number) => studyDay(ms, timeZone, dayStartHour);
-  const findCard = db.prepare('SELECT id, deck_id AS deckId, content, suspended FROM cards WHERE uid = ? ORDER BY id LIMIT 1');
-  const moveCard = db.prepare('UPDATE cards SET deck_id = ?, note_uid = ?, type = ?, content = ?, suspended = ?, removed = 0, updated_at = ? WHERE id = ?');
-  const setSuspended = db.prepare('UPDATE cards SET suspended = ? WHERE id = ?');
-  const hasSource = db.prepare('SELECT 1 FROM reviews WHERE source_key = ?').pluck();
-  const insertReview = db.prepare(
-    `INSERT INTO reviews(uid, card_id, rating, state_before, state_after, due, stability, difficulty, elapsed_days, scheduled_days,
-       reviewed_at, duration_ms, kind, scheduled, answer, source_key, attempt_id, day, source_state)
-     VALUES (@uid, @cardId, @rating, @stateBefore, @stateAfter, @due, @stability, @difficulty, @elapsedDays, @scheduledDays,
-       @reviewedAt, @durationMs, 'import', @scheduled, NULL, @sourceKey, NULL, @day, @sourceState)`,
-  );
-  const newUid = () => nanoid();
+  const meta = { at: now, day: ctx.day(now) };
   const total = plan.decks.reduce((n, d) => n + d.cards.length, 0);
   let done = 0;
 
@@ -166,28 +154,40 @@ function applyPlan(
     if (!report.decks.includes(deck.name)) report.decks.push(deck.name);
     deck.cards.forEach((card, index) => {
       const json = cardJson(card);
-      const existing = findCard.get(card.uid) as { id: number; deckId: number; content: string; suspended: number } | undefined;
+      const existing = store.cardByUid(card.uid);
       let cardId: number;
+      const suspended = Boolean(card.suspended);
       if (!existing) {
-        cardId = store.insertCard(deckId, card, index, now, Boolean(card.suspended));
+        cardId = store.insertCard(deckId, card, index, now);
+        if (suspended) store.appendEvent(cardId, { kind: 'suspend' }, meta);
         fileReport.cardsAdded++;
       } else {
+        // What changed in the source arrives as events, so the card's history shows it and undo or sync can follow.
         cardId = existing.id;
-        const suspended = card.suspended ? 1 : 0;
-        if (existing.content !== json || existing.deckId !== deckId) {
-          moveCard.run(deckId, card.noteUid, card.content.type, json, suspended, now, cardId);
-          fileReport.cardsUpdated++;
-        } else {
-          if (existing.suspended !== suspended) setSuspended.run(suspended, cardId);
-          fileReport.cardsUnchanged++;
+        const row = store.getCard(cardId)!;
+        let changed = false;
+        if (existing.contentJson !== json || row.noteUid !== card.noteUid) {
+          store.appendEvent(cardId, { kind: 'edit', before: { uid: row.uid, noteUid: row.noteUid, content: existing.contentJson }, after: { uid: row.uid, noteUid: card.noteUid, content: json } }, meta);
+          changed = true;
         }
+        if (existing.deckId !== deckId) {
+          store.appendEvent(cardId, { kind: 'move', from: existing.deckId, to: deckId }, meta);
+          changed = true;
+        }
+        if (existing.removed) {
+          store.appendEvent(cardId, { kind: 'restore' }, meta);
+          changed = true;
+        }
+        if (existing.suspended !== suspended) store.appendEvent(cardId, { kind: suspended ? 'suspend' : 'unsuspend' }, meta);
+        if (changed) fileReport.cardsUpdated++;
+        else fileReport.cardsUnchanged++;
       }
-      const fresh = card.reviews.filter((r) => !hasSource.get(r.sourceKey));
+      const fresh = card.reviews.filter((r) => !store.hasSourceKey(r.sourceKey));
       if (fresh.length) {
         fileReport.reviewsImported += fresh.length;
         insertHistory(cardId, fresh, scheduler);
       }
-      if (card.buried) store.bury([cardId], ctx.dayEnd(now));
+      if (card.buried) store.appendEvent(cardId, { kind: 'bury', until: ctx.dayEnd(now) }, meta);
       done++;
       if (opts.onProgress && (done % 200 === 0 || done === total)) opts.onProgress(done, total, deck.name);
     });
@@ -223,21 +223,15 @@ function applyPlan(
       }
       if (!m.planned) continue;
       const p = m.planned;
-      const after = current;
-      insertReview.run({
-        uid: newUid(),
+      store.insertImportedReview({
         cardId,
         rating: p.rating,
         stateBefore: before?.state ?? 0,
-        stateAfter: after?.state ?? 0,
-        due: after?.due ?? p.reviewedAt,
-        stability: after?.stability ?? 0,
-        difficulty: after?.difficulty ?? 0,
+        schedule: current,
         elapsedDays,
-        scheduledDays: after?.scheduledDays ?? 0,
         reviewedAt: p.reviewedAt,
-        durationMs: Math.max(0, Math.round(p.durationMs)),
-        scheduled: p.scheduled ? 1 : 0,
+        durationMs: p.durationMs,
+        scheduled: p.scheduled,
         sourceKey: p.sourceKey,
         day: dayOf(p.reviewedAt),
         sourceState: p.sourceState ?? null,

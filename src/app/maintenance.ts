@@ -1,7 +1,7 @@
-// Whole-collection operations that reduce to replaying the review log: rescheduling and repair.
-import { replayEntries } from './review.js';
-import type { Context } from './context.js';
+// Whole-collection operations that reduce to replaying the log: rescheduling and repair (`recall doctor`).
 import type { Schedule } from '../core/types.js';
+import type { Context } from './context.js';
+import { replayEntries } from './replay.js';
 
 export interface ScheduleMismatch {
   cardId: number;
@@ -18,7 +18,7 @@ const same = (a: Schedule | null, b: Schedule | null) => {
   );
 };
 
-/** Every card whose stored schedule differs from the replay of its log. Reads the log in one ordered pass. */
+/** Every card whose stored schedule differs from the replay of its log. */
 export function findScheduleMismatches(ctx: Context, cardIds?: number[]): ScheduleMismatch[] {
   const out: ScheduleMismatch[] = [];
   forEachCardLog(ctx, cardIds, (cardId, stored, entries, deckId) => {
@@ -28,11 +28,11 @@ export function findScheduleMismatches(ctx: Context, cardIds?: number[]): Schedu
   return out;
 }
 
-/** Replays every card (or the given ones) and stores the result; the caller decides the transaction. */
+/** Replays every card (or the given ones) and stores the result, in one transaction (or the caller's). */
 export function rescheduleAll(ctx: Context, cardIds?: number[]): { cards: number; changed: number } {
   let cards = 0;
   let changed = 0;
-  const run = () =>
+  ctx.store.transaction(() =>
     forEachCardLog(ctx, cardIds, (cardId, stored, entries, deckId) => {
       cards++;
       const replayed = ctx.schedulerFor(deckId).replay(entries).schedule;
@@ -40,10 +40,22 @@ export function rescheduleAll(ctx: Context, cardIds?: number[]): { cards: number
         ctx.store.setSchedule(cardId, replayed);
         changed++;
       }
-    });
-  if (ctx.store.db.inTransaction) run();
-  else ctx.store.transaction(run);
+    }),
+  );
   return { cards, changed };
+}
+
+/** Cards whose flags, deck or content differ from what their events give; with `fix`, rebuilt from the events. */
+export function checkCardFlags(ctx: Context, fix: boolean): number[] {
+  const differ: number[] = [];
+  const run = () => {
+    for (const id of ctx.store.allCardIds()) {
+      if (ctx.store.rederiveCard(id, { dryRun: !fix })) differ.push(id);
+    }
+  };
+  if (fix) ctx.store.transaction(run);
+  else run();
+  return differ;
 }
 
 function forEachCardLog(
@@ -51,11 +63,8 @@ function forEachCardLog(
   cardIds: number[] | undefined,
   fn: (cardId: number, stored: Schedule | null, entries: ReturnType<typeof replayEntries>, deckId: number) => void,
 ): void {
-  const wanted = cardIds ? new Set(cardIds) : null;
-  const ids = ctx.store.db.prepare('SELECT id FROM cards ORDER BY id').pluck().all() as number[];
   // Card by card keeps memory flat on a million reviews; the per-card query uses the (card_id, reviewed_at) index.
-  for (const id of ids) {
-    if (wanted && !wanted.has(id)) continue;
+  for (const id of cardIds ?? ctx.store.allCardIds()) {
     const card = ctx.store.getCard(id);
     if (!card) continue;
     const log = ctx.store.cardLog(id);

@@ -6,7 +6,15 @@ import { fileURLToPath } from 'node:url';
 import { RecallError, formatDiagnostic } from '../core/errors.js';
 import { parseDeck, type ParsedDeck } from '../decks/parse.js';
 import { planDeckSync } from '../decks/match.js';
-import type { Store } from '../store/store.js';
+import type { Store } from '../store/api.js';
+import { versionOf } from '../store/store.js';
+
+/** What deck sync needs of a command's context. */
+export interface SyncContext {
+  store: Store;
+  clock: () => number;
+  day(ms: number): number;
+}
 
 export interface SyncResult {
   deck: string;
@@ -53,12 +61,13 @@ export function parseDeckFile(file: string, text?: string): ParsedDeck {
 
 /**
  * Applies a parsed deck file to the database (the caller runs this inside a transaction). Cards keep their rows,
- * and so their history, when they are matched; cards gone from the file are suspended, never deleted.
+ * and so their history, when they are matched; a changed card gets an edit event (its earlier version stays in its
+ * history); cards gone from the file get a remove event, never deleted, and a restore event if they come back.
  */
 export function applyDeck(
   store: Store,
   parsed: ParsedDeck,
-  opts: { origin: 'builtin' | 'file'; path: string; hash: string; now: number; deckName?: string; dryRun?: boolean },
+  opts: { origin: 'builtin' | 'file'; path: string; hash: string; now: number; day: number; deckName?: string; dryRun?: boolean },
 ): SyncResult {
   const name = opts.deckName ?? parsed.header.name;
   const existingDeck = store.deckByName(name);
@@ -79,10 +88,20 @@ export function applyDeck(
   );
   // New cards are studied in file order: the entry's line, then the card's order within the entry.
   const position = (spec: { line?: number }) => spec.line ?? 0;
-  for (const u of plan.update) store.updateCard(u.id, u.spec, position(u.spec), opts.now);
+  const meta = { at: opts.now, day: opts.day };
+  const rows = new Map(existing.map((c) => [c.id, c]));
+  for (const u of plan.update) {
+    const row = rows.get(u.id)!;
+    const after = versionOf(u.spec);
+    if (after.uid !== row.uid || after.noteUid !== row.noteUid || after.content !== row.contentJson) {
+      store.appendEvent(u.id, { kind: 'edit', before: { uid: row.uid, noteUid: row.noteUid, content: row.contentJson }, after }, meta);
+    }
+    if (row.removed) store.appendEvent(u.id, { kind: 'restore' }, meta);
+    store.setPosition(u.id, position(u.spec));
+  }
   for (const u of plan.unchanged) store.setPosition(u.id, position(u.spec));
   for (const spec of plan.add) store.insertCard(deckId, spec, position(spec), opts.now);
-  for (const id of plan.remove) store.markRemoved(id, opts.now);
+  for (const id of plan.remove) store.appendEvent(id, { kind: 'remove' }, meta);
   return result;
 }
 
@@ -94,7 +113,9 @@ export function hashText(text: string): string {
  * Keeps the built-in decks in step with decks/: files whose hash is unchanged are skipped, so this costs a few
  * file reads on start. A broken built-in file is reported, not fatal, so studying other decks still works.
  */
-export function syncBuiltinDecks(store: Store, now: number, dir = builtinDeckDir()): { results: SyncResult[]; errors: string[] } {
+export function syncBuiltinDecks(ctx: SyncContext, dir = builtinDeckDir()): { results: SyncResult[]; errors: string[] } {
+  const { store } = ctx;
+  const now = ctx.clock();
   const results: SyncResult[] = [];
   const errors: string[] = [];
   if (!existsSync(dir)) return { results, errors };
@@ -110,7 +131,7 @@ export function syncBuiltinDecks(store: Store, now: number, dir = builtinDeckDir
     }
     try {
       const parsed = parseDeckFile(file, text);
-      results.push(store.transaction(() => applyDeck(store, parsed, { origin: 'builtin', path: rel, hash, now })));
+      results.push(store.transaction(() => applyDeck(store, parsed, { origin: 'builtin', path: rel, hash, now, day: ctx.day(now) })));
     } catch (e) {
       errors.push(e instanceof RecallError ? e.format() : String(e));
     }

@@ -141,8 +141,14 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 130 cancelled.`,
     .action(action(lazy(() => import('./commands/config.js').then((m) => ({ run: m.runSet })))));
 
   program
+    .command('undo')
+    .description('take back the most recent action on this device: an answer, a suspension, a burial, ... (repeatable)')
+    .option('--json', 'machine-readable output')
+    .action(action(lazy(() => import('./commands/undo.js'))));
+
+  program
     .command('doctor')
-    .description('check the database; --fix rebuilds schedules from the review log')
+    .description('check the database; --fix rebuilds schedules and card flags from the log')
     .option('--fix', 'repair what can be repaired')
     .option('--json', 'machine-readable output')
     .action(action(lazy(() => import('./commands/doctor.js'))));

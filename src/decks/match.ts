@@ -1,6 +1,6 @@
 // Sync plan between the cards of a deck file and the cards already in the database. Pure: the store applies it.
 import type { CardContent, CardSpec } from '../core/types.js';
-import { textSimilarity } from '../quiz/normalize.js';
+import { textSimilarity } from '../core/normalize.js';
 
 export interface ExistingCard {
   id: number;
@@ -16,7 +16,7 @@ export interface SyncPlan {
   /** Matched cards whose content, note or removed flag changed; `spec.uid` is the uid to keep (the existing one). */
   update: { id: number; spec: CardSpec }[];
   unchanged: { id: number; spec: CardSpec }[];
-  /** Existing cards no longer in the file: the store marks them removed and suspended, never deletes them. */
+  /** Existing cards no longer in the file (and not removed already): marked removed, never deleted. */
   remove: number[];
 }
 
@@ -181,7 +181,8 @@ export function planDeckSync(existing: ExistingCard[], incoming: CardSpec[]): Sy
     const same = !e.removed && e.noteUid === s.noteUid && old !== null && deepEqual(old, JSON.parse(cardContentJson(s)));
     (same ? plan.unchanged : plan.update).push({ id: e.id, spec: s });
   });
-  for (const e of existing) if (!matchedExisting.has(e.id)) plan.remove.push(e.id);
+  // Cards already removed stay removed: nothing to do, nothing to report.
+  for (const e of existing) if (!matchedExisting.has(e.id) && !e.removed) plan.remove.push(e.id);
   plan.remove.sort((a, b) => a - b);
   return plan;
 }

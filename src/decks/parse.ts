@@ -3,7 +3,7 @@
 import { CARD_TYPES } from '../core/types.js';
 import type { CardContent, CardExtras, CardSpec, CardType, ChoiceOption, ClassifyItem } from '../core/types.js';
 import type { Diagnostic } from '../core/errors.js';
-import { normalizeAnswer } from '../quiz/normalize.js';
+import { normalizeAnswer } from '../core/normalize.js';
 import { clozeNumbers, parseCloze } from './cloze.js';
 
 export interface DeckHeader {

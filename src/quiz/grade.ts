@@ -1,7 +1,7 @@
 // Automatic grading of quiz answers. Pure: durations are passed in.
 import type { CardContent, Grade } from '../core/types.js';
 import { GRADE_NAMES } from '../core/types.js';
-import { editDistance, normalizeAnswer } from './normalize.js';
+import { editDistance, normalizeAnswer } from '../core/normalize.js';
 import { answerText } from './present.js';
 
 /** What the learner gave. Indices refer to the card's ORIGINAL options and items, not the shuffled display. */

@@ -36,7 +36,7 @@ export interface Scheduler {
   readonly settings: SchedulerSettings;
   readonly timeZone: string;
   /** All four outcomes for a card at `now` (Anki-style: compute all, commit one). `null` = a new card. */
-  preview(schedule: Schedule | null, now: number): Record<Grade, Outcome>;
+  preview(schedule: Schedule | null, now: number, days?: DayHint): Record<Grade, Outcome>;
   answer(schedule: Schedule | null, now: number, grade: Grade, days?: DayHint): Outcome;
   /** Rebuild a schedule from a card's log. Entries must be chronological; `null` when the log is empty. */
   replay(entries: readonly ReplayEntry[]): { schedule: Schedule | null; outcomes: Outcome[] };
@@ -122,9 +122,9 @@ export function createScheduler(settings: SchedulerSettings): Scheduler {
   return {
     settings,
     timeZone,
-    preview(schedule, now) {
+    preview(schedule, now, days) {
       const out = {} as Record<Grade, Outcome>;
-      for (const g of GRADES) out[g] = answer(schedule, now, g);
+      for (const g of GRADES) out[g] = answer(schedule, now, g, days);
       return out;
     },
     answer,

@@ -13,16 +13,22 @@ export interface SessionCard {
 
 export type Bucket = 'learning' | 'review' | 'new';
 
-interface Answered {
-  card: SessionCard;
-  bucket: Bucket;
-  reviewId: number;
-  grade: Grade;
-  durationMs: number;
-  /** Sibling cards taken out of the session (and buried) because of this answer. */
-  buried: { card: SessionCard; bucket: Bucket }[];
-  requeued: boolean;
-}
+/** What the session did with a card, newest last; `u` takes back the last one. */
+export type HistoryEntry =
+  | {
+      kind: 'answer';
+      card: SessionCard;
+      bucket: Bucket;
+      /** The stored action this answer was, so an undo can tell it is this one. */
+      actionUid: string;
+      grade: Grade;
+      durationMs: number;
+      /** Sibling cards taken out of the session (and buried) because of this answer. */
+      buried: { card: SessionCard; bucket: Bucket }[];
+      requeued: boolean;
+    }
+  /** Buried or suspended from the session. */
+  | { kind: 'set-aside'; card: SessionCard; bucket: Bucket; actionUid: string; how: 'bury' | 'suspend' };
 
 export interface SessionState {
   learning: SessionCard[];
@@ -32,7 +38,7 @@ export interface SessionState {
   reviewsLeft: number;
   dayEnd: number;
   learnAheadMs: number;
-  history: Answered[];
+  history: HistoryEntry[];
 }
 
 export interface SessionOptions {
@@ -115,9 +121,9 @@ export function applyAnswer(
   card: SessionCard,
   bucket: Bucket,
   after: Schedule,
-  info: { reviewId: number; grade: Grade; durationMs: number },
+  info: { actionUid: string; grade: Grade; durationMs: number },
 ): SessionState {
-  const buried: Answered['buried'] = [];
+  const buried: { card: SessionCard; bucket: Bucket }[] = [];
   const isSibling = (c: SessionCard) => c.id !== card.id && c.deckId === card.deckId && c.noteUid === card.noteUid;
   for (const [list, b] of [[s.learning, 'learning'], [s.reviews, 'review'], [s.news, 'new']] as const) {
     for (const c of list) if (isSibling(c) && b !== 'learning') buried.push({ card: c, bucket: b });
@@ -134,16 +140,35 @@ export function applyAnswer(
     news: s.news.filter(keep),
     newLeft: s.newLeft - (bucket === 'new' ? 1 : 0),
     reviewsLeft: s.reviewsLeft - (bucket === 'review' ? 1 : 0),
-    history: [...s.history, { card, bucket, reviewId: info.reviewId, grade: info.grade, durationMs: info.durationMs, buried, requeued }],
+    history: [...s.history, { kind: 'answer', card, bucket, actionUid: info.actionUid, grade: info.grade, durationMs: info.durationMs, buried, requeued }],
   };
 }
 
-/** Takes back the last answer: the card returns to the front of its queue as it was, its siblings come back. */
-export function applyUndo(s: SessionState): { state: SessionState; undone: Answered } | null {
+/** A card buried or suspended from the session: it leaves the session, and the history remembers it for undo. */
+export function setAside(s: SessionState, card: SessionCard, bucket: Bucket, actionUid: string, how: 'bury' | 'suspend'): SessionState {
+  return { ...dropCard(s, card.id), history: [...s.history, { kind: 'set-aside', card, bucket, actionUid, how }] };
+}
+
+/** Puts a card (back) at the front of its queue: one whose bury, suspension or answer was undone outside this session's history. */
+export function restoreCard(s: SessionState, card: SessionCard): SessionState {
+  const rest = dropCard(s, card.id);
+  const bucket = bucketOf(card);
+  if (bucket === 'learning') return { ...rest, learning: insertByDue(rest.learning, card) };
+  if (bucket === 'review') return { ...rest, reviews: [card, ...rest.reviews], reviewsLeft: Math.max(rest.reviewsLeft, 1) };
+  return { ...rest, news: [card, ...rest.news], newLeft: Math.max(rest.newLeft, 1) };
+}
+
+/**
+ * Takes back the last entry of the history: the card returns to the front of its queue as it was; after an answer,
+ * the siblings it buried come back too.
+ */
+export function applyUndo(s: SessionState): { state: SessionState; undone: HistoryEntry } | null {
   const last = s.history[s.history.length - 1];
   if (!last) return null;
+  const buried = last.kind === 'answer' ? last.buried : [];
+  const counted = last.kind === 'answer';
   const put = (list: SessionCard[], bucket: Bucket): SessionCard[] => {
-    const back = last.buried.filter((b) => b.bucket === bucket).map((b) => b.card);
+    const back = buried.filter((b) => b.bucket === bucket).map((b) => b.card);
     const self = last.bucket === bucket ? [last.card] : [];
     return [...self, ...back, ...without(list, last.card.id)];
   };
@@ -155,8 +180,8 @@ export function applyUndo(s: SessionState): { state: SessionState; undone: Answe
       learning,
       reviews: put(s.reviews, 'review'),
       news: put(s.news, 'new'),
-      newLeft: s.newLeft + (last.bucket === 'new' ? 1 : 0),
-      reviewsLeft: s.reviewsLeft + (last.bucket === 'review' ? 1 : 0),
+      newLeft: s.newLeft + (counted && last.bucket === 'new' ? 1 : 0),
+      reviewsLeft: s.reviewsLeft + (counted && last.bucket === 'review' ? 1 : 0),
       history: s.history.slice(0, -1),
     },
     undone: last,
@@ -175,9 +200,10 @@ export interface SessionSummary {
 }
 
 export function summarize(s: SessionState): SessionSummary {
+  const answers = s.history.flatMap((h) => (h.kind === 'answer' ? [h] : []));
   return {
-    reviewed: s.history.length,
-    again: s.history.filter((h) => h.grade === 1).length,
-    timeMs: s.history.reduce((t, h) => t + h.durationMs, 0),
+    reviewed: answers.length,
+    again: answers.filter((h) => h.grade === 1).length,
+    timeMs: answers.reduce((t, h) => t + h.durationMs, 0),
   };
 }

@@ -38,7 +38,9 @@ export function openDb(path: string, opts: { readonly?: boolean; now?: number } 
       // store checkpoints when a command ends instead (PASSIVE, never blocking another session).
       db.pragma('wal_autocheckpoint = 0');
     }
-    db.pragma('synchronous = NORMAL');
+    // FULL: an acknowledged answer survives power loss, not only a killed process. In WAL a commit then costs one
+    // fsync of the log (~0.3 ms here, against ~0.09 ms with NORMAL); answers stay well under a millisecond.
+    db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     if (version < SCHEMA_VERSION) migrate(db, path, version, opts.now ?? Date.now());
   } catch (e) {

@@ -148,6 +148,87 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX reviews_true_retention ON reviews(coalesce(source_state, CASE WHEN scheduled = 1 THEN state_before END), day, rating, elapsed_days, card_id)
     WHERE undone_at IS NULL;
   `,
+  // 5: the log is the truth for every change to a card, not only answers. Card actions (suspend, bury, move, edit,
+  // removal from a deck file) become append-only rows with global ids, like answers; the flags on `cards` are
+  // derived from them by replay and can be rebuilt (`recall doctor --fix`). Every row records the device it was made
+  // on, so logs from several machines can be merged by union. `actions` groups the rows of one user action (an
+  // answer and the siblings it buried; a bulk suspend) so that `recall undo` takes back exactly one action.
+  // `cards.mod` changes whenever anything about a card changes (triggers, so no code path can forget): an answer
+  // commits only if the card is as it was when drawn.
+  `
+  CREATE TABLE local (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+  INSERT OR IGNORE INTO local(key, value) VALUES ('deviceId', lower(hex(randomblob(8))));
+
+  CREATE TABLE actions (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    device TEXT NOT NULL,
+    -- JSON: what undo needs beyond the rows that carry this action's uid, and what messages show
+    data TEXT NOT NULL DEFAULT '{}',
+    undone_at INTEGER
+  );
+  CREATE INDEX actions_undo ON actions(device, id) WHERE undone_at IS NULL;
+
+  CREATE TABLE card_events (
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    card_id INTEGER NOT NULL REFERENCES cards(id),
+    kind TEXT NOT NULL CHECK (kind IN ('suspend', 'unsuspend', 'bury', 'unbury', 'move', 'edit', 'remove', 'restore')),
+    at INTEGER NOT NULL,
+    day INTEGER NOT NULL,
+    device TEXT NOT NULL,
+    action_uid TEXT,
+    -- JSON: bury {until}; move {from, to} (deck ids); edit {before, after} (uid, noteUid, content)
+    data TEXT,
+    undone_at INTEGER
+  );
+  CREATE INDEX card_events_card ON card_events(card_id, at, id);
+  CREATE INDEX card_events_action ON card_events(action_uid) WHERE action_uid IS NOT NULL;
+
+  ALTER TABLE reviews ADD COLUMN device TEXT;
+  ALTER TABLE reviews ADD COLUMN action_uid TEXT;
+  UPDATE reviews SET device = (SELECT value FROM local WHERE key = 'deviceId');
+  CREATE INDEX reviews_action ON reviews(action_uid) WHERE action_uid IS NOT NULL;
+
+  -- The flags as they stand become the first events. Their study day is the UTC day: the zone is a setting the
+  -- migration does not read, and nothing replays these days.
+  INSERT INTO card_events(uid, card_id, kind, at, day, device, data)
+    SELECT lower(hex(randomblob(12))), id, 'suspend', updated_at, updated_at / 86400000, (SELECT value FROM local WHERE key = 'deviceId'), NULL
+    FROM cards WHERE suspended = 1 AND removed = 0;
+  INSERT INTO card_events(uid, card_id, kind, at, day, device, data)
+    SELECT lower(hex(randomblob(12))), id, 'bury', updated_at, updated_at / 86400000, (SELECT value FROM local WHERE key = 'deviceId'),
+      json_object('until', buried_until)
+    FROM cards WHERE buried_until IS NOT NULL;
+  INSERT INTO card_events(uid, card_id, kind, at, day, device, data)
+    SELECT lower(hex(randomblob(12))), id, 'remove', updated_at, updated_at / 86400000, (SELECT value FROM local WHERE key = 'deviceId'), NULL
+    FROM cards WHERE removed = 1;
+  -- A card removed from its deck file used to be suspended as well; removal now stands on its own.
+  UPDATE cards SET suspended = 0 WHERE removed = 1;
+  DROP INDEX cards_new_order;
+  CREATE INDEX cards_new_order ON cards(deck_id, position, id) WHERE suspended = 0 AND removed = 0;
+
+  ALTER TABLE cards ADD COLUMN mod INTEGER NOT NULL DEFAULT 0;
+  DROP TRIGGER schedules_copy_insert;
+  DROP TRIGGER schedules_copy_update;
+  DROP TRIGGER schedules_copy_delete;
+  CREATE TRIGGER schedules_copy_insert AFTER INSERT ON schedules BEGIN
+    UPDATE cards SET state = NEW.state, due = NEW.due, mod = mod + 1 WHERE id = NEW.card_id;
+  END;
+  CREATE TRIGGER schedules_copy_update AFTER UPDATE ON schedules BEGIN
+    UPDATE cards SET state = NEW.state, due = NEW.due, mod = mod + 1 WHERE id = NEW.card_id;
+  END;
+  CREATE TRIGGER schedules_copy_delete AFTER DELETE ON schedules BEGIN
+    UPDATE cards SET state = 0, due = NULL, mod = mod + 1 WHERE id = OLD.card_id;
+  END;
+  -- A quiz left early keeps what was answered; how many questions it meant to ask tells it from a finished one.
+  ALTER TABLE quiz_attempts ADD COLUMN planned INTEGER;
+
+  CREATE TRIGGER cards_mod AFTER UPDATE OF suspended, buried_until, removed, deck_id, content ON cards BEGIN
+    UPDATE cards SET mod = mod + 1 WHERE id = NEW.id;
+  END;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,11 +1,10 @@
 // Reads for `recall stats` and `recall export`. Per-day figures come from the `daily` rollup, never a scan of the
 // log; retention reads only the last year of it through the `reviews_true_retention` index (migration 4).
 import type { Db } from './db.js';
-import type { DailyRow, DeckCountRow, DeckInfo, DueBucket, MemoryGroup, QuizAttemptRow, RetentionRow, StatsInput } from '../stats/types.js';
+import type { ExportCardRow, ExportReviewRow, FsrsReviewRow, StatsQuery, StatsRows } from './api.js';
+import type { DailyRow, DeckCountRow, DeckInfo, DueBucket, MemoryGroup, QuizAttemptRow, RetentionRow } from '../stats/types.js';
 import { bucketIndex, curveFactor, DIFFICULTY_EDGES, MASTERY_STABILITY, MATURE_DAYS, R_EDGES, STABILITY_EDGES } from '../stats/compute.js';
 
-/** The part of the statistics input that comes from the database. */
-export type StatsRows = Pick<StatsInput, 'daily' | 'retention' | 'deckCounts' | 'memory' | 'dueToday' | 'dueBuckets' | 'decks' | 'quizzes'>;
 
 /**
  * Card counts per deck, what is due today, and the memory state of answered cards binned for the distributions,
@@ -113,10 +112,7 @@ function deckFilter(deckIds: readonly number[] | null, column: string): string {
  * of their own. Cards are counted and binned in SQL: marshalling 100k cards to JS cost ~400 ms, the grouped rows
  * almost nothing.
  */
-export function readStatsRows(
-  db: Db,
-  opts: { deckIds: readonly number[] | null; today: number; now: number; dayEnd: number; horizon: number; decay: number; deckDecay?: Record<number, number> },
-): StatsRows {
+export function readStatsRows(db: Db, opts: StatsQuery): StatsRows {
   const daily = db
     .prepare(
       `SELECT day, sum(reviews) AS reviews, sum(again) AS again, sum(duration_ms) AS durationMs, sum(new_cards) AS newCards
@@ -188,33 +184,6 @@ export function readStatsRows(
   return { daily, retention, ...cards, dueBuckets, decks, quizzes };
 }
 
-/** The review log as exported: not undone, with the card's uid and deck. */
-export interface ExportReviewRow {
-  id: number;
-  uid: string;
-  cardId: number;
-  cardUid: string;
-  deck: string;
-  rating: number;
-  stateBefore: number;
-  stateAfter: number;
-  due: number;
-  stability: number;
-  difficulty: number;
-  elapsedDays: number;
-  scheduledDays: number;
-  reviewedAt: number;
-  durationMs: number;
-  kind: string;
-  scheduled: number;
-  answer: string | null;
-  sourceKey: string | null;
-  attemptId: number | null;
-  day: number;
-  /** The state an imported answer had in its source when replay cannot tell (4 = an Anki filtered deck). */
-  sourceState: number | null;
-}
-
 const REVIEW_COLUMNS = `id, uid, card_id, rating, state_before, state_after, due, stability, difficulty, elapsed_days,
   scheduled_days, reviewed_at, duration_ms, kind, scheduled, answer, source_key, attempt_id, day, source_state`;
 
@@ -233,7 +202,9 @@ export function* iterateReviews(db: Db, opts: { deckIds: readonly number[] | nul
   const stmt = db
     .prepare(`SELECT ${REVIEW_COLUMNS} FROM reviews WHERE undone_at IS NULL ${inCards(opts.deckIds)} ORDER BY card_id, reviewed_at, id`)
     .raw();
-  for (const r of stmt.iterate() as IterableIterator<any[]>) {
+  // Raw rows in REVIEW_COLUMNS order: a million objects with named keys cost twice as much to build.
+  type Raw = [number, string, number, number, number, number, number, number, number, number, number, number, number, string, number, string | null, string | null, number | null, number, number | null];
+  for (const r of stmt.iterate() as IterableIterator<Raw>) {
     const [uid, deck] = cards.get(r[2]) ?? ['', ''];
     yield {
       id: r[0], uid: r[1], cardId: r[2], cardUid: uid, deck, rating: r[3], stateBefore: r[4], stateAfter: r[5], due: r[6],
@@ -242,12 +213,6 @@ export function* iterateReviews(db: Db, opts: { deckIds: readonly number[] | nul
     };
   }
 }
-
-/**
- * One row of the FSRS optimizer's CSV: card id, time (epoch ms), rating 1-4, state before (or the source's state,
- * 4 for an answer in an Anki filtered deck), duration (ms).
- */
-export type FsrsReviewRow = [cardId: number, reviewedAt: number, rating: number, stateBefore: number, durationMs: number];
 
 /** The answers the optimizer learns from (rated, schedule-moving, not undone), by card then time, streamed. */
 export function* iterateFsrsRows(db: Db, opts: { deckIds: readonly number[] | null }): Generator<FsrsReviewRow> {
@@ -263,14 +228,6 @@ export function* iterateFsrsRows(db: Db, opts: { deckIds: readonly number[] | nu
 
 function inCards(deckIds: readonly number[] | null): string {
   return deckIds === null ? '' : `AND card_id IN (SELECT id FROM cards WHERE 1 ${deckFilter(deckIds, 'deck_id')})`;
-}
-
-export interface ExportCardRow {
-  id: number;
-  uid: string;
-  noteUid: string;
-  contentJson: string;
-  suspended: boolean;
 }
 
 /** A deck's cards in deck order (removed cards left out). */

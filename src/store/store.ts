@@ -1,68 +1,18 @@
+// The store: repositories over one SQLite connection, behind the declared `Store` interface (api.ts). Statements are
+// prepared on first use; every write that belongs together runs in one transaction, which the caller opens.
+import type { Statement } from 'better-sqlite3';
 import { nanoid } from 'nanoid';
 import type { Db } from './db.js';
 import { openDb } from './db.js';
 import { cardContentJson } from '../decks/match.js';
-import type { CardContent, CardExtras, CardSpec, CardState, Rating, ReviewEntry, ReviewKind, Schedule } from '../core/types.js';
+import { deriveCardState, type CardEvent, type CardEventData, type CardVersion } from '../core/card-events.js';
+import type { CardSpec, CardState, CardType, Rating, ReviewKind, Schedule } from '../core/types.js';
+import type {
+  ActionRow, AnswerInput, DeckCardRow, DeckCounts, DeckRow, EventMeta, ImportedReview, OptimizerRow, ReviewRow, Store, StudyCard,
+} from './api.js';
+import { deckCards, iterateFsrsRows, iterateReviews, readStatsRows } from './stats.js';
 
-export interface DeckRow {
-  id: number;
-  name: string;
-  description: string;
-  source: string;
-  origin: 'builtin' | 'file' | 'anki';
-  path: string | null;
-  fileHash: string | null;
-}
-
-export interface DeckCounts {
-  name: string;
-  new: number;
-  learning: number;
-  due: number;
-  suspended: number;
-  total: number;
-}
-
-/** A card with what studying it needs. */
-export interface StudyCard {
-  id: number;
-  deckId: number;
-  deckName: string;
-  uid: string;
-  noteUid: string;
-  content: CardContent & CardExtras;
-  schedule: Schedule | null;
-  suspended: boolean;
-  buriedUntil: number | null;
-  position: number;
-}
-
-/** A review-log row as stored: the entry plus its row id and study day. */
-export interface ReviewRow extends ReviewEntry {
-  id: number;
-  answer: string | null;
-  sourceKey: string | null;
-  attemptId: number | null;
-  day: number;
-}
-
-export interface AnswerInput {
-  cardId: number;
-  rating: Rating;
-  stateBefore: CardState;
-  /** The schedule after the answer; for answers that do not reschedule (quiz), the unchanged one. */
-  schedule: Schedule | null;
-  elapsedDays: number;
-  reviewedAt: number;
-  durationMs: number;
-  kind: ReviewKind;
-  scheduled: boolean;
-  day: number;
-  answer?: string | null;
-  attemptId?: number | null;
-  /** The card's schedule as the caller saw it; if another session changed it since, the answer is refused. */
-  expectedLastReview?: number | null;
-}
+export type { Store, StudyCard, ReviewRow, DeckRow, DeckCounts, AnswerInput } from './api.js';
 
 const scheduleCols = 'state, due, stability, difficulty, elapsed_days, scheduled_days, learning_steps, reps, lapses, last_review';
 
@@ -77,6 +27,57 @@ interface RawSchedule {
   reps: number;
   lapses: number;
   last_review: number | null;
+}
+
+interface RawStudyCard extends RawSchedule {
+  id: number;
+  deckId: number;
+  deckName: string;
+  uid: string;
+  noteUid: string;
+  content: string;
+  suspended: number;
+  buriedUntil: number | null;
+  removed: number;
+  position: number;
+  revision: number;
+}
+
+interface RawReview {
+  id: number;
+  uid: string;
+  cardId: number;
+  rating: number;
+  stateBefore: number;
+  stateAfter: number;
+  due: number;
+  stability: number;
+  difficulty: number;
+  elapsedDays: number;
+  scheduledDays: number;
+  reviewedAt: number;
+  durationMs: number;
+  kind: ReviewKind;
+  scheduled: number;
+  answer: string | null;
+  sourceKey: string | null;
+  attemptId: number | null;
+  day: number;
+  device: string | null;
+  actionUid: string | null;
+  sourceState: number | null;
+}
+
+interface RawEvent {
+  uid: string;
+  cardId: number;
+  kind: CardEventData['kind'];
+  at: number;
+  day: number;
+  device: string;
+  actionUid: string | null;
+  data: string | null;
+  undoneAt: number | null;
 }
 
 function toSchedule(r: RawSchedule): Schedule | null {
@@ -99,100 +100,125 @@ function scheduleParams(cardId: number, s: Schedule) {
   return [cardId, s.state, s.due, s.stability, s.difficulty, s.elapsedDays, s.scheduledDays, s.learningSteps, s.reps, s.lapses, s.lastReview];
 }
 
-export type Store = ReturnType<typeof createStore>;
-
-export function openStore(path: string, opts: { now?: number } = {}): Store {
-  return createStore(openDb(path, opts));
-}
-
-/** Repositories over one connection. Statements are prepared once; every write that belongs together is one transaction. */
-export function createStore(db: Db) {
-  const stmt = {
-    getSetting: db.prepare('SELECT value FROM settings WHERE key = ?').pluck(),
-    allSettings: db.prepare('SELECT key, value FROM settings'),
-    setSetting: db.prepare('INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
-    deleteSetting: db.prepare('DELETE FROM settings WHERE key = ?'),
-    deckByName: db.prepare('SELECT id, name, description, source, origin, path, file_hash AS fileHash FROM decks WHERE name = ?'),
-    decks: db.prepare('SELECT id, name, description, source, origin, path, file_hash AS fileHash FROM decks ORDER BY name'),
-    insertDeck: db.prepare('INSERT INTO decks(name, description, source, origin, path, file_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-    updateDeck: db.prepare('UPDATE decks SET description = ?, source = ?, origin = ?, path = ?, file_hash = ? WHERE id = ?'),
-    insertCard: db.prepare(
-      'INSERT INTO cards(deck_id, uid, note_uid, type, content, position, suspended, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    ),
-    updateCard: db.prepare(
-      'UPDATE cards SET uid = ?, note_uid = ?, type = ?, content = ?, position = ?, removed = 0, suspended = CASE WHEN removed = 1 THEN 0 ELSE suspended END, updated_at = ? WHERE id = ?',
-    ),
-    touchCardPosition: db.prepare('UPDATE cards SET position = ? WHERE id = ?'),
-    removeCard: db.prepare('UPDATE cards SET removed = 1, suspended = 1, updated_at = ? WHERE id = ?'),
-    cardsOfDeck: db.prepare('SELECT id, uid, note_uid AS noteUid, content, removed FROM cards WHERE deck_id = ?'),
-    upsertSchedule: db.prepare(
-      `INSERT INTO schedules(card_id, ${scheduleCols}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT(card_id) DO UPDATE SET state = excluded.state, due = excluded.due, stability = excluded.stability,
-         difficulty = excluded.difficulty, elapsed_days = excluded.elapsed_days, scheduled_days = excluded.scheduled_days,
-         learning_steps = excluded.learning_steps, reps = excluded.reps, lapses = excluded.lapses, last_review = excluded.last_review`,
-    ),
-    deleteSchedule: db.prepare('DELETE FROM schedules WHERE card_id = ?'),
-    lastReviewOf: db.prepare('SELECT last_review FROM schedules WHERE card_id = ?').pluck(),
-    insertReview: db.prepare(
-      `INSERT INTO reviews(uid, card_id, rating, state_before, state_after, due, stability, difficulty, elapsed_days,
-         scheduled_days, reviewed_at, duration_ms, kind, scheduled, answer, source_key, attempt_id, day)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
-    bumpDaily: db.prepare(
-      `INSERT INTO daily(day, deck_id, reviews, again, duration_ms, new_cards) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT(day, deck_id) DO UPDATE SET reviews = reviews + excluded.reviews, again = again + excluded.again,
-         duration_ms = duration_ms + excluded.duration_ms, new_cards = new_cards + excluded.new_cards`,
-    ),
-    deckOfCard: db.prepare('SELECT deck_id FROM cards WHERE id = ?').pluck(),
-    cardLog: db.prepare(
-      `SELECT id, uid, card_id AS cardId, rating, state_before AS stateBefore, state_after AS stateAfter, due, stability,
-         difficulty, elapsed_days AS elapsedDays, scheduled_days AS scheduledDays, reviewed_at AS reviewedAt,
-         duration_ms AS durationMs, kind, scheduled, answer, source_key AS sourceKey, attempt_id AS attemptId, day
-       FROM reviews WHERE card_id = ? AND undone_at IS NULL ORDER BY reviewed_at, id`,
-    ),
-    lastScheduledDay: db.prepare('SELECT day FROM reviews WHERE card_id = ? AND scheduled = 1 AND undone_at IS NULL ORDER BY reviewed_at DESC, id DESC LIMIT 1').pluck(),
-    cardDurations: db.prepare('SELECT duration_ms FROM reviews WHERE card_id = ? AND rating > 1 AND undone_at IS NULL ORDER BY reviewed_at DESC LIMIT 10').pluck(),
-    typeDurations: db.prepare(
-      `SELECT r.duration_ms FROM reviews r JOIN cards c ON c.id = r.card_id
-       WHERE c.deck_id = ? AND c.type = ? AND r.rating > 1 AND r.undone_at IS NULL ORDER BY r.id DESC LIMIT 50`,
-    ).pluck(),
-    hasReviews: db.prepare('SELECT 1 FROM reviews WHERE card_id = ? LIMIT 1').pluck(),
-    reviewById: db.prepare('SELECT id, card_id AS cardId, rating, state_before AS stateBefore, kind, scheduled, duration_ms AS durationMs, day, undone_at AS undoneAt FROM reviews WHERE id = ?'),
-    markUndone: db.prepare('UPDATE reviews SET undone_at = ? WHERE id = ? AND undone_at IS NULL'),
-    setSuspended: db.prepare('UPDATE cards SET suspended = ?, updated_at = ? WHERE id = ?'),
-    setBuried: db.prepare('UPDATE cards SET buried_until = ? WHERE id = ?'),
-    siblings: db.prepare('SELECT id FROM cards WHERE deck_id = ? AND note_uid = ? AND id != ?').pluck(),
-    dailyDone: db.prepare('SELECT coalesce(sum(new_cards), 0) AS newDone, coalesce(sum(reviews - new_cards), 0) AS reviewsDone FROM daily WHERE day = ?'),
-    nextDue: db.prepare(
-      `SELECT min(s.due) FROM schedules s JOIN cards c ON c.id = s.card_id
-       WHERE c.suspended = 0 AND s.state != 0 AND (c.buried_until IS NULL OR c.buried_until <= ?)`,
-    ).pluck(),
-  };
-
-  const studyCardSelect = `
-    SELECT c.id, c.deck_id AS deckId, d.name AS deckName, c.uid, c.note_uid AS noteUid, c.content, c.suspended,
-      c.buried_until AS buriedUntil, c.position, s.state, s.due, s.stability, s.difficulty, s.elapsed_days,
-      s.scheduled_days, s.learning_steps, s.reps, s.lapses, s.last_review
-    FROM cards c JOIN decks d ON d.id = c.deck_id LEFT JOIN schedules s ON s.card_id = c.id`;
-  const getCardStmt = db.prepare(`${studyCardSelect} WHERE c.id = ?`);
-
-  const toStudyCard = (r: any): StudyCard => ({
+function toStudyCard(r: RawStudyCard): StudyCard {
+  return {
     id: r.id,
     deckId: r.deckId,
     deckName: r.deckName,
     uid: r.uid,
     noteUid: r.noteUid,
-    content: JSON.parse(r.content),
+    content: JSON.parse(r.content) as StudyCard['content'],
     schedule: toSchedule(r),
     suspended: r.suspended === 1,
     buriedUntil: r.buriedUntil,
+    removed: r.removed === 1,
     position: r.position,
-  });
+    revision: r.revision,
+  };
+}
 
-  const toReviewRow = (r: any): ReviewRow => ({ ...r, scheduled: r.scheduled === 1 });
+function toReviewRow(r: RawReview): ReviewRow {
+  return { ...r, rating: r.rating as Rating, stateBefore: r.stateBefore as CardState, stateAfter: r.stateAfter as CardState, scheduled: r.scheduled === 1 };
+}
 
-  const store = {
-    db,
+function toEvent(r: RawEvent): CardEvent {
+  const extra = r.data === null ? {} : (JSON.parse(r.data) as Record<string, unknown>);
+  return {
+    uid: r.uid,
+    cardId: r.cardId,
+    at: r.at,
+    day: r.day,
+    device: r.device,
+    actionUid: r.actionUid,
+    undone: r.undoneAt !== null,
+    data: { ...extra, kind: r.kind } as CardEventData,
+  };
+}
+
+/** The event's payload without its kind, as stored in `card_events.data`. */
+function eventPayload(d: CardEventData): string | null {
+  const { kind: _kind, ...rest } = d;
+  return Object.keys(rest).length ? JSON.stringify(rest) : null;
+}
+
+export function openStore(path: string, opts: { now?: number; readonly?: boolean } = {}): Store {
+  return createStore(openDb(path, opts), path);
+}
+
+const REVIEW_SELECT = `SELECT id, uid, card_id AS cardId, rating, state_before AS stateBefore, state_after AS stateAfter, due, stability,
+  difficulty, elapsed_days AS elapsedDays, scheduled_days AS scheduledDays, reviewed_at AS reviewedAt,
+  duration_ms AS durationMs, kind, scheduled, answer, source_key AS sourceKey, attempt_id AS attemptId, day, device,
+  action_uid AS actionUid, source_state AS sourceState FROM reviews`;
+
+const EVENT_SELECT = `SELECT uid, card_id AS cardId, kind, at, day, device, action_uid AS actionUid, data, undone_at AS undoneAt FROM card_events`;
+
+const STUDY_CARD_SELECT = `
+  SELECT c.id, c.deck_id AS deckId, d.name AS deckName, c.uid, c.note_uid AS noteUid, c.content, c.suspended,
+    c.buried_until AS buriedUntil, c.removed, c.position, c.mod AS revision, s.state, s.due, s.stability, s.difficulty,
+    s.elapsed_days, s.scheduled_days, s.learning_steps, s.reps, s.lapses, s.last_review
+  FROM cards c JOIN decks d ON d.id = c.deck_id LEFT JOIN schedules s ON s.card_id = c.id`;
+
+/** Ids are integers from the database, so inlining them is safe and keeps one statement shape per count. */
+function idList(ids: readonly number[]): string {
+  return ids.map((id) => Math.trunc(id)).join(',') || 'NULL';
+}
+
+/** Repositories over one connection. */
+export function createStore(db: Db, path = ':memory:'): Store {
+  // Prepared on first use and kept: a command that never answers never pays for the answer statements.
+  const cache = new Map<string, Statement<unknown[]>>();
+  const sql = (text: string) => {
+    let s = cache.get(text);
+    if (!s) cache.set(text, (s = db.prepare<unknown[]>(text)));
+    return s;
+  };
+  const deviceId = (sql("SELECT value FROM local WHERE key = 'deviceId'").pluck().get() as string | undefined) ?? 'unknown';
+
+  const deckSelect = 'SELECT id, name, description, source, origin, path, file_hash AS fileHash FROM decks';
+
+  const bumpDaily = (day: number, deckId: number, reviews: number, again: number, durationMs: number, newCards: number) =>
+    sql(
+      `INSERT INTO daily(day, deck_id, reviews, again, duration_ms, new_cards) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT(day, deck_id) DO UPDATE SET reviews = reviews + excluded.reviews, again = again + excluded.again,
+         duration_ms = duration_ms + excluded.duration_ms, new_cards = new_cards + excluded.new_cards`,
+    ).run(day, deckId, reviews, again, durationMs, newCards);
+
+  const upsertSchedule = (cardId: number, s: Schedule) =>
+    sql(
+      `INSERT INTO schedules(card_id, ${scheduleCols}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(card_id) DO UPDATE SET state = excluded.state, due = excluded.due, stability = excluded.stability,
+         difficulty = excluded.difficulty, elapsed_days = excluded.elapsed_days, scheduled_days = excluded.scheduled_days,
+         learning_steps = excluded.learning_steps, reps = excluded.reps, lapses = excluded.lapses, last_review = excluded.last_review`,
+    ).run(...scheduleParams(cardId, s));
+
+  const deckOfCard = (cardId: number) => sql('SELECT deck_id FROM cards WHERE id = ?').pluck().get(cardId) as number;
+
+  const rawEvents = (cardId: number) => sql(`${EVENT_SELECT} WHERE card_id = ? ORDER BY at, id`).all(cardId) as RawEvent[];
+
+  /** Applies what a card's events say to its row; only the columns that differ are written. */
+  const rederive = (cardId: number, dryRun: boolean): boolean => {
+    const row = sql('SELECT deck_id AS deckId, uid, note_uid AS noteUid, content, suspended, buried_until AS buriedUntil, removed FROM cards WHERE id = ?').get(cardId) as
+      | { deckId: number; uid: string; noteUid: string; content: string; suspended: number; buriedUntil: number | null; removed: number }
+      | undefined;
+    if (!row) return false;
+    const derived = deriveCardState(rawEvents(cardId).map(toEvent), { deckId: row.deckId, version: { uid: row.uid, noteUid: row.noteUid, content: row.content } });
+    const v = derived.version;
+    const differs =
+      derived.deckId !== row.deckId || v.uid !== row.uid || v.noteUid !== row.noteUid || v.content !== row.content ||
+      (derived.suspended ? 1 : 0) !== row.suspended || derived.buriedUntil !== row.buriedUntil || (derived.removed ? 1 : 0) !== row.removed;
+    if (differs && !dryRun) {
+      const type = (JSON.parse(v.content) as { type: CardType }).type;
+      sql(
+        `UPDATE cards SET deck_id = ?, uid = ?, note_uid = ?, type = ?, content = ?, suspended = ?, buried_until = ?, removed = ?
+         WHERE id = ?`,
+      ).run(derived.deckId, v.uid, v.noteUid, type, v.content, derived.suspended ? 1 : 0, derived.buriedUntil, derived.removed ? 1 : 0, cardId);
+    }
+    return differs;
+  };
+
+  const store: Store = {
+    path,
+    deviceId,
     close(): void {
       // Answers skip automatic checkpoints (see db.ts); fold the WAL back in when a command ends, without waiting.
       try {
@@ -203,47 +229,62 @@ export function createStore(db: Db) {
       db.close();
     },
     transaction<T>(fn: () => T): T {
-      return db.transaction(fn).immediate();
+      const tx = db.transaction(fn);
+      return db.inTransaction ? tx() : tx.immediate();
     },
 
-    // settings: JSON values by key
+    // settings
     getSetting<T>(key: string): T | undefined {
-      const v = stmt.getSetting.get(key) as string | undefined;
+      const v = sql('SELECT value FROM settings WHERE key = ?').pluck().get(key) as string | undefined;
       return v === undefined ? undefined : (JSON.parse(v) as T);
     },
-    allSettings(): Record<string, unknown> {
+    allSettings() {
       const out: Record<string, unknown> = {};
-      for (const r of stmt.allSettings.all() as { key: string; value: string }[]) out[r.key] = JSON.parse(r.value);
+      for (const r of sql('SELECT key, value FROM settings').all() as { key: string; value: string }[]) out[r.key] = JSON.parse(r.value);
       return out;
     },
-    setSetting(key: string, value: unknown): void {
-      if (value === undefined) stmt.deleteSetting.run(key);
-      else stmt.setSetting.run(key, JSON.stringify(value));
+    setSetting(key, value) {
+      if (value === undefined) sql('DELETE FROM settings WHERE key = ?').run(key);
+      else sql('INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, JSON.stringify(value));
+    },
+    getLocal(key) {
+      return sql('SELECT value FROM local WHERE key = ?').pluck().get(key) as string | undefined;
+    },
+    setLocal(key, value) {
+      if (value === undefined) sql('DELETE FROM local WHERE key = ?').run(key);
+      else sql('INSERT INTO local(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
     },
 
     // decks
-    deckByName(name: string): DeckRow | undefined {
-      return stmt.deckByName.get(name) as DeckRow | undefined;
+    deckByName(name) {
+      return sql(`${deckSelect} WHERE name = ?`).get(name) as DeckRow | undefined;
     },
-    decks(): DeckRow[] {
-      return stmt.decks.all() as DeckRow[];
+    deckById(id) {
+      return sql(`${deckSelect} WHERE id = ?`).get(id) as DeckRow | undefined;
     },
-    upsertDeck(d: Omit<DeckRow, 'id'>, now: number): number {
+    decks() {
+      return sql(`${deckSelect} ORDER BY name`).all() as DeckRow[];
+    },
+    upsertDeck(d, now) {
       const existing = store.deckByName(d.name);
       if (existing) {
-        stmt.updateDeck.run(d.description, d.source, d.origin, d.path, d.fileHash, existing.id);
+        sql('UPDATE decks SET description = ?, source = ?, origin = ?, path = ?, file_hash = ? WHERE id = ?').run(d.description, d.source, d.origin, d.path, d.fileHash, existing.id);
         return existing.id;
       }
-      return Number(stmt.insertDeck.run(d.name, d.description, d.source, d.origin, d.path, d.fileHash, now).lastInsertRowid);
+      return Number(
+        sql('INSERT INTO decks(name, description, source, origin, path, file_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+          d.name, d.description, d.source, d.origin, d.path, d.fileHash, now,
+        ).lastInsertRowid,
+      );
     },
-    deckCounts(now: number, dayEnd: number, deckId?: number): DeckCounts[] {
+    deckCounts(now, dayEnd, deckId) {
       // One ordered pass over the cards_counts index (no temp b-tree, no card rows, no schedule lookups), then the
       // few buried cards taken back out. 100k cards: ~17 ms, against ~130 ms joining schedules.
       type Group = { deckId: number; removed: number; suspended: number; state: number; n: number; dueSoon: number | null };
-      const sql = `SELECT deck_id AS deckId, removed, suspended, state, count(*) AS n, sum(due < @dayEnd) AS dueSoon FROM cards`;
+      const select = `SELECT deck_id AS deckId, removed, suspended, state, count(*) AS n, sum(due < @dayEnd) AS dueSoon FROM cards`;
       const groupBy = 'GROUP BY deck_id, removed, suspended, state';
-      const all = db.prepare(`${sql} ${groupBy}`).all({ dayEnd }) as Group[];
-      const buried = db.prepare(`${sql} WHERE buried_until > @now ${groupBy}`).all({ dayEnd, now }) as Group[];
+      const all = sql(`${select} ${groupBy}`).all({ dayEnd }) as Group[];
+      const buried = sql(`${select} WHERE buried_until > @now ${groupBy}`).all({ dayEnd, now }) as Group[];
       const counts = new Map<number, DeckCounts>();
       for (const d of store.decks()) {
         if (deckId === undefined || d.id === deckId) counts.set(d.id, { name: d.name, new: 0, learning: 0, due: 0, suspended: 0, total: 0 });
@@ -266,141 +307,246 @@ export function createStore(db: Db) {
     },
 
     // cards
-    cardsOfDeck(deckId: number): { id: number; uid: string; noteUid: string; contentJson: string; removed: boolean }[] {
-      return (stmt.cardsOfDeck.all(deckId) as any[]).map((r) => ({ id: r.id, uid: r.uid, noteUid: r.noteUid, contentJson: r.content, removed: r.removed === 1 }));
-    },
-    insertCard(deckId: number, spec: CardSpec, position: number, now: number, suspended = false): number {
-      return Number(stmt.insertCard.run(deckId, spec.uid, spec.noteUid, spec.content.type, cardJson(spec), position, suspended ? 1 : 0, now, now).lastInsertRowid);
-    },
-    updateCard(id: number, spec: CardSpec, position: number, now: number): void {
-      stmt.updateCard.run(spec.uid, spec.noteUid, spec.content.type, cardJson(spec), position, now, id);
-    },
-    setPosition(id: number, position: number): void {
-      stmt.touchCardPosition.run(position, id);
-    },
-    markRemoved(id: number, now: number): void {
-      stmt.removeCard.run(now, id);
-    },
-    getCard(id: number): StudyCard | undefined {
-      const r = getCardStmt.get(id);
+    getCard(id) {
+      const r = sql(`${STUDY_CARD_SELECT} WHERE c.id = ?`).get(id) as RawStudyCard | undefined;
       return r ? toStudyCard(r) : undefined;
     },
-    /**
-     * Cards a session may show: unsuspended, unburied, in the chosen decks; learning cards and reviews due before
-     * `dayEnd`, and new cards in deck order (up to `newLimit`).
-     */
-    studyCards(opts: { deckIds: number[] | null; now: number; dayEnd: number; newLimit: number; reviewLimit: number }): StudyCard[] {
-      const deckFilter = opts.deckIds ? `AND c.deck_id IN (${opts.deckIds.map(() => '?').join(',')})` : '';
-      const ids = opts.deckIds ?? [];
-      const base = `${studyCardSelect} WHERE c.suspended = 0 AND (c.buried_until IS NULL OR c.buried_until <= ?) ${deckFilter}`;
+    cardByUid(uid) {
+      const r = sql('SELECT id, deck_id AS deckId, content AS contentJson, suspended, removed FROM cards WHERE uid = ? ORDER BY id LIMIT 1').get(uid) as
+        | { id: number; deckId: number; contentJson: string; suspended: number; removed: number }
+        | undefined;
+      return r && { ...r, suspended: r.suspended === 1, removed: r.removed === 1 };
+    },
+    cardsOfDeck(deckId) {
+      return (sql('SELECT id, uid, note_uid AS noteUid, content AS contentJson, removed FROM cards WHERE deck_id = ?').all(deckId) as (Omit<DeckCardRow, 'removed'> & { removed: number })[]).map(
+        (r) => ({ ...r, removed: r.removed === 1 }),
+      );
+    },
+    insertCard(deckId, spec, position, now) {
+      return Number(
+        sql('INSERT INTO cards(deck_id, uid, note_uid, type, content, position, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
+          deckId, spec.uid, spec.noteUid, spec.content.type, cardJson(spec), position, now, now,
+        ).lastInsertRowid,
+      );
+    },
+    setPosition(id, position) {
+      sql('UPDATE cards SET position = ? WHERE id = ?').run(position, id);
+    },
+    cardIds(filter = {}) {
+      const where = ['1'];
+      if (!filter.includeRemoved) where.push('removed = 0');
+      if (!filter.includeSuspended) where.push('suspended = 0');
+      if (filter.deckIds) where.push(`deck_id IN (${idList(filter.deckIds)})`);
+      const params: string[] = [];
+      if (filter.types?.length) {
+        where.push(`type IN (${filter.types.map(() => '?').join(',')})`);
+        params.push(...filter.types);
+      }
+      return sql(`SELECT id FROM cards WHERE ${where.join(' AND ')} ORDER BY id`).pluck().all(...params) as number[];
+    },
+    allCardIds() {
+      return sql('SELECT id FROM cards ORDER BY id').pluck().all() as number[];
+    },
+    siblingsToBury(card, now) {
+      return sql(
+        `SELECT c.id FROM cards c LEFT JOIN schedules s ON s.card_id = c.id
+         WHERE c.deck_id = ? AND c.note_uid = ? AND c.id != ? AND c.suspended = 0 AND c.removed = 0
+           AND (c.buried_until IS NULL OR c.buried_until <= ?) AND coalesce(s.state, 0) IN (0, 2)`,
+      ).pluck().all(card.deckId, card.noteUid, card.id, now) as number[];
+    },
+    studyCards(opts) {
+      const deckFilter = opts.deckIds ? `AND c.deck_id IN (${idList(opts.deckIds)})` : '';
+      const base = `${STUDY_CARD_SELECT} WHERE c.suspended = 0 AND c.removed = 0 AND (c.buried_until IS NULL OR c.buried_until <= @now) ${deckFilter}`;
       // Learning and review cards have a schedule: an inner join lets SQLite walk the (state, due) index.
       const scheduled = base.replace('LEFT JOIN schedules', 'JOIN schedules');
-      const learning = db.prepare(`${scheduled} AND s.state IN (1, 3) ORDER BY s.due`).all(opts.now, ...ids);
-      const reviews = db.prepare(`${scheduled} AND s.state = 2 AND s.due < ? ORDER BY s.due LIMIT ?`).all(opts.now, ...ids, opts.dayEnd, opts.reviewLimit);
-      const news = db.prepare(`${base} AND (s.state IS NULL OR s.state = 0) ORDER BY c.deck_id, c.position, c.id LIMIT ?`).all(opts.now, ...ids, opts.newLimit);
+      const learning = sql(`${scheduled} AND s.state IN (1, 3) ORDER BY s.due`).all({ now: opts.now }) as RawStudyCard[];
+      const reviews = sql(`${scheduled} AND s.state = 2 AND s.due < @dayEnd ORDER BY s.due LIMIT @limit`).all({ now: opts.now, dayEnd: opts.dayEnd, limit: opts.reviewLimit }) as RawStudyCard[];
+      const news = sql(`${base} AND (s.state IS NULL OR s.state = 0) ORDER BY c.deck_id, c.position, c.id LIMIT @limit`).all({ now: opts.now, limit: opts.newLimit }) as RawStudyCard[];
       return [...learning, ...reviews, ...news].map(toStudyCard);
     },
-    doneOnDay(day: number): { newDone: number; reviewsDone: number } {
-      return stmt.dailyDone.get(day) as { newDone: number; reviewsDone: number };
+    waitingCounts(opts) {
+      const deckFilter = opts.deckIds ? `AND c.deck_id IN (${idList(opts.deckIds)})` : '';
+      const r = sql(
+        `SELECT coalesce(sum(c.state = 2 AND c.due < @dayEnd), 0) AS reviews, coalesce(sum(c.state = 0), 0) AS news FROM cards c
+         WHERE c.suspended = 0 AND c.removed = 0 AND (c.buried_until IS NULL OR c.buried_until <= @now) ${deckFilter}`,
+      ).get({ now: opts.now, dayEnd: opts.dayEnd }) as { reviews: number; news: number };
+      return r;
     },
-    nextDue(now: number): number | null {
-      return (stmt.nextDue.get(now) as number | null) ?? null;
+    nextDue(now, deckIds, after) {
+      const deckFilter = deckIds ? `AND c.deck_id IN (${idList(deckIds)})` : '';
+      return (
+        (sql(
+          `SELECT min(s.due) FROM schedules s JOIN cards c ON c.id = s.card_id
+           WHERE c.suspended = 0 AND c.removed = 0 AND s.state != 0 AND (c.buried_until IS NULL OR c.buried_until <= @now)
+             AND s.due > @after ${deckFilter}`,
+        ).pluck().get({ now, after: after ?? -1 }) as number | null) ?? null
+      );
     },
-
-    // answers
-    /**
-     * Commits one answer: the log entry, the card's new schedule and the day's rollup, in one transaction.
-     * Returns null when another session answered the card since the caller read it.
-     */
-    recordAnswer(a: AnswerInput): { reviewId: number; uid: string } | null {
-      const run = db.transaction((): { reviewId: number; uid: string } | null => {
-        if (a.expectedLastReview !== undefined) {
-          const current = (stmt.lastReviewOf.get(a.cardId) as number | null | undefined) ?? null;
-          if (current !== a.expectedLastReview) return null;
-        }
-        const uid = nanoid();
-        const s = a.schedule;
-        const info = stmt.insertReview.run(
-          uid, a.cardId, a.rating, a.stateBefore, s?.state ?? 0, s?.due ?? a.reviewedAt, s?.stability ?? 0, s?.difficulty ?? 0,
-          a.elapsedDays, s?.scheduledDays ?? 0, a.reviewedAt, Math.round(a.durationMs), a.kind, a.scheduled ? 1 : 0,
-          a.answer ?? null, null, a.attemptId ?? null, a.day,
-        );
-        if (a.scheduled && s) stmt.upsertSchedule.run(...scheduleParams(a.cardId, s));
-        if (a.scheduled && a.rating > 0) {
-          const deckId = stmt.deckOfCard.get(a.cardId) as number;
-          stmt.bumpDaily.run(a.day, deckId, 1, a.rating === 1 ? 1 : 0, Math.round(a.durationMs), a.stateBefore === 0 ? 1 : 0);
-        }
-        return { reviewId: Number(info.lastInsertRowid), uid };
-      });
-      return run.immediate();
-    },
-    /** Marks an answer undone and puts back the schedule `rebuilt` (the replay of what is left of the log). */
-    undoAnswer(reviewId: number, rebuilt: Schedule | null, now: number): void {
-      db.transaction(() => {
-        const r = stmt.reviewById.get(reviewId) as any;
-        if (!r || r.undoneAt !== null) return;
-        stmt.markUndone.run(now, reviewId);
-        if (r.scheduled === 1) {
-          if (rebuilt) stmt.upsertSchedule.run(...scheduleParams(r.cardId, rebuilt));
-          else stmt.deleteSchedule.run(r.cardId);
-          if (r.rating > 0) {
-            const deckId = stmt.deckOfCard.get(r.cardId) as number;
-            stmt.bumpDaily.run(r.day, deckId, -1, r.rating === 1 ? -1 : 0, -r.durationMs, r.stateBefore === 0 ? -1 : 0);
-          }
-        }
-      }).immediate();
-    },
-    /**
-     * How long the learner usually takes on this card when they know it (median of its last right answers), else
-     * on cards of its type in its deck; null while there is too little to go on.
-     */
-    typicalDuration(cardId: number, deckId: number, type: string): number | null {
+    typicalDuration(cardId, deckId, type) {
       const median = (xs: number[]) => {
         const s = [...xs].sort((a, b) => a - b);
         return s[Math.floor(s.length / 2)]!;
       };
-      const own = stmt.cardDurations.all(cardId) as number[];
+      const own = sql('SELECT duration_ms FROM reviews WHERE card_id = ? AND rating > 1 AND undone_at IS NULL ORDER BY reviewed_at DESC LIMIT 10').pluck().all(cardId) as number[];
       if (own.length >= 3) return median(own);
-      const same = stmt.typeDurations.all(deckId, type) as number[];
+      const same = sql(
+        `SELECT r.duration_ms FROM reviews r JOIN cards c ON c.id = r.card_id
+         WHERE c.deck_id = ? AND c.type = ? AND r.rating > 1 AND r.undone_at IS NULL ORDER BY r.id DESC LIMIT 50`,
+      ).pluck().all(deckId, type) as number[];
       return same.length >= 5 ? median(same) : null;
     },
-    hasReviews(cardId: number): boolean {
-      return stmt.hasReviews.get(cardId) !== undefined;
+    deckCards(deckId) {
+      return deckCards(db, deckId);
     },
-    /** Study day of the card's last answer that moved its schedule, as recorded then. */
-    lastScheduledDay(cardId: number): number | undefined {
-      return (stmt.lastScheduledDay.get(cardId) as number | undefined) ?? undefined;
+
+    // the log: actions
+    beginAction(kind, at, data = {}) {
+      const uid = nanoid();
+      sql('INSERT INTO actions(uid, kind, at, device, data) VALUES (?, ?, ?, ?, ?)').run(uid, kind, at, deviceId, JSON.stringify(data));
+      return uid;
     },
-    cardLog(cardId: number): ReviewRow[] {
-      return (stmt.cardLog.all(cardId) as any[]).map(toReviewRow);
+    lastAction() {
+      const r = sql('SELECT id, uid, kind, at, device, data, undone_at AS undoneAt FROM actions WHERE device = ? AND undone_at IS NULL ORDER BY id DESC LIMIT 1').get(deviceId) as
+        | (Omit<ActionRow, 'data'> & { data: string })
+        | undefined;
+      return r && { ...r, data: JSON.parse(r.data) as Record<string, unknown> };
     },
-    setSchedule(cardId: number, s: Schedule | null): void {
-      if (s) stmt.upsertSchedule.run(...scheduleParams(cardId, s));
-      else stmt.deleteSchedule.run(cardId);
+    markActionUndone(uid, now) {
+      const reviews = (sql(`${REVIEW_SELECT} WHERE action_uid = ? AND undone_at IS NULL`).all(uid) as RawReview[]).map(toReviewRow);
+      const events = (sql(`${EVENT_SELECT} WHERE action_uid = ? AND undone_at IS NULL`).all(uid) as RawEvent[]).map(toEvent);
+      sql('UPDATE actions SET undone_at = ? WHERE uid = ? AND undone_at IS NULL').run(now, uid);
+      sql('UPDATE reviews SET undone_at = ? WHERE action_uid = ? AND undone_at IS NULL').run(now, uid);
+      sql('UPDATE card_events SET undone_at = ? WHERE action_uid = ? AND undone_at IS NULL').run(now, uid);
+      return { reviews, events };
     },
-    suspend(cardId: number, suspended: boolean, now: number): void {
-      stmt.setSuspended.run(suspended ? 1 : 0, now, cardId);
+
+    // the log: card events
+    appendEvent(cardId, data, meta) {
+      // A card's events are strictly ordered in time: two on the same millisecond (a fixed clock, a fast script) are
+      // spread by one, so their order never depends on ids that differ between devices.
+      const last = sql('SELECT max(at) FROM card_events WHERE card_id = ?').pluck().get(cardId) as number | null;
+      const at = last !== null && meta.at <= last ? last + 1 : meta.at;
+      sql('INSERT INTO card_events(uid, card_id, kind, at, day, device, action_uid, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
+        nanoid(), cardId, data.kind, at, meta.day, deviceId, meta.actionUid ?? null, eventPayload(data),
+      );
+      sql('UPDATE cards SET updated_at = ? WHERE id = ?').run(at, cardId);
+      rederive(cardId, false);
     },
-    bury(cardIds: number[], until: number | null): void {
-      db.transaction(() => {
-        for (const id of cardIds) stmt.setBuried.run(until, id);
-      }).immediate();
+    cardEvents(cardId) {
+      return rawEvents(cardId).map(toEvent);
     },
-    siblingsOf(card: { id: number; deckId: number; noteUid: string }): number[] {
-      return stmt.siblings.all(card.deckId, card.noteUid, card.id) as number[];
+    rederiveCard(cardId, opts = {}) {
+      return rederive(cardId, Boolean(opts.dryRun));
     },
-    /**
-     * Recomputes the per-day rollup from the log (after imports, or to repair it). Imported answers that did not
-     * reschedule (Anki's cram reviews) were still answers given that day, so they count, as in Anki's own graphs.
-     */
-    rebuildDaily(): void {
-      db.transaction(() => {
+
+    // the log: answers
+    recordAnswer(a) {
+      const uid = nanoid();
+      const s = a.schedule;
+      const info = sql(
+        `INSERT INTO reviews(uid, card_id, rating, state_before, state_after, due, stability, difficulty, elapsed_days,
+           scheduled_days, reviewed_at, duration_ms, kind, scheduled, answer, source_key, attempt_id, day, device, action_uid)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)`,
+      ).run(
+        uid, a.cardId, a.rating, a.stateBefore, s?.state ?? 0, s?.due ?? a.reviewedAt, s?.stability ?? 0, s?.difficulty ?? 0,
+        a.elapsedDays, s?.scheduledDays ?? 0, a.reviewedAt, Math.round(a.durationMs), a.kind, a.scheduled ? 1 : 0,
+        a.answer ?? null, a.attemptId ?? null, a.day, deviceId, a.actionUid,
+      );
+      if (a.scheduled && s) upsertSchedule(a.cardId, s);
+      if (a.scheduled && a.rating > 0) bumpDaily(a.day, deckOfCard(a.cardId), 1, a.rating === 1 ? 1 : 0, Math.round(a.durationMs), a.stateBefore === 0 ? 1 : 0);
+      return { reviewId: Number(info.lastInsertRowid), uid };
+    },
+    insertImportedReview(r) {
+      const s = r.schedule;
+      sql(
+        `INSERT INTO reviews(uid, card_id, rating, state_before, state_after, due, stability, difficulty, elapsed_days, scheduled_days,
+           reviewed_at, duration_ms, kind, scheduled, answer, source_key, attempt_id, day, source_state, device)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'import', ?, NULL, ?, NULL, ?, ?, ?)`,
+      ).run(
+        nanoid(), r.cardId, r.rating, r.stateBefore, s?.state ?? 0, s?.due ?? r.reviewedAt, s?.stability ?? 0, s?.difficulty ?? 0,
+        r.elapsedDays, s?.scheduledDays ?? 0, r.reviewedAt, Math.max(0, Math.round(r.durationMs)), r.scheduled ? 1 : 0, r.sourceKey,
+        r.day, r.sourceState, deviceId,
+      );
+    },
+    hasSourceKey(key) {
+      return sql('SELECT 1 FROM reviews WHERE source_key = ?').pluck().get(key) !== undefined;
+    },
+    cardLog(cardId) {
+      return (sql(`${REVIEW_SELECT} WHERE card_id = ? AND undone_at IS NULL ORDER BY reviewed_at, id`).all(cardId) as RawReview[]).map(toReviewRow);
+    },
+    hasReviews(cardId) {
+      return sql('SELECT 1 FROM reviews WHERE card_id = ? LIMIT 1').pluck().get(cardId) !== undefined;
+    },
+    lastScheduledDay(cardId) {
+      return (sql('SELECT day FROM reviews WHERE card_id = ? AND scheduled = 1 AND undone_at IS NULL ORDER BY reviewed_at DESC, id DESC LIMIT 1').pluck().get(cardId) as number | undefined) ?? undefined;
+    },
+    setSchedule(cardId, s) {
+      if (s) upsertSchedule(cardId, s);
+      else sql('DELETE FROM schedules WHERE card_id = ?').run(cardId);
+    },
+    unbumpDaily(r) {
+      if (!r.scheduled || r.rating <= 0) return;
+      bumpDaily(r.day, deckOfCard(r.cardId), -1, r.rating === 1 ? -1 : 0, -r.durationMs, r.stateBefore === 0 ? -1 : 0);
+    },
+    doneOnDay(day, deckIds) {
+      const deckFilter = deckIds ? `AND deck_id IN (${idList(deckIds)})` : '';
+      return sql(`SELECT coalesce(sum(new_cards), 0) AS newDone, coalesce(sum(reviews - new_cards), 0) AS reviewsDone FROM daily WHERE day = ? ${deckFilter}`).get(day) as {
+        newDone: number;
+        reviewsDone: number;
+      };
+    },
+    rebuildDaily() {
+      // Imported answers that did not reschedule (Anki's cram reviews) were still answers given that day, so they
+      // count, as in Anki's own graphs.
+      store.transaction(() => {
         db.exec('DELETE FROM daily');
         db.exec(`INSERT INTO daily(day, deck_id, reviews, again, duration_ms, new_cards)
           SELECT r.day, c.deck_id, count(*), sum(r.rating = 1), sum(r.duration_ms), sum(r.state_before = 0)
           FROM reviews r JOIN cards c ON c.id = r.card_id
           WHERE r.undone_at IS NULL AND r.rating > 0 AND (r.scheduled = 1 OR r.kind = 'import') GROUP BY r.day, c.deck_id`);
-      }).immediate();
+      });
+    },
+
+    // quizzes
+    createQuizAttempt(startedAt, options, planned) {
+      return Number(sql('INSERT INTO quiz_attempts(started_at, options, planned) VALUES (?, ?, ?)').run(startedAt, JSON.stringify(options), planned).lastInsertRowid);
+    },
+    finishQuizAttempt(id, finishedAt, questions, correct) {
+      sql('UPDATE quiz_attempts SET finished_at = ?, questions = ?, correct = ? WHERE id = ?').run(finishedAt, questions, correct, id);
+    },
+
+    // reports
+    statsRows(q) {
+      return readStatsRows(db, q);
+    },
+    iterateReviews(opts) {
+      return iterateReviews(db, opts);
+    },
+    iterateFsrsRows(opts) {
+      return iterateFsrsRows(db, opts);
+    },
+    optimizerRows(deckIds) {
+      const filter = deckIds ? `AND c.deck_id IN (${idList(deckIds)})` : '';
+      const rows = sql(
+        `SELECT r.card_id AS cardId, r.reviewed_at AS reviewedAt, r.rating, r.scheduled, r.kind, r.state_before AS stateBefore, r.state_after AS stateAfter
+         FROM reviews r JOIN cards c ON c.id = r.card_id
+         WHERE r.undone_at IS NULL ${filter} ORDER BY r.card_id, r.reviewed_at, r.id`,
+      ).all() as (Omit<OptimizerRow, 'scheduled'> & { scheduled: number })[];
+      return rows.map((r) => ({ ...r, scheduled: r.scheduled === 1 }));
+    },
+
+    // maintenance
+    integrityCheck() {
+      return (db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check);
+    },
+    foreignKeyViolations() {
+      return (db.pragma('foreign_key_check') as unknown[]).length;
+    },
+    staleCardStates() {
+      return sql('SELECT count(*) FROM cards c LEFT JOIN schedules s ON s.card_id = c.id WHERE c.state != coalesce(s.state, 0) OR c.due IS NOT s.due').pluck().get() as number;
+    },
+    fixCardStates() {
+      db.exec('UPDATE cards SET state = coalesce((SELECT s.state FROM schedules s WHERE s.card_id = cards.id), 0), due = (SELECT s.due FROM schedules s WHERE s.card_id = cards.id)');
     },
   };
   return store;
@@ -408,3 +554,8 @@ export function createStore(db: Db) {
 
 /** The stored form of a card: the one the deck sync compares against, so they can never drift apart. */
 export const cardJson = cardContentJson;
+
+/** A card's stored version (what an edit event records before and after). */
+export function versionOf(spec: CardSpec): CardVersion {
+  return { uid: spec.uid, noteUid: spec.noteUid, content: cardJson(spec) };
+}

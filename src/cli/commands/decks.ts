@@ -7,7 +7,7 @@ export async function run(opts: { db?: string; json?: boolean }, io: Io): Promis
   const ctx = openContext({ db: opts.db, env: io.env });
   try {
     const now = ctx.clock();
-    const { errors } = syncBuiltinDecks(ctx.store, now);
+    const { errors } = syncBuiltinDecks(ctx);
     for (const e of errors) io.err(`recall: warning: ${sanitize(e)}\n`);
     const counts = ctx.store.deckCounts(now, ctx.dayEnd(now)).map((c) => ({ ...c, name: opts.json ? c.name : sanitize(c.name) }));
     if (opts.json) {

@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { openContext, type Context } from '../../app/context.js';
 import { cardSpecOf, deckToAnkiTxt, deckToJson, deckToRecall, fsrsChunks, reviewChunks, type ReviewFormat } from '../../app/export.js';
 import { writeFileAtomic } from '../../app/files.js';
+import { resolveDeck } from '../../app/decks.js';
 import { syncBuiltinDecks } from '../../app/sync.js';
 import { RecallError } from '../../core/errors.js';
 import { statsToCsv } from '../../stats/csv.js';
-import { deckCards, iterateFsrsRows, iterateReviews } from '../../store/stats.js';
 import { printJson, type Io } from '../io.js';
 import { buildStatsReport, deckIdsFor } from './stats.js';
 
@@ -66,7 +66,7 @@ export async function runReviews(opts: CommonOpts & { format?: ReviewFormat; dec
     const deckIds = deckIdsFor(ctx, opts.deck);
     const counter = { rows: 0 };
     const chunks =
-      format === 'fsrs' ? fsrsChunks(iterateFsrsRows(ctx.store.db, { deckIds }), counter) : reviewChunks(iterateReviews(ctx.store.db, { deckIds }), format, counter);
+      format === 'fsrs' ? fsrsChunks(ctx.store.iterateFsrsRows({ deckIds }), counter) : reviewChunks(ctx.store.iterateReviews({ deckIds }), format, counter);
     emit(io, opts, chunks, { format, rows: () => counter.rows, what: 'reviews' });
     return 0;
   });
@@ -83,15 +83,11 @@ export function deckFileName(deck: string, format: keyof typeof EXTENSIONS): str
 export async function runDeck(opts: CommonOpts & { format?: keyof typeof EXTENSIONS; args?: string[] }, io: Io): Promise<number> {
   return withContext(io, opts.db, (ctx) => {
     const name = opts.args?.[0] ?? '';
-    const { errors } = syncBuiltinDecks(ctx.store, ctx.clock());
+    const { errors } = syncBuiltinDecks(ctx);
     for (const e of errors) io.err(`recall: warning: ${e}\n`);
-    const deck = ctx.store.deckByName(name);
-    if (!deck) {
-      const names = ctx.store.decks().map((d) => d.name);
-      throw new RecallError('no-such-deck', `No deck named "${name}"`, { hint: `decks: ${names.join(', ') || '(none)'}`, exitCode: 2 });
-    }
+    const deck = resolveDeck(ctx, name);
     const format = opts.format ?? 'recall';
-    const cards = deckCards(ctx.store.db, deck.id).map(cardSpecOf);
+    const cards = ctx.store.deckCards(deck.id).map(cardSpecOf);
     const data =
       format === 'json'
         ? deckToJson(cards)

@@ -1,9 +1,9 @@
 import { openContext } from '../../app/context.js';
 import { rescheduleAll } from '../../app/maintenance.js';
 import { RecallError } from '../../core/errors.js';
-import type { CardState, Rating, ReviewKind } from '../../core/types.js';
 import { printJson, styler, type Io } from '../io.js';
-import { resolveDecks } from './review.js';
+import { resolveDeck, resolveDeckIds } from '../../app/decks.js';
+import { sanitize } from '../../core/text.js';
 
 interface Opts {
   db?: string;
@@ -17,20 +17,14 @@ export async function run(opts: Opts, io: Io): Promise<number> {
   if (opts.deck && opts.all) throw new RecallError('usage', '--deck and --all cannot be used together', { hint: 'fit one deck with --deck NAME, or all decks with --all', exitCode: 2 });
   const ctx = openContext({ db: opts.db, env: io.env });
   try {
-    const deckIds = opts.deck ? resolveDecks(ctx, [opts.deck]) : null;
-    const filter = deckIds ? `AND c.deck_id IN (${deckIds.join(',')})` : '';
-    const rows = ctx.store.db
-      .prepare(
-        `SELECT r.card_id AS cardId, r.reviewed_at AS reviewedAt, r.rating, r.scheduled, r.kind, r.state_before AS stateBefore, r.state_after AS stateAfter
-         FROM reviews r JOIN cards c ON c.id = r.card_id
-         WHERE r.undone_at IS NULL ${filter} ORDER BY r.card_id, r.reviewed_at, r.id`,
-      )
-      .all() as { cardId: number; reviewedAt: number; rating: Rating; scheduled: number; kind: ReviewKind; stateBefore: CardState; stateAfter: CardState }[];
-    const optimizerRows = rows.map((r) => ({ ...r, scheduled: r.scheduled === 1 }));
+    // Presets are kept under the deck's own name, however it was typed.
+    const deckName = opts.deck === undefined ? undefined : resolveDeck(ctx, opts.deck).name;
+    const deckIds = resolveDeckIds(ctx, deckName === undefined ? undefined : [deckName]);
+    const optimizerRows = ctx.store.optimizerRows(deckIds);
     // The binding is a native module of a few MB: load it only here.
     const { optimize } = await import('../../optimizer/fit.js');
     const presets = (ctx.store.getSetting<Record<string, number[]>>('deckParameters') ?? {});
-    const current = opts.deck ? (presets[opts.deck] ?? ctx.settings.parameters) : ctx.settings.parameters;
+    const current = deckName ? (presets[deckName] ?? ctx.settings.parameters) : ctx.settings.parameters;
     let bar: { start(t: number, v: number): void; update(v: number): void; setTotal(t: number): void; stop(): void } | null = null;
     if (process.stderr.isTTY && !opts.json) {
       // cli-progress is CommonJS: its exports arrive on `default` when imported as a module.
@@ -57,10 +51,10 @@ export async function run(opts: Opts, io: Io): Promise<number> {
     let rescheduled = 0;
     if (result.kept && !opts.dryRun) {
       ctx.store.transaction(() => {
-        if (opts.deck) ctx.store.setSetting('deckParameters', { ...presets, [opts.deck]: result.after.parameters });
+        if (deckName) ctx.store.setSetting('deckParameters', { ...presets, [deckName]: result.after.parameters });
         else ctx.store.setSetting('parameters', result.after.parameters);
         ctx.reloadSettings();
-        rescheduled = rescheduleAll(ctx, deckIds ? cardIdsOf(ctx, deckIds) : undefined).changed;
+        rescheduled = rescheduleAll(ctx, deckIds ? ctx.store.cardIds({ deckIds, includeSuspended: true, includeRemoved: true }) : undefined).changed;
       });
     }
     if (opts.json) {
@@ -86,13 +80,9 @@ export async function run(opts: Opts, io: Io): Promise<number> {
     io.out('\n');
     if (!result.kept) io.out('The fitted parameters do not predict your history better than the current ones; keeping the current ones.\n');
     else if (opts.dryRun) io.out(st.yellow('Dry run: the fitted parameters are better, but nothing was saved.\n'));
-    else io.out(st.green(`Saved the fitted parameters${opts.deck ? ` for ${opts.deck}` : ''}; ${rescheduled} card(s) rescheduled by replaying their history.\n`));
+    else io.out(st.green(`Saved the fitted parameters${deckName ? ` for ${sanitize(deckName)}` : ''}; ${rescheduled} card(s) rescheduled by replaying their history.\n`));
     return 0;
   } finally {
     ctx.store.close();
   }
-}
-
-function cardIdsOf(ctx: ReturnType<typeof openContext>, deckIds: number[]): number[] {
-  return ctx.store.db.prepare(`SELECT id FROM cards WHERE deck_id IN (${deckIds.join(',')})`).pluck().all() as number[];
 }

@@ -1,38 +1,37 @@
-import { openContext, type Context } from '../../app/context.js';
-import { answerCard, buryCard, suspendCard, toSessionCard, undoAnswer } from '../../app/review.js';
+// `recall review`: draws what the study use case hands over and reads keys. No SQL, no scheduling, no queue here.
+import { openContext } from '../../app/context.js';
+import { resolveDeckIds } from '../../app/decks.js';
+import { openStudy, type SessionEnd } from '../../app/study.js';
 import { syncBuiltinDecks } from '../../app/sync.js';
-import { RecallError } from '../../core/errors.js';
+import { sanitize } from '../../core/text.js';
 import { GRADES, type Grade } from '../../core/types.js';
 import { formatInterval } from '../../scheduler/index.js';
-import { applyAnswer, applyUndo, createSession, dropCard, nextCard, remaining, summarize, type SessionState } from '../../session/session.js';
-import { sanitize } from '../../core/text.js';
-import { ExitRequest, requireTty, styler, type Io } from '../io.js';
-import { formatDuration, formatWhen } from '../format.js';
+import { ExitRequest, requireTty, styler, type Io, type Styler } from '../io.js';
+import { formatDuration, formatWhen, undoMessage } from '../format.js';
 
-/** Deck ids for `--deck` names; a parent name includes its `::` subdecks. */
-export function resolveDecks(ctx: Context, names: string[] | undefined): number[] | null {
-  if (!names?.length) return null;
-  const decks = ctx.store.decks();
-  const ids: number[] = [];
-  for (const name of names) {
-    const matched = decks.filter((d) => d.name === name || d.name.startsWith(`${name}::`));
-    if (matched.length === 0) {
-      throw new RecallError('no-such-deck', `No deck named "${name}"`, { hint: `decks: ${decks.map((d) => d.name).join(', ') || '(none)'}`, exitCode: 2 });
-    }
-    ids.push(...matched.map((d) => d.id));
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** Why the session stopped, what comes next, and what else could be studied. */
+export function describeEnd(end: SessionEnd, now: number, timeZone: string, st: Styler, waiting: boolean): string[] {
+  const lines: string[] = [];
+  const { heldBack, limits } = end;
+  if (heldBack.reviews > 0) {
+    lines.push(
+      `Daily review limit reached: ${plural(heldBack.reviews, 'more review')} ${heldBack.reviews === 1 ? 'is' : 'are'} due today (limit ${limits.reviewsPerDay} a day; ` +
+        `raise it with ${st.bold(`recall config set reviewsPerDay ${Math.max(limits.reviewsPerDay * 2, limits.reviewsPerDay + heldBack.reviews)}`)}).`,
+    );
   }
-  return ids;
-}
-
-export function loadSession(ctx: Context, deckIds: number[] | null): SessionState {
-  const now = ctx.clock();
-  const day = ctx.day(now);
-  const done = ctx.store.doneOnDay(day);
-  const newLeft = Math.max(0, ctx.settings.newPerDay - done.newDone);
-  const reviewsLeft = Math.max(0, ctx.settings.reviewsPerDay - done.reviewsDone);
-  const dayEnd = ctx.dayEnd(now);
-  const cards = ctx.store.studyCards({ deckIds, now, dayEnd, newLimit: newLeft, reviewLimit: reviewsLeft }).map(toSessionCard);
-  return createSession(cards, { dayEnd, newLeft, reviewsLeft });
+  if (heldBack.news > 0) {
+    lines.push(
+      limits.newPerDay === 0
+        ? `New cards are off (newPerDay is 0): ${plural(heldBack.news, 'new card')} ${heldBack.news === 1 ? 'waits' : 'wait'}; turn them on with ${st.bold('recall config set newPerDay 20')}.`
+        : `New card limit reached: ${plural(heldBack.news, 'new card')} ${heldBack.news === 1 ? 'waits' : 'wait'} (limit ${limits.newPerDay} a day; raise it with ${st.bold(`recall config set newPerDay ${limits.newPerDay * 2}`)}).`,
+    );
+  }
+  if (waiting) lines.push(`Only learning cards are left today; the next is due ${formatWhen(end.nextDue ?? now, now, timeZone)}.`);
+  else if (end.nextDue === null) lines.push(heldBack.news > 0 ? 'No reviews are scheduled yet.' : 'No cards are scheduled: add or import a deck (recall import PATH).');
+  else lines.push(`Next card due ${formatWhen(end.nextDue, now, timeZone)}.`);
+  return lines;
 }
 
 export async function run(opts: { db?: string; deck?: string[] }, io: Io): Promise<number> {
@@ -42,46 +41,39 @@ export async function run(opts: { db?: string; deck?: string[] }, io: Io): Promi
   // Loaded here, not at the top, so non-interactive commands never pay for the prompt library.
   const { cardPrompt, choicePrompt } = await import('../card-prompt.js');
   try {
-    const { errors } = syncBuiltinDecks(ctx.store, ctx.clock());
+    const { errors } = syncBuiltinDecks(ctx);
     for (const e of errors) io.err(`recall: warning: ${sanitize(e)}\n`);
-    const deckIds = resolveDecks(ctx, opts.deck);
-    let session = loadSession(ctx, deckIds);
+    const study = openStudy(ctx, { deckIds: resolveDeckIds(ctx, opts.deck) });
     let cancelled = false;
-    let studyAhead = false;
+    let offered = false;
     for (;;) {
-      const now = ctx.clock();
-      let next = nextCard(session, now);
-      if (next.kind === 'wait' && studyAhead) next = { kind: 'card', card: next.card, bucket: 'learning' };
+      const next = study.next();
       if (next.kind !== 'card') {
-        const nextDue = next.kind === 'wait' ? next.until : ctx.store.nextDue(now);
-        const when = nextDue === null ? 'No cards are scheduled.' : `Next card due ${formatWhen(nextDue, now, ctx.timeZone)}.`;
-        io.out(`\n${st.bold('Nothing more to study now.')} ${when}\n`);
-        if (next.kind === 'wait' || (nextDue !== null && session.history.length === 0)) {
-          const choice = await choicePrompt({ message: 'Study ahead or quit?', choices: [{ key: 'a', label: 'study ahead' }, { key: 'q', label: 'quit' }] });
-          if (choice === 'a') {
-            if (next.kind === 'wait') {
-              studyAhead = true;
-              continue;
-            }
-            // Ahead of schedule: pull in the reviews due over the next week.
-            const ahead = ctx.store.studyCards({ deckIds, now, dayEnd: now + 7 * 86_400_000, newLimit: 0, reviewLimit: 50 });
-            if (ahead.length === 0) break;
-            session = createSession(ahead.map(toSessionCard), { dayEnd: ctx.dayEnd(now), newLeft: 0, reviewsLeft: ahead.length });
-            continue;
-          }
-        }
-        break;
-      }
-      const { card, bucket } = next;
-      // Another session may have answered, buried or suspended it since the queue was built.
-      const fresh = ctx.store.getCard(card.id);
-      if (!fresh || fresh.suspended || (fresh.buriedUntil !== null && fresh.buriedUntil > now) || fresh.schedule?.lastReview !== card.schedule?.lastReview) {
-        session = dropCard(session, card.id);
+        const now = ctx.clock();
+        io.out(`\n${st.bold('Nothing more to study now.')}\n`);
+        for (const line of describeEnd(next.end, now, ctx.timeZone, st, next.kind === 'wait')) io.out(`${line}\n`);
+        // Study ahead is offered when waiting for learning cards, or when this session had nothing to do; more new
+        // cards whenever the limit holds some back.
+        const ahead = next.kind === 'done' && next.end.ahead > 0 && !offered && study.summary().reviewed === 0;
+        const choices = [
+          ...(next.kind === 'wait' ? [{ key: 'a', label: 'learn ahead' }] : []),
+          ...(ahead ? [{ key: 'a', label: `study ahead (${plural(next.end.ahead, 'review')} due this week)` }] : []),
+          ...(next.end.heldBack.news > 0 ? [{ key: 'n', label: '10 more new cards' }] : []),
+        ];
+        if (choices.length === 0) break;
+        const choice = await choicePrompt({ message: 'Study more?', choices: [...choices, { key: 'q', label: 'quit' }] });
+        if (choice === 'a' && next.kind === 'wait') study.learnAhead();
+        else if (choice === 'a') {
+          offered = true;
+          if (!study.studyAhead()) break;
+        } else if (choice === 'n') {
+          if (!study.moreNew(10)) break;
+        } else break;
         continue;
       }
-      const previews = ctx.scheduler.preview(card.schedule, now);
-      const intervals = Object.fromEntries(GRADES.map((g) => [g, formatInterval(previews[g].schedule.due - now)])) as Record<Grade, string>;
-      const counts = remaining(session);
+      const { drawn, bucket, counts, typicalMs } = next;
+      const card = drawn.card;
+      const intervals = Object.fromEntries(GRADES.map((g) => [g, formatInterval(drawn.intervals[g])])) as Record<Grade, string>;
       const action = await cardPrompt({
         content: card.content,
         deckName: card.deckName,
@@ -89,11 +81,12 @@ export async function run(opts: { db?: string; deck?: string[] }, io: Io): Promi
         bucket,
         intervals,
         seed: card.id * 7919 + (card.schedule?.reps ?? 0),
-        typicalMs: ctx.store.typicalDuration(card.id, card.deckId, card.content.type),
-        canUndo: session.history.length > 0,
+        typicalMs,
+        canUndo: study.canUndo(),
         color: io.color,
         columns: io.columns,
       });
+      // The acknowledgement is printed only once what it acknowledges is committed.
       const ack = () => action.ack && io.out(`${action.ack}\n`);
       if (action.kind === 'quit') {
         ack();
@@ -104,45 +97,35 @@ export async function run(opts: { db?: string; deck?: string[] }, io: Io): Promi
         break;
       }
       if (action.kind === 'undo') {
-        const u = applyUndo(session);
-        if (!u) continue;
-        const siblings = u.undone.buried.map((b) => b.card.id);
-        const restored = undoAnswer(ctx, u.undone.reviewId, u.undone.card.id, siblings);
-        ack();
-        session = u.state;
-        io.out(st.dim(`Undid the last answer; ${restored ? 'its card is back.' : 'the card is new again.'}\n`));
+        const u = study.undo();
+        io.out(st.dim(`${u ? `${undoMessage(u)}${u.requeued ? ' The card is back.' : ''}` : 'Nothing to undo.'}\n`));
         continue;
       }
       if (action.kind === 'bury') {
-        buryCard(ctx, card.id);
+        study.bury(drawn);
         ack();
-        session = dropCard(session, card.id);
         continue;
       }
       if (action.kind === 'suspend') {
-        suspendCard(ctx, card.id);
+        study.suspend(drawn);
         ack();
-        session = dropCard(session, card.id);
         continue;
       }
-      const res = answerCard(ctx, card, action.grade, { durationMs: action.durationMs, answer: action.answer });
+      const res = study.answer(drawn, action.grade, { durationMs: action.durationMs, answer: action.answer });
       if (!res.ok) {
-        io.out(st.yellow('That card was answered in another session; skipped.\n'));
-        session = dropCard(session, card.id);
+        io.out(st.yellow(res.reason === 'answered-elsewhere' ? 'That card was answered in another session; skipped.\n' : 'That card was changed in another session; skipped.\n'));
         continue;
       }
       ack();
-      session = applyAnswer(session, card, bucket, res.schedule!, { reviewId: res.reviewId, grade: action.grade, durationMs: action.durationMs });
     }
-    const sum = summarize(session);
+    const sum = study.summary();
     const now = ctx.clock();
-    const nextDue = ctx.store.nextDue(now);
     io.out(
       `\n${st.bold('Session summary')}\n` +
         `  cards reviewed  ${sum.reviewed}\n` +
         `  time            ${formatDuration(sum.timeMs)}\n` +
         `  again rate      ${sum.reviewed ? Math.round((100 * sum.again) / sum.reviewed) : 0}%\n` +
-        `  next due        ${nextDue === null ? '-' : formatWhen(nextDue, now, ctx.timeZone)}\n`,
+        `  next due        ${sum.nextDue === null ? '-' : formatWhen(sum.nextDue, now, ctx.timeZone)}\n`,
     );
     if (cancelled) throw new ExitRequest(130);
     return 0;

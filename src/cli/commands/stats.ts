@@ -1,13 +1,13 @@
 import { TZDate } from '@date-fns/tz/date';
 import { format } from 'date-fns/format';
 import { openContext, type Context } from '../../app/context.js';
+import { resolveDeckIds } from '../../app/decks.js';
 import { syncBuiltinDecks } from '../../app/sync.js';
 import { RecallError } from '../../core/errors.js';
 import { LOCAL_ZONE, dayStartInstant } from '../../scheduler/index.js';
 import { computeStats, decayOf } from '../../stats/compute.js';
 import { renderStats } from '../../stats/render.js';
 import type { StatsReport } from '../../stats/types.js';
-import { readStatsRows } from '../../store/stats.js';
 import { printJson, type Io } from '../io.js';
 
 export const FORECAST_DAYS = 30;
@@ -22,13 +22,7 @@ export function parseDays(raw: string | undefined): number {
 
 /** Deck ids for a `--deck` name, its `::` subdecks included; null = all decks. */
 export function deckIdsFor(ctx: Context, name: string | undefined): number[] | null {
-  if (name === undefined) return null;
-  const decks = ctx.store.decks();
-  const matched = decks.filter((d) => d.name === name || d.name.startsWith(`${name}::`));
-  if (matched.length === 0) {
-    throw new RecallError('no-such-deck', `No deck named "${name}"`, { hint: `decks: ${decks.map((d) => d.name).join(', ') || '(none)'}`, exitCode: 2 });
-  }
-  return matched.map((d) => d.id);
+  return resolveDeckIds(ctx, name === undefined ? undefined : [name]);
 }
 
 /** Reads the rows and computes the report at the context's clock. */
@@ -47,14 +41,14 @@ export function buildStatsReport(ctx: Context, opts: { deck?: string; days?: str
     if (Array.isArray(w)) deckDecay[d.id] = decayOf(w);
   }
   const decay = decayOf(ctx.settings.parameters);
-  const rows = readStatsRows(ctx.store.db, { deckIds, today, now, dayEnd: dayStarts[1]!, horizon: dayStarts[FORECAST_DAYS]!, decay, deckDecay });
+  const rows = ctx.store.statsRows({ deckIds, today, now, dayEnd: dayStarts[1]!, horizon: dayStarts[FORECAST_DAYS]!, decay, deckDecay });
   return computeStats({ ...rows, today, days, dayStarts }, now);
 }
 
 export async function run(opts: { db?: string; deck?: string; days?: string; json?: boolean }, io: Io): Promise<number> {
   const ctx = openContext({ db: opts.db, env: io.env });
   try {
-    const { errors } = syncBuiltinDecks(ctx.store, ctx.clock());
+    const { errors } = syncBuiltinDecks(ctx);
     for (const e of errors) io.err(`recall: warning: ${e}\n`);
     const report = buildStatsReport(ctx, opts);
     if (opts.json) {

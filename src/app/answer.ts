@@ -1,0 +1,119 @@
+// Answering a card, as Anki's scheduler does it: compute all four outcomes once, when the card is drawn, with the
+// card's own scheduler (its deck's preset, the study days, fuzz); show them; commit the chosen one in a transaction
+// that first checks the card is still as it was drawn. The interval on the button is the interval saved.
+import { GRADES, type Grade, type ReviewKind, type Schedule } from '../core/types.js';
+import type { Outcome } from '../scheduler/index.js';
+import type { StudyCard } from '../store/api.js';
+import type { Context } from './context.js';
+
+export interface Drawn {
+  card: StudyCard;
+  /** The instant the outcomes were computed for; never before the card's previous answer. */
+  at: number;
+  day: number;
+  lastReviewDay: number | undefined;
+  outcomes: Record<Grade, Outcome>;
+  /** Wait until due per grade, in ms: what the buttons show. */
+  intervals: Record<Grade, number>;
+}
+
+export interface CommitOptions {
+  durationMs: number;
+  kind?: ReviewKind;
+  /** False for quiz answers that must not move the schedule. */
+  scheduled?: boolean;
+  /** What the learner answered on an auto-graded card; stored as JSON. */
+  answer?: unknown;
+  attemptId?: number | null;
+}
+
+export type CommitResult =
+  | { ok: true; reviewId: number; actionUid: string; schedule: Schedule | null; grade: Grade; intervalMs: number | null; buried: number[] }
+  /** Nothing was written: another session answered the card, or it was suspended, buried, moved or edited since it was drawn. */
+  | { ok: false; reason: 'answered-elsewhere' | 'changed' };
+
+/** The instant an answer to `card` counts at: now, but strictly after its previous answer, so a card's log has one order. */
+function answerTime(card: StudyCard, now: number): number {
+  const last = card.schedule?.lastReview;
+  return last != null && now <= last ? last + 1 : now;
+}
+
+export function drawCard(ctx: Context, card: StudyCard, now = ctx.clock()): Drawn {
+  const at = answerTime(card, now);
+  const day = ctx.day(at);
+  const lastReviewDay = card.schedule?.lastReview != null ? ctx.store.lastScheduledDay(card.id) : undefined;
+  const outcomes = ctx.schedulerFor(card.deckId).preview(card.schedule, at, { day, lastReviewDay });
+  const intervals = {} as Record<Grade, number>;
+  for (const g of GRADES) intervals[g] = outcomes[g].schedule.due - at;
+  return { card, at, day, lastReviewDay, outcomes, intervals };
+}
+
+/** The same outcome up to the instant it was computed at: same state, memory, steps and interval. */
+function sameOutcome(a: Outcome, aAt: number, b: Outcome, bAt: number): boolean {
+  const x = a.schedule;
+  const y = b.schedule;
+  return (
+    a.day === b.day && a.elapsedDays === b.elapsedDays && x.state === y.state && x.due - aAt === y.due - bAt && x.stability === y.stability &&
+    x.difficulty === y.difficulty && x.learningSteps === y.learningSteps && x.scheduledDays === y.scheduledDays && x.reps === y.reps && x.lapses === y.lapses
+  );
+}
+
+/**
+ * Commits the outcome shown for `grade`. The answer is logged at the moment it is given when that yields the very
+ * outcome shown (the usual case: the same study day); otherwise (the day rolled over while the card was on screen)
+ * at the moment it was drawn, so the saved interval is always the one on the button and replay gives it back.
+ */
+export function commitAnswer(ctx: Context, drawn: Drawn, grade: Grade, opts: CommitOptions): CommitResult {
+  const scheduled = opts.scheduled ?? true;
+  const card = drawn.card;
+  const now = answerTime(card, Math.max(ctx.clock(), drawn.at));
+  let at = drawn.at;
+  let outcome = drawn.outcomes[grade];
+  if (now !== drawn.at) {
+    const day = ctx.day(now);
+    const fresh = ctx.schedulerFor(card.deckId).answer(card.schedule, now, grade, { day, lastReviewDay: drawn.lastReviewDay });
+    if (!scheduled || sameOutcome(fresh, now, outcome, drawn.at)) {
+      at = now;
+      outcome = fresh;
+    }
+  }
+  const day = outcome.day ?? ctx.day(at);
+  const dayEnd = ctx.dayEnd(at);
+  return ctx.store.transaction((): CommitResult => {
+    if (scheduled) {
+      const current = ctx.store.getCard(card.id);
+      if (!current || current.revision !== card.revision) {
+        const answered = current?.schedule?.lastReview !== card.schedule?.lastReview;
+        return { ok: false, reason: answered ? 'answered-elsewhere' : 'changed' };
+      }
+    }
+    const actionUid = ctx.store.beginAction('answer', at, { cardId: card.id, grade });
+    const { reviewId } = ctx.store.recordAnswer({
+      cardId: card.id,
+      rating: grade,
+      stateBefore: outcome.stateBefore,
+      schedule: scheduled ? outcome.schedule : card.schedule,
+      elapsedDays: outcome.elapsedDays,
+      reviewedAt: at,
+      durationMs: opts.durationMs,
+      kind: opts.kind ?? 'review',
+      scheduled,
+      day,
+      answer: opts.answer === undefined ? null : JSON.stringify(opts.answer),
+      attemptId: opts.attemptId ?? null,
+      actionUid,
+    });
+    // Siblings (the other side of a reversed pair, other deletions of a cloze) wait until tomorrow, as in Anki.
+    const buried = scheduled ? ctx.store.siblingsToBury(card, at) : [];
+    for (const id of buried) ctx.store.appendEvent(id, { kind: 'bury', until: dayEnd }, { at, day, actionUid });
+    return {
+      ok: true,
+      reviewId,
+      actionUid,
+      schedule: scheduled ? outcome.schedule : card.schedule,
+      grade,
+      intervalMs: scheduled ? outcome.schedule.due - at : null,
+      buried,
+    };
+  });
+}

@@ -1,0 +1,211 @@
+// The study session as a use case: which card comes next (with its four outcomes, ready to draw), and what answering,
+// burying, suspending and undoing do. The session's queue is the pure state machine of src/session; the terminal is
+// the caller's business: `recall review` only draws what `next()` returns and reports the keys.
+import type { Grade } from '../core/types.js';
+import { applyAnswer, applyUndo, bucketOf, createSession, dropCard, nextCard, remaining, restoreCard, setAside, summarize, type Bucket, type SessionCard, type SessionState } from '../session/session.js';
+import type { StudyCard } from '../store/api.js';
+import { commitAnswer, drawCard, type CommitResult, type Drawn } from './answer.js';
+import { applyCardAction } from './card-actions.js';
+import type { Context } from './context.js';
+import { canUndo, undoLast, type UndoResult } from './undo.js';
+
+export interface StudyOptions {
+  /** Decks to study (subdecks resolved by the caller); null = every deck. */
+  deckIds: number[] | null;
+}
+
+/** Why there is nothing to show, with what the learner can do about it. */
+export interface SessionEnd {
+  /** When the next card of these decks is due (learning or review), if any. */
+  nextDue: number | null;
+  /** Cards left out today by the daily limits: reviews due today and new cards waiting. */
+  heldBack: { reviews: number; news: number };
+  limits: { newPerDay: number; reviewsPerDay: number };
+  /** Reviews due within the next week: what "study ahead" would bring. */
+  ahead: number;
+}
+
+export type StudyNext =
+  | { kind: 'card'; drawn: Drawn; bucket: Bucket; counts: { new: number; learning: number; review: number }; typicalMs: number | null }
+  /** Only learning cards due later today are left. */
+  | { kind: 'wait'; until: number; end: SessionEnd }
+  | { kind: 'done'; end: SessionEnd };
+
+export type StudyAnswer = CommitResult;
+
+export interface StudyUndo extends UndoResult {
+  /** Whether the card came back into this session's queue. */
+  requeued: boolean;
+  cards: StudyCard[];
+}
+
+export interface Study {
+  next(): StudyNext;
+  answer(drawn: Drawn, grade: Grade, opts: { durationMs: number; answer?: unknown }): StudyAnswer;
+  bury(drawn: Drawn): void;
+  suspend(drawn: Drawn): void;
+  undo(): StudyUndo | null;
+  canUndo(): boolean;
+  /** Shows learning cards before they are due (when only those are left today). */
+  learnAhead(): void;
+  /** Starts over with the reviews due in the next week; false when there are none. */
+  studyAhead(): boolean;
+  /** Takes `n` more new cards today than the limit allows, for this session. */
+  moreNew(n: number): boolean;
+  summary(): { reviewed: number; again: number; timeMs: number; nextDue: number | null };
+}
+
+const WEEK = 7 * 86_400_000;
+
+export function toSessionCard(c: StudyCard): SessionCard {
+  return { id: c.id, deckId: c.deckId, deckName: c.deckName, noteUid: c.noteUid, content: c.content, schedule: c.schedule };
+}
+
+function studyable(c: StudyCard | undefined, now: number): c is StudyCard {
+  return c !== undefined && !c.suspended && !c.removed && (c.buriedUntil === null || c.buriedUntil <= now);
+}
+
+export function openStudy(ctx: Context, opts: StudyOptions): Study {
+  const { store } = ctx;
+  const deckIds = opts.deckIds;
+  let learnAhead = false;
+
+  const load = (): SessionState => {
+    const now = ctx.clock();
+    const done = store.doneOnDay(ctx.day(now));
+    const newLeft = Math.max(0, ctx.settings.newPerDay - done.newDone);
+    const reviewsLeft = Math.max(0, ctx.settings.reviewsPerDay - done.reviewsDone);
+    const dayEnd = ctx.dayEnd(now);
+    const cards = store.studyCards({ deckIds, now, dayEnd, newLimit: newLeft, reviewLimit: reviewsLeft }).map(toSessionCard);
+    return createSession(cards, { dayEnd, newLeft, reviewsLeft });
+  };
+  let session = load();
+
+  const end = (now: number): SessionEnd => {
+    // With the queue empty, whatever is still due today (or new) was left out by a limit.
+    const waiting = store.waitingCounts({ deckIds, now, dayEnd: session.dayEnd });
+    const heldBack = { reviews: session.reviewsLeft === 0 ? waiting.reviews : 0, news: session.newLeft === 0 ? waiting.news : 0 };
+    // Cards held back by a limit are due already, but come only when the limits reset with the next study day
+    // (new cards only if their limit is not zero).
+    const later = store.nextDue(now, deckIds, now);
+    const reset = heldBack.reviews > 0 || (heldBack.news > 0 && ctx.settings.newPerDay > 0) ? session.dayEnd : null;
+    return {
+      nextDue: later === null ? reset : reset === null ? later : Math.min(later, reset),
+      heldBack,
+      limits: { newPerDay: ctx.settings.newPerDay, reviewsPerDay: ctx.settings.reviewsPerDay },
+      ahead: store.waitingCounts({ deckIds, now, dayEnd: now + WEEK }).reviews,
+    };
+  };
+
+  return {
+    next() {
+      for (;;) {
+        const now = ctx.clock();
+        let n = nextCard(session, now);
+        if (n.kind === 'wait' && learnAhead) n = { kind: 'card', card: n.card, bucket: 'learning' };
+        if (n.kind === 'wait') return { kind: 'wait', until: n.until, end: end(now) };
+        if (n.kind === 'done') return { kind: 'done', end: end(now) };
+        // Another session (or command) may have answered, buried, suspended or moved it since the queue was built.
+        const fresh = store.getCard(n.card.id);
+        if (!studyable(fresh, now) || fresh.schedule?.lastReview !== n.card.schedule?.lastReview || (deckIds && !deckIds.includes(fresh.deckId))) {
+          session = dropCard(session, n.card.id);
+          continue;
+        }
+        return {
+          kind: 'card',
+          drawn: drawCard(ctx, fresh, now),
+          bucket: n.bucket,
+          counts: remaining(session),
+          typicalMs: store.typicalDuration(fresh.id, fresh.deckId, fresh.content.type),
+        };
+      }
+    },
+
+    answer(drawn, grade, o) {
+      const res = commitAnswer(ctx, drawn, grade, { durationMs: o.durationMs, answer: o.answer });
+      const card = toSessionCard(drawn.card);
+      if (!res.ok) {
+        session = dropCard(session, card.id);
+        return res;
+      }
+      session = applyAnswer(session, card, bucketFor(session, card), res.schedule!, { actionUid: res.actionUid, grade, durationMs: o.durationMs });
+      return res;
+    },
+
+    bury(drawn) {
+      const r = applyCardAction(ctx, [drawn.card.id], { kind: 'bury' });
+      const card = toSessionCard(drawn.card);
+      session = r.actionUid ? setAside(session, card, bucketFor(session, card), r.actionUid, 'bury') : dropCard(session, card.id);
+    },
+
+    suspend(drawn) {
+      const r = applyCardAction(ctx, [drawn.card.id], { kind: 'suspend' });
+      const card = toSessionCard(drawn.card);
+      session = r.actionUid ? setAside(session, card, bucketFor(session, card), r.actionUid, 'suspend') : dropCard(session, card.id);
+    },
+
+    undo() {
+      const r = undoLast(ctx);
+      if (!r) return null;
+      const cards = r.cardIds.map((id) => store.getCard(id)).filter((c): c is StudyCard => c !== undefined);
+      const last = session.history[session.history.length - 1];
+      let requeued = false;
+      if (last && last.actionUid === r.actionUid) {
+        session = applyUndo(session)!.state;
+        requeued = true;
+      } else {
+        // An action from before this session: its card joins the queue if it is one to study now.
+        const now = ctx.clock();
+        for (const c of cards) {
+          const due = c.schedule === null || c.schedule.state === 0 || c.schedule.due < session.dayEnd;
+          if (studyable(c, now) && due && (!deckIds || deckIds.includes(c.deckId))) {
+            session = restoreCard(session, toSessionCard(c));
+            requeued = true;
+          }
+        }
+      }
+      return { ...r, requeued, cards };
+    },
+
+    canUndo() {
+      return canUndo(ctx);
+    },
+
+    learnAhead() {
+      learnAhead = true;
+    },
+
+    studyAhead() {
+      const now = ctx.clock();
+      const ahead = store.studyCards({ deckIds, now, dayEnd: now + WEEK, newLimit: 0, reviewLimit: 50 }).filter((c) => c.schedule?.state === 2);
+      if (ahead.length === 0) return false;
+      session = { ...createSession(ahead.map(toSessionCard), { dayEnd: ctx.dayEnd(now), newLeft: 0, reviewsLeft: ahead.length }), history: session.history };
+      return true;
+    },
+
+    moreNew(n) {
+      const now = ctx.clock();
+      const taken = new Set([...session.news, ...session.history.map((h) => h.card)].map((c) => c.id));
+      const extra = store
+        .studyCards({ deckIds, now, dayEnd: session.dayEnd, newLimit: n + taken.size, reviewLimit: 0 })
+        .filter((c) => bucketOf(toSessionCard(c)) === 'new' && !taken.has(c.id))
+        .slice(0, n)
+        .map(toSessionCard);
+      if (extra.length === 0) return false;
+      session = { ...session, news: [...session.news, ...extra], newLeft: session.newLeft + extra.length };
+      return true;
+    },
+
+    summary() {
+      return { ...summarize(session), nextDue: store.nextDue(ctx.clock(), deckIds) };
+    },
+  };
+}
+
+/** The queue a card was drawn from: learning cards keep their bucket even when shown ahead of time. */
+function bucketFor(s: SessionState, card: SessionCard): Bucket {
+  if (s.learning.some((c) => c.id === card.id)) return 'learning';
+  if (s.reviews.some((c) => c.id === card.id)) return 'review';
+  if (s.news.some((c) => c.id === card.id)) return 'new';
+  return bucketOf(card);
+}

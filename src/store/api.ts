@@ -1,0 +1,282 @@
+// The store's declared interface: everything the application layer may ask of the database. Every SQL statement
+// lives under src/store/ behind these methods; nothing outside sees a connection.
+import type { CardEvent, CardEventData } from '../core/card-events.js';
+import type { CardContent, CardExtras, CardSpec, CardState, CardType, Rating, ReviewEntry, ReviewKind, Schedule } from '../core/types.js';
+import type { DailyRow, DeckCountRow, DeckInfo, DueBucket, MemoryGroup, QuizAttemptRow, RetentionRow, StatsInput } from '../stats/types.js';
+
+export type DeckOrigin = 'builtin' | 'file' | 'anki';
+
+export interface DeckRow {
+  id: number;
+  name: string;
+  description: string;
+  source: string;
+  origin: DeckOrigin;
+  path: string | null;
+  fileHash: string | null;
+}
+
+export interface DeckCounts {
+  name: string;
+  new: number;
+  learning: number;
+  due: number;
+  suspended: number;
+  total: number;
+}
+
+/** A card with what studying it needs. */
+export interface StudyCard {
+  id: number;
+  deckId: number;
+  deckName: string;
+  uid: string;
+  noteUid: string;
+  content: CardContent & CardExtras;
+  schedule: Schedule | null;
+  suspended: boolean;
+  buriedUntil: number | null;
+  removed: boolean;
+  position: number;
+  /** Changes whenever anything about the card changes: an answer commits only against the revision it was drawn at. */
+  revision: number;
+}
+
+/** A card of a deck as the deck sync compares it. */
+export interface DeckCardRow {
+  id: number;
+  uid: string;
+  noteUid: string;
+  contentJson: string;
+  removed: boolean;
+}
+
+/** A review-log row as stored: the entry plus its row id, study day and origin. */
+export interface ReviewRow extends ReviewEntry {
+  id: number;
+  answer: string | null;
+  sourceKey: string | null;
+  attemptId: number | null;
+  day: number;
+  device: string | null;
+  actionUid: string | null;
+  /** The state an imported answer had in its source (Anki filtered decks), when replay cannot know it. */
+  sourceState: number | null;
+}
+
+export interface AnswerInput {
+  cardId: number;
+  rating: Rating;
+  stateBefore: CardState;
+  /** The schedule after the answer; for answers that do not reschedule (quiz), the unchanged one. */
+  schedule: Schedule | null;
+  elapsedDays: number;
+  reviewedAt: number;
+  durationMs: number;
+  kind: ReviewKind;
+  scheduled: boolean;
+  day: number;
+  answer?: string | null;
+  attemptId?: number | null;
+  actionUid: string | null;
+}
+
+/** An imported answer with the state replay gave it. */
+export interface ImportedReview {
+  cardId: number;
+  rating: Rating;
+  stateBefore: CardState;
+  schedule: Schedule | null;
+  elapsedDays: number;
+  reviewedAt: number;
+  durationMs: number;
+  scheduled: boolean;
+  sourceKey: string;
+  day: number;
+  sourceState: number | null;
+}
+
+/** What a user action was; `data` holds what undo needs beyond the rows that carry the action's uid. */
+export interface ActionRow {
+  id: number;
+  uid: string;
+  kind: string;
+  at: number;
+  device: string;
+  data: Record<string, unknown>;
+  undoneAt: number | null;
+}
+
+export interface EventMeta {
+  at: number;
+  day: number;
+  actionUid?: string | null;
+}
+
+export interface ExportCardRow {
+  id: number;
+  uid: string;
+  noteUid: string;
+  contentJson: string;
+  suspended: boolean;
+}
+
+/** The review log as exported: not undone, with the card's uid and deck. */
+export interface ExportReviewRow {
+  id: number;
+  uid: string;
+  cardId: number;
+  cardUid: string;
+  deck: string;
+  rating: number;
+  stateBefore: number;
+  stateAfter: number;
+  due: number;
+  stability: number;
+  difficulty: number;
+  elapsedDays: number;
+  scheduledDays: number;
+  reviewedAt: number;
+  durationMs: number;
+  kind: string;
+  scheduled: number;
+  answer: string | null;
+  sourceKey: string | null;
+  attemptId: number | null;
+  day: number;
+  /** The state an imported answer had in its source when replay cannot tell (4 = an Anki filtered deck). */
+  sourceState: number | null;
+}
+
+/** One row of the FSRS optimizer's CSV: card id, time (epoch ms), rating 1-4, state before (or the source's), duration (ms). */
+export type FsrsReviewRow = [cardId: number, reviewedAt: number, rating: number, stateBefore: number, durationMs: number];
+
+/** An answer as the optimizer reads it. */
+export interface OptimizerRow {
+  cardId: number;
+  reviewedAt: number;
+  rating: Rating;
+  scheduled: boolean;
+  kind: ReviewKind;
+  stateBefore: CardState;
+  stateAfter: CardState;
+}
+
+/** The part of the statistics input that comes from the database. */
+export type StatsRows = Pick<StatsInput, 'daily' | 'retention' | 'deckCounts' | 'memory' | 'dueToday' | 'dueBuckets' | 'decks' | 'quizzes'>;
+export type { DailyRow, DeckCountRow, DeckInfo, DueBucket, MemoryGroup, QuizAttemptRow, RetentionRow };
+
+export interface StatsQuery {
+  deckIds: readonly number[] | null;
+  today: number;
+  now: number;
+  dayEnd: number;
+  horizon: number;
+  decay: number;
+  deckDecay?: Record<number, number>;
+}
+
+export interface SettingsStore {
+  /** Settings travel between devices (last writer per key); JSON values. */
+  getSetting<T>(key: string): T | undefined;
+  allSettings(): Record<string, unknown>;
+  setSetting(key: string, value: unknown): void;
+  /** State of this database on this machine that never travels (sync cursors and the like). */
+  getLocal(key: string): string | undefined;
+  setLocal(key: string, value: string | undefined): void;
+}
+
+export interface DeckStore {
+  deckByName(name: string): DeckRow | undefined;
+  deckById(id: number): DeckRow | undefined;
+  decks(): DeckRow[];
+  upsertDeck(d: Omit<DeckRow, 'id'>, now: number): number;
+  deckCounts(now: number, dayEnd: number, deckId?: number): DeckCounts[];
+}
+
+export interface CardStore {
+  getCard(id: number): StudyCard | undefined;
+  /** The card of that uid (deck-local id, or `anki:<guid>::cN` for imports), first by row id. */
+  cardByUid(uid: string): { id: number; deckId: number; contentJson: string; suspended: boolean; removed: boolean } | undefined;
+  cardsOfDeck(deckId: number): DeckCardRow[];
+  /** Creates a card's row; flags come only from events afterwards. */
+  insertCard(deckId: number, spec: CardSpec, position: number, now: number): number;
+  setPosition(id: number, position: number): void;
+  /** Ids of the cards in these decks (all when null), optionally of some types; removed cards left out. */
+  cardIds(filter?: { deckIds?: readonly number[] | null; types?: readonly CardType[]; includeSuspended?: boolean; includeRemoved?: boolean }): number[];
+  /** Every card id, removed ones included, in id order. */
+  allCardIds(): number[];
+  /** Siblings (same note) that answering this card buries: new or review cards, not suspended, removed or already buried. */
+  siblingsToBury(card: { id: number; deckId: number; noteUid: string }, now: number): number[];
+  /**
+   * Cards a session may show: not suspended, removed or buried, in the chosen decks; learning cards, reviews due before
+   * `dayEnd`, and new cards in deck order (up to `newLimit`).
+   */
+  studyCards(opts: { deckIds: readonly number[] | null; now: number; dayEnd: number; newLimit: number; reviewLimit: number }): StudyCard[];
+  /** How many reviews and new cards wait beyond what the session took (for "limit reached" messages). */
+  waitingCounts(opts: { deckIds: readonly number[] | null; now: number; dayEnd: number }): { reviews: number; news: number };
+  /** The earliest due time of a studyable learning or review card (only after `after`, when given). */
+  nextDue(now: number, deckIds?: readonly number[] | null, after?: number): number | null;
+  /** Median time of the learner's right answers on this card, else on cards of its type in its deck; null if too few. */
+  typicalDuration(cardId: number, deckId: number, type: string): number | null;
+  deckCards(deckId: number): ExportCardRow[];
+}
+
+export interface LogStore {
+  /** Starts a user action (an answer, a suspend of many cards, ...): the rows written for it carry its uid. */
+  beginAction(kind: string, at: number, data?: Record<string, unknown>): string;
+  /** This device's most recent action not yet undone. */
+  lastAction(): ActionRow | undefined;
+  /** Marks the action and every row it wrote undone; returns the cards whose rows changed. */
+  markActionUndone(uid: string, now: number): { reviews: ReviewRow[]; events: CardEvent[] };
+
+  /** Appends a card event and re-derives the card's flags, deck and content from all its events. */
+  appendEvent(cardId: number, data: CardEventData, meta: EventMeta): void;
+  cardEvents(cardId: number): CardEvent[];
+  /** Re-derives a card's flags, deck and content from its events; returns whether anything differed. */
+  rederiveCard(cardId: number, opts?: { dryRun?: boolean }): boolean;
+
+  /** Writes one answer: the log entry, the card's new schedule and the day's rollup (the caller holds the transaction). */
+  recordAnswer(a: AnswerInput): { reviewId: number; uid: string };
+  insertImportedReview(r: ImportedReview): void;
+  hasSourceKey(key: string): boolean;
+  cardLog(cardId: number): ReviewRow[];
+  hasReviews(cardId: number): boolean;
+  /** Study day of the card's last answer that moved its schedule, as recorded then. */
+  lastScheduledDay(cardId: number): number | undefined;
+  setSchedule(cardId: number, s: Schedule | null): void;
+  /** Takes an undone answer out of the day's rollup. */
+  unbumpDaily(r: ReviewRow): void;
+  doneOnDay(day: number, deckIds?: readonly number[] | null): { newDone: number; reviewsDone: number };
+  rebuildDaily(): void;
+}
+
+export interface QuizStore {
+  createQuizAttempt(startedAt: number, options: Record<string, unknown>, planned: number): number;
+  finishQuizAttempt(id: number, finishedAt: number, questions: number, correct: number): void;
+}
+
+export interface ReportStore {
+  statsRows(q: StatsQuery): StatsRows;
+  /** Streams the log (not undone), by card then time. */
+  iterateReviews(opts: { deckIds: readonly number[] | null }): Generator<ExportReviewRow>;
+  iterateFsrsRows(opts: { deckIds: readonly number[] | null }): Generator<FsrsReviewRow>;
+  optimizerRows(deckIds: readonly number[] | null): OptimizerRow[];
+}
+
+export interface MaintenanceStore {
+  integrityCheck(): string[];
+  foreignKeyViolations(): number;
+  /** Cards whose copy of their schedule's state and due (for fast counts) differs from it. */
+  staleCardStates(): number;
+  fixCardStates(): void;
+}
+
+export interface Store extends SettingsStore, DeckStore, CardStore, LogStore, QuizStore, ReportStore, MaintenanceStore {
+  readonly path: string;
+  /** This database's device id: every row it writes carries it. */
+  readonly deviceId: string;
+  /** Runs `fn` in one IMMEDIATE transaction (nested calls join the outer one). */
+  transaction<T>(fn: () => T): T;
+  close(): void;
+}

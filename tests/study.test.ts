@@ -1,0 +1,294 @@
+// The study loop as a use case, without a terminal: what is drawn on the buttons is what is saved (with a deck's own
+// preset, for every grade of a new, a learning and a review card), every card action is a logged event that undo
+// takes back, and two sessions on one card give one review and one notice.
+import Database from 'better-sqlite3';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { commitAnswer, drawCard, type Drawn } from '../src/app/answer.js';
+import { applyCardAction } from '../src/app/card-actions.js';
+import { openContext, type Context } from '../src/app/context.js';
+import { resolveDeckIds } from '../src/app/decks.js';
+import { importPaths } from '../src/app/import.js';
+import { checkCardFlags, findScheduleMismatches } from '../src/app/maintenance.js';
+import { openStudy, type Study } from '../src/app/study.js';
+import { undoLast } from '../src/app/undo.js';
+import { GRADES, type Grade } from '../src/core/types.js';
+import { createScheduler } from '../src/scheduler/index.js';
+import { tempDir } from './helpers/cli.js';
+
+const T0 = Date.parse('2026-03-10T09:00:00Z');
+const DAY = 86_400_000;
+const MIN = 60_000;
+
+let cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups.reverse()) c();
+  cleanups = [];
+});
+
+/** A context on a fresh database with one deck of `n` basic cards, a movable clock, UTC days, fuzz on. */
+function setup(n = 6, deckName = 'Study'): { ctx: Context; at: (ms: number) => void; dir: string; db: string; deckId: number } {
+  const t = tempDir('recall-study-');
+  cleanups.push(t.cleanup);
+  const db = join(t.dir, 'r.db');
+  const deck = join(t.dir, 'd.deck');
+  writeFileSync(deck, `deck: ${deckName}\n\n${Array.from({ length: n }, (_, i) => `--- basic s${i}\nQ: question ${i}\nA: answer ${i}\n`).join('\n')}`);
+  let now = T0;
+  const ctx = openContext({ db, env: { RECALL_NOW: new Date(T0).toISOString() } });
+  ctx.clock = () => now;
+  cleanups.push(() => ctx.store.close());
+  ctx.store.transaction(() => {
+    ctx.store.setSetting('timeZone', 'UTC');
+    ctx.store.setSetting('newPerDay', 100);
+  });
+  ctx.reloadSettings();
+  importPaths(ctx, [deck]);
+  const deckId = ctx.store.deckByName(deckName)!.id;
+  return { ctx, at: (ms) => void (now = ms), dir: t.dir, db, deckId };
+}
+
+/** Distinctive FSRS-6 parameters: initial stabilities and growth far from the defaults, so a wrong scheduler shows. */
+const PRESET = [0.9, 2.5, 8.0, 40.0, 6.8, 0.6, 2.2, 0.002, 1.8, 0.12, 1.1, 1.6, 0.07, 0.4, 1.7, 0.5, 3.0, 0.5, 0.3, 0.1, 0.15];
+
+function withPreset(ctx: Context, deckName: string) {
+  ctx.store.transaction(() => ctx.store.setSetting('deckParameters', { [deckName]: PRESET }));
+  ctx.reloadSettings();
+}
+
+/** The answer row and schedule as stored. */
+function saved(db: string, cardId: number) {
+  const conn = new Database(db, { readonly: true });
+  try {
+    const review = conn.prepare('SELECT reviewed_at AS at, due, stability FROM reviews WHERE card_id = ? AND undone_at IS NULL ORDER BY id DESC LIMIT 1').get(cardId) as { at: number; due: number; stability: number };
+    const schedule = conn.prepare('SELECT due, stability, last_review AS lastReview FROM schedules WHERE card_id = ?').get(cardId) as { due: number; stability: number; lastReview: number };
+    return { review, schedule };
+  } finally {
+    conn.close();
+  }
+}
+
+function next(study: Study) {
+  const n = study.next();
+  if (n.kind !== 'card') throw new Error(`expected a card, got ${n.kind}`);
+  return n;
+}
+
+describe('what is shown is what is saved', () => {
+  it('with a per-deck preset, for every grade of a new, a learning and a review card', () => {
+    const { ctx, at, db, deckId } = setup(3);
+    withPreset(ctx, 'Study');
+    const global = createScheduler(ctx.settings);
+    const study = openStudy(ctx, { deckIds: [deckId] });
+    // Card states to try: a new card; one in learning (answered Good once); one in review (Easy, then a week later).
+    const cards = ctx.store.cardIds({ deckIds: [deckId] });
+    const learnDrawn = drawCard(ctx, ctx.store.getCard(cards[1]!)!);
+    expect(commitAnswer(ctx, learnDrawn, 3, { durationMs: 1000 }).ok).toBe(true);
+    const reviewDrawn = drawCard(ctx, ctx.store.getCard(cards[2]!)!);
+    expect(commitAnswer(ctx, reviewDrawn, 4, { durationMs: 1000 }).ok).toBe(true);
+    at(T0 + 20 * MIN);
+    expect(ctx.store.getCard(cards[1]!)!.schedule!.state).toBe(1);
+    const reviewDue = ctx.store.getCard(cards[2]!)!.schedule!;
+    expect(reviewDue.state).toBe(2);
+
+    let differsFromGlobal = 0;
+    for (const [label, cardId, when] of [['new', cards[0]!, T0 + 20 * MIN], ['learning', cards[1]!, T0 + 20 * MIN], ['review', cards[2]!, reviewDue.due + 3 * DAY]] as const) {
+      for (const g of GRADES) {
+        at(when);
+        const drawn = drawCard(ctx, ctx.store.getCard(cardId)!);
+        const shown = drawn.intervals[g];
+        // The learner thinks for 40 seconds: the saved interval is still the one on the button.
+        at(when + 40_000);
+        const res = commitAnswer(ctx, drawn, g, { durationMs: 40_000 });
+        expect(res.ok, `${label} ${g}`).toBe(true);
+        const { review, schedule } = saved(db, cardId);
+        expect(review.due - review.at, `${label} grade ${g}: log`).toBe(shown);
+        expect(schedule.due - schedule.lastReview, `${label} grade ${g}: schedule`).toBe(shown);
+        expect(res.ok && res.intervalMs).toBe(shown);
+        const other = global.answer(drawn.card.schedule, drawn.at, g, { day: drawn.day, lastReviewDay: drawn.lastReviewDay });
+        if (other.schedule.due - drawn.at !== shown) differsFromGlobal++;
+        expect(undoLast(ctx)?.kind).toBe('answer');
+      }
+    }
+    // The preset is really in use: every answer that leaves the learning steps (days, not minutes) gets another
+    // interval than the global parameters would give.
+    expect(differsFromGlobal).toBeGreaterThanOrEqual(4);
+    expect(findScheduleMismatches(ctx)).toEqual([]);
+  });
+
+  it('the study day rolling over while the card is on screen: the interval shown is still the one saved', () => {
+    const { ctx, at, db, deckId } = setup(1);
+    withPreset(ctx, 'Study');
+    const card = ctx.store.getCard(ctx.store.cardIds({ deckIds: [deckId] })[0]!)!;
+    // Drawn at 03:59:50 UTC, answered at 04:00:10: in a new study day, which would give another interval.
+    at(Date.parse('2026-03-09T09:00:00Z'));
+    expect(commitAnswer(ctx, drawCard(ctx, card), 4, { durationMs: 1 }).ok).toBe(true);
+    // Two days after it fell due, ten seconds before the study day ends (days start at 04:00 UTC here).
+    const day = new Date(ctx.store.getCard(card.id)!.schedule!.due + 2 * DAY);
+    day.setUTCHours(3, 59, 50, 0);
+    at(day.getTime());
+    const drawn = drawCard(ctx, ctx.store.getCard(card.id)!);
+    at(day.getTime() + 20_000);
+    const res = commitAnswer(ctx, drawn, 3, { durationMs: 20_000 });
+    expect(res.ok).toBe(true);
+    const { review } = saved(db, card.id);
+    expect(review.due - review.at).toBe(drawn.intervals[3]);
+    // Recorded at the moment the outcome was computed for, so replay gives it back exactly.
+    expect(review.at).toBe(drawn.at);
+    expect(findScheduleMismatches(ctx)).toEqual([]);
+  });
+
+  it('the study session hands over the intervals of the card it draws, and commits them', () => {
+    const { ctx, at, db, deckId } = setup(4);
+    withPreset(ctx, 'Study');
+    const study = openStudy(ctx, { deckIds: [deckId] });
+    for (let i = 0; i < 8; i++) {
+      const n = study.next();
+      if (n.kind !== 'card') break;
+      const g = GRADES[i % 4]!;
+      at(ctx.clock() + 5_000);
+      const res = study.answer(n.drawn, g, { durationMs: 5_000 });
+      expect(res.ok).toBe(true);
+      const { review } = saved(db, n.drawn.card.id);
+      expect(review.due - review.at).toBe(n.drawn.intervals[g]);
+    }
+  });
+});
+
+describe('card actions are logged events that undo takes back', () => {
+  it('s then u: the card is unsuspended and the previous answer untouched; b then u likewise', () => {
+    const { ctx, db, deckId } = setup(4);
+    const study = openStudy(ctx, { deckIds: [deckId] });
+    const a = next(study);
+    expect(study.answer(a.drawn, 3, { durationMs: 1000 }).ok).toBe(true);
+    const answered = saved(db, a.drawn.card.id);
+
+    for (const how of ['suspend', 'bury'] as const) {
+      const b = next(study);
+      if (how === 'suspend') study.suspend(b.drawn);
+      else study.bury(b.drawn);
+      const flagged = ctx.store.getCard(b.drawn.card.id)!;
+      expect(how === 'suspend' ? flagged.suspended : flagged.buriedUntil !== null).toBe(true);
+      expect(next(study).drawn.card.id).not.toBe(b.drawn.card.id);
+      const u = study.undo()!;
+      expect(u).toMatchObject({ kind: how, cardIds: [b.drawn.card.id], requeued: true });
+      const back = ctx.store.getCard(b.drawn.card.id)!;
+      expect(back).toMatchObject({ suspended: false, buriedUntil: null });
+      // The card is shown again, and the answer before it stands.
+      expect(next(study).drawn.card.id).toBe(b.drawn.card.id);
+      expect(saved(db, a.drawn.card.id)).toEqual(answered);
+      expect(ctx.store.cardEvents(b.drawn.card.id).map((e) => [e.data.kind, e.undone])).toEqual(
+        how === 'suspend' ? [['suspend', true]] : [['suspend', true], ['bury', true]],
+      );
+    }
+    expect(checkCardFlags(ctx, false)).toEqual([]);
+  });
+
+  it('undo takes back actions of different kinds in reverse order, each reported, then says there is nothing left', () => {
+    const { ctx, deckId } = setup(4);
+    const [c1, c2, c3] = ctx.store.cardIds({ deckIds: [deckId] });
+    expect(commitAnswer(ctx, drawCard(ctx, ctx.store.getCard(c1!)!), 2, { durationMs: 1000 }).ok).toBe(true);
+    applyCardAction(ctx, [c2!], { kind: 'bury' });
+    applyCardAction(ctx, [c2!, c3!], { kind: 'suspend' });
+    const kinds: string[] = [];
+    for (let r = undoLast(ctx); r; r = undoLast(ctx)) kinds.push(`${r.kind}:${r.cardIds.join(',')}`);
+    expect(kinds).toEqual([`suspend:${c2},${c3}`, `bury:${c2}`, `answer:${c1}`]);
+    for (const id of [c1!, c2!, c3!]) expect(ctx.store.getCard(id)).toMatchObject({ suspended: false, buriedUntil: null, schedule: null });
+    expect(undoLast(ctx)).toBeNull();
+  });
+
+  it('answering buries the siblings of the note until tomorrow; undoing the answer unburies them', () => {
+    const t = tempDir('recall-study-');
+    cleanups.push(t.cleanup);
+    const deck = join(t.dir, 'r.deck');
+    writeFileSync(deck, 'deck: Rev\n\n--- reversed pair\nQ: front\nA: back\n');
+    const ctx = openContext({ db: join(t.dir, 'r.db'), env: { RECALL_NOW: new Date(T0).toISOString() } });
+    cleanups.push(() => ctx.store.close());
+    importPaths(ctx, [deck]);
+    const study = openStudy(ctx, { deckIds: resolveDeckIds(ctx, ['rev']) });
+    const first = next(study);
+    const res = study.answer(first.drawn, 3, { durationMs: 1000 });
+    expect(res.ok && res.buried.length).toBe(1);
+    if (!res.ok) throw new Error('not answered');
+    const sibling = res.buried[0]!;
+    expect(ctx.store.getCard(sibling)!.buriedUntil).toBe(ctx.dayEnd(T0));
+    study.undo();
+    expect(ctx.store.getCard(sibling)!.buriedUntil).toBeNull();
+  });
+
+  it('forget and set-due are log entries: replay puts them in place, undo takes them back', () => {
+    const { ctx, at, deckId } = setup(2);
+    const c1 = ctx.store.cardIds({ deckIds: [deckId] })[0]!;
+    commitAnswer(ctx, drawCard(ctx, ctx.store.getCard(c1)!), 4, { durationMs: 1000 });
+    const learnt = ctx.store.getCard(c1!)!.schedule!;
+    at(T0 + DAY);
+    applyCardAction(ctx, [c1!], { kind: 'set-due', days: 30 });
+    const moved = ctx.store.getCard(c1!)!.schedule!;
+    expect(moved).toMatchObject({ state: 2, stability: learnt.stability });
+    expect(moved.due).toBe(ctx.dayEnd(T0 + 29 * DAY + DAY));
+    applyCardAction(ctx, [c1!], { kind: 'forget' });
+    expect(ctx.store.getCard(c1!)!.schedule).toMatchObject({ state: 0, reps: 0 });
+    expect(findScheduleMismatches(ctx)).toEqual([]);
+    expect(undoLast(ctx)?.kind).toBe('forget');
+    expect(ctx.store.getCard(c1!)!.schedule).toEqual(moved);
+    expect(undoLast(ctx)?.kind).toBe('set-due');
+    expect(ctx.store.getCard(c1!)!.schedule).toEqual(learnt);
+  });
+
+  it('a move is an event; the card is scheduled by its new deck preset, and undo moves it back', () => {
+    const { ctx, deckId } = setup(2);
+    const other = ctx.store.transaction(() => ctx.store.upsertDeck({ name: 'Other', description: '', source: '', origin: 'file', path: null, fileHash: null }, T0));
+    withPreset(ctx, 'Other');
+    const [c1] = ctx.store.cardIds({ deckIds: [deckId] });
+    commitAnswer(ctx, drawCard(ctx, ctx.store.getCard(c1!)!), 4, { durationMs: 1000 });
+    const before = ctx.store.getCard(c1!)!.schedule!;
+    applyCardAction(ctx, [c1!], { kind: 'move', deckId: other });
+    const moved = ctx.store.getCard(c1!)!;
+    expect(moved.deckId).toBe(other);
+    expect(moved.schedule!.stability).not.toBe(before.stability);
+    expect(findScheduleMismatches(ctx)).toEqual([]);
+    undoLast(ctx);
+    expect(ctx.store.getCard(c1!)).toMatchObject({ deckId, schedule: before });
+  });
+});
+
+describe('two sessions on one card', () => {
+  it('one review row, one notice, no error', () => {
+    const { ctx, db, deckId } = setup(2);
+    const other = openContext({ db, env: { RECALL_NOW: new Date(T0).toISOString() } });
+    cleanups.push(() => other.store.close());
+    const a = openStudy(ctx, { deckIds: [deckId] });
+    const b = openStudy(other, { deckIds: [deckId] });
+    const shownA = next(a);
+    const shownB = next(b);
+    expect(shownA.drawn.card.id).toBe(shownB.drawn.card.id);
+    expect(a.answer(shownA.drawn, 3, { durationMs: 1000 }).ok).toBe(true);
+    expect(b.answer(shownB.drawn, 4, { durationMs: 1000 })).toEqual({ ok: false, reason: 'answered-elsewhere' });
+    // B moves on to the other card instead of showing the answered one again.
+    expect(next(b).drawn.card.id).not.toBe(shownA.drawn.card.id);
+    const conn = new Database(db, { readonly: true });
+    expect(conn.prepare('SELECT count(*) FROM reviews WHERE card_id = ?').pluck().get(shownA.drawn.card.id)).toBe(1);
+    conn.close();
+  });
+
+  it('a card suspended in another session since it was drawn is not answered', () => {
+    const { ctx, db, deckId } = setup(2);
+    const other = openContext({ db, env: { RECALL_NOW: new Date(T0).toISOString() } });
+    cleanups.push(() => other.store.close());
+    const drawn: Drawn = next(openStudy(ctx, { deckIds: [deckId] })).drawn;
+    applyCardAction(other, [drawn.card.id], { kind: 'suspend' });
+    expect(commitAnswer(ctx, drawn, 3, { durationMs: 1000 })).toEqual({ ok: false, reason: 'changed' });
+    expect(ctx.store.cardLog(drawn.card.id)).toEqual([]);
+  });
+});
+
+describe('grade buttons', () => {
+  it('every grade of every state gives a non-negative interval, and Again <= Hard <= Good <= Easy', () => {
+    const { ctx, deckId } = setup(1);
+    const id = ctx.store.cardIds({ deckIds: [deckId] })[0]!;
+    const drawn = drawCard(ctx, ctx.store.getCard(id)!);
+    const iv = GRADES.map((g: Grade) => drawn.intervals[g]);
+    expect(iv.every((x) => x >= 0)).toBe(true);
+    expect([...iv].sort((x, y) => x - y)).toEqual(iv);
+  });
+});
