@@ -8,6 +8,8 @@ export type DeckOrigin = 'builtin' | 'file' | 'anki';
 
 export interface DeckRow {
   id: number;
+  /** The deck's identity on every device: its origin and the name it was created with; a rename keeps it. */
+  uid: string;
   name: string;
   description: string;
   source: string;
@@ -28,6 +30,8 @@ export interface DeckCounts {
 /** A card with what studying it needs. */
 export interface StudyCard {
   id: number;
+  /** The card's identity on every device (set once at creation). */
+  guid: string;
   deckId: number;
   deckName: string;
   uid: string;
@@ -190,7 +194,8 @@ export interface DeckStore {
   deckByName(name: string): DeckRow | undefined;
   deckById(id: number): DeckRow | undefined;
   decks(): DeckRow[];
-  upsertDeck(d: Omit<DeckRow, 'id'>, now: number): number;
+  /** Creates the deck of that name (its uid derived from origin and name), or updates the one that has it. */
+  upsertDeck(d: Omit<DeckRow, 'id' | 'uid'>, now: number): number;
   deckCounts(now: number, dayEnd: number, deckId?: number): DeckCounts[];
 }
 

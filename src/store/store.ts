@@ -31,6 +31,7 @@ interface RawSchedule {
 
 interface RawStudyCard extends RawSchedule {
   id: number;
+  guid: string;
   deckId: number;
   deckName: string;
   uid: string;
@@ -103,6 +104,7 @@ function scheduleParams(cardId: number, s: Schedule) {
 function toStudyCard(r: RawStudyCard): StudyCard {
   return {
     id: r.id,
+    guid: r.guid,
     deckId: r.deckId,
     deckName: r.deckName,
     uid: r.uid,
@@ -153,7 +155,7 @@ const REVIEW_SELECT = `SELECT id, uid, card_id AS cardId, rating, state_before A
 const EVENT_SELECT = `SELECT uid, card_id AS cardId, kind, at, day, device, action_uid AS actionUid, data, undone_at AS undoneAt FROM card_events`;
 
 const STUDY_CARD_SELECT = `
-  SELECT c.id, c.deck_id AS deckId, d.name AS deckName, c.uid, c.note_uid AS noteUid, c.content, c.suspended,
+  SELECT c.id, c.guid, c.deck_id AS deckId, d.name AS deckName, c.uid, c.note_uid AS noteUid, c.content, c.suspended,
     c.buried_until AS buriedUntil, c.removed, c.position, c.mod AS revision, s.state, s.due, s.stability, s.difficulty,
     s.elapsed_days, s.scheduled_days, s.learning_steps, s.reps, s.lapses, s.last_review
   FROM cards c JOIN decks d ON d.id = c.deck_id LEFT JOIN schedules s ON s.card_id = c.id`;
@@ -174,7 +176,14 @@ export function createStore(db: Db, path = ':memory:'): Store {
   };
   const deviceId = (sql("SELECT value FROM local WHERE key = 'deviceId'").pluck().get() as string | undefined) ?? 'unknown';
 
-  const deckSelect = 'SELECT id, name, description, source, origin, path, file_hash AS fileHash FROM decks';
+  const deckSelect = 'SELECT id, uid, name, description, source, origin, path, file_hash AS fileHash FROM decks';
+  /** A uid not yet taken: the natural one, else with a counter (a deck renamed away left its name's uid behind). */
+  const freeUid = (table: 'decks' | 'cards', column: 'uid' | 'guid', base: string) => {
+    const taken = sql(`SELECT 1 FROM ${table} WHERE ${column} = ?`).pluck();
+    let candidate = base;
+    for (let i = 2; taken.get(candidate) !== undefined; i++) candidate = `${base}#${i}`;
+    return candidate;
+  };
 
   const bumpDaily = (day: number, deckId: number, reviews: number, again: number, durationMs: number, newCards: number) =>
     sql(
@@ -271,9 +280,10 @@ export function createStore(db: Db, path = ':memory:'): Store {
         sql('UPDATE decks SET description = ?, source = ?, origin = ?, path = ?, file_hash = ? WHERE id = ?').run(d.description, d.source, d.origin, d.path, d.fileHash, existing.id);
         return existing.id;
       }
+      const uid = freeUid('decks', 'uid', d.origin === 'builtin' ? `builtin:${d.path ?? d.name}` : `${d.origin}:${d.name}`);
       return Number(
-        sql('INSERT INTO decks(name, description, source, origin, path, file_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
-          d.name, d.description, d.source, d.origin, d.path, d.fileHash, now,
+        sql('INSERT INTO decks(uid, name, description, source, origin, path, file_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
+          uid, d.name, d.description, d.source, d.origin, d.path, d.fileHash, now,
         ).lastInsertRowid,
       );
     },
@@ -323,9 +333,12 @@ export function createStore(db: Db, path = ':memory:'): Store {
       );
     },
     insertCard(deckId, spec, position, now) {
+      // Anki keeps its guids globally unique; a deck file's ids are unique within their deck.
+      const deckUid = sql('SELECT uid FROM decks WHERE id = ?').pluck().get(deckId) as string;
+      const guid = freeUid('cards', 'guid', spec.uid.startsWith('anki:') ? spec.uid : `${deckUid}/${spec.uid}`);
       return Number(
-        sql('INSERT INTO cards(deck_id, uid, note_uid, type, content, position, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
-          deckId, spec.uid, spec.noteUid, spec.content.type, cardJson(spec), position, now, now,
+        sql('INSERT INTO cards(deck_id, uid, guid, note_uid, type, content, position, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
+          deckId, spec.uid, guid, spec.noteUid, spec.content.type, cardJson(spec), position, now, now,
         ).lastInsertRowid,
       );
     },
