@@ -3,7 +3,7 @@
 // (the real scheduler) returns, and the `daily` rollup is rebuilt by `store.rebuildDaily()`. Only the bulk inserts of
 // review rows and final schedules use bench-local prepared statements, inside a few large transactions.
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { nanoid } from 'nanoid';
@@ -47,11 +47,14 @@ export const rng = mulberry32;
 
 /**
  * The cache key: size, seed, schema version, and a hash of the migrations' text too, so a migration edited in place
- * during development (same version, other indexes) cannot leave a stale collection behind.
+ * during development (same version, other indexes) cannot leave a stale collection behind. The built-in decks are
+ * hashed as well: a collection synced with other decks would make the first measured start sync them again.
  */
-export function dbFileName(spec: CollectionSpec, seed: number): string {
+export function dbFileName(spec: CollectionSpec, seed: number, deckDir: string): string {
   const schema = createHash('sha256').update(MIGRATIONS.join('\n')).digest('hex').slice(0, 8);
-  return `${spec.name}-seed${seed}-schema${SCHEMA_VERSION}.${schema}-gen${GENERATOR_VERSION}.db`;
+  const decks = createHash('sha256');
+  for (const f of readdirSync(deckDir).filter((x) => x.endsWith('.deck')).sort()) decks.update(`${f}\n`).update(readFileSync(join(deckDir, f)));
+  return `${spec.name}-seed${seed}-schema${SCHEMA_VERSION}.${schema}-decks${decks.digest('hex').slice(0, 8)}-gen${GENERATOR_VERSION}.db`;
 }
 
 export interface GenerateResult {
@@ -65,7 +68,7 @@ export interface GenerateResult {
 /** Returns the cached collection, generating it first if needed. */
 export function ensureCollection(dataDir: string, spec: CollectionSpec, seed: number, deckDir: string, log: (s: string) => void): GenerateResult {
   mkdirSync(dataDir, { recursive: true });
-  const path = join(dataDir, dbFileName(spec, seed));
+  const path = join(dataDir, dbFileName(spec, seed, deckDir));
   const meta = `${path}.json`;
   if (existsSync(path) && existsSync(meta)) {
     const m = JSON.parse(readFileSync(meta, 'utf8')) as { cards: number; reviews: number; seconds: number };
