@@ -21,7 +21,7 @@ import { CARD_TYPES } from '../src/core/types.js';
 import type { CardContent, CardSpec } from '../src/core/types.js';
 import { parseCloze } from '../src/decks/cloze.js';
 import { parseDeck } from '../src/decks/parse.js';
-import { normalizeAnswer } from '../src/quiz/normalize.js';
+import { normalizeAnswer } from '../src/core/normalize.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DECK_DIR = join(ROOT, 'decks');
