@@ -57,11 +57,12 @@ export function* fsrsChunks(rows: Iterable<FsrsReviewRow>, counter: { rows: numb
 
 /** A stored card back as a CardSpec: the content JSON holds the content and the extras side by side. */
 export function cardSpecOf(row: Pick<ExportCardRow, 'uid' | 'noteUid' | 'contentJson'>): CardSpec {
-  const { explanation, source, tags, ...content } = JSON.parse(row.contentJson) as CardContent & CardExtras;
+  const { explanation, source, tags, anki, ...content } = JSON.parse(row.contentJson) as CardContent & CardExtras;
   const spec: CardSpec = { uid: row.uid, noteUid: row.noteUid, content: content as CardContent };
   if (explanation) spec.explanation = explanation;
   if (source) spec.source = source;
   if (tags?.length) spec.tags = tags;
+  if (anki) spec.anki = anki;
   return spec;
 }
 

@@ -12,6 +12,7 @@ import { readAnkiPackage } from '../importers/anki-package.js';
 import { parseAnkiText, planErrors } from '../importers/anki-text.js';
 import { detectFormat } from '../importers/detect.js';
 import { assertTimeZone, studyDay, type ReplayEntry, type Scheduler } from '../scheduler/index.js';
+import { importLookup } from '../store/import-lookup.js';
 import { cardJson } from '../store/store.js';
 import type { Context } from './context.js';
 import { replayEntries } from './review.js';
@@ -156,6 +157,7 @@ function applyPlan(
      VALUES (@uid, @cardId, @rating, @stateBefore, @stateAfter, @due, @stability, @difficulty, @elapsedDays, @scheduledDays,
        @reviewedAt, @durationMs, 'import', @scheduled, NULL, @sourceKey, NULL, @day, @sourceState)`,
   );
+  const lookup = importLookup(db);
   const newUid = () => nanoid();
   const total = plan.decks.reduce((n, d) => n + d.cards.length, 0);
   let done = 0;
@@ -166,7 +168,11 @@ function applyPlan(
     if (!report.decks.includes(deck.name)) report.decks.push(deck.name);
     deck.cards.forEach((card, index) => {
       const json = cardJson(card);
-      const existing = findCard.get(card.uid) as { id: number; deckId: number; content: string; suspended: number } | undefined;
+      // Anki notes are one per collection (guid), so their cards are followed into whichever deck they are in; cards
+      // recall exported with their own ids are unique only within their deck.
+      const existing = card.uid.startsWith('anki:')
+        ? (findCard.get(card.uid) as { id: number; deckId: number; content: string; suspended: number } | undefined)
+        : lookup.cardInDeck(deckId, card.uid);
       let cardId: number;
       if (!existing) {
         cardId = store.insertCard(deckId, card, index, now, Boolean(card.suspended));
@@ -182,7 +188,8 @@ function applyPlan(
           fileReport.cardsUnchanged++;
         }
       }
-      const fresh = card.reviews.filter((r) => !hasSource.get(r.sourceKey));
+      // An answer exported by recall and imported back has a new source key but the same time and rating.
+      const fresh = card.reviews.filter((r) => !hasSource.get(r.sourceKey) && !(existing && lookup.hasAnswer(cardId, r.reviewedAt, r.rating)));
       if (fresh.length) {
         fileReport.reviewsImported += fresh.length;
         insertHistory(cardId, fresh, scheduler);
@@ -201,7 +208,7 @@ function applyPlan(
     const existingEntries = replayEntries(existingLog);
     for (const e of existingEntries) merged.push({ entry: e, reviewedAt: e.reviewedAt });
     for (const p of fresh) {
-      const day = dayOf(p.reviewedAt);
+      const day = p.day ?? dayOf(p.reviewedAt);
       const entry: ReplayEntry | null = !p.scheduled
         ? null
         : p.rating === 0
@@ -239,7 +246,7 @@ function applyPlan(
         durationMs: Math.max(0, Math.round(p.durationMs)),
         scheduled: p.scheduled ? 1 : 0,
         sourceKey: p.sourceKey,
-        day: dayOf(p.reviewedAt),
+        day: p.day ?? dayOf(p.reviewedAt),
         sourceState: p.sourceState ?? null,
       });
     }

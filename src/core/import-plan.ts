@@ -50,4 +50,6 @@ export interface PlannedReview {
   sourceState?: number;
   /** For manual entries (rating 0): the state and due the card was put into. */
   manual?: { state: CardState; due: number };
+  /** The study day the source recorded for the answer (recall's own packages); else it is computed on import. */
+  day?: number;
 }
