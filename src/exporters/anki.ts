@@ -179,6 +179,11 @@ export function stepMinutes(step: string): number {
   return m[2] === 'd' ? n * 1440 : m[2] === 'h' ? n * 60 : n;
 }
 
+/** A deck name as Anki keeps it: parts trimmed, empty parts dropped (and `Default` when nothing is left). */
+export function ankiDeckName(name: string): string {
+  return name.split('::').map((p) => p.trim()).filter(Boolean).join('::') || 'Default';
+}
+
 /** Anki's tags: no spaces inside a tag; stored space-separated with a space at either end. */
 function tagString(tags: readonly string[]): string {
   const clean = [...new Set(tags.map((t) => t.trim().replace(/\s+/g, '_')).filter(Boolean))];
@@ -337,25 +342,28 @@ export function buildAnkiCollection(input: AnkiExportInput): AnkiCollection {
   const dayNumber = (ms: number) => day(ms) - day0;
   const minutesWest = (ms: number) => -Math.round(offsetMs(ms, timeZone) / 60_000);
 
-  // Decks (with the parents of subdecks, which Anki expects to exist) and their options groups.
-  const deckIds = new Map<string, number>();
+  // Decks (with the parents of subdecks, which Anki expects to exist) and their options groups. Anki's deck names are
+  // unique regardless of case and have no empty or padded parts; recall decks that Anki would see as one become one.
+  const deckIds = new Map<string, number>([['default', 1]]);
   const deckNames: string[] = [];
+  const keyOf = (recallName: string) => ankiDeckName(recallName).toLowerCase();
   for (const d of input.decks) {
-    const parts = d.name.split('::');
+    const parts = ankiDeckName(d.name).split('::');
     for (let i = 1; i <= parts.length; i++) {
       const name = parts.slice(0, i).join('::');
-      if (!deckIds.has(name)) {
-        deckIds.set(name, crtMs + deckIds.size + 1);
+      if (!deckIds.has(name.toLowerCase())) {
+        deckIds.set(name.toLowerCase(), crtMs + deckIds.size);
         deckNames.push(name);
       }
     }
   }
-  const presets = new Map<string, { id: number; params: number[] }>();
-  for (const name of deckNames) {
-    const params = input.deckParameters[name];
-    if (params && params.length >= 17) presets.set(name, { id: presets.size + 2, params });
+  const presets = new Map<string, { id: number; name: string; params: number[] }>();
+  for (const d of input.decks) {
+    const params = input.deckParameters[d.name];
+    const key = keyOf(d.name);
+    if (params && params.length >= 17 && key !== 'default' && !presets.has(key)) presets.set(key, { id: presets.size + 2, name: d.name, params });
   }
-  const paramsOf = (deckName: string) => presets.get(deckName)?.params ?? settings.parameters;
+  const paramsOf = (deckName: string) => presets.get(keyOf(deckName))?.params ?? settings.parameters;
 
   // Notes and cards.
   const ankiNotes = new Map<string, NoteDraft>();
@@ -364,6 +372,7 @@ export function buildAnkiCollection(input: AnkiExportInput): AnkiCollection {
   // Note types: the four stock ones, and every Anki note type kept with a card. One id per schema; names unique.
   const types = new Map<number, { type: AnkiNoteTypeOrigin; signature: string }>();
   const names = new Set<string>();
+  // Anki's note type names are unique regardless of case, as deck names are.
   const signatureOf = (t: AnkiNoteTypeOrigin) => JSON.stringify([t.kind, t.fields, t.templates.map((x) => x.name)]);
   const register = (t: AnkiNoteTypeOrigin): AnkiNoteTypeOrigin => {
     const signature = signatureOf(t);
@@ -371,11 +380,11 @@ export function buildAnkiCollection(input: AnkiExportInput): AnkiCollection {
     if (known && known.signature === signature) return known.type;
     let id = t.id;
     while (types.has(id)) id++;
-    let name = t.name;
-    for (let n = 2; names.has(name); n++) name = `${t.name}-${n}`;
+    let name = t.name.trim() || 'Note type';
+    for (let n = 2; names.has(name.toLowerCase()); n++) name = `${t.name.trim() || 'Note type'}-${n}`;
     const type = { ...t, id, name };
     types.set(id, { type, signature });
-    names.add(name);
+    names.add(name.toLowerCase());
     return type;
   };
   // The user's own note types keep their names; recall's stock ones give way if a name is taken.
@@ -410,7 +419,7 @@ export function buildAnkiCollection(input: AnkiExportInput): AnkiCollection {
 
     for (const { card, ord, deckName, preferredId } of note.cards) {
       const cid = preferredId ?? cardIds.next(card.createdAt);
-      const did = deckIds.get(deckName) ?? 1;
+      const did = deckIds.get(keyOf(deckName)) ?? 1;
       const params = paramsOf(deckName);
       const s = card.schedule;
       const ease = card.reviews.reduce(nextEase, 0);
@@ -471,13 +480,15 @@ export function buildAnkiCollection(input: AnkiExportInput): AnkiCollection {
   const models: Record<string, unknown> = {};
   for (const { type } of types.values()) models[String(type.id)] = noteTypeJson(type);
   const decks: Record<string, unknown> = { '1': deckJson(1, 'Default', '', 1) };
-  const descriptions = new Map(input.decks.map((d) => [d.name, d.description]));
+  const descriptions = new Map<string, string>();
+  for (const d of input.decks) if (d.description && !descriptions.has(keyOf(d.name))) descriptions.set(keyOf(d.name), d.description);
   for (const name of deckNames) {
-    const id = deckIds.get(name)!;
-    decks[String(id)] = deckJson(id, name, textToHtml(descriptions.get(name) ?? ''), presets.get(name)?.id ?? 1);
+    const key = name.toLowerCase();
+    const id = deckIds.get(key)!;
+    decks[String(id)] = deckJson(id, name, textToHtml(descriptions.get(key) ?? ''), presets.get(key)?.id ?? 1);
   }
   const dconf: Record<string, unknown> = { '1': optionsJson(1, 'Default', settings, settings.parameters) };
-  for (const [name, p] of presets) dconf[String(p.id)] = optionsJson(p.id, `recall: ${name}`, settings, p.params);
+  for (const p of presets.values()) dconf[String(p.id)] = optionsJson(p.id, `recall: ${p.name}`, settings, p.params);
 
   return {
     col: {
