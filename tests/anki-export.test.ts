@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tzOffset } from '@date-fns/tz/tzOffset';
 import Database from 'better-sqlite3';
-import { unzipSync } from 'fflate';
+import { unzipSync, zipSync } from 'fflate';
 import { decompress as zstdDecompress } from 'fzstd';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openContext } from '../src/app/context.js';
@@ -217,6 +217,33 @@ describe('built-in decks: study in recall, export each as .apkg, import into a f
     expect(imported.cardsAdded).toBe(report.cards);
     expect(imported.reviewsImported).toBe(report.reviews);
     for (const deck of BUILTIN_DECKS) expect(withoutQuizStates(snapshot(fresh, deck))).toEqual(withoutQuizStates(snapshot(source, deck)));
+  });
+
+  it('a package that went through Anki (no recall record in notes.data) imports from the Anki fields', () => {
+    const { files, db } = openPackage(join(t.dir, 'builtin-3.apkg'));
+    db.close();
+    const path = join(t.dir, 'stripped.anki21');
+    writeFileSync(path, files['collection.anki21']!);
+    const w = new Database(path);
+    w.exec("UPDATE notes SET data = ''");
+    w.close();
+    const file = join(t.dir, 'stripped.apkg');
+    writeFileSync(file, zipSync({ ...files, 'collection.anki21': readFileSync(path) }));
+    const fresh = join(t.dir, 'stripped.db');
+    const imported = runJson<any>(['--db', fresh, 'import', file], { RECALL_NOW: EXPORT_AT });
+    const before = snapshot(source, BUILTIN_DECKS[3]!);
+    expect(imported.cardsAdded).toBe(before.cards.length);
+    expect(imported.reviewsImported).toBe(before.cards.reduce((n, c: any) => n + c.reviews.length, 0));
+    const back = new Database(fresh, { readonly: true });
+    const content = (uid: string) => JSON.parse(back.prepare('SELECT content FROM cards WHERE uid = ?').pluck().get(`anki:recall:Multi-factor authentication (MFA):${uid}`) as string);
+    const original = (uid: string): any => before.cards.find((c: any) => c.uid === uid)!.content;
+    const single = original('mfa-single-factor');
+    expect(content('mfa-single-factor')).toMatchObject({ type: 'basic', front: single.front, back: `${single.back}\n\n${single.explanation}` });
+    const typed = original('mfa-cat-fingerprint');
+    expect(content('mfa-cat-fingerprint')).toMatchObject({ type: 'typed', prompt: typed.prompt, answers: [typed.answers[0]] });
+    expect(content('mfa-def::c2')).toMatchObject({ type: 'cloze', index: 2, text: original('mfa-def::c2').text.replace('{{two or more::', '{{c1::two or more::').replace('{{three::', '{{c2::three::') });
+    expect(content('mfa-single-factor-forms')).toMatchObject({ type: 'basic', tags: ['recall::multi'] });
+    back.close();
   });
 
   it('writes the question types Anki lacks as Basic notes tagged recall::TYPE, the others as Anki stock notes', () => {

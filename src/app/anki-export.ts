@@ -36,6 +36,7 @@ export interface AnkiExportReport {
   bytes: number;
   /** Answers whose Anki id moved by a millisecond because another answer had the same time. */
   shiftedReviewIds: number;
+  warnings: string[];
 }
 
 const LEGACY_NOTICE = 'This package needs a newer Anki (2.1.50 or later). Please update Anki, then import the file again.';
@@ -103,6 +104,13 @@ export function exportAnkiPackage(ctx: Context, opts: AnkiExportOptions): AnkiEx
     now,
   });
   const written = writeFileAtomic(opts.out, bytes, { force: opts.force });
+  const warnings: string[] = [];
+  if (collection.refitNotes > 0) {
+    warnings.push(`${collection.refitNotes} note(s) from Anki had more or fewer fields than their note type; they were padded with empty fields or cut to fit`);
+  }
+  if (collection.shiftedRevlogIds > 0) {
+    warnings.push(`${collection.shiftedRevlogIds} answer(s) shared their millisecond with another; in Anki they are 1 ms later`);
+  }
   return {
     file: opts.out,
     format: opts.format,
@@ -113,5 +121,6 @@ export function exportAnkiPackage(ctx: Context, opts: AnkiExportOptions): AnkiEx
     media: media.length,
     bytes: written,
     shiftedReviewIds: collection.shiftedRevlogIds,
+    warnings,
   };
 }

@@ -93,6 +93,7 @@ function packagePath(out: string | undefined, name: string, format: AnkiPackageF
 }
 
 function reportPackage(io: Io, opts: CommonOpts, r: AnkiExportReport): void {
+  if (!opts.json) for (const w of r.warnings) io.err(`recall: warning: ${w}\n`);
   if (opts.json) printJson(io, r);
   else io.out(`Wrote ${r.notes} notes, ${r.cards} cards and ${r.reviews} reviews (${r.decks.length} deck${r.decks.length === 1 ? '' : 's'}) to ${r.file}\n`);
 }
