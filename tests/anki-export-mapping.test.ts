@@ -1,5 +1,6 @@
 // The pure mapping from recall cards, schedules and logs to Anki's rows: the cases a round trip through real
 // decks may not reach (queues, ids that collide, names Anki would refuse, note types that do not fit).
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AnkiOrigin, CardSpec, Schedule } from '../src/core/types.js';
 import { decodeRecallRecord } from '../src/core/recall-record.js';
@@ -18,7 +19,7 @@ const W6 = [0.2172, 1.1771, 3.2602, 16.1507, 7.0114, 0.57, 2.0966, 0.0069, 1.526
 const basic = (uid: string, extra: Partial<CardSpec> = {}): CardSpec => ({ uid, noteUid: uid, content: { type: 'basic', front: `front ${uid}`, back: `back ${uid}` }, ...extra });
 
 function card(spec: CardSpec, schedule: Schedule | null, more: Partial<ExportCard> = {}): ExportCard {
-  return { spec, position: 0, suspended: false, buriedUntil: null, createdAt: NOW - 30 * DAY, updatedAt: NOW - 30 * DAY, schedule, reviews: [], ...more };
+  return { spec, suspended: false, buriedUntil: null, createdAt: NOW - 30 * DAY, updatedAt: NOW - 30 * DAY, schedule, reviews: [], ...more };
 }
 
 const sched = (s: Partial<Schedule>): Schedule => ({
@@ -93,7 +94,7 @@ describe('cards in Anki queues and units', () => {
     const relearn = card(basic('rl'), sched({ state: 3, due: NOW + 10 * MIN, learningSteps: 0, stability: 4, lastReview: NOW }));
     const suspended = card(basic('s'), sched({}), { suspended: true });
     const buried = card(basic('b'), null, { buriedUntil: NOW + HOUR });
-    const unburied = card(basic('u'), null, { buriedUntil: NOW - HOUR, position: 7 });
+    const unburied = card(basic('u'), null, { buriedUntil: NOW - HOUR });
     const c = buildAnkiCollection(input([relearn, suspended, buried, unburied]));
     expect(c.cards[0]).toMatchObject({ type: 3, queue: 1, ivl: 4, left: 1, factor: 2500 });
     expect(c.cards[1]).toMatchObject({ type: 2, queue: -1 });
@@ -180,3 +181,28 @@ describe('notes, note types and decks Anki accepts', () => {
     expect(['1m', '10m', '1h', '2d', '1.5m'].map(stepMinutes)).toEqual([1, 10, 60, 2880, 1.5]);
   });
 });
+
+describe("reading recall's record back from a package anyone can write", () => {
+  it('never throws, and accepts only what recall writes', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.json(), fc.json().map((j) => `{"recall":${j}}`)), (data) => {
+        const r = decodeRecallRecord(data);
+        if (r !== null) expect(r.v).toBe(1);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('makes the text of a forged record inert and rejects malformed cards', () => {
+    const card = { uid: 'u', noteUid: 'n', content: { type: 'basic', front: 'a\u001b]0;pwned\u0007b', back: 'c\u202ed' } };
+    const r = decodeRecallRecord(JSON.stringify({ recall: { v: 1, cards: { '0': { card, days: { '123': 1 } } } } }))!;
+    expect(r.cards['0']!.card!.content).toEqual({ type: 'basic', front: 'ab', back: 'cd' });
+    const bad = (c: unknown) => decodeRecallRecord(JSON.stringify({ recall: { v: 1, cards: { '0': { card: c } } } }));
+    expect(bad({ ...card, content: { type: 'choice', prompt: 'p', options: 'no' } })).toBeNull();
+    expect(bad({ ...card, content: { type: 'cloze', text: 't', index: 0 } })).toBeNull();
+    expect(bad({ ...card, uid: '' })).toBeNull();
+    expect(bad({ ...card, content: { type: 'script', src: 'x' } })).toBeNull();
+    expect(decodeRecallRecord(JSON.stringify({ recall: { v: 2, cards: {} } }))).toBeNull();
+  });
+});
+

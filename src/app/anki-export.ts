@@ -61,7 +61,6 @@ export function exportAnkiPackage(ctx: Context, opts: AnkiExportOptions): AnkiEx
     reviews += log.length;
     byDeck.get(c.deckId)?.cards.push({
       spec: cardSpecOf(c),
-      position: c.position,
       suspended: c.suspended,
       buriedUntil: c.buriedUntil,
       createdAt: c.createdAt,

@@ -43,10 +43,9 @@ export interface ExportReview {
   day: number;
 }
 
+/** A card of a deck; a deck's cards come in deck order, which is the order new cards are studied in. */
 export interface ExportCard {
   spec: CardSpec;
-  /** Position among the deck's new cards. */
-  position: number;
   suspended: boolean;
   buriedUntil: number | null;
   createdAt: number;
