@@ -177,7 +177,7 @@ describe('notes, note types and decks Anki accepts', () => {
     for (const text of ['a < b && c > d', 'two\nlines', 'tags <b>literally</b>', '{{c1::not a cloze here}}']) {
       expect(htmlToText(textToHtml(text))).toBe(text);
     }
-    expect(stripHtml('<img src="a.png"> &amp; <b>x</b>')).toBe('a.png  & x');
+    expect(stripHtml('<img src="a.png"> &amp; <b>x</b> ')).toBe(' a.png  & x ');
     expect(['1m', '10m', '1h', '2d', '1.5m'].map(stepMinutes)).toEqual([1, 10, 60, 2880, 1.5]);
   });
 });

@@ -304,16 +304,17 @@ describe('the Anki files in ../shared/data: import, study on in recall, export e
     copy[19] = 1;
     writeFileSync(origPath, copy);
     const orig = new Database(origPath, { readonly: true });
-    const origNotes = new Map((orig.prepare('SELECT id, guid, mid, mod, tags, flds FROM notes').all() as any[]).map((n) => [n.guid, n]));
+    const origNotes = new Map((orig.prepare('SELECT id, guid, mid, mod, tags, flds, sfld, csum FROM notes').all() as any[]).map((n) => [n.guid, n]));
     const origFields = orig.prepare('SELECT name FROM fields WHERE ntid = ? ORDER BY ord').pluck();
     const origTemplates = orig.prepare('SELECT name FROM templates WHERE ntid = ? ORDER BY ord').pluck();
     const models = JSON.parse(db.prepare('SELECT models FROM col').pluck().get() as string) as Record<string, any>;
-    const notes = db.prepare('SELECT id, guid, mid, mod, tags, flds FROM notes').all() as any[];
+    const notes = db.prepare('SELECT id, guid, mid, mod, tags, flds, sfld, csum FROM notes').all() as any[];
     expect(notes.length).toBe(307);
     for (const n of notes) {
       const o = origNotes.get(n.guid);
       expect(o, n.guid).toBeDefined();
-      expect([n.id, n.mid, n.mod, n.flds]).toEqual([o.id, o.mid, o.mod, o.flds]);
+      // The sort field and the duplicate checksum as Anki computes them, too.
+      expect([n.id, n.mid, n.mod, n.flds, n.sfld, n.csum]).toEqual([o.id, o.mid, o.mod, o.flds, o.sfld, o.csum]);
       expect(n.tags.trim()).toBe(o.tags.trim());
       const m = models[String(n.mid)];
       // Anki's schema check when importing into the source collection: same fields and templates, by name.

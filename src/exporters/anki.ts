@@ -162,7 +162,7 @@ export function textToHtml(text: string): string {
 /** A field as Anki sorts and checksums it: tags removed, images by file name, entities decoded. */
 export function stripHtml(html: string): string {
   const withImages = html.replace(/<img\b[^>]*?\bsrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))[^>]*>/gi, (_m, a, b, c) => ` ${a ?? b ?? c} `);
-  return decodeEntities(withImages.replace(/<[^>]*>/g, '')).trim();
+  return decodeEntities(withImages.replace(/<[^>]*>/g, ''));
 }
 
 /** Anki's duplicate-check checksum: the first 4 bytes of the SHA-1 of the stripped first field, as an integer. */
