@@ -141,6 +141,14 @@ describe('notes, note types and decks Anki accepts', () => {
     expect(c.refitNotes).toBe(1);
   });
 
+  it('gives every note its own guid: a second card of an Anki ordinal becomes a note of its own', () => {
+    const first = card(basic('anki:g1', { noteUid: 'anki:g1', anki: origin('g1', 0) }), null);
+    const again = card(basic('anki:g1.2', { noteUid: 'anki:g1', anki: origin('g1', 0, { cardId: 9 }) }), null);
+    const c = buildAnkiCollection(input([first, again]));
+    expect(c.notes.map((n) => n.guid)).toEqual(['g1', 'g1#2']);
+    expect(c.notes[1]!.mid).toBe(1_700_000_000_001);
+  });
+
   it("renames recall's stock note types, not the user's, when names clash; one id per schema", () => {
     const mine = card(basic('anki:g1', { anki: origin('g1', 0) }), null);
     const other = card(basic('anki:g3', { anki: origin('g3', 0, { noteId: 5, cardId: 6, noteType: { ...origin('x', 0).noteType, id: 1_500_000_000_009, name: 'basic' } }) }), null);

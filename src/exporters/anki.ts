@@ -316,7 +316,8 @@ function recallNote(deckName: string, noteUid: string, main: ExportCard, cards: 
 function nextEase(ease: number, r: ExportReview): number {
   if (!r.scheduled) return ease;
   if (r.rating === 0) return r.stateAfter === 0 ? 0 : ease || 2500;
-  let e = ease;
+  // A history that starts in review (kept from Anki without its learning) starts from the initial ease.
+  let e = ease || (r.stateBefore === 2 || r.stateBefore === 3 ? 2500 : 0);
   if (r.stateBefore === 2) {
     if (r.rating === 1) e = Math.max(1300, e - 200);
     else if (r.rating === 2) e = Math.max(1300, e - 150);
@@ -364,9 +365,17 @@ export function buildAnkiCollection(input: AnkiExportInput): AnkiCollection {
   }
   const paramsOf = (deckName: string) => presets.get(keyOf(deckName))?.params ?? settings.parameters;
 
-  // Notes and cards.
+  // Notes and cards. A guid names one note in Anki: a recall note that would repeat one (a second card of an Anki
+  // note's ordinal, a note in two decks of one name) gets its own.
   const ankiNotes = new Map<string, NoteDraft>();
   const drafts = input.decks.flatMap((d) => draftNotes(d, ankiNotes));
+  const guids = new Set<string>();
+  for (const note of drafts) {
+    let guid = note.guid;
+    for (let n = 2; guids.has(guid); n++) guid = `${note.guid}#${n}`;
+    note.guid = guid;
+    guids.add(guid);
+  }
 
   // Note types: the four stock ones, and every Anki note type kept with a card. One id per schema; names unique.
   const types = new Map<number, { type: AnkiNoteTypeOrigin; signature: string }>();

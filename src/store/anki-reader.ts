@@ -42,6 +42,12 @@ function toBytes(v: unknown): Uint8Array {
   return new Uint8Array(0);
 }
 
+/** `mod` and `data` of notes, or stand-ins when a damaged collection lacks the columns (only the export uses them). */
+function noteExtras(db: Database.Database): string {
+  const cols = new Set((db.prepare('PRAGMA table_info(notes)').all() as { name: string }[]).map((c) => c.name.toLowerCase()));
+  return `${cols.has('mod') ? 'mod' : '0 AS mod'}, ${cols.has('data') ? 'data' : 'NULL AS data'}`;
+}
+
 /** Opens `path` read-only and returns its rows; throws the driver's error for a file that is not a database. */
 export function readAnkiSqlite(path: string): AnkiRawCollection {
   const db = new Database(path, { readonly: true, fileMustExist: true });
@@ -78,7 +84,7 @@ export function readAnkiSqlite(path: string): AnkiRawCollection {
             (r) => ({ ntid: r.ntid, ord: r.ord, name: r.name, config: toBytes(r.config) }),
           )
         : [],
-      notes: db.prepare('SELECT id, guid, mid, tags, flds, sfld, mod, data FROM notes ORDER BY id').all() as AnkiNoteRow[],
+      notes: db.prepare(`SELECT id, guid, mid, tags, flds, sfld, ${noteExtras(db)} FROM notes ORDER BY id`).all() as AnkiNoteRow[],
       cards: db
         .prepare('SELECT id, nid, did, ord, type, queue, due, ivl, factor, reps, lapses, odid FROM cards ORDER BY nid, ord, id')
         .all() as AnkiCardRow[],
