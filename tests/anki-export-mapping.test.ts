@@ -146,22 +146,29 @@ describe('notes, note types and decks Anki accepts', () => {
     const again = card(basic('anki:g1.2', { noteUid: 'anki:g1', anki: origin('g1', 0, { cardId: 9 }) }), null);
     const c = buildAnkiCollection(input([first, again]));
     expect(c.notes.map((n) => n.guid)).toEqual(['g1', 'g1#2']);
-    expect(c.notes[1]!.mid).toBe(1_700_000_000_001);
+    // A recall note now, in the user's own Basic (it has Basic's fields).
+    expect(c.notes[1]!.mid).toBe(1_500_000_000_000);
+    expect(decodeRecallRecord(c.notes[1]!.data)!.cards['0']!.card!.uid).toBe('anki:g1.2');
   });
 
-  it("renames recall's stock note types, not the user's, when names clash; one id per schema", () => {
+  it("puts recall's notes into the user's stock-shaped note types, renames recall's own on a clash, one id per schema", () => {
     const mine = card(basic('anki:g1', { anki: origin('g1', 0) }), null);
     const other = card(basic('anki:g3', { anki: origin('g3', 0, { noteId: 5, cardId: 6, noteType: { ...origin('x', 0).noteType, id: 1_500_000_000_009, name: 'basic' } }) }), null);
     const changed = card(basic('anki:g4', { anki: origin('g4', 0, { noteId: 7, cardId: 8, noteType: { ...origin('x', 0).noteType, fields: ['Front', 'Back', 'Extra'] } }) }), null);
+    const clozeType = { ...origin('x', 0).noteType, id: 1_500_000_000_020, name: 'Cloze', kind: 1 as const, fields: ['Text', 'Extra', 'Notes'] };
+    const myCloze = card(basic('anki:g5', { anki: origin('g5', 0, { noteId: 10, cardId: 11, noteType: clozeType, fields: ['{{c1::x}}', '', ''] }) }), null);
     const ours = card(basic('plain'), null);
-    const c = buildAnkiCollection(input([mine, other, changed, ours]));
+    const oursCloze = card({ uid: 'cz::c1', noteUid: 'cz', content: { type: 'cloze', text: 'a {{b}}', index: 1 } }, null);
+    const c = buildAnkiCollection(input([mine, other, changed, myCloze, ours, oursCloze]));
     const models = JSON.parse(c.col.models) as Record<string, { id: number; name: string }>;
-    const names = Object.values(models).map((m) => m.name);
-    expect(names).toEqual(expect.arrayContaining(['Basic', 'basic-2', 'Basic-3', 'Basic-4', 'Cloze']));
+    const names = Object.values(models).map((m) => m.name).sort();
+    expect(names).toEqual(['Basic', 'Basic (and reversed card)', 'Basic (type in the answer)', 'Basic-3', 'Cloze', 'Cloze-2', 'basic-2']);
     expect(models[String(c.notes[0]!.mid)]!.name).toBe('Basic');
     expect(c.notes[2]!.mid).not.toBe(1_500_000_000_000);
-    expect(models[String(c.notes[3]!.mid)]!.name).toBe('Basic-4');
-    expect(c.notes[3]!.mid).toBe(1_700_000_000_001);
+    // recall's basic note goes into the user's Basic; its cloze note into recall's Cloze, as the user's has other fields.
+    expect(c.notes[4]!.mid).toBe(1_500_000_000_000);
+    expect(models[String(c.notes[5]!.mid)]!.name).toBe('Cloze-2');
+    expect(c.notes[5]!.mid).toBe(1_700_000_000_004);
   });
 
   it('merges deck names Anki would treat as one and maps Default to deck 1', () => {

@@ -395,9 +395,15 @@ export function buildAnkiCollection(input: AnkiExportInput): AnkiCollection {
     names.add(name.toLowerCase());
     return type;
   };
-  // The user's own note types keep their names; recall's stock ones give way if a name is taken.
+  // The user's own note types keep their names. recall's notes go into the user's own Basic, Cloze, ... where one
+  // has the stock fields and templates count (Anki then adds no note type of its own); else into recall's stock
+  // types, which give way if a name is taken.
   for (const note of drafts) if (note.fromAnki) note.type = register(note.type);
-  const stock = new Map(Object.values(STOCK).map((t) => [t.id, register(t)]));
+  const own = [...types.values()].map((x) => x.type);
+  const fits = (mine: AnkiNoteTypeOrigin, t: AnkiNoteTypeOrigin) =>
+    mine.name.toLowerCase() === t.name.toLowerCase() && mine.kind === t.kind && mine.templates.length === t.templates.length &&
+    JSON.stringify(mine.fields) === JSON.stringify(t.fields);
+  const stock = new Map(Object.values(STOCK).map((t) => [t.id, own.find((mine) => fits(mine, t)) ?? register(t)]));
   for (const note of drafts) if (!note.fromAnki) note.type = stock.get(note.type.id)!;
 
   const noteIds = new IdPool();
