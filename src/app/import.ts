@@ -169,10 +169,10 @@ function applyPlan(
     deck.cards.forEach((card, index) => {
       const json = cardJson(card);
       // Anki notes are one per collection (guid), so their cards are followed into whichever deck they are in; cards
-      // recall exported with their own ids are unique only within their deck.
-      const existing = card.uid.startsWith('anki:')
-        ? (findCard.get(card.uid) as { id: number; deckId: number; content: string; suspended: number } | undefined)
-        : lookup.cardInDeck(deckId, card.uid);
+      // recall exported with their deck-file ids are unique only within their deck.
+      const existing = card.uidInDeck
+        ? lookup.cardInDeck(deckId, card.uid)
+        : (findCard.get(card.uid) as { id: number; deckId: number; content: string; suspended: number } | undefined);
       let cardId: number;
       if (!existing) {
         cardId = store.insertCard(deckId, card, index, now, Boolean(card.suspended));

@@ -663,7 +663,7 @@ function buildPlan(raw: AnkiRawCollection, file: string, opts: AnkiPackageOption
     if (own) {
       ownUids.add(`${deckName}\u0000${own.uid}`);
       const { uid, noteUid: ownNote, content, explanation, source, tags: ownTags } = own;
-      planned = { uid, noteUid: ownNote, content, reviews: history.reviews, ankiCardId: card.id };
+      planned = { uid, noteUid: ownNote, content, reviews: history.reviews, ankiCardId: card.id, uidInDeck: true };
       if (explanation) planned.explanation = explanation;
       if (source) planned.source = source;
       if (ownTags?.length) planned.tags = ownTags;
