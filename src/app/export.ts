@@ -1,8 +1,8 @@
 // Pure formatters for `recall export`: the review log (CSV, JSON, the FSRS optimizer's CSV) and a deck (recall deck
 // file, Anki "Notes in Plain Text", JSON). Formats are documented in docs/export-formats.md.
 import type { CardContent, CardExtras, CardSpec } from '../core/types.js';
-import { parseCloze } from '../decks/cloze.js';
 import { notesFromCards, serializeDeck, type DeckHeader, type NoteBody } from '../decks/parse.js';
+import { ankiGuid, ankiNote, toAnkiCloze } from '../exporters/anki-note.js';
 import { csvLine } from '../stats/csv.js';
 import type { ExportCardRow, ExportReviewRow, FsrsReviewRow } from '../store/api.js';
 
@@ -57,11 +57,12 @@ export function* fsrsChunks(rows: Iterable<FsrsReviewRow>, counter: { rows: numb
 
 /** A stored card back as a CardSpec: the content JSON holds the content and the extras side by side. */
 export function cardSpecOf(row: Pick<ExportCardRow, 'uid' | 'noteUid' | 'contentJson'>): CardSpec {
-  const { explanation, source, tags, ...content } = JSON.parse(row.contentJson) as CardContent & CardExtras;
+  const { explanation, source, tags, anki, ...content } = JSON.parse(row.contentJson) as CardContent & CardExtras;
   const spec: CardSpec = { uid: row.uid, noteUid: row.noteUid, content: content as CardContent };
   if (explanation) spec.explanation = explanation;
   if (source) spec.source = source;
   if (tags?.length) spec.tags = tags;
+  if (anki) spec.anki = anki;
   return spec;
 }
 
@@ -83,48 +84,7 @@ export function ankiField(s: string): string {
   return /[\t"\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** Our cloze syntax in Anki's: every deletion numbered, `{{cN::answer::hint}}`. */
-export function toAnkiCloze(text: string): string {
-  return parseCloze(text)
-    .segments.map((s) => (s.kind === 'text' ? s.text : `{{c${s.number}::${s.answer}${s.hint !== undefined ? `::${s.hint}` : ''}}}`))
-    .join('');
-}
-
-const letter = (i: number) => String.fromCharCode(65 + (i % 26));
-
-/** Note type and its two fields for one entry. Types Anki has no note type for become Basic with a text rendering. */
-export function ankiNote(body: NoteBody, explanation: string | undefined): { noteType: string; fields: [string, string] } {
-  const withExplanation = (back: string) => (explanation ? `${back}\n\n${explanation}` : back);
-  switch (body.type) {
-    case 'basic':
-      return { noteType: 'Basic', fields: [body.front, withExplanation(body.back)] };
-    // The back of a reversed note is also a question, and a typed answer is compared with the whole field: both stay bare.
-    case 'reversed':
-      return { noteType: 'Basic (and reversed card)', fields: [body.front, body.back] };
-    case 'typed':
-      return { noteType: 'Basic (type in the answer)', fields: [body.prompt, body.answers[0] ?? ''] };
-    case 'cloze':
-      return { noteType: 'Cloze', fields: [toAnkiCloze(body.text), explanation ?? ''] };
-    case 'choice':
-    case 'multi': {
-      const front = [body.prompt, ...body.options.map((o, i) => `${letter(i)}) ${o.text}`)].join('\n');
-      const correct = body.options.flatMap((o, i) => (o.correct ? [`${letter(i)}) ${o.text}`] : []));
-      return { noteType: 'Basic', fields: [front, withExplanation(correct.join('\n'))] };
-    }
-    case 'truefalse':
-      return { noteType: 'Basic', fields: [`True or false: ${body.statement}`, withExplanation(body.answer ? 'True' : 'False')] };
-    case 'classify': {
-      const front = [body.prompt, `Categories: ${body.categories.join(', ')}`, ...body.items.map((it) => `- ${it.text}`)].join('\n');
-      const back = body.items.map((it) => `${it.text}: ${it.category}`).join('\n');
-      return { noteType: 'Basic', fields: [front, withExplanation(back)] };
-    }
-  }
-}
-
-/** The guid Anki identifies the note by: the original one for notes imported from Anki, else one derived from our ids. */
-export function ankiGuid(deck: string, noteUid: string): string {
-  return noteUid.startsWith('anki:') ? noteUid.slice('anki:'.length) : `recall:${deck}:${noteUid}`;
-}
+export { ankiGuid, ankiNote, toAnkiCloze };
 
 /** Anki's "Notes in Plain Text" (File > Import): notetype, deck, two fields, tags, guid, tab-separated. */
 export function deckToAnkiTxt(deck: string, cards: readonly CardSpec[]): string {

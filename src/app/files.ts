@@ -4,11 +4,11 @@ import { basename, dirname, join } from 'node:path';
 import { RecallError } from '../core/errors.js';
 
 /**
- * Writes `data` (a string, or chunks for output too large to build in memory) to `path` through a temporary file
+ * Writes `data` (a string, bytes, or chunks for output too large to build in memory) to `path` through a temporary file
  * in the same directory, renamed over the target at the end, so readers see the old file or the new one, never a
  * partial one. Refuses a directory, and an existing file unless `force`. Returns the bytes written.
  */
-export function writeFileAtomic(path: string, data: string | Iterable<string>, opts: { force?: boolean } = {}): number {
+export function writeFileAtomic(path: string, data: string | Uint8Array | Iterable<string>, opts: { force?: boolean } = {}): number {
   const existing = statOrNull(path);
   if (existing?.isDirectory()) {
     throw new RecallError('out-is-dir', `${path} is a directory`, { hint: 'give a file name, e.g. ' + join(path, 'export.csv') });
@@ -26,7 +26,10 @@ export function writeFileAtomic(path: string, data: string | Iterable<string>, o
   let bytes = 0;
   try {
     fd = openSync(tmp, 'wx', 0o644);
-    const chunks = typeof data === 'string' ? [data] : data;
+    if (data instanceof Uint8Array) {
+      while (bytes < data.length) bytes += writeSync(fd, data, bytes, data.length - bytes);
+    }
+    const chunks = typeof data === 'string' ? [data] : data instanceof Uint8Array ? [] : data;
     let pending = '';
     for (const chunk of chunks) {
       pending += chunk;

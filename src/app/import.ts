@@ -154,7 +154,9 @@ function applyPlan(
     if (!report.decks.includes(deck.name)) report.decks.push(deck.name);
     deck.cards.forEach((card, index) => {
       const json = cardJson(card);
-      const existing = store.cardByUid(card.uid);
+      // Anki notes are one per collection (guid), so their cards are followed into whichever deck they are in; cards
+      // recall exported with their deck-file ids are unique only within their deck.
+      const existing = store.cardByUid(card.uid, card.uidInDeck ? deckId : undefined);
       let cardId: number;
       const suspended = Boolean(card.suspended);
       if (!existing) {
@@ -182,7 +184,8 @@ function applyPlan(
         if (changed) fileReport.cardsUpdated++;
         else fileReport.cardsUnchanged++;
       }
-      const fresh = card.reviews.filter((r) => !store.hasSourceKey(r.sourceKey));
+      // An answer exported by recall and imported back has a new source key but the same time and rating.
+      const fresh = card.reviews.filter((r) => !store.hasSourceKey(r.sourceKey) && !(existing && store.hasAnswer(cardId, r.reviewedAt, r.rating)));
       if (fresh.length) {
         fileReport.reviewsImported += fresh.length;
         insertHistory(cardId, fresh, scheduler);
@@ -201,7 +204,7 @@ function applyPlan(
     const existingEntries = replayEntries(existingLog);
     for (const e of existingEntries) merged.push({ entry: e, reviewedAt: e.reviewedAt });
     for (const p of fresh) {
-      const day = dayOf(p.reviewedAt);
+      const day = p.day ?? dayOf(p.reviewedAt);
       const entry: ReplayEntry | null = !p.scheduled
         ? null
         : p.rating === 0
@@ -233,7 +236,7 @@ function applyPlan(
         durationMs: p.durationMs,
         scheduled: p.scheduled,
         sourceKey: p.sourceKey,
-        day: dayOf(p.reviewedAt),
+        day: p.day ?? dayOf(p.reviewedAt),
         sourceState: p.sourceState ?? null,
       });
     }

@@ -88,7 +88,7 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 130 cancelled.`,
     .option('--json', 'machine-readable output')
     .action(action(lazy(() => import('./commands/stats.js'))));
 
-  const exp = program.command('export').description('export statistics, the review log, or a deck');
+  const exp = program.command('export').description('export statistics, the review log, a deck, or the collection as an Anki package');
   exp
     .command('stats')
     .description('the statistics as JSON or CSV')
@@ -110,13 +110,21 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 130 cancelled.`,
     .action(action(lazy(() => import('./commands/export.js').then((m) => ({ run: m.runReviews })))));
   exp
     .command('deck')
-    .description('a deck as a recall deck file, an Anki plain-text file, or JSON')
+    .description('a deck as a recall deck file, an Anki plain-text file, JSON, or an Anki package (apkg: with subdecks, schedules and history)')
     .argument('<name>', 'deck name')
-    .addOption(new Option('-f, --format <format>').choices(['recall', 'anki-txt', 'json']).default('recall'))
-    .option('-o, --out <path>', 'write to this file or directory instead of stdout')
+    .addOption(new Option('-f, --format <format>').choices(['recall', 'anki-txt', 'json', 'apkg']).default('recall'))
+    .option('-o, --out <path>', 'write to this file or directory instead of stdout (required for apkg)')
     .option('--force', 'overwrite an existing file')
     .option('--json', 'report as JSON')
     .action(action(lazy(() => import('./commands/export.js').then((m) => ({ run: m.runDeck })))));
+  exp
+    .command('collection')
+    .description('every deck as an Anki package with schedules and history (colpkg replaces a whole Anki profile; apkg adds to one)')
+    .addOption(new Option('-f, --format <format>').choices(['colpkg', 'apkg']).default('colpkg'))
+    .requiredOption('-o, --out <path>', 'the package file to write')
+    .option('--force', 'overwrite an existing file')
+    .option('--json', 'report as JSON')
+    .action(action(lazy(() => import('./commands/export.js').then((m) => ({ run: m.runCollection })))));
 
   program
     .command('optimize')

@@ -30,6 +30,11 @@ export interface PlannedCard extends CardSpec {
   buried?: boolean;
   /** The card's id in the source Anki collection (Anki packages only), for matching and diagnostics. */
   ankiCardId?: number;
+  /**
+   * True when `uid` is a deck-file id (a card recall exported to Anki, coming back): such ids are unique only within
+   * their deck, so the card is matched in its deck. Other importers' uids (`anki:<guid>`) name one card anywhere.
+   */
+  uidInDeck?: boolean;
   /** Review history in chronological order (may be empty). */
   reviews: PlannedReview[];
 }
@@ -50,4 +55,6 @@ export interface PlannedReview {
   sourceState?: number;
   /** For manual entries (rating 0): the state and due the card was put into. */
   manual?: { state: CardState; due: number };
+  /** The study day the source recorded for the answer (recall's own packages); else it is computed on import. */
+  day?: number;
 }

@@ -37,6 +37,39 @@ export interface CardExtras {
   /** Where the fact comes from, e.g. `000_a45be12a6a2ac9ed.txt § Root user`. */
   source?: string;
   tags?: string[];
+  /** The Anki note the card was imported from, kept as Anki had it so an export to Anki gives it back unchanged. */
+  anki?: AnkiOrigin;
+}
+
+/** An Anki note type as far as an export needs it: to recreate it elsewhere, and to match it in its own collection. */
+export interface AnkiNoteTypeOrigin {
+  id: number;
+  name: string;
+  /** 0 standard, 1 cloze (Anki's `type`). */
+  kind: 0 | 1;
+  /** Field names in order. */
+  fields: string[];
+  templates: { name: string; qfmt: string; afmt: string }[];
+  css: string;
+  /** Index of the sort field. */
+  sortField: number;
+}
+
+/**
+ * Where a card imported from Anki came from. Anki matches a re-imported note by guid and note type id, and
+ * updates it only when its `mod` is newer, so these are kept exactly; the fields are the HTML as Anki stored it.
+ * The note's tags are the card's `tags`.
+ */
+export interface AnkiOrigin {
+  guid: string;
+  noteId: number;
+  cardId: number;
+  /** The card's template (or cloze deletion) index. */
+  ord: number;
+  /** `notes.mod`, epoch seconds. */
+  mod: number;
+  noteType: AnkiNoteTypeOrigin;
+  fields: string[];
 }
 
 /** A card as the deck layer produces it, before it has a database row. */

@@ -32,6 +32,7 @@ export function cardContentJson(spec: CardSpec): string {
   if (spec.explanation) obj.explanation = spec.explanation;
   if (spec.source) obj.source = spec.source;
   if (spec.tags?.length) obj.tags = spec.tags;
+  if (spec.anki) obj.anki = spec.anki;
   return JSON.stringify(obj);
 }
 

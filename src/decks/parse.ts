@@ -643,7 +643,8 @@ export function serializeDeck(header: DeckHeader, notes: ParsedNote[]): string {
   return `${out.join('\n')}\n`;
 }
 
-function noteBodyOf(c: CardContent): NoteBody {
+/** The entry a card's content belongs to (a reversed card's pair, a cloze card's text). */
+export function noteBodyOf(c: CardContent): NoteBody {
   switch (c.type) {
     case 'reversed':
       return { type: 'reversed', front: c.front, back: c.back };

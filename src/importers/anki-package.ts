@@ -4,8 +4,9 @@ import { unzipSync } from 'fflate';
 import { decompress as zstdDecompress } from 'fzstd';
 import { RecallError } from '../core/errors.js';
 import type { ImportPlan, PlannedCard, PlannedDeck, PlannedReview } from '../core/import-plan.js';
-import { CardState, type CardContent } from '../core/types.js';
-import { readAnkiSqlite, type AnkiCardRow, type AnkiRawCollection, type AnkiRevlogRow } from '../store/anki-reader.js';
+import { decodeRecallRecord, plausibleDay, type RecallNoteRecord } from '../core/recall-record.js';
+import { CardState, type AnkiOrigin, type CardContent } from '../core/types.js';
+import { readAnkiSqlite, type AnkiCardRow, type AnkiNoteRow, type AnkiRawCollection, type AnkiRevlogRow } from '../store/anki-reader.js';
 import { diag, type ImportDiagnostic } from './diagnostics.js';
 import { htmlToText } from './html.js';
 
@@ -216,7 +217,7 @@ function readCollection(sqlite: Uint8Array, file: string, tmpDir: string): AnkiR
 // Note types
 
 interface Template { name: string; qfmt: string; afmt: string }
-interface NoteType { id: number; name: string; cloze: boolean; fields: string[]; templates: Template[] }
+interface NoteType { id: number; name: string; cloze: boolean; fields: string[]; templates: Template[]; css: string; sortField: number }
 
 /** Top-level fields of a protobuf message: enough for Anki's notetype and template configs. */
 function readProto(bytes: Uint8Array): Map<number, (number | Uint8Array)[]> {
@@ -273,9 +274,15 @@ function noteTypes(raw: AnkiRawCollection, file: string): Map<number, NoteType> 
   if (raw.notetypeRows.length > 0) {
     for (const nt of raw.notetypeRows) {
       let kind = 0;
+      let css = '';
+      let sortField = 0;
       try {
-        const k = readProto(nt.config).get(1)?.[0];
+        const config = readProto(nt.config);
+        const k = config.get(1)?.[0];
         kind = typeof k === 'number' ? k : 0;
+        const sf = config.get(2)?.[0];
+        sortField = typeof sf === 'number' ? sf : 0;
+        css = protoString(config, 3);
       } catch { /* unreadable config: treat as a standard note type */ }
       const templates = raw.templateRows.filter((t) => t.ntid === nt.id).map((t) => {
         let msg = new Map<number, (number | Uint8Array)[]>();
@@ -283,18 +290,21 @@ function noteTypes(raw: AnkiRawCollection, file: string): Map<number, NoteType> 
         return { name: t.name, qfmt: protoString(msg, 1), afmt: protoString(msg, 2) };
       });
       const fields = raw.fieldRows.filter((f) => f.ntid === nt.id).map((f) => f.name);
-      out.set(Number(nt.id), { id: Number(nt.id), name: nt.name, cloze: kind === 1, fields, templates });
+      out.set(Number(nt.id), { id: Number(nt.id), name: nt.name, cloze: kind === 1, fields, templates, css, sortField });
     }
     return out;
   }
   const models = parseJson(raw.models, file, 'note types') as Record<string, {
-    id: number | string; name: string; type?: number;
+    id: number | string; name: string; type?: number; css?: unknown; sortf?: unknown;
     flds?: { name: string; ord: number }[]; tmpls?: { name: string; ord: number; qfmt: string; afmt: string }[];
   }>;
   for (const m of Object.values(models)) {
     const fields = [...(m.flds ?? [])].sort((a, b) => a.ord - b.ord).map((f) => f.name);
     const templates = [...(m.tmpls ?? [])].sort((a, b) => a.ord - b.ord).map((t) => ({ name: t.name, qfmt: t.qfmt ?? '', afmt: t.afmt ?? '' }));
-    out.set(Number(m.id), { id: Number(m.id), name: m.name, cloze: m.type === 1, fields, templates });
+    out.set(Number(m.id), {
+      id: Number(m.id), name: m.name, cloze: m.type === 1, fields, templates,
+      css: typeof m.css === 'string' ? m.css : '', sortField: typeof m.sortf === 'number' ? m.sortf : 0,
+    });
   }
   return out;
 }
@@ -488,6 +498,43 @@ export function planReviews(rows: readonly AnkiRevlogRow[], guid: string, ord: n
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// The way back to Anki
+
+/** The note type is kept with every card of it: a forged, huge one must not multiply into gigabytes. */
+const MAX_NOTE_TYPE_CHARS = 256 * 1024;
+
+/** The Anki note of a card, as Anki stored it; undefined when its note type is too large to keep per card. */
+function ankiOrigin(note: AnkiNoteRow, nt: NoteType, card: AnkiCardRow, values: string[]): AnkiOrigin | undefined {
+  const size = nt.css.length + nt.templates.reduce((n, t) => n + t.name.length + t.qfmt.length + t.afmt.length, 0);
+  if (size > MAX_NOTE_TYPE_CHARS) return undefined;
+  return {
+    guid: note.guid,
+    noteId: Number(note.id),
+    cardId: Number(card.id),
+    ord: card.ord,
+    mod: Number(note.mod) || 0,
+    noteType: {
+      id: nt.id,
+      name: nt.name,
+      kind: nt.cloze ? 1 : 0,
+      fields: [...nt.fields],
+      templates: nt.templates.map((t) => ({ name: t.name, qfmt: t.qfmt, afmt: t.afmt })),
+      css: nt.css,
+      sortField: nt.sortField,
+    },
+    fields: values,
+  };
+}
+
+/** The study days recall recorded with a card's answers, where plausible: history then replays as it was studied. */
+function withRecordedDays(reviews: PlannedReview[], days: Record<string, number>): void {
+  for (const r of reviews) {
+    const day = plausibleDay(days[String(r.reviewedAt)], r.reviewedAt);
+    if (day !== undefined) r.day = day;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // Collection settings
 
 function configMap(raw: AnkiRawCollection, file: string): Record<string, unknown> {
@@ -582,6 +629,14 @@ function buildPlan(raw: AnkiRawCollection, file: string, opts: AnkiPackageOption
   const decks = new Map<string, PlannedDeck>();
   const imported = new Set<number>();
   let skippedCards = 0;
+  const records = new Map<number, RecallNoteRecord | null>();
+  const recordOf = (note: AnkiNoteRow): RecallNoteRecord | null => {
+    let r = records.get(Number(note.id));
+    if (r === undefined) records.set(Number(note.id), (r = decodeRecallRecord(note.data)));
+    return r;
+  };
+  const ownUids = new Set<string>();
+  const oversizedTypes = new Set<string>();
   for (const card of raw.cards as AnkiCardRow[]) {
     const note = notes.get(Number(card.nid));
     const nt = note ? types.get(Number(note.mid)) : undefined;
@@ -599,15 +654,33 @@ function buildPlan(raw: AnkiRawCollection, file: string, opts: AnkiPackageOption
     const history = planReviews(revlogByCard.get(card.id) ?? [], note.guid, card.ord, remapV1);
     for (const k of Object.keys(history.counts) as RevlogClass[]) stats[k] += history.counts[k];
     stats.remappedV1 += history.remapped;
-    const planned: PlannedCard = {
-      uid: noteUid + built.uidSuffix,
-      noteUid,
-      content: built.content,
-      reviews: history.reviews,
-      ankiCardId: card.id,
-    };
-    if (tags.length) planned.tags = tags;
-    if (built.explanation) planned.explanation = built.explanation;
+    // A package recall wrote carries each card as recall had it (question types Anki lacks, exact text) and the
+    // study day of each answer; notes that came from Anki keep their Anki note for the way back.
+    const kept = recordOf(note)?.cards[String(card.ord)];
+    const own = kept?.card && !ownUids.has(`${deckName}\u0000${kept.card.uid}`) ? kept.card : undefined;
+    if (kept?.days) withRecordedDays(history.reviews, kept.days);
+    let planned: PlannedCard;
+    if (own) {
+      ownUids.add(`${deckName}\u0000${own.uid}`);
+      const { uid, noteUid: ownNote, content, explanation, source, tags: ownTags } = own;
+      planned = { uid, noteUid: ownNote, content, reviews: history.reviews, ankiCardId: card.id, uidInDeck: true };
+      if (explanation) planned.explanation = explanation;
+      if (source) planned.source = source;
+      if (ownTags?.length) planned.tags = ownTags;
+    } else {
+      planned = {
+        uid: noteUid + built.uidSuffix,
+        noteUid,
+        content: built.content,
+        reviews: history.reviews,
+        ankiCardId: card.id,
+      };
+      if (tags.length) planned.tags = tags;
+      if (built.explanation) planned.explanation = built.explanation;
+      const origin = ankiOrigin(note, nt, card, values);
+      if (origin) planned.anki = origin;
+      else oversizedTypes.add(nt.name);
+    }
     if (card.queue === -1) planned.suspended = true;
     if (card.queue === -2 || card.queue === -3) planned.buried = true;
     let deck = decks.get(deckName);
@@ -620,6 +693,9 @@ function buildPlan(raw: AnkiRawCollection, file: string, opts: AnkiPackageOption
     deck.cards.push(planned);
     imported.add(card.id);
     stats.cards++;
+  }
+  for (const name of oversizedTypes) {
+    warn(`Anki note type "${name}" is larger than ${MAX_NOTE_TYPE_CHARS / 1024} KiB; its notes are not kept for export to Anki and would go back as Basic notes`);
   }
   if (skippedCards > 0) warn(`${skippedCards} cards have no note or note type in the collection and are skipped`, 'in Anki, run Tools > Check Database, then export again');
   for (const [cid, rows] of revlogByCard) if (!imported.has(cid)) stats.orphaned += rows.length;

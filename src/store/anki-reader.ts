@@ -4,7 +4,11 @@ import Database from 'better-sqlite3';
 // exists because better-sqlite3 stays inside src/store. The caller passes a private temporary copy: Anki's
 // own file is never opened.
 
-export interface AnkiNoteRow { id: number; guid: string; mid: number; tags: string; flds: string; sfld: string | number }
+export interface AnkiNoteRow {
+  id: number; guid: string; mid: number; tags: string; flds: string; sfld: string | number;
+  /** Modification time, epoch seconds; and `data`, which Anki leaves empty and recall's own exports use. */
+  mod: number; data: string | null;
+}
 export interface AnkiCardRow {
   id: number; nid: number; did: number; ord: number; type: number; queue: number; due: number; ivl: number;
   factor: number; reps: number; lapses: number; odid: number;
@@ -36,6 +40,12 @@ function toBytes(v: unknown): Uint8Array {
   if (v instanceof Uint8Array) return v;
   if (typeof v === 'string') return new TextEncoder().encode(v);
   return new Uint8Array(0);
+}
+
+/** `mod` and `data` of notes, or stand-ins when a damaged collection lacks the columns (only the export uses them). */
+function noteExtras(db: Database.Database): string {
+  const cols = new Set((db.prepare('PRAGMA table_info(notes)').all() as { name: string }[]).map((c) => c.name.toLowerCase()));
+  return `${cols.has('mod') ? 'mod' : '0 AS mod'}, ${cols.has('data') ? 'data' : 'NULL AS data'}`;
 }
 
 /** Opens `path` read-only and returns its rows; throws the driver's error for a file that is not a database. */
@@ -74,7 +84,7 @@ export function readAnkiSqlite(path: string): AnkiRawCollection {
             (r) => ({ ntid: r.ntid, ord: r.ord, name: r.name, config: toBytes(r.config) }),
           )
         : [],
-      notes: db.prepare('SELECT id, guid, mid, tags, flds, sfld FROM notes ORDER BY id').all() as AnkiNoteRow[],
+      notes: db.prepare(`SELECT id, guid, mid, tags, flds, sfld, ${noteExtras(db)} FROM notes ORDER BY id`).all() as AnkiNoteRow[],
       cards: db
         .prepare('SELECT id, nid, did, ord, type, queue, due, ivl, factor, reps, lapses, odid FROM cards ORDER BY nid, ord, id')
         .all() as AnkiCardRow[],

@@ -2,6 +2,7 @@
 // lives under src/store/ behind these methods; nothing outside sees a connection.
 import type { CardEvent, CardEventData } from '../core/card-events.js';
 import type { CardContent, CardExtras, CardSpec, CardState, CardType, Rating, ReviewEntry, ReviewKind, Schedule } from '../core/types.js';
+import type { ExportSource } from './export-source.js';
 import type { DailyRow, DeckCountRow, DeckInfo, DueBucket, MemoryGroup, QuizAttemptRow, RetentionRow, StatsInput } from '../stats/types.js';
 
 export type DeckOrigin = 'builtin' | 'file' | 'anki';
@@ -201,8 +202,11 @@ export interface DeckStore {
 
 export interface CardStore {
   getCard(id: number): StudyCard | undefined;
-  /** The card of that uid (deck-local id, or `anki:<guid>::cN` for imports), first by row id. */
-  cardByUid(uid: string): { id: number; deckId: number; contentJson: string; suspended: boolean; removed: boolean } | undefined;
+  /**
+   * The card of that uid: an Anki card (`anki:<guid>::cN`, unique in a collection) wherever it is, first by row id;
+   * with `deckId`, the one in that deck (deck-file ids are unique only within their deck).
+   */
+  cardByUid(uid: string, deckId?: number): { id: number; deckId: number; contentJson: string; suspended: boolean; removed: boolean } | undefined;
   cardsOfDeck(deckId: number): DeckCardRow[];
   /** Creates a card's row; flags come only from events afterwards. */
   insertCard(deckId: number, spec: CardSpec, position: number, now: number): number;
@@ -245,6 +249,8 @@ export interface LogStore {
   recordAnswer(a: AnswerInput): { reviewId: number; uid: string };
   insertImportedReview(r: ImportedReview): void;
   hasSourceKey(key: string): boolean;
+  /** Whether the card's log already holds this answer (same millisecond, same rating): a package recall wrote, imported back. */
+  hasAnswer(cardId: number, reviewedAt: number, rating: number): boolean;
   cardLog(cardId: number): ReviewRow[];
   hasReviews(cardId: number): boolean;
   /** Study day of the card's last answer that moved its schedule, as recorded then. */
@@ -267,6 +273,8 @@ export interface ReportStore {
   iterateReviews(opts: { deckIds: readonly number[] | null }): Generator<ExportReviewRow>;
   iterateFsrsRows(opts: { deckIds: readonly number[] | null }): Generator<FsrsReviewRow>;
   optimizerRows(deckIds: readonly number[] | null): OptimizerRow[];
+  /** What an export to Anki needs: decks, their cards with schedules, each card's log (`deckIds` null = all). */
+  exportSource(deckIds: readonly number[] | null): ExportSource;
 }
 
 export interface MaintenanceStore {

@@ -10,6 +10,7 @@ import type { CardSpec, CardState, CardType, Rating, ReviewKind, Schedule } from
 import type {
   ActionRow, AnswerInput, DeckCardRow, DeckCounts, DeckRow, EventMeta, ImportedReview, OptimizerRow, ReviewRow, Store, StudyCard,
 } from './api.js';
+import { readExportSource } from './export-source.js';
 import { deckCards, iterateFsrsRows, iterateReviews, readStatsRows } from './stats.js';
 
 export type { Store, StudyCard, ReviewRow, DeckRow, DeckCounts, AnswerInput } from './api.js';
@@ -321,8 +322,9 @@ export function createStore(db: Db, path = ':memory:'): Store {
       const r = sql(`${STUDY_CARD_SELECT} WHERE c.id = ?`).get(id) as RawStudyCard | undefined;
       return r ? toStudyCard(r) : undefined;
     },
-    cardByUid(uid) {
-      const r = sql('SELECT id, deck_id AS deckId, content AS contentJson, suspended, removed FROM cards WHERE uid = ? ORDER BY id LIMIT 1').get(uid) as
+    cardByUid(uid, deckId) {
+      const select = 'SELECT id, deck_id AS deckId, content AS contentJson, suspended, removed FROM cards';
+      const r = (deckId === undefined ? sql(`${select} WHERE uid = ? ORDER BY id LIMIT 1`).get(uid) : sql(`${select} WHERE deck_id = ? AND uid = ?`).get(deckId, uid)) as
         | { id: number; deckId: number; contentJson: string; suspended: number; removed: number }
         | undefined;
       return r && { ...r, suspended: r.suspended === 1, removed: r.removed === 1 };
@@ -481,6 +483,9 @@ export function createStore(db: Db, path = ':memory:'): Store {
         r.day, r.sourceState, deviceId,
       );
     },
+    hasAnswer(cardId, reviewedAt, rating) {
+      return sql('SELECT 1 FROM reviews WHERE card_id = ? AND reviewed_at = ? AND rating = ? AND undone_at IS NULL LIMIT 1').pluck().get(cardId, reviewedAt, rating) !== undefined;
+    },
     hasSourceKey(key) {
       return sql('SELECT 1 FROM reviews WHERE source_key = ?').pluck().get(key) !== undefined;
     },
@@ -537,6 +542,9 @@ export function createStore(db: Db, path = ':memory:'): Store {
     },
     iterateFsrsRows(opts) {
       return iterateFsrsRows(db, opts);
+    },
+    exportSource(deckIds) {
+      return readExportSource(db, deckIds);
     },
     optimizerRows(deckIds) {
       const filter = deckIds ? `AND c.deck_id IN (${idList(deckIds)})` : '';

@@ -1,5 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { exportAnkiPackage, type AnkiExportReport, type AnkiPackageFormat } from '../../app/anki-export.js';
 import { openContext, type Context } from '../../app/context.js';
 import { cardSpecOf, deckToAnkiTxt, deckToJson, deckToRecall, fsrsChunks, reviewChunks, type ReviewFormat } from '../../app/export.js';
 import { writeFileAtomic } from '../../app/files.js';
@@ -80,11 +81,45 @@ export function deckFileName(deck: string, format: keyof typeof EXTENSIONS): str
   return `${base}.${EXTENSIONS[format]}`;
 }
 
-export async function runDeck(opts: CommonOpts & { format?: keyof typeof EXTENSIONS; args?: string[] }, io: Io): Promise<number> {
+/** An Anki package is binary and needs a file; an existing folder as --out means "put it in there". */
+function packagePath(out: string | undefined, name: string, format: AnkiPackageFormat): string {
+  if (!out) {
+    throw new RecallError('out-required', `An Anki package (.${format}) is written to a file`, { hint: `add --out FILE.${format}`, exitCode: 2 });
+  }
+  if (existsSync(out) && statSync(out).isDirectory()) {
+    return join(out, `${name.replace(/::/g, '-').replace(/[^\p{L}\p{N}._ -]/gu, '_').trim() || 'collection'}.${format}`);
+  }
+  return out;
+}
+
+function reportPackage(io: Io, opts: CommonOpts, r: AnkiExportReport): void {
+  if (!opts.json) for (const w of r.warnings) io.err(`recall: warning: ${w}\n`);
+  if (opts.json) printJson(io, r);
+  else io.out(`Wrote ${r.notes} notes, ${r.cards} cards and ${r.reviews} reviews (${r.decks.length} deck${r.decks.length === 1 ? '' : 's'}) to ${r.file}\n`);
+}
+
+export async function runCollection(opts: CommonOpts & { format?: AnkiPackageFormat }, io: Io): Promise<number> {
+  return withContext(io, opts.db, (ctx) => {
+    const format = opts.format ?? 'colpkg';
+    const { errors } = syncBuiltinDecks(ctx);
+    for (const e of errors) io.err(`recall: warning: ${e}\n`);
+    const out = packagePath(opts.out, 'collection', format);
+    reportPackage(io, opts, exportAnkiPackage(ctx, { format, out, force: opts.force }));
+    return 0;
+  });
+}
+
+export async function runDeck(opts: CommonOpts & { format?: keyof typeof EXTENSIONS | 'apkg'; args?: string[] }, io: Io): Promise<number> {
   return withContext(io, opts.db, (ctx) => {
     const name = opts.args?.[0] ?? '';
     const { errors } = syncBuiltinDecks(ctx);
     for (const e of errors) io.err(`recall: warning: ${e}\n`);
+    if (opts.format === 'apkg') {
+      // A package takes the deck with its subdecks: "Old Decks" exports "Old Decks::Board Review 2023" too.
+      const out = packagePath(opts.out, name, 'apkg');
+      reportPackage(io, opts, exportAnkiPackage(ctx, { deck: name, format: 'apkg', out, force: opts.force }));
+      return 0;
+    }
     const deck = resolveDeck(ctx, name);
     const format = opts.format ?? 'recall';
     const cards = ctx.store.deckCards(deck.id).map(cardSpecOf);

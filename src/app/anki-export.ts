@@ -1,0 +1,116 @@
+// `recall export deck NAME --format apkg` and `recall export collection --format colpkg`: a package Anki imports with
+// the cards, their schedules (FSRS memory states included) and the review log.
+import { readFileSync } from 'node:fs';
+import { RecallError } from '../core/errors.js';
+import { buildAnkiCollection, buildLegacyNotice, type ExportDeck } from '../exporters/anki.js';
+import { isSafeMediaName, zipAnkiPackage, type MediaFile } from '../exporters/anki-package.js';
+import { writeAnkiCollection } from '../store/anki-writer.js';
+import type { Context } from './context.js';
+import { resolveDeckIds } from './decks.js';
+import { cardSpecOf } from './export.js';
+import { writeFileAtomic } from './files.js';
+
+export type AnkiPackageFormat = 'apkg' | 'colpkg';
+
+export interface AnkiExportOptions {
+  /** A deck and its subdecks; undefined = every deck. */
+  deck?: string;
+  format: AnkiPackageFormat;
+  out: string;
+  force?: boolean;
+  /**
+   * Media files to pack with the notes. recall keeps no media yet, so callers pass none today; a file given by path
+   * is read here.
+   */
+  media?: ({ name: string; data: Uint8Array } | { name: string; path: string })[];
+}
+
+export interface AnkiExportReport {
+  file: string;
+  format: AnkiPackageFormat;
+  decks: string[];
+  notes: number;
+  cards: number;
+  reviews: number;
+  media: number;
+  bytes: number;
+  /** Answers whose Anki id moved by a millisecond because another answer had the same time. */
+  shiftedReviewIds: number;
+  warnings: string[];
+}
+
+const LEGACY_NOTICE = 'This package needs a newer Anki (2.1.50 or later). Please update Anki, then import the file again.';
+
+export function exportAnkiPackage(ctx: Context, opts: AnkiExportOptions): AnkiExportReport {
+  const now = ctx.clock();
+  const source = ctx.store.exportSource(resolveDeckIds(ctx, opts.deck === undefined ? undefined : [opts.deck]));
+  const byDeck = new Map<number, ExportDeck>();
+  for (const d of source.decks) byDeck.set(d.id, { name: d.name, description: d.description, cards: [] });
+  let reviews = 0;
+  for (const c of source.cards) {
+    const log = source.reviews.get(c.id) ?? [];
+    reviews += log.length;
+    byDeck.get(c.deckId)?.cards.push({
+      spec: cardSpecOf(c),
+      suspended: c.suspended,
+      buriedUntil: c.buriedUntil,
+      createdAt: c.createdAt,
+      updatedAt: c.updatedAt,
+      schedule: c.schedule,
+      reviews: log,
+    });
+  }
+  // An .apkg holds cards; an empty deck would only add a name. A collection keeps every deck.
+  const decks = [...byDeck.values()].filter((d) => opts.format === 'colpkg' || d.cards.length > 0);
+
+  const media = (opts.media ?? []).map((m): MediaFile => {
+    if (!isSafeMediaName(m.name)) {
+      throw new RecallError('bad-media-name', `The media file name "${m.name}" is not a plain file name`, { hint: 'media names must not contain folders or special characters' });
+    }
+    return { name: m.name, data: 'data' in m ? m.data : readFileSync(m.path) };
+  });
+
+  const collection = buildAnkiCollection({
+    now,
+    timeZone: ctx.timeZone,
+    dayStartHour: ctx.settings.dayStartHour,
+    createdAt: ctx.store.getSetting<number>('createdAt') ?? now,
+    settings: {
+      desiredRetention: ctx.settings.desiredRetention,
+      maximumInterval: ctx.settings.maximumInterval,
+      learningSteps: ctx.settings.learningSteps,
+      relearningSteps: ctx.settings.relearningSteps,
+      newPerDay: ctx.settings.newPerDay,
+      reviewsPerDay: ctx.settings.reviewsPerDay,
+      parameters: ctx.settings.parameters ?? ctx.scheduler.defaultParameters(),
+    },
+    deckParameters: ctx.store.getSetting<Record<string, number[]>>('deckParameters') ?? {},
+    decks,
+  });
+  const bytes = zipAnkiPackage({
+    collection: writeAnkiCollection(collection),
+    legacyNotice: writeAnkiCollection(buildLegacyNotice(now, LEGACY_NOTICE), { pageSize: 512 }),
+    media,
+    now,
+  });
+  const written = writeFileAtomic(opts.out, bytes, { force: opts.force });
+  const warnings: string[] = [];
+  if (collection.refitNotes > 0) {
+    warnings.push(`${collection.refitNotes} note(s) from Anki had more or fewer fields than their note type; they were padded with empty fields or cut to fit`);
+  }
+  if (collection.shiftedRevlogIds > 0) {
+    warnings.push(`${collection.shiftedRevlogIds} answer(s) shared their millisecond with another; in Anki they are 1 ms later`);
+  }
+  return {
+    file: opts.out,
+    format: opts.format,
+    decks: decks.map((d) => d.name),
+    notes: collection.notes.length,
+    cards: collection.cards.length,
+    reviews,
+    media: media.length,
+    bytes: written,
+    shiftedReviewIds: collection.shiftedRevlogIds,
+    warnings,
+  };
+}
