@@ -26,6 +26,8 @@ function fakeIo(env: Record<string, string>): Io & { stdout: () => string; stder
   return {
     out: (t) => void (out += t),
     err: (t) => void (err += t),
+    data: (t) => void (out += t),
+    argv: [],
     env,
     stdoutIsTty: false,
     stdinIsTty: false,

@@ -76,3 +76,4 @@ function statOrNull(path: string) {
     return null;
   }
 }
+

@@ -5,6 +5,7 @@ import { cardSpecOf, deckToAnkiTxt, deckToJson, deckToRecall, fsrsChunks, review
 import { writeFileAtomic } from '../../app/files.js';
 import { syncBuiltinDecks } from '../../app/sync.js';
 import { RecallError } from '../../core/errors.js';
+import { sanitize, toSafeJson } from '../../core/text.js';
 import { statsToCsv } from '../../stats/csv.js';
 import { deckCards, iterateFsrsRows, iterateReviews } from '../../store/stats.js';
 import { printJson, type Io } from '../io.js';
@@ -17,21 +18,28 @@ interface CommonOpts {
   json?: boolean;
 }
 
-/** Sends the output to `--out` (atomically) or stdout, then reports what was written. */
+/**
+ * Sends the output to `--out` (atomically) or stdout, then reports what was written. With `--json` and no
+ * `--out`, stdout carries one JSON document, `{ format, rows, content }`: content is the exported value itself for
+ * the JSON formats and the file's text for the others.
+ */
 function emit(io: Io, opts: CommonOpts, data: string | Iterable<string>, report: { format: string; rows: number | (() => number); what: string }): void {
   const rows = () => (typeof report.rows === 'function' ? report.rows() : report.rows);
   if (!opts.out) {
-    if (typeof data === 'string') io.out(data);
+    if (opts.json) {
+      const text = typeof data === 'string' ? data : [...data].join('');
+      printJson(io, { format: report.format, rows: rows(), content: report.format === 'json' ? JSON.parse(text) : text });
+    } else if (typeof data === 'string') io.data(data);
     else {
       let pending = '';
       for (const chunk of data) {
         pending += chunk;
         if (pending.length >= 65_536) {
-          io.out(pending);
+          io.data(pending);
           pending = '';
         }
       }
-      if (pending) io.out(pending);
+      if (pending) io.data(pending);
     }
     return;
   }
@@ -53,7 +61,7 @@ export async function runStats(opts: CommonOpts & { format?: 'json' | 'csv'; dec
   return withContext(io, opts.db, (ctx) => {
     const report = buildStatsReport(ctx, opts);
     const format = opts.format ?? 'json';
-    const data = format === 'csv' ? statsToCsv(report) : `${JSON.stringify(report, null, 2)}\n`;
+    const data = format === 'csv' ? statsToCsv(report) : `${toSafeJson(report, 2)}\n`;
     const rows = format === 'csv' ? data.split('\n').length - 2 : 1;
     emit(io, opts, data, { format, rows, what: format === 'csv' ? 'rows' : 'report' });
     return 0;
@@ -84,7 +92,7 @@ export async function runDeck(opts: CommonOpts & { format?: keyof typeof EXTENSI
   return withContext(io, opts.db, (ctx) => {
     const name = opts.args?.[0] ?? '';
     const { errors } = syncBuiltinDecks(ctx.store, ctx.clock());
-    for (const e of errors) io.err(`recall: warning: ${e}\n`);
+    for (const e of errors) io.err(`recall: warning: ${sanitize(e)}\n`);
     const deck = ctx.store.deckByName(name);
     if (!deck) {
       const names = ctx.store.decks().map((d) => d.name);
