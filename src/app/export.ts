@@ -122,9 +122,15 @@ export function ankiNote(body: NoteBody, explanation: string | undefined): { not
   }
 }
 
-/** The guid Anki identifies the note by: the original one for notes imported from Anki, else one derived from our ids. */
+/**
+ * The guid Anki identifies the note by, derived from our ids. Never the guid of a note that came from Anki: its
+ * fields were converted from HTML to text, and Anki's default import updates the note whose guid matches, so the
+ * original guid would replace the note's HTML (formatting, images) in the source collection with escaped text. A
+ * guid Anki has not seen adds a note instead. (Keeping the original guid needs the original HTML, written with
+ * #html:true: that is for when recall stores the Anki note itself.)
+ */
 export function ankiGuid(deck: string, noteUid: string): string {
-  return noteUid.startsWith('anki:') ? noteUid.slice('anki:'.length) : `recall:${deck}:${noteUid}`;
+  return `recall:${deck}:${noteUid}`;
 }
 
 /** Anki's "Notes in Plain Text" (File > Import): notetype, deck, two fields, tags, guid, tab-separated. */

@@ -35,7 +35,7 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 130 cancelled.`,
     .showHelpAfterError('(run recall --help for usage)')
     .exitOverride()
     // Under --json, commander's own messages (usage errors) are reported as JSON by reportError instead.
-    .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: (text, write) => (wantsJson(io.argv) ? undefined : write(text)) });
+    .configureOutput({ writeOut: io.out, writeErr: (text) => (wantsJson(io.argv) ? undefined : io.err(text)), outputError: (text, write) => (wantsJson(io.argv) ? undefined : write(text)) });
 
   const action = (runner: Runner) =>
     async function (this: Command) {

@@ -544,6 +544,7 @@ function buildPlan(raw: AnkiRawCollection, file: string, opts: AnkiPackageOption
   let dupGuid = 0;
   let badNotes = 0;
   let blobNotes = 0;
+  let emptyNotes = 0;
   for (const n of raw.notes) {
     const id = int(n.id);
     const mid = int(n.mid);
@@ -553,6 +554,10 @@ function buildPlan(raw: AnkiRawCollection, file: string, opts: AnkiPackageOption
     }
     if (n.fldsBytes !== null && n.fldsBytes > MAX_NOTE_BYTES) {
       skip(`Note ${id} is ${(n.fldsBytes / 2 ** 20).toFixed(1)} MB long; notes are limited to ${MAX_NOTE_BYTES / 2 ** 20} MB: skipped`, 'no flashcard holds that much text; check the note in Anki');
+      continue;
+    }
+    if (n.flds === null) {
+      emptyNotes++;
       continue;
     }
     if (n.flds instanceof Uint8Array || n.tags instanceof Uint8Array) blobNotes++;
@@ -567,6 +572,7 @@ function buildPlan(raw: AnkiRawCollection, file: string, opts: AnkiPackageOption
     guids.add(guid);
     notes.set(id, { id, guid, mid, tags: (text(n.tags) ?? '').split(/\s+/).filter(Boolean), values: (text(n.flds) ?? '').split('\u001f') });
   }
+  if (emptyNotes > 0) skip(`${emptyNotes} note(s) have no fields (NULL): skipped`, CHECK_DB_HINT);
   if (badNotes > 0) skip(`${badNotes} note(s) have an id or note type that is not a number: skipped`, CHECK_DB_HINT);
   if (noGuid > 0) warn(`${noGuid} note(s) have no guid; each is identified by its note id instead`, CHECK_DB_HINT);
   if (dupGuid > 0) warn(`${dupGuid} note(s) repeat the guid of an earlier note; each is imported as a note of its own, identified by its note id`, CHECK_DB_HINT);

@@ -331,7 +331,7 @@ export function parseAnkiText(text: string, file: string, opts: AnkiTextOptions 
   // A file most of whose rows have the wrong number of fields is not a deck (a one-column list, a licence, a
   // text saved with the wrong extension): refused whole, rather than imported as cards without backs.
   const notes = seen.size;
-  if (rows > 0 && (notes === 0 || shapeErrors > notes)) {
+  if (rows > 0 && shapeErrors > notes) {
     const firstProblem = warnings.find((w) => w.severity === 'error');
     throw new RecallError('not-a-deck', `This does not look like an Anki text export: ${notes === 0 ? 'none' : `only ${notes}`} of its ${rows} rows ${notes === 1 ? 'is a note' : 'are notes'}${firstProblem ? ` (line ${firstProblem.line}: ${firstProblem.message.replace(/: skipped$/, '')})` : ''}`, {
       file,

@@ -445,7 +445,7 @@ export function unpackCollection(fd: number, fileSize: number, file: string, des
   } catch (e) {
     if (e instanceof RecallError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOSPC' || code === 'EDQUOT') {
+    if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG') {
       throw new RecallError('disk-full', `The disk is full: there is no room to unpack the collection in ${dest}`, { file, hint: 'free some space (or point TMPDIR at a disk with room) and import again' });
     }
     throw fail(file, 'anki-unreadable', `Cannot unpack the collection (${(e as Error).message})`);

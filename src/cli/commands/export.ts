@@ -20,15 +20,15 @@ interface CommonOpts {
 
 /**
  * Sends the output to `--out` (atomically) or stdout, then reports what was written. With `--json` and no
- * `--out`, stdout carries one JSON document, `{ format, rows, content }`: content is the exported value itself for
- * the JSON formats and the file's text for the others.
+ * `--out`, stdout carries one JSON document: the data itself in the JSON formats, else `{ format, rows, content }`
+ * with the file's text as `content`.
  */
 function emit(io: Io, opts: CommonOpts, data: string | Iterable<string>, report: { format: string; rows: number | (() => number); what: string }): void {
   const rows = () => (typeof report.rows === 'function' ? report.rows() : report.rows);
   if (!opts.out) {
-    if (opts.json) {
+    if (opts.json && report.format !== 'json') {
       const text = typeof data === 'string' ? data : [...data].join('');
-      printJson(io, { format: report.format, rows: rows(), content: report.format === 'json' ? JSON.parse(text) : text });
+      printJson(io, { format: report.format, rows: rows(), content: text });
     } else if (typeof data === 'string') io.data(data);
     else {
       let pending = '';
