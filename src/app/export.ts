@@ -84,11 +84,41 @@ export function ankiField(s: string): string {
   return /[\t"\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** Our cloze syntax in Anki's: every deletion numbered, `{{cN::answer::hint}}`. */
+/**
+ * Our cloze syntax in Anki's: every deletion numbered, `{{cN::answer::hint}}`. Only the missing `cN::` are
+ * inserted; everything else stays byte for byte (spaces inside a deletion included), so the text imports back
+ * unchanged. The scan is parseCloze's, so the k-th pair of braces is its k-th deletion.
+ */
 export function toAnkiCloze(text: string): string {
-  return parseCloze(text)
-    .segments.map((s) => (s.kind === 'text' ? s.text : `{{c${s.number}::${s.answer}${s.hint !== undefined ? `::${s.hint}` : ''}}}`))
-    .join('');
+  const deletions = parseCloze(text).segments.filter((s) => s.kind === 'deletion');
+  let k = 0;
+  let out = '';
+  let pos = 0;
+  while (pos < text.length) {
+    const open = text.indexOf('{{', pos);
+    const stray = text.indexOf('}}', pos);
+    if (stray !== -1 && (open === -1 || stray < open)) {
+      out += text.slice(pos, stray + 2);
+      pos = stray + 2;
+      continue;
+    }
+    const close = open === -1 ? -1 : text.indexOf('}}', open + 2);
+    if (close === -1) {
+      out += text.slice(pos);
+      break;
+    }
+    const inner = text.slice(open + 2, close);
+    if (inner.includes('{{')) {
+      out += text.slice(pos, close + 2);
+      pos = close + 2;
+      continue;
+    }
+    const d = deletions[k++];
+    const number = d && d.kind === 'deletion' && !/^c\d+::/.test(inner) ? `c${d.number}::` : '';
+    out += `${text.slice(pos, open + 2)}${number}${inner}}}`;
+    pos = close + 2;
+  }
+  return out;
 }
 
 const letter = (i: number) => String.fromCharCode(65 + (i % 26));

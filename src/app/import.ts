@@ -11,6 +11,7 @@ import type { ParsedDeck } from '../decks/parse.js';
 import { readAnkiPackage } from '../importers/anki-package.js';
 import { parseAnkiText, planErrors, type ImportDiagnostic } from '../importers/anki-text.js';
 import { detectFormat } from '../importers/detect.js';
+import { parseRecallJson } from '../importers/recall-json.js';
 import { inputKind, openInputFile, readInputText } from '../importers/input.js';
 import { assertTimeZone, studyDay, type ReplayEntry, type Scheduler } from '../scheduler/index.js';
 import { cardJson } from '../store/store.js';
@@ -120,7 +121,9 @@ function loadAll(paths: string[], opts: ImportOptions, tmpDir: string, now: numb
       const plan =
         format === 'anki-text'
           ? parseAnkiText(readInputText(path, MAX_TEXT_BYTES, TEXT_TOO_LARGE_HINT), path, { deck: opts.deck })
-          : readAnkiPackage(path, { deck: opts.deck, tmpDir, now });
+          : format === 'recall-json'
+            ? parseRecallJson(readInputText(path, MAX_TEXT_BYTES, TEXT_TOO_LARGE_HINT), path, { deck: opts.deck })
+            : readAnkiPackage(path, { deck: opts.deck, tmpDir, now });
       checkSkipped(plan, opts);
       if (opts.deck === undefined) for (const d of plan.decks) refuseBuiltinName(d.name, path, builtin, false);
       loaded.push({ kind: 'plan', file: path, plan });
@@ -202,7 +205,7 @@ function applyPlan(
   let done = 0;
 
   for (const deck of plan.decks) {
-    const deckId = store.upsertDeck({ name: deck.name, description: deck.description ?? '', source: deck.source ?? plan.file, origin: 'anki', path: plan.file, fileHash: null }, now);
+    const deckId = store.upsertDeck({ name: deck.name, description: deck.description ?? '', source: deck.source ?? plan.file, origin: plan.format === 'recall-json' ? 'file' : 'anki', path: plan.file, fileHash: null }, now);
     const scheduler = ctx.schedulerFor(deckId);
     if (!report.decks.includes(deck.name)) report.decks.push(deck.name);
     deck.cards.forEach((card, index) => {

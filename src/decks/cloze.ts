@@ -70,7 +70,8 @@ export function parseCloze(text: string): ClozeParse {
     const sep = body.indexOf('::');
     const answer = (sep === -1 ? body : body.slice(0, sep)).trim();
     const hint = sep === -1 ? undefined : body.slice(sep + 2).trim();
-    if (!answer) problems.push({ message: 'empty cloze deletion', hint: 'put the hidden text inside the braces: {{answer}}', offset: open });
+    // `{{}}` is a typo; Anki's `{{c1::}}` (a numbered gap with nothing in it) exists in real collections and stays.
+    if (!answer && explicit === null) problems.push({ message: 'empty cloze deletion', hint: 'put the hidden text inside the braces: {{answer}}', offset: open });
     raw.push(hint ? { kind: 'deletion', explicit, answer, hint } : { kind: 'deletion', explicit, answer });
     pos = close + 2;
   }

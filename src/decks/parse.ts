@@ -390,7 +390,9 @@ function buildNote(
   const values = new Map<string, { value: string; line: number; valueLine: number }>();
   for (const [key, f] of d.fields) {
     const v = fieldValue(f);
-    if (!v.value) err(f.line, `empty value for ${key}:`, `write a value after ${key}: or continue it on indented lines`);
+    // A blank back is a card of its own kind (Anki has front-only notes, and exports them): allowed when written.
+    if (!v.value && key === 'A' && (d.type === 'basic' || d.type === 'reversed')) values.set(key, { ...v, line: f.line });
+    else if (!v.value) err(f.line, `empty value for ${key}:`, `write a value after ${key}: or continue it on indented lines`);
     else if (v.value.length > MAX_VALUE_CHARS) err(f.line, `the value of ${key}: is ${(v.value.length / 2 ** 20).toFixed(1)} MB long; values are limited to 1 MB`, 'no card holds that much text; split it into several cards');
     else values.set(key, { ...v, line: f.line });
   }

@@ -1,7 +1,7 @@
 import { extname } from 'node:path';
 import { RecallError } from '../core/errors.js';
 
-export type ImportFormat = 'recall' | 'anki-text' | 'anki-package' | 'recall-dir';
+export type ImportFormat = 'recall' | 'recall-json' | 'anki-text' | 'anki-package' | 'recall-dir';
 
 const PACKAGE_EXTS = new Set(['.apkg', '.colpkg', '.anki2', '.anki21', '.anki21b']);
 const TEXT_EXTS = new Set(['.txt', '.tsv', '.csv']);
@@ -21,6 +21,7 @@ export function detectFormat(path: string, head: Buffer): ImportFormat {
   if (magic.equals(Buffer.from('SQLite format 3\0', 'latin1'))) return 'anki-package';
   const ext = extname(path).toLowerCase();
   if (ext === '.deck') return 'recall';
+  if (ext === '.json') return 'recall-json';
   if (PACKAGE_EXTS.has(ext)) return 'anki-package';
   if (TEXT_EXTS.has(ext)) return 'anki-text';
   // No telling extension: look at the text itself, line by line (no regex spans lines: each stays linear).
@@ -30,6 +31,6 @@ export function detectFormat(path: string, head: Buffer): ImportFormat {
   if (first?.startsWith('deck:')) return 'recall';
   throw new RecallError('unknown-format', 'Cannot tell what kind of file this is', {
     file: path,
-    hint: 'recall imports .deck files (or a folder of them), Anki packages (.apkg, .colpkg, collection.anki2) and Anki text exports (.txt, .tsv, .csv)',
+    hint: 'recall imports .deck files (or a folder of them), its own JSON deck exports (.json), Anki packages (.apkg, .colpkg, collection.anki2) and Anki text exports (.txt, .tsv, .csv)',
   });
 }

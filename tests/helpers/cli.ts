@@ -30,6 +30,7 @@ export function runCli(args: string[], env: Record<string, string | undefined> =
     input: input ?? '',
     encoding: 'utf8',
     timeout: 120_000,
+    maxBuffer: 512 * 2 ** 20,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -61,6 +62,7 @@ export function runMeasured(args: string[], env: Record<string, string | undefin
     encoding: 'utf8',
     timeout: timeoutMs,
     killSignal: 'SIGKILL',
+    maxBuffer: 512 * 2 ** 20,
   });
   const rssKb = Number(/MAXRSS_KB (\d+)/.exec(r.stderr ?? '')?.[1] ?? NaN);
   return { code: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: (r.stderr ?? '').replace(/MAXRSS_KB \d+\n?/, ''), rssMb: rssKb / 1024, ms: Date.now() - t0 };
