@@ -483,6 +483,8 @@ describe('the CLI contract', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/unknown command 'stat' \(did you mean stats\?\)/);
     expect(runCli(['--db', freshDb(), 'improt', 'x'], {}).stderr).toMatch(/did you mean import\?/);
+    // The default command's own option before it is no command word.
+    expect(runCli(['-d', 'AWS Organizations'], env(freshDb())).stderr).not.toMatch(/unknown command/);
   });
 
   it('a missing file is named once', () => {
