@@ -72,7 +72,7 @@ function refuseBuiltinName(name: string, file: string, builtin: Set<string>, via
   const clash = [...builtin].find((b) => b === name || name.startsWith(`${b}::`));
   if (clash === undefined) return;
   throw new RecallError('builtin-deck-name', `"${name}" is the name of a built-in deck; importing into it would replace the built-in cards`, {
-    file,
+    file: file || undefined,
     hint: viaFlag ? 'choose another name with --deck' : `import it under another name, e.g. --deck "${clash} (mine)"`,
   });
 }
