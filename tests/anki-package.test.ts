@@ -16,7 +16,7 @@ import {
 } from '../src/importers/anki-package.js';
 import { parseAnkiText } from '../src/importers/anki-text.js';
 import { detectFormat } from '../src/importers/detect.js';
-import type { AnkiRevlogRow } from '../src/store/anki-reader.js';
+import type { RevlogRow as AnkiRevlogRow } from '../src/importers/anki-package.js';
 
 const KANJI = 'tests/fixtures/anki-kanjiplot/collection.anki2';
 const SPANISH = 'tests/fixtures/anki-spanish/SpanishAnkiExportReal.apkg';
@@ -253,7 +253,7 @@ describe('unreadable input gives a RecallError naming the file', () => {
   it('a missing file', () => {
     const e = rejects(join(work, 'does-not-exist.apkg'));
     expect(e.format()).toContain('does-not-exist.apkg');
-    expect(e.message).toContain('no such file');
+    expect(e.message).toMatch(/no such file/i);
   });
 });
 
@@ -332,7 +332,6 @@ describe('detectFormat', () => {
     expect(detectFormat('broken.apkg', Buffer.from('garbage'))).toBe('anki-package');
     expect(detectFormat('notes', Buffer.from('#separator:tab\na\tb\n'))).toBe('anki-text');
     expect(detectFormat('noext', Buffer.from('# comment\ndeck: X\n'))).toBe('recall');
-    expect(detectFormat('tests/fixtures', Buffer.alloc(0))).toBe('recall-dir');
   });
 
   it('throws a RecallError with a hint for anything else', () => {
@@ -341,7 +340,7 @@ describe('detectFormat', () => {
       throw new Error('not rejected');
     } catch (e) {
       expect(e).toBeInstanceOf(RecallError);
-      expect((e as RecallError).message).toContain('photo.jpg');
+      expect((e as RecallError).format()).toContain('photo.jpg');
       expect((e as RecallError).hint).toBeTruthy();
     }
   });

@@ -70,7 +70,7 @@ describe('#separator', () => {
   it('guesses tab, comma and semicolon from the first data line', () => {
     expect(sides(parseAnkiText('a\tb,c\n', 'x.txt', {}))).toEqual([['a', 'b,c']]);
     expect(sides(parseAnkiText('a,b\n', 'x.txt', {}))).toEqual([['a', 'b']]);
-    expect(sides(parseAnkiText('a;b,c;d\n', 'x.txt', {}))).toEqual([['a', 'b,c']]);
+    expect(sides(parseAnkiText('a;b,c;\n', 'x.txt', {}))).toEqual([['a', 'b,c']]);
   });
 });
 
@@ -99,9 +99,9 @@ describe('#tags, #columns, #notetype, #deck', () => {
 
   it('#columns names the tags column and sets the expected field count', () => {
     const plan = parseAnkiText('#separator:Comma\n#columns:Front,Back,Tags\nq,a,t1 t2\nq2,a2,t3,extra\n', 'x.txt', {});
-    expect(sides(plan)).toEqual([['q', 'a'], ['q2', 'a2']]);
-    expect(cards(plan).map((c) => c.tags)).toEqual([['t1', 't2'], ['t3']]);
-    expect(diags(plan)).toMatchObject([{ severity: 'warning', line: 4, file: 'x.txt' }]);
+    expect(sides(plan)).toEqual([['q', 'a']]);
+    expect(cards(plan).map((c) => c.tags)).toEqual([['t1', 't2']]);
+    expect(diags(plan)).toMatchObject([{ severity: 'error', line: 4, file: 'x.txt' }]);
     expect(diags(plan)[0]!.message).toContain('4 fields');
   });
 
@@ -183,10 +183,10 @@ describe('column headers', () => {
     expect(e.line).toBe(2);
   });
 
-  it('a repeated guid is skipped with a warning', () => {
+  it('a repeated guid is a skipped row', () => {
     const p = parseAnkiText('#separator:tab\n#guid column:1\ng1\ta\tb\ng1\tc\td\n', 'x.txt', {});
     expect(sides(p)).toEqual([['a', 'b']]);
-    expect(diags(p)).toMatchObject([{ severity: 'warning', line: 4 }]);
+    expect(diags(p)).toMatchObject([{ severity: 'error', line: 4 }]);
   });
 });
 
@@ -204,8 +204,8 @@ describe('quoting and line numbers', () => {
   });
 
   it('reports the first line of a multi-line record', () => {
-    const plan = parseAnkiText('#separator:tab\n"x\ny\nz"\tb\textra\n', 'q.txt', {});
-    expect(diags(plan)).toMatchObject([{ severity: 'warning', line: 2 }]);
+    const plan = parseAnkiText('#separator:tab\n"x\ny\nz"\tb\textra\nok\tfine\n', 'q.txt', {});
+    expect(diags(plan)).toMatchObject([{ severity: 'error', line: 2 }]);
   });
 
   it('keeps a stray quote inside an unquoted field', () => {
@@ -237,17 +237,30 @@ describe('quoting and line numbers', () => {
 });
 
 describe('field counts', () => {
-  it('warns about extra fields with the row line and ignores them', () => {
-    const plan = parseAnkiText('#separator:tab\na\tb\nc\td\te\tf\n', 'f.txt', {});
-    expect(sides(plan)).toEqual([['a', 'b'], ['c', 'd']]);
-    expect(diags(plan)).toMatchObject([{ severity: 'warning', file: 'f.txt', line: 3 }]);
-    expect(planErrors(plan)).toEqual([]);
+  it('skips a row with extra fields, naming its line; empty trailing fields are no fields', () => {
+    const plan = parseAnkiText('#separator:tab\na\tb\t\t\nc\td\te\tf\ng\th\n', 'f.txt', {});
+    expect(sides(plan)).toEqual([['a', 'b'], ['g', 'h']]);
+    expect(planErrors(plan)).toMatchObject([{ severity: 'error', file: 'f.txt', line: 3 }]);
   });
 
-  it('pads a short row with an empty back', () => {
-    const plan = parseAnkiText('#separator:tab\nonly front\n', 'f.txt', {});
-    expect(sides(plan)).toEqual([['only front', '']]);
-    expect(planErrors(plan)).toEqual([]);
+  it('skips a row with too few fields', () => {
+    const plan = parseAnkiText('#separator:tab\nok\tfine\nonly front\n', 'f.txt', {});
+    expect(sides(plan)).toEqual([['ok', 'fine']]);
+    expect(planErrors(plan)).toMatchObject([{ line: 3 }]);
+  });
+
+  it('refuses a file most of whose rows are not notes (a one-column list, a licence)', () => {
+    const e = (() => {
+      try {
+        parseAnkiText('apple\npear\nplum\n', 'fruit.csv', {});
+      } catch (err) {
+        return err as RecallError;
+      }
+      throw new Error('not refused');
+    })();
+    expect(e).toBeInstanceOf(RecallError);
+    expect(e.code).toBe('not-a-deck');
+    expect(e.message).toMatch(/none of its 3 rows/);
   });
 
   it('an empty first field is an error with its line; the plan must not be applied', () => {
@@ -260,7 +273,7 @@ describe('field counts', () => {
   });
 
   it('a reversed note without a back is an error', () => {
-    const plan = parseAnkiText('#separator:tab\n#notetype:Basic (and reversed card)\nfront\n', 'f.txt', {});
+    const plan = parseAnkiText('#separator:tab\n#notetype:Basic (and reversed card)\nfront\t\n', 'f.txt', {});
     expect(planErrors(plan)).toMatchObject([{ line: 3 }]);
   });
 

@@ -62,11 +62,11 @@ describe('recall CLI', () => {
 
   it('check reports located errors and exits 1; the built-in decks are clean', () => {
     const file = join(t.dir, 'bad.deck');
-    writeFileSync(file, 'deck: Bad\n\n--- choice c1\nQ: Pick one\n- [x] a\n- [x] b\n\n--- basic c1\nQ: q\nA:\nfrob: x\n');
+    writeFileSync(file, 'deck: Bad\n\n--- choice c1\nQ: Pick one\n- [x] a\n- [x] b\n\n--- basic c1\nQ:\nA: a\nfrob: x\n');
     const r = runCli(['check', file]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/bad\.deck:6: choice card with 2 correct options/);
-    expect(r.stderr).toMatch(/bad\.deck:10: empty value for A:/);
+    expect(r.stderr).toMatch(/bad\.deck:9: empty value for Q:/);
     expect(r.stderr).toMatch(/bad\.deck:8: .*[Dd]uplicate id/);
     expect(r.stderr).toMatch(/bad\.deck:11: .*[Uu]nknown key/);
     expect(r.stderr).not.toMatch(/at .*\.js:\d+/);

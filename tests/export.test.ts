@@ -26,6 +26,8 @@ function fakeIo(env: Record<string, string>): Io & { stdout: () => string; stder
   return {
     out: (t) => void (out += t),
     err: (t) => void (err += t),
+    data: (t) => void (out += t),
+    argv: [],
     env,
     stdoutIsTty: false,
     stdinIsTty: false,
@@ -342,11 +344,13 @@ tags: colours nature
     store = openStore(dbPath, { now: NOW });
   });
 
-  it('keeps the Anki guid of notes that came from Anki and quotes fields only when needed', () => {
-    const cards: CardSpec[] = [{ uid: 'anki:Ab1::c1', noteUid: 'anki:Ab1', content: { type: 'cloze', text: '{{c1::x}} y', index: 1 } }];
-    expect(deckToAnkiTxt('D', cards).trimEnd().split('\n').at(-1)).toBe('Cloze\tD\t{{c1::x}} y\t\t\tAb1');
+  it('never reuses the Anki guid of a note converted from HTML, and quotes fields only when needed', () => {
+    const cards: CardSpec[] = [{ uid: 'anki:Ab1::c1', noteUid: 'anki:Ab1', content: { type: 'cloze', text: '{{c1::x }} y', index: 1 } }];
+    // A guid Anki has not seen adds a note; the original one would overwrite the note's HTML with this text.
+    expect(deckToAnkiTxt('D', cards).trimEnd().split('\n').at(-1)).toBe('Cloze\tD\t{{c1::x }} y\t\t\trecall:D:anki:Ab1');
     expect(ankiField('plain')).toBe('plain');
     expect(ankiField('a\tb')).toBe('"a\tb"');
     expect(toAnkiCloze('{{a}} and {{b::hint}}')).toBe('{{c1::a}} and {{c2::b::hint}}');
+    expect(toAnkiCloze('{{ a }} }} {{c3::b }} {{c1::}}')).toBe('{{c4:: a }} }} {{c3::b }} {{c1::}}');
   });
 });

@@ -236,8 +236,9 @@ describe('recall import of bad files', () => {
     for (const [name, content] of Object.entries(bad)) {
       const path = join(work, name);
       writeFileSync(path, content);
-      // A good file next to the bad one is not imported either: nothing is half applied.
-      const r = recall(['import', EXAMPLE_TXT, path], env);
+      // A good file next to the bad one is not imported either: nothing is half applied. (--strict: without it a
+      // file whose rows have problems imports its good rows.)
+      const r = recall(['import', EXAMPLE_TXT, path, '--strict'], env);
       const where = `${name}: exit ${r.code}\n${r.err}`;
       expect(r.code, where).toBe(1);
       expect(r.err, where).toMatch(new RegExp(`^recall: ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(:\\d+)?:? `));
@@ -280,7 +281,7 @@ describe('resource limits', () => {
     writeFileSync(file, bytes);
     const r = importMeasured(file);
     expect(r.code, r.err).toBe(1);
-    expect(r.err).toMatch(/bomb\.apkg: .*(2 GiB|refusing)/);
+    expect(r.err).toMatch(/bomb\.apkg: .*(declares|refus|stops)/);
     expect(r.rssMb, `peak RSS ${r.rssMb} MB`).toBeLessThan(1024);
   });
 
@@ -311,16 +312,281 @@ describe('resource limits', () => {
     expect(r.rssMb, `peak RSS ${r.rssMb} MB`).toBeLessThan(1024);
   });
 
-  it('a 50 MB field in a text export is refused with a message, quickly and in bounded memory', () => {
+  it('a 50 MB field in a text export is skipped with its line, quickly and in bounded memory', () => {
     const file = join(work, 'huge-field.txt');
     writeFileSync(file, `#separator:tab\n#html:false\nfront\t${'x'.repeat(50 * 1024 * 1024)}\nsmall\tcard\n`);
     const r = importMeasured(file, 30_000);
     expect(r.signal, `killed after ${r.ms} ms: the import did not finish in 30 s`).toBeNull();
-    expect(r.code, r.out + r.err).toBe(1);
-    expect(r.err).toMatch(/huge-field\.txt(:\d+)?: /);
+    expect(r.code, r.out + r.err).toBe(0);
+    expect(r.err).toMatch(/huge-field\.txt:3: Field 2 is 50\.0 MB/);
     expect(r.rssMb, `peak RSS ${r.rssMb} MB`).toBeLessThan(1024);
     const conn = new Database(r.db, { readonly: true });
-    expect(conn.prepare('SELECT count(*) FROM cards').pluck().get()).toBe(0);
+    expect(conn.prepare('SELECT count(*) FROM cards').pluck().get()).toBe(1);
+    expect(conn.prepare('SELECT max(length(content)) FROM cards').pluck().get()).toBeLessThan(1000);
     conn.close();
   }, 40_000);
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Issue 16 families: zip and zstd bombs, SQLite schema tricks, hostile names on every output path. In process
+// for volume (each input: a plan or a RecallError, within 5 s), then a sample through the CLI as a child that
+// reports its peak memory: every rejected input exits 1 with a message, in < 10 s and < 300 MB, and leaves the
+// database as it was.
+
+/** A zstd frame header: magic, descriptor, window descriptor (or, single-segment, the content size). */
+function zstdFrame(opts: { windowByte: number; blocks: { type: 0 | 1 | 2; size: number; byte: number }[]; checksum: boolean; declared?: number }): Uint8Array {
+  const out: number[] = [0x28, 0xb5, 0x2f, 0xfd];
+  if (opts.declared !== undefined) {
+    out.push(0x80 | (opts.checksum ? 4 : 0)); // 4-byte content size, with a window descriptor
+    out.push(opts.windowByte);
+    out.push(opts.declared & 0xff, (opts.declared >>> 8) & 0xff, (opts.declared >>> 16) & 0xff, (opts.declared >>> 24) & 0xff);
+  } else {
+    out.push(opts.checksum ? 4 : 0, opts.windowByte);
+  }
+  opts.blocks.forEach((b, i) => {
+    const h = (b.size << 3) | (b.type << 1) | (i === opts.blocks.length - 1 ? 1 : 0);
+    out.push(h & 0xff, (h >> 8) & 0xff, (h >> 16) & 0xff);
+    if (b.type === 1) out.push(b.byte);
+    else for (let k = 0; k < Math.min(b.size, 4096); k++) out.push((b.byte + k) & 0xff);
+  });
+  if (opts.checksum) out.push(1, 2, 3, 4);
+  return Uint8Array.from(out);
+}
+
+function sqliteHead(pages: number, pageSize: number, valid: boolean): Uint8Array {
+  const h = Buffer.alloc(100);
+  Buffer.from('SQLite format 3\0', 'latin1').copy(h);
+  h.writeUInt16BE(pageSize === 65536 ? 1 : pageSize, 16);
+  h.writeUInt32BE(pages, 28);
+  h.writeUInt32BE(5, 24);
+  h.writeUInt32BE(valid ? 5 : 4, 92);
+  return h;
+}
+
+const bombArb = fc.record({
+  windowByte: fc.oneof(fc.constant(0x38), fc.constant(0x58), fc.nat(255)),
+  blockCount: fc.integer({ min: 1, max: 2048 }),
+  blockSize: fc.oneof(fc.constant(131072), fc.integer({ min: 0, max: 300_000 })),
+  byte: fc.nat(255),
+  rawFirst: fc.boolean(),
+  head: fc.option(fc.record({ pages: fc.integer({ min: 0, max: 300_000 }), pageSize: fc.constantFrom(512, 1024, 4096, 65536, 3000), valid: fc.boolean() }), { nil: undefined }),
+  checksum: fc.boolean(),
+  declared: fc.option(fc.oneof(fc.nat(), fc.constant(0xffffffff)), { nil: undefined }),
+  frames: fc.integer({ min: 1, max: 3 }),
+  container: fc.constantFrom('zip-deflate', 'zip-stored', 'bare-zstd', 'zip-liar'),
+  name: fc.constantFrom('collection.anki21b', 'collection.anki21', 'collection.anki2'),
+});
+type Bomb = typeof bombArb extends fc.Arbitrary<infer T> ? T : never;
+
+function buildBomb(b: Bomb): { bytes: Uint8Array; ext: string } {
+  const frames: Uint8Array[] = [];
+  for (let f = 0; f < b.frames; f++) {
+    const blocks = Array.from({ length: b.blockCount }, (_, i) => ({ type: (i === 0 && b.rawFirst ? 0 : 1) as 0 | 1, size: b.blockSize, byte: b.byte }));
+    frames.push(zstdFrame({ windowByte: b.windowByte, blocks, checksum: b.checksum, declared: b.declared }));
+  }
+  let inner = Buffer.concat(frames.map((x) => Buffer.from(x)));
+  if (b.head) {
+    // The SQLite header as the first raw block of the first frame.
+    const head = sqliteHead(b.head.pages, b.head.pageSize, b.head.valid);
+    const first = zstdFrame({ windowByte: b.windowByte, blocks: [{ type: 0, size: 100, byte: 0 }], checksum: false });
+    const withHead = Buffer.from(first);
+    Buffer.from(head).copy(withHead, withHead.length - 100);
+    // Not the last block: clear the last-block bit so the bomb's blocks follow in the same frame.
+    withHead[6] = withHead[6]! & 0xfe;
+    inner = Buffer.concat([withHead, inner.subarray(6)]);
+  }
+  if (b.container === 'bare-zstd') return { bytes: inner, ext: 'anki21b' };
+  const zip = Buffer.from(zipSync({ [b.name]: inner }, { level: b.container === 'zip-stored' ? 0 : 9 }));
+  if (b.container === 'zip-liar') {
+    // Declared sizes that understate the entry: the counter, not the header, must stop it.
+    zip.writeUInt32LE(100, 22);
+    const cd = zip.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
+    if (cd >= 0) zip.writeUInt32LE(100, cd + 24);
+  }
+  return { bytes: zip, ext: 'apkg' };
+}
+
+describe('zip and zstd bombs (in process, 300 cases)', () => {
+  it('every generated bomb gives a plan or a RecallError, quickly', () => {
+    let n = 0;
+    const outcomes = { plan: 0, error: 0 };
+    fc.assert(
+      fc.property(bombArb, (b) => {
+        const { bytes, ext } = buildBomb(b);
+        const path = join(work, `bomb-${n++ % 4}.${ext}`);
+        writeFileSync(path, bytes);
+        outcomes[planOrRecallError(() => readAnkiPackage(path, { tmpDir: work }), () => `bomb ${JSON.stringify(b)}`)]++;
+      }),
+      { numRuns: 300, seed: 16 },
+    );
+    expect(outcomes.error).toBeGreaterThan(250);
+  }, 180_000);
+});
+
+/** Collections whose schema or values attack the reader. */
+const trickArb = fc.record({
+  notes: fc.constantFrom('table', 'view', 'recursive-view', 'generated-virtual', 'generated-stored', 'missing', 'fts', 'without-rowid'),
+  cards: fc.constantFrom('table', 'view', 'missing'),
+  blobBytes: fc.constantFrom(0, 100, 1_100_000, 3_000_000),
+  value: fc.constantFrom<unknown>(null, 'abc', 1.5, -1, 2 ** 53 + 2, 9e15, '', Buffer.from([0xff, 0xfe]), 'x'.repeat(2000)),
+  column: fc.constantFrom('guid', 'mid', 'flds', 'tags', 'cid', 'ease', 'ivl', 'time', 'type', 'ord', 'nid', 'queue'),
+  models: fc.constantFrom('ok', 'null-entry', 'array', 'not-json', 'no-fields', 'huge-template'),
+  triggers: fc.boolean(),
+});
+type Trick = typeof trickArb extends fc.Arbitrary<infer T> ? T : never;
+
+function buildTrick(path: string, t: Trick): void {
+  rmSync(path, { force: true });
+  const db = new Database(path);
+  // Test data only: no journal, no fsync.
+  db.pragma('journal_mode = OFF');
+  db.pragma('synchronous = OFF');
+  const mid = 1_600_000_000_000;
+  const tmpl = t.models === 'huge-template' ? '{{#a}}'.repeat(50_000) : '{{Front}}';
+  const models = t.models === 'ok' || t.models === 'huge-template'
+    ? JSON.stringify({ [mid]: { id: mid, name: 'Basic', type: 0, flds: [{ name: 'Front', ord: 0 }, { name: 'Back', ord: 1 }], tmpls: [{ name: 'C', ord: 0, qfmt: tmpl, afmt: '{{Back}}' }] } })
+    : t.models === 'null-entry' ? JSON.stringify({ [mid]: null }) : t.models === 'array' ? '[1,2]' : t.models === 'no-fields' ? JSON.stringify({ [mid]: { id: mid } }) : '{not json';
+  db.exec(`CREATE TABLE col (id integer primary key, crt, mod, scm, ver, dty, usn, ls, conf, models, decks, dconf, tags);
+    CREATE TABLE revlog (id integer primary key, cid, usn, ease, ivl, lastIvl, factor, time, type);`);
+  db.prepare('INSERT INTO col VALUES (1, 0, 0, 0, 11, 0, 0, 0, ?, ?, ?, ?, ?)').run('{}', models, JSON.stringify({ 1: { id: 1, name: 'D' } }), '{}', '{}');
+  const notesCols = 'id integer primary key, guid, mid, mod, usn, tags, flds, sfld, csum, flags, data';
+  switch (t.notes) {
+    case 'table':
+      db.exec(`CREATE TABLE notes (${notesCols})`);
+      break;
+    case 'without-rowid':
+      db.exec(`CREATE TABLE notes (id integer primary key, guid, mid, mod, usn, tags, flds, sfld, csum, flags, data) WITHOUT ROWID`);
+      break;
+    case 'view':
+      db.exec(`CREATE TABLE n2 (${notesCols}); CREATE VIEW notes AS SELECT * FROM n2`);
+      break;
+    case 'recursive-view':
+      db.exec(`CREATE VIEW notes AS WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM r) SELECT x AS id, 'g' AS guid, ${mid} AS mid, '' AS tags, 'a' AS flds FROM r`);
+      break;
+    case 'generated-virtual':
+    case 'generated-stored':
+      db.exec(`CREATE TABLE notes (id integer primary key, guid, mid, mod, usn, tags, flds GENERATED ALWAYS AS (printf('%.*c', 400000000, 'x')) ${t.notes === 'generated-stored' ? 'STORED' : 'VIRTUAL'}, sfld, csum, flags, data)`);
+      break;
+    case 'fts':
+      db.exec(`CREATE VIRTUAL TABLE notes USING fts5(id, guid, mid, tags, flds)`);
+      break;
+    case 'missing':
+      break;
+  }
+  if (t.cards === 'table') db.exec('CREATE TABLE cards (id integer primary key, nid, did, ord, mod, usn, type, queue, due, ivl, factor, reps, lapses, left, odue, odid, flags, data)');
+  else if (t.cards === 'view') db.exec("CREATE VIEW cards AS SELECT 1 AS id, 1 AS nid, 1 AS did, 0 AS ord, 0 AS type, 0 AS queue, 0 AS due, 0 AS ivl, 0 AS factor, 0 AS reps, 0 AS lapses, 0 AS odid");
+  if (t.triggers) db.exec("CREATE TRIGGER tr AFTER INSERT ON revlog BEGIN SELECT printf('%.*c', 400000000, 'x'); END");
+  const v = (col: string, normal: unknown) => (t.column === col ? t.value : normal);
+  if (t.notes === 'table' || t.notes === 'without-rowid') {
+    const flds = t.blobBytes ? Buffer.alloc(t.blobBytes, 0x41) : 'front\u001fback';
+    for (let i = 1; i <= 3; i++) {
+      db.prepare('INSERT INTO notes VALUES (?, ?, ?, 0, 0, ?, ?, 0, 0, 0, ?)').run(i, v('guid', `g${i}`), v('mid', mid), v('tags', 't'), i === 2 ? flds : v('flds', 'a\u001fb'), '');
+    }
+  }
+  if (t.cards === 'table') {
+    for (let i = 1; i <= 3; i++) db.prepare('INSERT INTO cards VALUES (?, ?, 1, ?, 0, 0, 0, ?, 0, 0, 0, 0, 0, 0, 0, 0, 0, \'\')').run(10 + i, v('nid', i), v('ord', 0), v('queue', 0));
+  }
+  db.prepare('INSERT INTO revlog VALUES (?, ?, 0, ?, ?, 0, 2500, ?, ?)').run(1_700_000_000_000, v('cid', 11), v('ease', 3), v('ivl', 1), v('time', 1000), v('type', 0));
+  db.close();
+}
+
+describe('SQLite schema tricks (in process, 150 cases)', () => {
+  it('views, computed columns, virtual tables, huge blobs, values of any type: a plan or a RecallError, quickly', () => {
+    let n = 0;
+    let slowest = 0;
+    const outcomes = { plan: 0, error: 0 };
+    fc.assert(
+      fc.property(trickArb, (t) => {
+        const path = join(work, `trick-${n++ % 4}.anki2`);
+        buildTrick(path, t);
+        const t0 = performance.now();
+        outcomes[planOrRecallError(() => readAnkiPackage(path, { tmpDir: work, now: Date.parse('2026-04-01') }), () => `trick ${JSON.stringify(t)}`)]++;
+        slowest = Math.max(slowest, performance.now() - t0);
+      }),
+      { numRuns: 150, seed: 23 },
+    );
+    expect(outcomes.plan).toBeGreaterThan(5);
+    expect(outcomes.error).toBeGreaterThan(50);
+    expect(slowest).toBeLessThan(5000);
+  }, 180_000);
+});
+
+describe('hostile names on every output path (2000 cases)', () => {
+  const piece = fc.constantFrom('\u001b', '\u0007', '\r', '\u009b', '\u009d', '\u0085', '[', ']', ';', '0', '2J', '52;c;', 'P', '\\', '\u202e', '\u2066', '\u200f', '\u2028', 'a', ' ', '\n', '\t', 'é', '漢', '"', '{{', '}}');
+  const BAD = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/;
+  it('text output and JSON never carry an escape, a control character or a bidi override', async () => {
+    const { sanitize, sanitizeStyled, toSafeJson } = await import('../src/core/text.js');
+    const { deckToAnkiTxt, deckToRecall } = await import('../src/app/export.js');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 30 }), (parts) => {
+        const name = `d${parts.join('')}`;
+        expect(sanitize(name)).not.toMatch(BAD);
+        expect(sanitizeStyled(`\u001b[1m${name}\u001b[22m`).replace(/\u001b\[(1|22)m/g, '')).not.toMatch(BAD);
+        const json = toSafeJson({ name, nested: [name] }, 2);
+        expect(json.replace(/\n/g, '')).not.toMatch(BAD);
+        expect(JSON.parse(json)).toEqual({ name, nested: [name] });
+        const cards = [{ uid: 'u1', noteUid: 'u1', content: { type: 'basic' as const, front: name, back: name } }];
+        // Exported files keep the text; on a terminal the one output path (sanitize) makes them inert.
+        for (const text of [deckToRecall({ name, description: '', source: '' }, cards), deckToAnkiTxt(name, cards)]) expect(sanitize(text)).not.toMatch(BAD);
+      }),
+      { numRuns: 2000, seed: 31 },
+    );
+  });
+
+  it('through the CLI: import, decks, stats and export print 8 hostile deck names inertly', () => {
+    const db = join(work, 'names.db');
+    const env = { RECALL_DB: db, RECALL_NOW: '2026-04-01T10:00:00Z' };
+    const names = fc.sample(fc.array(piece, { minLength: 3, maxLength: 20 }).map((p) => `n${p.join('').replace(/\n/g, ' ')}`), { numRuns: 8, seed: 5 });
+    names.forEach((name, i) => {
+      const file = join(work, `name-${i}.txt`);
+      writeFileSync(file, `#separator:tab\n#deck:${name.replace(/[\r\n]/g, ' ')}\nfront ${i}\tback\n`);
+      for (const args of [['import', file], ['decks'], ['stats'], ['decks', '--json'], ['stats', '--json']]) {
+        const r = recall(args, env);
+        expect(r.code, `${args.join(' ')}: ${r.err}`).toBe(0);
+        expect(r.out.replace(/\n/g, '') + r.err.replace(/\n/g, ''), args.join(' ')).not.toMatch(BAD);
+      }
+    });
+  }, 120_000);
+});
+
+describe('rejected inputs through the CLI: bounded memory and time, database unchanged (40 cases)', () => {
+  it('bombs and schema tricks', () => {
+    const wrapper = join(work, 'maxrss2.mjs');
+    writeFileSync(wrapper, `process.on('exit', () => process.stderr.write('MAXRSS_KB ' + process.resourceUsage().maxRSS + '\\n'));\nawait import(${JSON.stringify(BIN)});\n`);
+    const db = join(work, 'reject.db');
+    const env = { RECALL_DB: db, RECALL_NOW: '2026-04-01T10:00:00Z' };
+    expect(recall(['import', EXAMPLE_TXT], env).code).toBe(0);
+    const before = dump(db);
+    const files: string[] = [];
+    fc.sample(bombArb, { numRuns: 20, seed: 99 }).forEach((b, i) => {
+      const { bytes, ext } = buildBomb({ ...b, blockCount: Math.max(b.blockCount, 1024) });
+      const path = join(work, `cli-bomb-${i}.${ext}`);
+      writeFileSync(path, bytes);
+      files.push(path);
+    });
+    fc.sample(trickArb.filter((t) => t.notes !== 'table' && t.notes !== 'without-rowid'), { numRuns: 20, seed: 98 }).forEach((t, i) => {
+      const path = join(work, `cli-trick-${i}.anki2`);
+      buildTrick(path, t);
+      files.push(path);
+    });
+    let rejected = 0;
+    for (const file of files) {
+      const t0 = Date.now();
+      const r = spawnSync(process.execPath, [wrapper, 'import', file, '--strict'], { env: { ...process.env, NO_COLOR: '1', ...env }, encoding: 'utf8', timeout: 20_000, killSignal: 'SIGKILL' });
+      const ms = Date.now() - t0;
+      const rssMb = Number(/MAXRSS_KB (\d+)/.exec(r.stderr)?.[1] ?? NaN) / 1024;
+      const where = `${file}: exit ${r.status} ${r.signal ?? ''} in ${ms} ms, ${rssMb.toFixed(0)} MB\n${r.stderr}`;
+      expect(r.signal, where).toBeNull();
+      expect(r.stderr, where).not.toMatch(/unexpected error|^\s+at |TypeError|SqliteError/m);
+      if (r.status !== 0) {
+        rejected++;
+        expect(r.status, where).toBe(1);
+        expect(r.stderr, where).toContain(file);
+        expect(ms, where).toBeLessThan(10_000);
+        expect(rssMb, where).toBeLessThan(300);
+        expect(dump(db), where).toBe(before);
+      }
+    }
+    expect(rejected).toBeGreaterThan(30);
+  }, 600_000);
 });

@@ -84,7 +84,8 @@ describe('recall import', () => {
     writeFileSync(good, '#separator:tab\n#html:false\nnew front\tnew back\n');
     const bad = join(t.dir, 'bad.txt');
     writeFileSync(bad, '#separator:tab\n#html:false\nfront\tback\n\tno front here\n');
-    const r = runCli(['import', good, bad], env(db));
+    // --strict: all or nothing (without it, the good rows would import and the bad one be reported).
+    const r = runCli(['import', good, bad, '--strict'], env(db));
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('bad.txt:4');
     expect(r.stderr).not.toMatch(/\n\s+at /);

@@ -1,5 +1,6 @@
 // Pure formatters for `recall export`: the review log (CSV, JSON, the FSRS optimizer's CSV) and a deck (recall deck
 // file, Anki "Notes in Plain Text", JSON). Formats are documented in docs/export-formats.md.
+import { toSafeJson } from '../core/text.js';
 import type { CardContent, CardExtras, CardSpec } from '../core/types.js';
 import { notesFromCards, serializeDeck, type DeckHeader, type NoteBody } from '../decks/parse.js';
 import { ankiGuid, ankiNote, toAnkiCloze } from '../exporters/anki-note.js';
@@ -41,7 +42,7 @@ export type ReviewFormat = 'csv' | 'json' | 'fsrs';
 export function* reviewChunks(rows: Iterable<ExportReviewRow>, format: 'csv' | 'json', counter: { rows: number }): Generator<string> {
   yield format === 'csv' ? csvLine(REVIEW_CSV_COLUMNS) : '[';
   for (const r of rows) {
-    yield format === 'csv' ? reviewCsvLine(r) : `${counter.rows === 0 ? '\n' : ',\n'}  ${JSON.stringify(reviewJson(r))}`;
+    yield format === 'csv' ? reviewCsvLine(r) : `${counter.rows === 0 ? '\n' : ',\n'}  ${toSafeJson(reviewJson(r))}`;
     counter.rows++;
   }
   if (format === 'json') yield counter.rows === 0 ? ']\n' : '\n]\n';
@@ -72,7 +73,7 @@ export function deckToJson(cards: readonly CardSpec[]): string {
     const { type, ...fields } = c.content;
     return { id: c.uid, note: c.noteUid, type, ...fields, source: c.source ?? null, explanation: c.explanation ?? null, tags: c.tags ?? [] };
   });
-  return `${JSON.stringify(out, null, 2)}\n`;
+  return `${toSafeJson(out, 2)}\n`;
 }
 
 export function deckToRecall(header: DeckHeader, cards: readonly CardSpec[]): string {

@@ -79,3 +79,4 @@ function statOrNull(path: string) {
     return null;
   }
 }
+

@@ -1,26 +1,30 @@
 // Applies import plans to the database. Every file is read and checked first; then everything is written in one
 // transaction, so a failure anywhere leaves the database exactly as it was.
-import { mkdtempSync, openSync, readSync, closeSync, readFileSync, rmSync, existsSync, statSync } from 'node:fs';
+import { closeSync, mkdtempSync, readSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { RecallError, formatDiagnostic } from '../core/errors.js';
+import { join, relative, sep } from 'node:path';
+import { RecallError, formatDiagnostic, type Diagnostic } from '../core/errors.js';
 import type { ImportPlan, PlannedCard, PlannedReview } from '../core/import-plan.js';
 import type { CardState, Schedule } from '../core/types.js';
 import type { ParsedDeck } from '../decks/parse.js';
 import { readAnkiPackage } from '../importers/anki-package.js';
-import { parseAnkiText, planErrors } from '../importers/anki-text.js';
+import { parseAnkiText, planErrors, type ImportDiagnostic } from '../importers/anki-text.js';
 import { detectFormat } from '../importers/detect.js';
+import { parseRecallJson } from '../importers/recall-json.js';
+import { inputKind, openInputFile, readInputText } from '../importers/input.js';
 import { assertTimeZone, studyDay, type ReplayEntry, type Scheduler } from '../scheduler/index.js';
 import { cardJson } from '../store/store.js';
 import type { Context } from './context.js';
 import { replayEntries } from './replay.js';
-import { applyDeck, deckFilesUnder, hashText, parseDeckFile } from './sync.js';
+import { applyDeck, builtinDeckDir, builtinDeckNames, deckFilesUnder, hashText, parseDeckFile, syncBuiltinDecks } from './sync.js';
 
 export interface ImportOptions {
   deck?: string;
   dryRun?: boolean;
   timeZone?: string;
   dayStartHour?: number;
+  /** All or nothing: a file with any row that would be skipped is refused. */
+  strict?: boolean;
   onProgress?: (done: number, total: number, label: string) => void;
 }
 
@@ -31,62 +35,104 @@ export interface ImportReport {
   reviewsImported: number;
   decks: string[];
   warnings: string[];
+  /** Rows (notes, review-log rows) left out because of a problem, each with its file and line. */
+  skipped: Diagnostic[];
   files: { file: string; format: string; cardsAdded: number; cardsUpdated: number; cardsUnchanged: number; reviewsImported: number }[];
   dryRun: boolean;
 }
 
 type Loaded =
-  | { kind: 'recall'; file: string; parsed: ParsedDeck; text: string }
+  /** `builtin`: the file is one of recall's own decks (its path inside decks/), synced as on start. */
+  | { kind: 'recall'; file: string; parsed: ParsedDeck; text: string; builtin?: string }
   | { kind: 'plan'; file: string; plan: ImportPlan };
 
 class DryRunRollback extends Error {}
 
+/** Deck files and Anki text exports are read whole; a real one is a few MB, so this only stops absurd inputs. */
 const MAX_TEXT_BYTES = 64 * 2 ** 20;
+const TEXT_TOO_LARGE_HINT = 'split the file, or export the collection from Anki as a package (.apkg) instead';
 
 function readHead(path: string): Buffer {
-  const fd = openSync(path, 'r');
+  const { fd } = openInputFile(path, Number.MAX_SAFE_INTEGER, '');
   try {
-    const buf = Buffer.alloc(64);
-    const n = readSync(fd, buf, 0, 64, 0);
+    const buf = Buffer.alloc(512);
+    const n = readSync(fd, buf, 0, buf.length, 0);
     return buf.subarray(0, n);
   } finally {
     closeSync(fd);
   }
 }
 
+/**
+ * A deck in a file may not take the name of a built-in deck: importing into it would mark the built-in cards
+ * removed, and the next start would sync them back over the imported ones. Refused, with the way out.
+ */
+function refuseBuiltinName(name: string, file: string, builtin: Set<string>, viaFlag: boolean): void {
+  const clash = [...builtin].find((b) => b === name || name.startsWith(`${b}::`));
+  if (clash === undefined) return;
+  throw new RecallError('builtin-deck-name', `"${name}" is the name of a built-in deck; importing into it would replace the built-in cards`, {
+    file: file || undefined,
+    hint: viaFlag ? 'choose another name with --deck' : `import it under another name, e.g. --deck "${clash} (mine)"`,
+  });
+}
+
+/** A deck of a package recall wrote itself: every card is one of recall's own, found by its deck-file id. */
+function isOwnBuiltinExport(deck: ImportPlan['decks'][number]): boolean {
+  return deck.cards.length > 0 && deck.cards.every((c) => c.uidInDeck === true);
+}
+
+/** Refuses a plan whose rows had problems when the import is strict; reports them otherwise. */
+function checkSkipped(plan: ImportPlan, opts: ImportOptions): void {
+  const errors = planErrors(plan);
+  if (errors.length === 0 || !opts.strict) return;
+  const shown = errors.slice(0, 20).map(formatDiagnostic).join('\n');
+  const more = errors.length > 20 ? `\n... and ${errors.length - 20} more` : '';
+  throw new RecallError('import-invalid', `${errors.length} row(s) have problems; with --strict nothing was imported:\n${shown}${more}`, {
+    file: plan.file,
+    hint: 'fix the rows named above, or import without --strict to import the good rows and skip these',
+  });
+}
+
+/** A deck file, read and parsed; one of recall's own built-in files is recognised by where it lives. */
+function loadDeckFile(file: string, opts: ImportOptions, builtin: Set<string>): Loaded {
+  const text = readInputText(file, MAX_TEXT_BYTES, TEXT_TOO_LARGE_HINT);
+  const parsed = parseDeckFile(file, text);
+  const dir = realpathSync(builtinDeckDir());
+  const real = realpathSync(file);
+  if (opts.deck === undefined && real.startsWith(`${dir}${sep}`)) return { kind: 'recall', file, text, parsed, builtin: relative(dir, real) };
+  if (opts.deck === undefined) refuseBuiltinName(parsed.header.name, file, builtin, false);
+  return { kind: 'recall', file, text, parsed };
+}
+
 /** Reads and checks every path; nothing is written. Throws the first unreadable file's error. */
-function loadAll(paths: string[], opts: ImportOptions, tmpDir: string): Loaded[] {
+function loadAll(paths: string[], opts: ImportOptions, tmpDir: string, now: number, builtin: Set<string>): Loaded[] {
   const loaded: Loaded[] = [];
+  if (opts.deck !== undefined) refuseBuiltinName(opts.deck, '', builtin, true);
   for (const path of paths) {
-    if (!existsSync(path)) throw new RecallError('no-such-file', `${path}: no such file or directory`, { file: path, hint: 'check the path' });
+    // The type is checked before anything is opened: a folder, a FIFO or a device each get their own answer.
+    if (inputKind(path) === 'dir') {
+      const files = deckFilesUnder(path);
+      if (files.length === 0) throw new RecallError('empty-dir', 'This folder holds no .deck files', { file: path, hint: 'recall imports a folder of deck files (*.deck); pass Anki files one by one' });
+      for (const file of files) {
+        loaded.push(loadDeckFile(file, opts, builtin));
+      }
+      continue;
+    }
     const format = detectFormat(path, readHead(path));
     if (format === 'recall' || format === 'recall-dir') {
-      const files = format === 'recall-dir' ? deckFilesUnder(path) : [path];
-      if (files.length === 0) throw new RecallError('empty-dir', `${path} holds no .deck files`, { file: path, hint: 'deck files end in .deck' });
-      for (const file of files) {
-        const text = readFileSync(file, 'utf8');
-        loaded.push({ kind: 'recall', file, text, parsed: parseDeckFile(file, text) });
-      }
-    } else if (format === 'anki-text') {
-      // A text export of a real collection is a few MB; refusing absurd sizes keeps memory bounded.
-      const size = statSync(path).size;
-      if (size > MAX_TEXT_BYTES) {
-        throw new RecallError('import-too-large', `${path} is ${(size / 2 ** 20).toFixed(0)} MiB; text imports are limited to ${MAX_TEXT_BYTES / 2 ** 20} MiB`, {
-          file: path,
-          hint: 'split the file, or export the collection from Anki as a package (.apkg) instead',
-        });
-      }
-      const plan = parseAnkiText(readFileSync(path, 'utf8'), path, { deck: opts.deck });
-      const errors = planErrors(plan);
-      if (errors.length) {
-        const shown = errors.slice(0, 20).map(formatDiagnostic).join('\n');
-        throw new RecallError('import-invalid', `${path} has ${errors.length} problem(s); nothing was imported:\n${shown}`, {
-          hint: 'fix the rows named above and import again',
-        });
-      }
-      loaded.push({ kind: 'plan', file: path, plan });
+      loaded.push(loadDeckFile(path, opts, builtin));
     } else {
-      loaded.push({ kind: 'plan', file: path, plan: readAnkiPackage(path, { deck: opts.deck, tmpDir }) });
+      const plan =
+        format === 'anki-text'
+          ? parseAnkiText(readInputText(path, MAX_TEXT_BYTES, TEXT_TOO_LARGE_HINT), path, { deck: opts.deck })
+          : format === 'recall-json'
+            ? parseRecallJson(readInputText(path, MAX_TEXT_BYTES, TEXT_TOO_LARGE_HINT), path, { deck: opts.deck })
+            : readAnkiPackage(path, { deck: opts.deck, tmpDir, now });
+      checkSkipped(plan, opts);
+      // A package recall wrote of one of its built-in decks (every card carries its deck-file id) is that deck's
+      // history coming home, from this machine or another: it is merged, never refused. Anything else by that name is.
+      if (opts.deck === undefined) for (const d of plan.decks) if (!isOwnBuiltinExport(d)) refuseBuiltinName(d.name, path, builtin, false);
+      loaded.push({ kind: 'plan', file: path, plan });
     }
   }
   return loaded;
@@ -95,23 +141,32 @@ function loadAll(paths: string[], opts: ImportOptions, tmpDir: string): Loaded[]
 export function importPaths(ctx: Context, paths: string[], opts: ImportOptions = {}): ImportReport {
   if (opts.timeZone) assertTimeZone(opts.timeZone);
   const tmpDir = mkdtempSync(join(tmpdir(), 'recall-import-'));
-  const report: ImportReport = { cardsAdded: 0, cardsUpdated: 0, cardsUnchanged: 0, reviewsImported: 0, decks: [], warnings: [], files: [], dryRun: Boolean(opts.dryRun) };
+  const report: ImportReport = { cardsAdded: 0, cardsUpdated: 0, cardsUnchanged: 0, reviewsImported: 0, decks: [], warnings: [], skipped: [], files: [], dryRun: Boolean(opts.dryRun) };
   try {
-    const loaded = loadAll(paths, opts, tmpDir);
     const now = ctx.clock();
+    const builtin = builtinDeckNames(undefined, ctx.store.decks());
+    const loaded = loadAll(paths, opts, tmpDir, now, builtin);
+    // A package recall wrote of a built-in deck merges into that deck: it must be in place first, as on every start.
+    const homecoming = loaded.some((l) => l.kind === 'plan' && l.plan.decks.some((d) => builtin.has(d.name) && isOwnBuiltinExport(d)));
+    if (homecoming && !opts.dryRun) syncBuiltinDecks(ctx);
     try {
       ctx.store.transaction(() => {
         for (const item of loaded) {
           const fileReport = { file: item.file, format: item.kind === 'recall' ? 'recall' : item.plan.format, cardsAdded: 0, cardsUpdated: 0, cardsUnchanged: 0, reviewsImported: 0 };
           if (item.kind === 'recall') {
-            const r = applyDeck(ctx.store, item.parsed, { origin: 'file', path: item.file, hash: hashText(item.text), now, day: ctx.day(now), deckName: opts.deck });
+            const r = item.builtin
+              ? applyDeck(ctx.store, item.parsed, { origin: 'builtin', path: item.builtin, hash: hashText(item.text), now, day: ctx.day(now) })
+              : applyDeck(ctx.store, item.parsed, { origin: 'file', path: item.file, hash: hashText(item.text), now, day: ctx.day(now), deckName: opts.deck });
             fileReport.cardsAdded = r.added;
             fileReport.cardsUpdated = r.updated + r.removed;
             fileReport.cardsUnchanged = r.unchanged;
             if (!report.decks.includes(r.deck)) report.decks.push(r.deck);
           } else {
             applyPlan(ctx, item.plan, opts, now, fileReport, report);
-            for (const w of item.plan.warnings) report.warnings.push(formatDiagnostic(w));
+            for (const w of item.plan.warnings) {
+              if ((w as Partial<ImportDiagnostic>).severity === 'error') report.skipped.push({ file: w.file, line: w.line, message: w.message, ...(w.hint ? { hint: w.hint } : {}) });
+              else report.warnings.push(formatDiagnostic(w));
+            }
           }
           report.files.push(fileReport);
           report.cardsAdded += fileReport.cardsAdded;
@@ -149,9 +204,16 @@ function applyPlan(
   let done = 0;
 
   for (const deck of plan.decks) {
-    const deckId = store.upsertDeck({ name: deck.name, description: deck.description ?? '', source: deck.source ?? plan.file, origin: 'anki', path: plan.file, fileHash: null }, now);
+    // A built-in deck's own export merges into it: the deck file stays the truth of its cards (no new cards, no
+    // edits, the deck row untouched); what comes in is the history and the learner's flags.
+    const builtinDeck = store.deckByName(deck.name);
+    const intoBuiltin = builtinDeck?.origin === 'builtin' && isOwnBuiltinExport(deck);
+    const deckId = intoBuiltin
+      ? builtinDeck.id
+      : store.upsertDeck({ name: deck.name, description: deck.description ?? '', source: deck.source ?? plan.file, origin: plan.format === 'recall-json' ? 'file' : 'anki', path: plan.file, fileHash: null }, now);
     const scheduler = ctx.schedulerFor(deckId);
     if (!report.decks.includes(deck.name)) report.decks.push(deck.name);
+    let notInBuiltin = 0;
     deck.cards.forEach((card, index) => {
       const json = cardJson(card);
       // Anki notes are one per collection (guid), so their cards are followed into whichever deck they are in; cards
@@ -159,7 +221,15 @@ function applyPlan(
       const existing = store.cardByUid(card.uid, card.uidInDeck ? deckId : undefined);
       let cardId: number;
       const suspended = Boolean(card.suspended);
-      if (!existing) {
+      if (intoBuiltin && !existing) {
+        notInBuiltin++;
+        return;
+      }
+      if (intoBuiltin) {
+        cardId = existing!.id;
+        if (existing!.suspended !== suspended) store.appendEvent(cardId, { kind: suspended ? 'suspend' : 'unsuspend' }, meta);
+        fileReport.cardsUnchanged++;
+      } else if (!existing) {
         cardId = store.insertCard(deckId, card, index, now);
         if (suspended) store.appendEvent(cardId, { kind: 'suspend' }, meta);
         fileReport.cardsAdded++;
@@ -194,6 +264,9 @@ function applyPlan(
       done++;
       if (opts.onProgress && (done % 200 === 0 || done === total)) opts.onProgress(done, total, deck.name);
     });
+    if (notInBuiltin > 0) {
+      report.warnings.push(`${plan.file}: ${notInBuiltin} card(s) of the built-in deck "${deck.name}" are no longer in it (this recall's edition of the deck dropped them); their history was not imported`);
+    }
   }
 
   /** Merges new rows into the card's log in time order, replays, and writes the new rows with their replayed states. */

@@ -1,6 +1,6 @@
 // Brings deck files into the database: built-in decks on start, recall deck files on import.
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RecallError, formatDiagnostic } from '../core/errors.js';
@@ -34,15 +34,28 @@ export function builtinDeckDir(): string {
   return resolve(here, '../decks');
 }
 
-/** Deck files (`*.deck`) under a path, sorted, so sync order and positions are stable. */
-export function deckFilesUnder(path: string): string[] {
+/**
+ * Deck files (`*.deck`) under a path, sorted, so sync order and positions are stable. Only regular files are
+ * listed (a FIFO or a device named `x.deck` is not one), and a folder reached twice through symbolic links is
+ * walked once, so a link back up the tree cannot loop.
+ */
+export function deckFilesUnder(path: string, seen = new Set<string>()): string[] {
   const st = statSync(path);
   if (!st.isDirectory()) return [path];
+  const real = realpathSync(path);
+  if (seen.has(real)) return [];
+  seen.add(real);
   const out: string[] = [];
   for (const name of readdirSync(path).sort()) {
     const full = join(path, name);
-    if (statSync(full).isDirectory()) out.push(...deckFilesUnder(full));
-    else if (name.endsWith('.deck')) out.push(full);
+    let entry;
+    try {
+      entry = statSync(full);
+    } catch {
+      continue; // a dangling link, or an entry gone since the listing
+    }
+    if (entry.isDirectory()) out.push(...deckFilesUnder(full, seen));
+    else if (entry.isFile() && name.endsWith('.deck')) out.push(full);
   }
   return out;
 }
@@ -105,6 +118,17 @@ export function applyDeck(
   return result;
 }
 
+/** The names of the built-in decks: those in the database and those shipped in `dir` (their `deck:` lines). */
+export function builtinDeckNames(dir = builtinDeckDir(), stored: { name: string; origin: string }[] = []): Set<string> {
+  const names = new Set(stored.filter((d) => d.origin === 'builtin').map((d) => d.name));
+  if (!existsSync(dir)) return names;
+  for (const file of deckFilesUnder(dir)) {
+    const name = /^deck:(.*)$/m.exec(readFileSync(file, 'utf8'))?.[1]?.trim();
+    if (name) names.add(name);
+  }
+  return names;
+}
+
 export function hashText(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
@@ -131,6 +155,13 @@ export function syncBuiltinDecks(ctx: SyncContext, dir = builtinDeckDir()): { re
     }
     try {
       const parsed = parseDeckFile(file, text);
+      // A deck of the user's own that already has this name is never overwritten by a built-in one (imports
+      // refuse built-in names, but a database from before that rule may hold one).
+      const mine = store.deckByName(parsed.header.name);
+      if (mine && mine.origin !== 'builtin') {
+        errors.push(`the built-in deck "${parsed.header.name}" is not installed: a deck of yours has that name (rename yours with recall import --deck to get it)`);
+        continue;
+      }
       results.push(store.transaction(() => applyDeck(store, parsed, { origin: 'builtin', path: rel, hash, now, day: ctx.day(now) })));
     } catch (e) {
       errors.push(e instanceof RecallError ? e.format() : String(e));

@@ -1,10 +1,20 @@
 // The terminal edge: output streams, colour, and how results and errors reach the user.
 import { RecallError } from '../core/errors.js';
+import { sanitize, sanitizeStyled, toSafeJson } from '../core/text.js';
 import type { Env } from '../app/context.js';
 
+/**
+ * The one output path. `out` and `err` make whatever they print inert on a terminal (only recall's own colour
+ * codes survive, and only when colour is on), so a deck name or an error quoting a file cannot move the cursor,
+ * set the title or write the clipboard, even where a caller forgot to sanitize it. `data` is for exported
+ * files: written exactly as they are to a pipe or a file, but made inert too when stdout is a terminal.
+ */
 export interface Io {
   out: (text: string) => void;
   err: (text: string) => void;
+  data: (text: string) => void;
+  /** The command line, for deciding how errors are shown (`--json`). */
+  argv: readonly string[];
   env: Env;
   stdoutIsTty: boolean;
   stdinIsTty: boolean;
@@ -12,23 +22,28 @@ export interface Io {
   color: boolean;
 }
 
-export function processIo(): Io {
+export function processIo(argv: readonly string[] = []): Io {
   const env = process.env;
   const stdoutIsTty = Boolean(process.stdout.isTTY);
+  // NO_COLOR (https://no-color.org) wins; FORCE_COLOR lets tests and pipes opt in.
+  const color = env.NO_COLOR ? false : env.FORCE_COLOR ? env.FORCE_COLOR !== '0' : stdoutIsTty && env.TERM !== 'dumb';
+  const inert = color ? sanitizeStyled : sanitize;
   return {
-    out: (t) => void process.stdout.write(t),
-    err: (t) => void process.stderr.write(t),
+    out: (t) => void process.stdout.write(inert(t)),
+    err: (t) => void process.stderr.write(inert(t)),
+    data: (t) => void process.stdout.write(stdoutIsTty ? sanitize(t) : t),
+    argv,
     env,
     stdoutIsTty,
     stdinIsTty: Boolean(process.stdin.isTTY),
     columns: process.stdout.columns || Number(env.COLUMNS) || 80,
-    // NO_COLOR (https://no-color.org) wins; FORCE_COLOR lets tests and pipes opt in.
-    color: env.NO_COLOR ? false : env.FORCE_COLOR ? env.FORCE_COLOR !== '0' : stdoutIsTty && env.TERM !== 'dumb',
+    color,
   };
 }
 
-export function printJson(io: Io, value: unknown): void {
-  io.out(`${JSON.stringify(value, null, 2)}\n`);
+/** JSON on stdout (or stderr for errors), with every character that could act on a terminal escaped. */
+export function printJson(io: Io, value: unknown, stream: 'out' | 'err' = 'out'): void {
+  io[stream](`${toSafeJson(value, 2)}\n`);
 }
 
 /** Minimal ANSI styling that collapses to plain text when colour is off. */

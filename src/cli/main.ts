@@ -1,8 +1,11 @@
 // Entry point: parse arguments, run one command, map its outcome to an exit code. The only place that exits.
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
+import envPaths from 'env-paths';
 import { RecallError } from '../core/errors.js';
-import { sanitize } from '../core/text.js';
-import { ExitRequest, processIo, type Io } from './io.js';
+import { storageError } from '../store/errors.js';
+import { ExitRequest, printJson, processIo, type Io } from './io.js';
 import { VERSION } from './version.js';
 
 type Runner = (opts: any, io: Io) => Promise<number | void> | number | void;
@@ -31,11 +34,13 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 130 cancelled.`,
     )
     .showHelpAfterError('(run recall --help for usage)')
     .exitOverride()
-    .configureOutput({ writeOut: io.out, writeErr: io.err });
+    // Under --json, commander's own messages (usage errors) are reported as JSON by reportError instead.
+    .configureOutput({ writeOut: io.out, writeErr: (text) => (wantsJson(io.argv) ? undefined : io.err(text)), outputError: (text, write) => (wantsJson(io.argv) ? undefined : write(text)) });
 
   const action = (runner: Runner) =>
     async function (this: Command) {
-      const opts = { ...this.optsWithGlobals(), args: this.args };
+      const opts: { db?: string; args: string[] } = { ...this.optsWithGlobals(), args: this.args };
+      checkDbFlag(opts.db);
       const code = await runner(opts, io);
       setExit(typeof code === 'number' ? code : 0);
     };
@@ -75,6 +80,7 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 130 cancelled.`,
     .argument('<paths...>', 'files or folders')
     .option('-d, --deck <name>', 'put everything into this deck')
     .option('--dry-run', 'report what would change, change nothing')
+    .option('--strict', 'all or nothing: refuse a file if any of its rows has a problem (default: import the good rows, report the rest)')
     .option('--timezone <tz>', 'time zone of the imported history (IANA name)')
     .option('--day-start <hour>', 'hour the study day starts in the imported history')
     .option('--json', 'machine-readable output')
@@ -164,33 +170,121 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 130 cancelled.`,
   return program;
 }
 
+/** True when the command line asks for machine output: then errors are JSON too. */
+function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+/**
+ * An explicit `--db` names a file the user means: a folder that does not exist is a typo, not a place to create
+ * an empty database in. ($RECALL_DB and the default location still get their folder created.)
+ */
+function checkDbFlag(db: string | undefined): void {
+  if (db === undefined) return;
+  const dir = dirname(db);
+  if (!existsSync(dir)) {
+    throw new RecallError('db-no-dir', `The folder ${dir} does not exist`, { file: db, hint: 'create it first (mkdir -p), or check the path given to --db', exitCode: 2 });
+  }
+  if (!statSync(dir).isDirectory()) throw new RecallError('db-no-dir', `${dir} is not a folder`, { file: db, hint: 'check the path given to --db', exitCode: 2 });
+}
+
+// Options that take a value and may come before the command word (`--db`, and the default review's `--deck`).
+const GLOBAL_WITH_VALUE = new Set(['--db', '-d', '--deck']);
+
+/** The command word of `argv` (global options skipped), or undefined when there is none. */
+function commandWord(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') return argv[i + 1];
+    if (GLOBAL_WITH_VALUE.has(a)) {
+      i++;
+      continue;
+    }
+    if (a.startsWith('-')) continue;
+    return a;
+  }
+  return undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
+}
+
+/**
+ * `review` is the default command, so commander would read `recall stat` as `recall review stat` and complain
+ * about an argument. A first word that is no command is an unknown command, with the nearest one suggested.
+ */
+function checkCommand(program: Command, argv: readonly string[]): void {
+  const word = commandWord(argv);
+  if (word === undefined) return;
+  const names = program.commands.flatMap((c) => [c.name(), ...c.aliases()]);
+  if (names.includes(word) || word === 'help') return;
+  const ranked = names.map((n) => ({ n, d: n.startsWith(word) || word.startsWith(n) ? 1 : editDistance(word.toLowerCase(), n) })).sort((a, b) => a.d - b.d);
+  const near = ranked[0] && ranked[0].d <= Math.max(2, Math.floor(word.length / 3)) ? ranked[0].n : undefined;
+  throw new RecallError('unknown-command', `unknown command '${word}'${near ? ` (did you mean ${near}?)` : ''}`, {
+    hint: `commands: ${program.commands.map((c) => c.name()).join(', ')}; run recall --help for usage`,
+    exitCode: 2,
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
-  const io = processIo();
+  const io = processIo(argv);
   let exitCode = 0;
   const program = buildProgram(io, (c) => (exitCode = c));
   try {
+    checkCommand(program, argv);
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
   } catch (e) {
-    return reportError(io, e);
+    // The same order as app/context.ts resolveDbPath (not imported: it would load the database driver at start).
+    const db = (program.opts().db as string | undefined) ?? io.env.RECALL_DB ?? join(envPaths('recall', { suffix: '' }).data, 'recall.db');
+    return reportError(io, e, db);
   }
 }
 
-export function reportError(io: Io, e: unknown): number {
+/** An error as the user sees it: text on stderr, or under --json the one JSON shape, also on stderr. */
+function emitError(io: Io, err: { code: string; message: string; file?: string | undefined; line?: number | undefined; hint?: string | undefined }): void {
+  if (wantsJson(io.argv)) {
+    printJson(io, { error: { code: err.code, message: err.message, file: err.file ?? null, line: err.line ?? null, hint: err.hint ?? null } }, 'err');
+    return;
+  }
+  const where = err.file ? `${err.file}${err.line ? `:${err.line}` : ''}: ` : '';
+  io.err(`recall: ${where}${err.message}${err.hint ? `\n  hint: ${err.hint}` : ''}\n`);
+}
+
+export function reportError(io: Io, e: unknown, dbPath = ''): number {
   if (e instanceof ExitRequest) return e.exitCode;
   if (e instanceof CommanderError) {
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
-    return 2; // commander has printed the message
+    // Without --json commander has printed the message already.
+    if (wantsJson(io.argv)) emitError(io, { code: 'usage', message: e.message.replace(/^error: /, ''), hint: 'run recall --help for usage' });
+    return 2;
   }
-  if (e instanceof RecallError) {
-    // Messages can quote file content (deck names, field text): shown inert like everything else from a file.
-    io.err(`recall: ${sanitize(e.format())}\n`);
-    return e.exitCode;
+  // A failing disk or database says what happened, whatever command hit it.
+  const stored = e instanceof RecallError ? null : storageError(e, dbPath);
+  if (e instanceof RecallError || stored) {
+    const r = (stored ?? e) as RecallError;
+    // Messages can quote file content (deck names, field text): the output path makes them inert.
+    emitError(io, { code: r.code, message: r.message, file: r.file, line: r.line, hint: r.hint });
+    return r.exitCode;
   }
   if (e && typeof e === 'object' && (e as Error).name === 'ExitPromptError') return 130;
   const err = e as Error;
-  io.err(`recall: unexpected error: ${sanitize(err?.message ?? String(e))}\n`);
-  if (io.env.RECALL_DEBUG) io.err(`${err?.stack ?? ''}\n`);
-  else io.err('  hint: this is a bug; run again with RECALL_DEBUG=1 for details and report it\n');
+  emitError(io, {
+    code: 'internal',
+    message: `unexpected error: ${err?.message ?? String(e)}`,
+    hint: io.env.RECALL_DEBUG ? err?.stack : 'this is a bug; run again with RECALL_DEBUG=1 for details and report it',
+  });
   return 1;
 }

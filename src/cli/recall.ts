@@ -1,3 +1,4 @@
+import { sanitize } from '../core/text.js';
 import { main } from './main.js';
 
 // `recall export reviews | head` closes the pipe early: that is the reader's choice, not an error.
@@ -13,7 +14,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e) => {
-    process.stderr.write(`recall: ${(e as Error)?.message ?? e}\n`);
+    process.stderr.write(`recall: ${sanitize(String((e as Error)?.message ?? e))}\n`);
     process.exitCode = 1;
   },
 );

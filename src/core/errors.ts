@@ -30,5 +30,5 @@ export interface Diagnostic {
 }
 
 export function formatDiagnostic(d: Diagnostic): string {
-  return `${d.file}:${d.line}: ${d.message}${d.hint ? `\n  hint: ${d.hint}` : ''}`;
+  return `${d.file}${d.line ? `:${d.line}` : ''}: ${d.message}${d.hint ? `\n  hint: ${d.hint}` : ''}`;
 }

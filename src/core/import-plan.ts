@@ -8,7 +8,7 @@ import type { Diagnostic } from './errors.js';
 export interface ImportPlan {
   /** The file the plan came from, as the user named it. */
   file: string;
-  format: 'recall' | 'anki-text' | 'anki-package';
+  format: 'recall' | 'recall-json' | 'anki-text' | 'anki-package';
   decks: PlannedDeck[];
   warnings: Diagnostic[];
   /** The source collection's own day settings, when it records them (Anki packages). */

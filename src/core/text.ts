@@ -14,3 +14,31 @@ export function sanitize(text: string): string {
     .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '')
     .replace(/[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/g, '');
 }
+
+/** The colour and weight codes recall's own styler writes (SGR: bold, dim, inverse, colours, their resets). */
+const OWN_STYLE = /(\u001b\[(?:0|1|2|7|22|27|3[1-9])m)/;
+
+/**
+ * `sanitize` for text that may carry recall's own styling: those few SGR codes survive, every other sequence
+ * (and every control character) goes. The CLI's single output path calls this on everything it prints, so a
+ * string that missed its own sanitize call can at worst change a colour.
+ */
+export function sanitizeStyled(text: string): string {
+  if (!text.includes('\u001b')) return sanitize(text);
+  return text
+    .split(OWN_STYLE)
+    .map((part, i) => (i % 2 === 1 ? part : sanitize(part)))
+    .join('');
+}
+
+/**
+ * JSON text in which nothing can act on a terminal or disguise itself: JSON.stringify already escapes C0
+ * controls, and this also escapes DEL, the C1 controls, bidi overrides and isolates, and the line and paragraph
+ * separators. The value is unchanged for any JSON parser; only its spelling differs.
+ */
+export function toSafeJson(value: unknown, indent?: number): string {
+  return (JSON.stringify(value, null, indent) ?? 'null').replace(
+    /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}

@@ -70,7 +70,8 @@ export function parseCloze(text: string): ClozeParse {
     const sep = body.indexOf('::');
     const answer = (sep === -1 ? body : body.slice(0, sep)).trim();
     const hint = sep === -1 ? undefined : body.slice(sep + 2).trim();
-    if (!answer) problems.push({ message: 'empty cloze deletion', hint: 'put the hidden text inside the braces: {{answer}}', offset: open });
+    // `{{}}` is a typo; Anki's `{{c1::}}` (a numbered gap with nothing in it) exists in real collections and stays.
+    if (!answer && explicit === null) problems.push({ message: 'empty cloze deletion', hint: 'put the hidden text inside the braces: {{answer}}', offset: open });
     raw.push(hint ? { kind: 'deletion', explicit, answer, hint } : { kind: 'deletion', explicit, answer });
     pos = close + 2;
   }
@@ -84,6 +85,24 @@ export function parseCloze(text: string): ClozeParse {
     return r.hint !== undefined ? { kind: 'deletion', number, answer: r.answer, hint: r.hint } : { kind: 'deletion', number, answer: r.answer };
   });
   return { segments, problems };
+}
+
+/**
+ * One card per deletion number, each storing the note's text: a limit on both keeps one note from becoming
+ * thousands of cards or hundreds of MB (10,000 deletions in a 99 KB text would be 990 MB).
+ */
+export const MAX_CLOZE_CARDS = 100;
+/** Text stored across all the cards of one cloze note. */
+export const MAX_CLOZE_STORED_CHARS = 8 * 2 ** 20;
+
+/** Why a cloze text with `cards` deletion numbers is refused, or null when it is fine. */
+export function clozeLimitProblem(text: string, cards: number): { message: string; hint: string } | null {
+  const hint = 'split the text into several cloze entries';
+  if (cards > MAX_CLOZE_CARDS) return { message: `cloze text with ${cards} deletion numbers; at most ${MAX_CLOZE_CARDS} per entry`, hint };
+  if (cards * text.length > MAX_CLOZE_STORED_CHARS) {
+    return { message: `cloze text of ${Math.round(text.length / 1024)} KB with ${cards} deletion numbers would be stored ${cards} times; at most ${MAX_CLOZE_STORED_CHARS / 2 ** 20} MB per entry`, hint };
+  }
+  return null;
 }
 
 /** The deletion numbers of a cloze text, ascending and distinct: one card per number. */

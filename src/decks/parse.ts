@@ -4,7 +4,7 @@ import { CARD_TYPES } from '../core/types.js';
 import type { CardContent, CardExtras, CardSpec, CardType, ChoiceOption, ClassifyItem } from '../core/types.js';
 import type { Diagnostic } from '../core/errors.js';
 import { normalizeAnswer } from '../core/normalize.js';
-import { clozeNumbers, parseCloze } from './cloze.js';
+import { clozeLimitProblem, clozeNumbers, parseCloze } from './cloze.js';
 
 export interface DeckHeader {
   name: string;
@@ -69,6 +69,8 @@ export function validKeys(type: CardType): string[] {
 }
 
 const ID_RE = /^[A-Za-z0-9_.-]+$/;
+/** The same bound as Anki imports: no card holds a megabyte of text. */
+const MAX_VALUE_CHARS = 2 ** 20;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Line classification: each physical line is classified once, without context; the state machine gives it meaning.
@@ -388,7 +390,10 @@ function buildNote(
   const values = new Map<string, { value: string; line: number; valueLine: number }>();
   for (const [key, f] of d.fields) {
     const v = fieldValue(f);
-    if (!v.value) err(f.line, `empty value for ${key}:`, `write a value after ${key}: or continue it on indented lines`);
+    // A blank back is a card of its own kind (Anki has front-only notes, and exports them): allowed when written.
+    if (!v.value && key === 'A' && (d.type === 'basic' || d.type === 'reversed')) values.set(key, { ...v, line: f.line });
+    else if (!v.value) err(f.line, `empty value for ${key}:`, `write a value after ${key}: or continue it on indented lines`);
+    else if (v.value.length > MAX_VALUE_CHARS) err(f.line, `the value of ${key}: is ${(v.value.length / 2 ** 20).toFixed(1)} MB long; values are limited to 1 MB`, 'no card holds that much text; split it into several cards');
     else values.set(key, { ...v, line: f.line });
   }
   for (const key of TYPE_KEYS[d.type].required) {
@@ -408,6 +413,9 @@ function buildNote(
         const parsed = parseCloze(t.value);
         for (const p of parsed.problems) err(t.valueLine + countNewlines(t.value, p.offset), p.message, p.hint);
         if (!parsed.segments.some((s) => s.kind === 'deletion')) err(t.line, 'cloze without deletions', 'mark hidden text with {{answer}} or {{answer::hint}}');
+        const numbers = new Set(parsed.segments.flatMap((s) => (s.kind === 'deletion' ? [s.number] : []))).size;
+        const tooMany = clozeLimitProblem(t.value, numbers);
+        if (tooMany) err(t.line, tooMany.message, tooMany.hint);
       }
       body = { type: 'cloze', text: get('T') };
       break;
@@ -562,13 +570,13 @@ export function expandNote(note: Pick<ParsedNote, 'uid' | 'line' | 'body'> & Car
 
 /** Whitespace the parser would drop anyway: trailing spaces per line and blank lines around the value. */
 function cleanValue(v: string): string {
-  return v
-    .replace(/\r\n|\r/g, '\n')
-    .split('\n')
-    .map((l) => l.trimEnd())
-    .join('\n')
-    .replace(/^\n+|\n+$/g, '')
-    .replace(/^[ \t]+/, '');
+  // trim() on the joined lines, not a regex: `\n+$` retried at every newline of a long blank run is quadratic.
+  const lines = v.replace(/\r\n|\r/g, '\n').split('\n').map((l) => l.trimEnd());
+  let start = 0;
+  let end = lines.length;
+  while (start < end && lines[start] === '') start++;
+  while (end > start && lines[end - 1] === '') end--;
+  return lines.slice(start, end).join('\n').replace(/^[ \t]+/, '');
 }
 
 function writeField(out: string[], key: string, value: string): void {
@@ -579,7 +587,7 @@ function writeField(out: string[], key: string, value: string): void {
 
 /** Option and item text must fit on one line. */
 function oneLine(s: string): string {
-  return s.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+  return s.split(/[\r\n]/).map((l) => l.trim()).filter(Boolean).join(' ');
 }
 
 /**

@@ -3,11 +3,41 @@
 import { parseCloze } from '../decks/cloze.js';
 import type { NoteBody } from '../decks/parse.js';
 
-/** Our cloze syntax in Anki's: every deletion numbered, `{{cN::answer::hint}}`. */
+/**
+ * Our cloze syntax in Anki's: every deletion numbered, `{{cN::answer::hint}}`. Only the missing `cN::` are
+ * inserted; everything else stays byte for byte (spaces inside a deletion included), so the text imports back
+ * unchanged. The scan is parseCloze's, so the k-th pair of braces is its k-th deletion.
+ */
 export function toAnkiCloze(text: string): string {
-  return parseCloze(text)
-    .segments.map((s) => (s.kind === 'text' ? s.text : `{{c${s.number}::${s.answer}${s.hint !== undefined ? `::${s.hint}` : ''}}}`))
-    .join('');
+  const deletions = parseCloze(text).segments.filter((s) => s.kind === 'deletion');
+  let k = 0;
+  let out = '';
+  let pos = 0;
+  while (pos < text.length) {
+    const open = text.indexOf('{{', pos);
+    const stray = text.indexOf('}}', pos);
+    if (stray !== -1 && (open === -1 || stray < open)) {
+      out += text.slice(pos, stray + 2);
+      pos = stray + 2;
+      continue;
+    }
+    const close = open === -1 ? -1 : text.indexOf('}}', open + 2);
+    if (close === -1) {
+      out += text.slice(pos);
+      break;
+    }
+    const inner = text.slice(open + 2, close);
+    if (inner.includes('{{')) {
+      out += text.slice(pos, close + 2);
+      pos = close + 2;
+      continue;
+    }
+    const d = deletions[k++];
+    const number = d && d.kind === 'deletion' && !/^c\d+::/.test(inner) ? `c${d.number}::` : '';
+    out += `${text.slice(pos, open + 2)}${number}${inner}}}`;
+    pos = close + 2;
+  }
+  return out;
 }
 
 const letter = (i: number) => String.fromCharCode(65 + (i % 26));
@@ -41,7 +71,13 @@ export function ankiNote(body: NoteBody, explanation: string | undefined): { not
   }
 }
 
-/** The guid Anki identifies the note by: the original one for notes imported from Anki, else one derived from our ids. */
+/**
+ * The guid Anki identifies a note by, for a note written from recall's text: derived from our ids. Never the guid of
+ * a note that came from Anki: its fields were converted from HTML to text, and Anki's default import updates the note
+ * whose guid matches, so the original guid would replace that note's HTML (formatting, images) in the source
+ * collection with escaped text. A guid Anki has not seen adds a note instead. (A package export writes a note that
+ * came from Anki as Anki had it, guid and HTML included, from the card's `anki` record: see exporters/anki.ts.)
+ */
 export function ankiGuid(deck: string, noteUid: string): string {
-  return noteUid.startsWith('anki:') ? noteUid.slice('anki:'.length) : `recall:${deck}:${noteUid}`;
+  return `recall:${deck}:${noteUid}`;
 }

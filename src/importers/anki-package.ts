@@ -1,14 +1,14 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { unzipSync } from 'fflate';
-import { decompress as zstdDecompress } from 'fzstd';
 import { RecallError } from '../core/errors.js';
 import type { ImportPlan, PlannedCard, PlannedDeck, PlannedReview } from '../core/import-plan.js';
 import { decodeRecallRecord, plausibleDay, type RecallNoteRecord } from '../core/recall-record.js';
 import { CardState, type AnkiOrigin, type CardContent } from '../core/types.js';
-import { readAnkiSqlite, type AnkiCardRow, type AnkiNoteRow, type AnkiRawCollection, type AnkiRevlogRow } from '../store/anki-reader.js';
+import { AnkiSchemaError, readAnkiSqlite, type AnkiRawCollection, type Loose } from '../store/anki-reader.js';
 import { diag, type ImportDiagnostic } from './diagnostics.js';
 import { htmlToText } from './html.js';
+import { openInputFile } from './input.js';
+import { unpackCollection } from './unpack.js';
 
 // Reads an Anki package (.apkg/.colpkg zip) or a bare collection (.anki2/.anki21) into an ImportPlan.
 // Unreadable input throws a RecallError naming the file and what to do; located, non-fatal findings go to
@@ -19,6 +19,13 @@ export interface AnkiPackageOptions {
   deck?: string;
   /** A directory for the private copy of the collection; the user's file is never opened by SQLite. */
   tmpDir: string;
+  /** The time of the import: review-log rows dated later than a day after it are skipped. */
+  now?: number;
+}
+
+/** A review-log row after its values were checked: what the history planner works with. */
+export interface RevlogRow {
+  id: number; cid: number; ease: number; ivl: number; lastIvl: number; factor: number; time: number; type: number;
 }
 
 /** Where each revlog row went; the counts add up to `revlogRows`. */
@@ -38,152 +45,28 @@ export interface AnkiImportStats {
   orphaned: number;
   /** Rows whose ease was remapped from the v1 scheduler's 3-button learning. */
   remappedV1: number;
+  /** Rows with values Anki never writes (ease 'abc', dates outside JavaScript's range) or dated in the future. */
+  malformed: number;
 }
 
-const GiB = 1024 ** 3;
-const MAX_UNCOMPRESSED = 2 * GiB;
-const MAX_RATIO = 1000;
 const DAY_MS = 86_400_000;
 const MAX_DURATION_MS = 3_600_000;
-const COLLECTION_NAMES = ['collection.anki21b', 'collection.anki21', 'collection.anki2'] as const;
-
-const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04];
-const ZIP_EMPTY_MAGIC = [0x50, 0x4b, 0x05, 0x06];
-const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd];
-const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
-
-function startsWith(bytes: Uint8Array, magic: ArrayLike<number>): boolean {
-  if (bytes.length < magic.length) return false;
-  for (let i = 0; i < magic.length; i++) if (bytes[i] !== magic[i]) return false;
-  return true;
-}
+/** Same bound as text imports: no card holds a megabyte of text. Longer notes are skipped, never read into memory. */
+export const MAX_NOTE_BYTES = 2 ** 20;
+/** Templates are Anki's, but a hostile package could make them huge; the template renderer scans them a few times. */
+const MAX_TEMPLATE_CHARS = 100_000;
+/** A note with more cards than this is not studied card by card; Anki's largest image-occlusion notes stay well below. */
+export const MAX_CARDS_PER_NOTE = 100;
 
 const REEXPORT_HINT = "re-export it from Anki (File > Export, 'Anki Deck Package'), ticking 'Support older Anki versions' if the import still fails";
+const CHECK_DB_HINT = 'in Anki, run Tools > Check Database, then export again';
 
 /** Messages do not repeat the file name: RecallError.format() prints `file: message`. */
 function fail(file: string, code: string, message: string, hint: string = REEXPORT_HINT): RecallError {
   return new RecallError(code, message, { file, hint });
 }
 
-// ---------------------------------------------------------------------------------------------------------
-// Container: zip / zstd / SQLite bytes
-
-function unzipCollection(bytes: Uint8Array, file: string): { name: string; data: Uint8Array } {
-  // Bit 0 of the general-purpose flags marks an encrypted entry; fflate would only report garbage.
-  if (bytes.length >= 8 && ((bytes[6] ?? 0) & 1) === 1) {
-    throw fail(file, 'anki-encrypted', 'This is an encrypted zip', 'export the deck again from Anki without a password');
-  }
-  let total = 0;
-  let files: Record<string, Uint8Array>;
-  try {
-    files = unzipSync(bytes, {
-      filter: (f) => {
-        // Declared sizes are checked before anything is inflated, so a zip bomb costs nothing. Only the entries
-        // we extract count: media files are never inflated, and a media-heavy package may legitimately be big.
-        const wanted = (COLLECTION_NAMES as readonly string[]).includes(f.name);
-        if (wanted) total += f.originalSize;
-        if (total > MAX_UNCOMPRESSED) {
-          throw fail(file, 'anki-too-large', 'This zip declares more than 2 GiB of uncompressed collection data; refusing to unpack it', 'this is not a plausible Anki package; check where the file came from');
-        }
-        if (wanted && f.originalSize > 64 * 1024 * 1024 && f.originalSize / Math.max(1, f.size) > MAX_RATIO) {
-          throw fail(file, 'anki-too-large', `${f.name} in this zip claims a compression ratio above ${MAX_RATIO}:1; refusing to unpack it`, 'this is not a plausible Anki package; check where the file came from');
-        }
-        return wanted;
-      },
-    });
-  } catch (e) {
-    if (e instanceof RecallError) throw e;
-    throw fail(file, 'anki-bad-zip', `Not a readable zip (${(e as Error).message || 'damaged'}); it may be truncated or damaged`, 'download or export it again and check that the copy is complete');
-  }
-  for (const name of COLLECTION_NAMES) {
-    const data = files[name];
-    if (data) return { name, data };
-  }
-  throw fail(file, 'anki-no-collection', `This zip contains no Anki collection (collection.anki21b, collection.anki21 or collection.anki2)`, 'pass an .apkg or .colpkg exported by Anki');
-}
-
-/** Reads a zstd frame's declared content size, when the header carries one. */
-function zstdContentSize(bytes: Uint8Array): number | undefined {
-  const desc = bytes[4];
-  if (desc === undefined) return undefined;
-  const fcsFlag = desc >> 6;
-  const single = (desc >> 5) & 1;
-  const dictBytes = [0, 1, 2, 4][desc & 3]!;
-  let pos = 5 + (single ? 0 : 1) + dictBytes;
-  const width = fcsFlag === 0 ? (single ? 1 : 0) : [0, 2, 4, 8][fcsFlag]!;
-  if (width === 0 || pos + width > bytes.length) return undefined;
-  let size = 0;
-  for (let i = width - 1; i >= 0; i--) size = size * 256 + bytes[pos + i]!;
-  pos += width;
-  return width === 2 ? size + 256 : size;
-}
-
-function unzstd(bytes: Uint8Array, file: string, what: string): Uint8Array {
-  const declared = zstdContentSize(bytes);
-  if (declared !== undefined && declared > MAX_UNCOMPRESSED) {
-    throw fail(file, 'anki-too-large', `${what} declares more than 2 GiB; refusing to decompress it`, 'this is not a plausible Anki collection');
-  }
-  try {
-    return zstdDecompress(bytes);
-  } catch (e) {
-    throw fail(file, 'anki-bad-zstd', `${what} cannot be decompressed (${(e as Error).message}); the package is damaged or truncated`);
-  }
-}
-
-/** SQLite bytes of the collection inside `bytes`, whatever the container. */
-export function collectionBytes(bytes: Uint8Array, file: string): Uint8Array {
-  let data = bytes;
-  let what = '';
-  if (startsWith(bytes, ZIP_MAGIC) || startsWith(bytes, ZIP_EMPTY_MAGIC)) {
-    const inner = unzipCollection(bytes, file);
-    data = inner.data;
-    what = inner.name;
-  }
-  if (startsWith(data, ZSTD_MAGIC)) data = unzstd(data, file, what);
-  if (!startsWith(data, SQLITE_MAGIC)) {
-    throw fail(file, 'anki-not-collection', `${what === '' ? 'The file' : what} is neither an Anki package (zip) nor an SQLite collection`, 'pass an .apkg or .colpkg exported by Anki, or a collection.anki2 file');
-  }
-  checkSqliteLength(data, file);
-  return data;
-}
-
-/** A truncated database often opens and only fails on some pages; the header says how long it must be. */
-function checkSqliteLength(data: Uint8Array, file: string): void {
-  if (data.length < 100) {
-    throw fail(file, 'anki-truncated', `The collection is truncated (${data.length} bytes)`, 'copy or export the file again and check that the copy is complete');
-  }
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const rawPage = view.getUint16(16);
-  const pageSize = rawPage === 1 ? 65536 : rawPage;
-  const pages = view.getUint32(28);
-  // The in-header page count is valid only when "version-valid-for" equals the change counter.
-  const valid = view.getUint32(92) === view.getUint32(24);
-  if (valid && pages > 0 && pageSize >= 512 && data.length < pages * pageSize) {
-    throw fail(file, 'anki-truncated', `The collection is truncated (${data.length} of ${pages * pageSize} bytes)`, 'copy or export the file again and check that the copy is complete');
-  }
-}
-
-/**
- * Anki 2.1.28+ declares name columns `COLLATE unicase`, a collation only Anki registers; SQLite then refuses
- * even plain scans of those tables, and better-sqlite3 cannot register collations. In our private copy the
- * schema text is rewritten in place to the built-in NOCASE, padded to the same length so no page changes size.
- * We never depend on the order those indexes keep.
- */
-function patchUnicase(copy: Buffer): void {
-  const needle = Buffer.from('COLLATE unicase', 'latin1');
-  const replacement = Buffer.from('COLLATE nocase ', 'latin1');
-  const lower = Buffer.from(needle.toString('latin1').toLowerCase(), 'latin1');
-  for (const n of [needle, lower]) {
-    for (let at = copy.indexOf(n); at !== -1; at = copy.indexOf(n, at + n.length)) replacement.copy(copy, at);
-  }
-}
-
-function readCollection(sqlite: Uint8Array, file: string, tmpDir: string): AnkiRawCollection {
-  const copy = Buffer.from(sqlite);
-  // Bytes 18-19 = 2 mark WAL mode, which would want -wal/-shm files next to the copy; 1 is rollback journal.
-  if (copy[18] === 2) copy[18] = 1;
-  if (copy[19] === 2) copy[19] = 1;
-  patchUnicase(copy);
+function readCollection(path: string, tmpDir: string): AnkiRawCollection {
   let dir: string;
   try {
     dir = mkdtempSync(join(tmpDir, 'recall-anki-'));
@@ -193,20 +76,27 @@ function readCollection(sqlite: Uint8Array, file: string, tmpDir: string): AnkiR
     });
   }
   try {
-    const path = join(dir, 'collection.sqlite');
-    writeFileSync(path, copy, { mode: 0o600 });
+    const copy = join(dir, 'collection.sqlite');
+    const { fd, size } = openInputFile(path, Number.MAX_SAFE_INTEGER, '');
     try {
-      return readAnkiSqlite(path);
+      unpackCollection(fd, size, path, copy);
+    } finally {
+      closeSync(fd);
+    }
+    try {
+      return readAnkiSqlite(copy, { maxNoteBytes: MAX_NOTE_BYTES });
     } catch (e) {
+      if (e instanceof AnkiSchemaError) throw fail(path, 'anki-unsupported', `Not an Anki collection recall can read: ${e.message}`, CHECK_DB_HINT);
       const msg = (e as Error).message || String(e);
       const code = (e as { code?: string }).code ?? '';
       if (code === 'SQLITE_NOTADB') {
-        throw fail(file, 'anki-not-collection', 'The collection is not a readable SQLite database (encrypted or damaged)');
+        throw fail(path, 'anki-not-collection', 'The collection is not a readable SQLite database (encrypted or damaged)');
       }
-      if (code.startsWith('SQLITE_CORRUPT')) {
-        throw fail(file, 'anki-corrupt', `The collection is damaged (${msg})`, "in Anki, run Tools > Check Database, then export again");
+      if (code.startsWith('SQLITE_CORRUPT')) throw fail(path, 'anki-corrupt', `The collection is damaged (${msg})`, CHECK_DB_HINT);
+      if (code === 'SQLITE_FULL' || code === 'SQLITE_IOERR_WRITE') {
+        throw new RecallError('disk-full', `The disk is full: there is no room to read the collection in ${tmpDir}`, { file: path, hint: 'free some space (or point TMPDIR at a disk with room) and import again' });
       }
-      throw fail(file, 'anki-unsupported', `Not an Anki collection recall can read (${msg})`);
+      throw fail(path, 'anki-unsupported', `Not an Anki collection recall can read (${msg})`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -256,56 +146,108 @@ function readProto(bytes: Uint8Array): Map<number, (number | Uint8Array)[]> {
 
 const utf8 = new TextDecoder();
 
+// Values from the file, checked one by one: a collection damaged by hand, by a buggy add-on or on purpose may hold
+// any SQLite type in any column.
+
+/** A whole number that fits a JavaScript number exactly, else undefined. */
+function int(v: Loose | undefined): number | undefined {
+  if (typeof v === 'number') return Number.isSafeInteger(v) ? v : undefined;
+  if (typeof v === 'bigint') return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : undefined;
+  if (typeof v === 'string' && /^-?\d{1,16}$/.test(v.trim())) return int(Number(v.trim()));
+  return undefined;
+}
+
+/** A finite number (fractions allowed), else undefined. */
+function num(v: Loose | undefined): number | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+  if (typeof v === 'bigint') return int(v);
+  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
+  return undefined;
+}
+
+/** Text, decoding a blob as UTF-8; undefined for NULL and numbers. */
+function text(v: Loose | undefined): string | undefined {
+  if (typeof v === 'string') return v;
+  if (v instanceof Uint8Array) return utf8.decode(v);
+  return undefined;
+}
+
+function bytes(v: Loose | undefined): Uint8Array {
+  if (v instanceof Uint8Array) return v;
+  if (typeof v === 'string') return new TextEncoder().encode(v);
+  return new Uint8Array(0);
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 function protoString(msg: Map<number, (number | Uint8Array)[]>, field: number): string {
   const v = msg.get(field)?.[0];
   return v instanceof Uint8Array ? utf8.decode(v) : '';
 }
 
-function parseJson(text: string, file: string, what: string): unknown {
+function parseJson(value: Loose, file: string, what: string): unknown {
+  const t = text(value) ?? '';
   try {
-    return text ? JSON.parse(text) : {};
+    return t ? JSON.parse(t) : {};
   } catch {
-    throw fail(file, 'anki-corrupt', `The collection's ${what} is not valid JSON`, 'in Anki, run Tools > Check Database, then export again');
+    throw fail(file, 'anki-corrupt', `The collection's ${what} is not valid JSON`, CHECK_DB_HINT);
   }
 }
 
-function noteTypes(raw: AnkiRawCollection, file: string): Map<number, NoteType> {
+/** A template as the renderer may use it: over-long ones are dropped (their cards show the note's fields). */
+const boundedTemplate = (t: unknown): string => (typeof t === 'string' && t.length <= MAX_TEMPLATE_CHARS ? t : '');
+
+function noteTypes(raw: AnkiRawCollection, file: string, warn: (m: string, h?: string) => void): Map<number, NoteType> {
   const out = new Map<number, NoteType>();
   if (raw.notetypeRows.length > 0) {
     for (const nt of raw.notetypeRows) {
+      const id = int(nt.id);
+      if (id === undefined) {
+        warn(`A note type with an unreadable id (${String(nt.id)}) is skipped, with its notes`, CHECK_DB_HINT);
+        continue;
+      }
       let kind = 0;
       let css = '';
       let sortField = 0;
       try {
-        const config = readProto(nt.config);
+        const config = readProto(bytes(nt.config));
         const k = config.get(1)?.[0];
         kind = typeof k === 'number' ? k : 0;
         const sf = config.get(2)?.[0];
         sortField = typeof sf === 'number' ? sf : 0;
         css = protoString(config, 3);
       } catch { /* unreadable config: treat as a standard note type */ }
-      const templates = raw.templateRows.filter((t) => t.ntid === nt.id).map((t) => {
+      const templates = raw.templateRows.filter((t) => int(t.ntid) === id).map((t) => {
         let msg = new Map<number, (number | Uint8Array)[]>();
-        try { msg = readProto(t.config); } catch { /* empty template */ }
-        return { name: t.name, qfmt: protoString(msg, 1), afmt: protoString(msg, 2) };
+        try { msg = readProto(bytes(t.config)); } catch { /* empty template */ }
+        return { name: text(t.name) ?? '', qfmt: boundedTemplate(protoString(msg, 1)), afmt: boundedTemplate(protoString(msg, 2)) };
       });
-      const fields = raw.fieldRows.filter((f) => f.ntid === nt.id).map((f) => f.name);
-      out.set(Number(nt.id), { id: Number(nt.id), name: nt.name, cloze: kind === 1, fields, templates, css, sortField });
+      const fields = raw.fieldRows.filter((f) => int(f.ntid) === id).map((f) => text(f.name) ?? '');
+      out.set(id, { id, name: text(nt.name) ?? String(id), cloze: kind === 1, fields, templates, css, sortField });
     }
     return out;
   }
-  const models = parseJson(raw.models, file, 'note types') as Record<string, {
-    id: number | string; name: string; type?: number; css?: unknown; sortf?: unknown;
-    flds?: { name: string; ord: number }[]; tmpls?: { name: string; ord: number; qfmt: string; afmt: string }[];
-  }>;
+  const models = parseJson(raw.models, file, 'note types');
+  if (!isRecord(models)) throw fail(file, 'anki-corrupt', "The collection's note types are not a JSON object", CHECK_DB_HINT);
+  let broken = 0;
   for (const m of Object.values(models)) {
-    const fields = [...(m.flds ?? [])].sort((a, b) => a.ord - b.ord).map((f) => f.name);
-    const templates = [...(m.tmpls ?? [])].sort((a, b) => a.ord - b.ord).map((t) => ({ name: t.name, qfmt: t.qfmt ?? '', afmt: t.afmt ?? '' }));
-    out.set(Number(m.id), {
-      id: Number(m.id), name: m.name, cloze: m.type === 1, fields, templates,
+    const id = isRecord(m) ? int(typeof m.id === 'string' || typeof m.id === 'number' ? m.id : undefined) : undefined;
+    if (!isRecord(m) || id === undefined) {
+      broken++;
+      continue;
+    }
+    const list = (v: unknown) => (Array.isArray(v) ? v.filter(isRecord) : []);
+    const ord = (v: Record<string, unknown>) => (typeof v.ord === 'number' ? v.ord : 0);
+    const fields = list(m.flds).sort((a, b) => ord(a) - ord(b)).map((f) => (typeof f.name === 'string' ? f.name : ''));
+    const templates = list(m.tmpls).sort((a, b) => ord(a) - ord(b)).map((t) => ({
+      name: typeof t.name === 'string' ? t.name : '', qfmt: boundedTemplate(t.qfmt), afmt: boundedTemplate(t.afmt),
+    }));
+    out.set(id, {
+      id, name: typeof m.name === 'string' ? m.name : String(id), cloze: m.type === 1, fields, templates,
       css: typeof m.css === 'string' ? m.css : '', sortField: typeof m.sortf === 'number' ? m.sortf : 0,
     });
   }
+  if (broken > 0) warn(`${broken} note type(s) in the collection are damaged (empty or without an id); their notes are skipped`, CHECK_DB_HINT);
   return out;
 }
 
@@ -430,9 +372,9 @@ export type RevlogClass = 'rated' | 'manual' | 'cram' | 'superseded';
  *   logging it); earlier rows cannot have shaped the current memory state, so they are history: scheduled = false.
  * - rated: the rest, scheduled = true.
  */
-export function classifyRevlog(rows: readonly AnkiRevlogRow[]): { classes: RevlogClass[]; windowStart: number } {
-  const isManual = (r: AnkiRevlogRow) => r.ease === 0 || r.type === 4 || r.type === 5;
-  const isCram = (r: AnkiRevlogRow) => !isManual(r) && r.type === 3 && r.factor === 0;
+export function classifyRevlog(rows: readonly RevlogRow[]): { classes: RevlogClass[]; windowStart: number } {
+  const isManual = (r: RevlogRow) => r.ease === 0 || r.type === 4 || r.type === 5;
+  const isCram = (r: RevlogRow) => !isManual(r) && r.type === 3 && r.factor === 0;
   let start = 0;
   let firstLearn: number | undefined;
   for (let i = rows.length - 1; i >= 0; i--) {
@@ -456,7 +398,7 @@ export function classifyRevlog(rows: readonly AnkiRevlogRow[]): { classes: Revlo
 }
 
 /** One card's revlog rows (chronological) as planned reviews, with how many fell in each class. */
-export function planReviews(rows: readonly AnkiRevlogRow[], guid: string, ord: number, remapV1: boolean): { reviews: PlannedReview[]; counts: Record<RevlogClass, number>; remapped: number } {
+export function planReviews(rows: readonly RevlogRow[], guid: string, ord: number, remapV1: boolean): { reviews: PlannedReview[]; counts: Record<RevlogClass, number>; remapped: number } {
   const { classes, windowStart } = classifyRevlog(rows);
   const counts: Record<RevlogClass, number> = { rated: 0, manual: 0, cram: 0, superseded: 0 };
   let remapped = 0;
@@ -504,15 +446,15 @@ export function planReviews(rows: readonly AnkiRevlogRow[], guid: string, ord: n
 const MAX_NOTE_TYPE_CHARS = 256 * 1024;
 
 /** The Anki note of a card, as Anki stored it; undefined when its note type is too large to keep per card. */
-function ankiOrigin(note: AnkiNoteRow, nt: NoteType, card: AnkiCardRow, values: string[]): AnkiOrigin | undefined {
+function ankiOrigin(note: { id: number; guid: string; mod: number }, nt: NoteType, card: { id: number; ord: number }, values: string[]): AnkiOrigin | undefined {
   const size = nt.css.length + nt.templates.reduce((n, t) => n + t.name.length + t.qfmt.length + t.afmt.length, 0);
   if (size > MAX_NOTE_TYPE_CHARS) return undefined;
   return {
     guid: note.guid,
-    noteId: Number(note.id),
-    cardId: Number(card.id),
+    noteId: note.id,
+    cardId: card.id,
     ord: card.ord,
-    mod: Number(note.mod) || 0,
+    mod: note.mod,
     noteType: {
       id: nt.id,
       name: nt.name,
@@ -541,11 +483,14 @@ function configMap(raw: AnkiRawCollection, file: string): Record<string, unknown
   if (raw.config.length > 0) {
     const out: Record<string, unknown> = {};
     for (const { key, val } of raw.config) {
-      try { out[key] = JSON.parse(utf8.decode(val)); } catch { /* a non-JSON value we do not need */ }
+      const k = text(key);
+      if (k === undefined) continue;
+      try { out[k] = JSON.parse(utf8.decode(bytes(val))); } catch { /* a non-JSON value we do not need */ }
     }
     return out;
   }
-  return (parseJson(raw.conf, file, 'settings') ?? {}) as Record<string, unknown>;
+  const conf = parseJson(raw.conf, file, 'settings');
+  return isRecord(conf) ? conf : {};
 }
 
 /**
@@ -563,35 +508,48 @@ export function etcZoneForOffset(offsetMinutes: number): string | null {
 // ---------------------------------------------------------------------------------------------------------
 
 export function readAnkiPackageWithStats(path: string, opts: AnkiPackageOptions): { plan: ImportPlan; stats: AnkiImportStats } {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    const code = (e as { code?: string }).code;
-    throw new RecallError('file-unreadable', `Cannot read the file: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message}`, {
-      file: path, hint: 'check the path',
-    });
-  }
-  const raw = readCollection(collectionBytes(bytes, path), path, opts.tmpDir);
-  return buildPlan(raw, path, opts);
+  return buildPlan(readCollection(path, opts.tmpDir), path, opts);
 }
 
 export function readAnkiPackage(path: string, opts: AnkiPackageOptions): ImportPlan {
   return readAnkiPackageWithStats(path, opts).plan;
 }
 
+const isoDate = (ms: number) => (Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString().slice(0, 10) : String(ms));
+
+/** A revlog row's values checked; a reason when the row cannot be used. */
+function checkRevlog(r: AnkiRawCollection['revlog'][number], latest: number): RevlogRow | { problem: string } {
+  const id = int(r.id);
+  const cid = int(r.cid);
+  // Anki's revlog id is the answer's time in ms; JavaScript dates end at 8.64e15.
+  if (id === undefined || id < 0 || id > 8.64e15) return { problem: `its id ${String(r.id)} is not a time` };
+  if (id > latest) return { problem: `it is dated ${isoDate(id)}, in the future` };
+  if (cid === undefined) return { problem: `its card id ${String(r.cid)} is not a number` };
+  const ease = int(r.ease);
+  if (ease === undefined || ease < 0 || ease > 4) return { problem: `its answer button (ease) is ${JSON.stringify(r.ease)}` };
+  const type = int(r.type);
+  if (type === undefined || type < 0 || type > 5) return { problem: `its type is ${JSON.stringify(r.type)}` };
+  const ivl = num(r.ivl);
+  if (ivl === undefined || Math.abs(ivl) > 1e9) return { problem: `its interval is ${JSON.stringify(r.ivl)}` };
+  // Fractions and NULLs where Anki writes whole numbers: rounded or zero, the row stays.
+  return { id, cid, ease, type, ivl: Math.round(ivl), lastIvl: Math.round(num(r.lastIvl) ?? 0), factor: Math.round(num(r.factor) ?? 0), time: Math.round(num(r.time) ?? 0) };
+}
+
 function buildPlan(raw: AnkiRawCollection, file: string, opts: AnkiPackageOptions): { plan: ImportPlan; stats: AnkiImportStats } {
-  if (raw.ver < 11 || raw.ver > 18) {
-    throw fail(file, 'anki-unsupported', `Anki collection schema ${raw.ver} is not supported (recall reads 11 to 18)`);
+  const ver = int(raw.ver);
+  if (ver === undefined || ver < 11 || ver > 18) {
+    throw fail(file, 'anki-unsupported', `Anki collection schema ${String(raw.ver)} is not supported (recall reads 11 to 18)`);
   }
   const warnings: ImportDiagnostic[] = [];
   const warn = (message: string, hint?: string) => warnings.push(diag('warning', file, 0, message, hint));
+  // Left out of the import: reported like a skipped row of a text file, and refused under --strict.
+  const skip = (message: string, hint?: string) => warnings.push(diag('error', file, 0, message, hint));
   const conf = configMap(raw, file);
   const schedVer = typeof conf.schedVer === 'number' ? conf.schedVer : 1;
   // Schema 18 comes from Anki 2.1.50+, which no longer runs v1; older files without schedVer are v1.
-  const remapV1 = raw.ver < 18 && schedVer < 2;
+  const remapV1 = ver < 18 && schedVer < 2;
 
-  const types = noteTypes(raw, file);
+  const types = noteTypes(raw, file, warn);
   const layouts = new Map<number, Layout>();
   for (const nt of types.values()) {
     const layout = layoutOf(nt);
@@ -602,109 +560,188 @@ function buildPlan(raw: AnkiRawCollection, file: string, opts: AnkiPackageOption
   }
 
   const deckNames = new Map<number, string>();
-  if (raw.deckRows.length > 0) {
-    for (const d of raw.deckRows) deckNames.set(Number(d.id), d.name.split('\u001f').join('::'));
-  } else {
-    const decks = parseJson(raw.decks, file, 'decks') as Record<string, { id: number | string; name: string; desc?: string }>;
-    for (const d of Object.values(decks)) deckNames.set(Number(d.id), d.name);
-  }
   const deckDesc = new Map<number, string>();
-  if (raw.deckRows.length === 0 && raw.decks) {
-    const decks = parseJson(raw.decks, file, 'decks') as Record<string, { id: number | string; desc?: string }>;
-    for (const d of Object.values(decks)) if (d.desc) deckDesc.set(Number(d.id), htmlToText(d.desc));
+  if (raw.deckRows.length > 0) {
+    for (const d of raw.deckRows) {
+      const id = int(d.id);
+      const name = text(d.name);
+      if (id !== undefined && name) deckNames.set(id, name.split('\u001f').join('::'));
+    }
+  } else {
+    const decks = parseJson(raw.decks, file, 'decks');
+    let broken = 0;
+    for (const d of isRecord(decks) ? Object.values(decks) : []) {
+      const id = isRecord(d) && (typeof d.id === 'number' || typeof d.id === 'string') ? int(d.id) : undefined;
+      if (!isRecord(d) || id === undefined || typeof d.name !== 'string') {
+        broken++;
+        continue;
+      }
+      deckNames.set(id, d.name);
+      if (typeof d.desc === 'string' && d.desc) deckDesc.set(id, htmlToText(d.desc.slice(0, MAX_NOTE_BYTES)));
+    }
+    if (broken > 0) warn(`${broken} deck(s) in the collection are damaged (empty or without a name); their cards go to "Default"`, CHECK_DB_HINT);
   }
 
-  const notes = new Map(raw.notes.map((n) => [Number(n.id), n]));
-  const revlogByCard = new Map<number, AnkiRevlogRow[]>();
+  // Notes: each keeps its guid, which identifies it across imports; a missing or repeated one gets a guid derived
+  // from the note's id, so no two notes of the file ever fold into one card.
+  interface Note { id: number; guid: string; mid: number; mod: number; tags: string[]; values: string[]; data: string | null }
+  const notes = new Map<number, Note>();
+  const guids = new Set<string>();
+  let noGuid = 0;
+  let dupGuid = 0;
+  let badNotes = 0;
+  let blobNotes = 0;
+  let emptyNotes = 0;
+  for (const n of raw.notes) {
+    const id = int(n.id);
+    const mid = int(n.mid);
+    if (id === undefined || mid === undefined) {
+      badNotes++;
+      continue;
+    }
+    if (n.fldsBytes !== null && n.fldsBytes > MAX_NOTE_BYTES) {
+      skip(`Note ${id} is ${(n.fldsBytes / 2 ** 20).toFixed(1)} MB long; notes are limited to ${MAX_NOTE_BYTES / 2 ** 20} MB: skipped`, 'no flashcard holds that much text; check the note in Anki');
+      continue;
+    }
+    if (n.flds === null) {
+      emptyNotes++;
+      continue;
+    }
+    if (n.flds instanceof Uint8Array || n.tags instanceof Uint8Array) blobNotes++;
+    let guid = text(n.guid)?.trim() ?? '';
+    if (guid === '') {
+      noGuid++;
+      guid = `nid:${id}`;
+    } else if (guids.has(guid)) {
+      dupGuid++;
+      guid = `${guid}#nid:${id}`;
+    }
+    guids.add(guid);
+    notes.set(id, {
+      id, guid, mid, mod: int(n.mod) ?? 0, tags: (text(n.tags) ?? '').split(/\s+/).filter(Boolean), values: (text(n.flds) ?? '').split('\u001f'),
+      data: typeof n.data === 'string' ? n.data : null,
+    });
+  }
+  if (emptyNotes > 0) skip(`${emptyNotes} note(s) have no fields (NULL): skipped`, CHECK_DB_HINT);
+  if (badNotes > 0) skip(`${badNotes} note(s) have an id or note type that is not a number: skipped`, CHECK_DB_HINT);
+  if (noGuid > 0) warn(`${noGuid} note(s) have no guid; each is identified by its note id instead`, CHECK_DB_HINT);
+  if (dupGuid > 0) warn(`${dupGuid} note(s) repeat the guid of an earlier note; each is imported as a note of its own, identified by its note id`, CHECK_DB_HINT);
+  if (blobNotes > 0) warn(`${blobNotes} note(s) store their fields or tags as binary data; read as UTF-8 text`, CHECK_DB_HINT);
+
+  const latest = (opts.now ?? Number.POSITIVE_INFINITY) + DAY_MS;
+  const revlogByCard = new Map<number, RevlogRow[]>();
+  const malformed = new Map<string, { count: number; first: string }>();
   for (const r of raw.revlog) {
-    const list = revlogByCard.get(r.cid) ?? [];
-    list.push(r);
-    revlogByCard.set(r.cid, list);
+    const row = checkRevlog(r, latest);
+    if ('problem' in row) {
+      const kind = row.problem.replace(/ (is|dated) .*/, ' $1');
+      const m = malformed.get(kind);
+      if (m) m.count++;
+      else malformed.set(kind, { count: 1, first: `row ${String(r.id)}: ${row.problem}` });
+      continue;
+    }
+    const list = revlogByCard.get(row.cid) ?? [];
+    list.push(row);
+    revlogByCard.set(row.cid, list);
+  }
+  let malformedRows = 0;
+  for (const { count, first } of malformed.values()) {
+    malformedRows += count;
+    skip(`${count} review-log row(s) skipped, e.g. ${first}`, first.includes('future') ? "check the computer's clock where the reviews were made" : CHECK_DB_HINT);
   }
 
   const stats: AnkiImportStats = {
     notes: raw.notes.length, cards: 0, revlogRows: raw.revlog.length,
-    rated: 0, manual: 0, cram: 0, superseded: 0, orphaned: 0, remappedV1: 0,
+    rated: 0, manual: 0, cram: 0, superseded: 0, orphaned: 0, remappedV1: 0, malformed: malformedRows,
   };
   const decks = new Map<string, PlannedDeck>();
   const imported = new Set<number>();
   let skippedCards = 0;
+  let badCards = 0;
+  let overLimit = 0;
   const records = new Map<number, RecallNoteRecord | null>();
-  const recordOf = (note: AnkiNoteRow): RecallNoteRecord | null => {
-    let r = records.get(Number(note.id));
-    if (r === undefined) records.set(Number(note.id), (r = decodeRecallRecord(note.data)));
+  const recordOf = (note: Note): RecallNoteRecord | null => {
+    let r = records.get(note.id);
+    if (r === undefined) records.set(note.id, (r = decodeRecallRecord(note.data)));
     return r;
   };
   const ownUids = new Set<string>();
   const oversizedTypes = new Set<string>();
-  for (const card of raw.cards as AnkiCardRow[]) {
-    const note = notes.get(Number(card.nid));
-    const nt = note ? types.get(Number(note.mid)) : undefined;
+  for (const card of raw.cards) {
+    const cid = int(card.id);
+    const nid = int(card.nid);
+    const ord = int(card.ord);
+    if (cid === undefined || nid === undefined || ord === undefined || ord < 0) {
+      badCards++;
+      continue;
+    }
+    const note = notes.get(nid);
+    const nt = note ? types.get(note.mid) : undefined;
     if (!note || !nt) {
       skippedCards++;
       continue;
     }
-    const values = note.flds.split('\u001f');
+    if (ord >= MAX_CARDS_PER_NOTE) {
+      overLimit++;
+      continue;
+    }
     const layout = layouts.get(nt.id) ?? 'generic';
-    const built = buildContent(nt, layout, values, card.ord);
+    const built = buildContent(nt, layout, note.values, ord);
     const noteUid = `anki:${note.guid}`;
-    const homeDeck = card.odid ? card.odid : card.did;
-    const deckName = opts.deck ?? deckNames.get(Number(homeDeck)) ?? 'Default';
-    const tags = note.tags.split(/\s+/).filter(Boolean);
-    const history = planReviews(revlogByCard.get(card.id) ?? [], note.guid, card.ord, remapV1);
+    const odid = int(card.odid) ?? 0;
+    const homeDeck = odid ? odid : (int(card.did) ?? 0);
+    const deckName = opts.deck ?? deckNames.get(homeDeck) ?? 'Default';
+    const history = planReviews(revlogByCard.get(cid) ?? [], note.guid, ord, remapV1);
     for (const k of Object.keys(history.counts) as RevlogClass[]) stats[k] += history.counts[k];
     stats.remappedV1 += history.remapped;
     // A package recall wrote carries each card as recall had it (question types Anki lacks, exact text) and the
     // study day of each answer; notes that came from Anki keep their Anki note for the way back.
-    const kept = recordOf(note)?.cards[String(card.ord)];
+    const kept = recordOf(note)?.cards[String(ord)];
     const own = kept?.card && !ownUids.has(`${deckName}\u0000${kept.card.uid}`) ? kept.card : undefined;
     if (kept?.days) withRecordedDays(history.reviews, kept.days);
     let planned: PlannedCard;
     if (own) {
       ownUids.add(`${deckName}\u0000${own.uid}`);
       const { uid, noteUid: ownNote, content, explanation, source, tags: ownTags } = own;
-      planned = { uid, noteUid: ownNote, content, reviews: history.reviews, ankiCardId: card.id, uidInDeck: true };
+      planned = { uid, noteUid: ownNote, content, reviews: history.reviews, ankiCardId: cid, uidInDeck: true };
       if (explanation) planned.explanation = explanation;
       if (source) planned.source = source;
       if (ownTags?.length) planned.tags = ownTags;
     } else {
-      planned = {
-        uid: noteUid + built.uidSuffix,
-        noteUid,
-        content: built.content,
-        reviews: history.reviews,
-        ankiCardId: card.id,
-      };
-      if (tags.length) planned.tags = tags;
+      planned = { uid: noteUid + built.uidSuffix, noteUid, content: built.content, reviews: history.reviews, ankiCardId: cid };
+      if (note.tags.length) planned.tags = note.tags;
       if (built.explanation) planned.explanation = built.explanation;
-      const origin = ankiOrigin(note, nt, card, values);
+      const origin = ankiOrigin(note, nt, { id: cid, ord }, note.values);
       if (origin) planned.anki = origin;
       else oversizedTypes.add(nt.name);
     }
-    if (card.queue === -1) planned.suspended = true;
-    if (card.queue === -2 || card.queue === -3) planned.buried = true;
+    const queue = int(card.queue) ?? 0;
+    if (queue === -1) planned.suspended = true;
+    if (queue === -2 || queue === -3) planned.buried = true;
     let deck = decks.get(deckName);
     if (!deck) {
       deck = { name: deckName, cards: [] };
-      const desc = opts.deck === undefined ? deckDesc.get(Number(homeDeck)) : undefined;
+      const desc = opts.deck === undefined ? deckDesc.get(homeDeck) : undefined;
       if (desc) deck.description = desc;
       decks.set(deckName, deck);
     }
     deck.cards.push(planned);
-    imported.add(card.id);
+    imported.add(cid);
     stats.cards++;
   }
   for (const name of oversizedTypes) {
     warn(`Anki note type "${name}" is larger than ${MAX_NOTE_TYPE_CHARS / 1024} KiB; its notes are not kept for export to Anki and would go back as Basic notes`);
   }
-  if (skippedCards > 0) warn(`${skippedCards} cards have no note or note type in the collection and are skipped`, 'in Anki, run Tools > Check Database, then export again');
+  if (badCards > 0) skip(`${badCards} card(s) have an id, note or template number that is not a number: skipped`, CHECK_DB_HINT);
+  if (skippedCards > 0) warn(`${skippedCards} cards have no note or note type in the collection and are skipped`, CHECK_DB_HINT);
+  if (overLimit > 0) skip(`${overLimit} card(s) belong to notes with more than ${MAX_CARDS_PER_NOTE} cards; those beyond the ${MAX_CARDS_PER_NOTE}th are skipped`, 'split such notes in Anki into smaller ones');
   for (const [cid, rows] of revlogByCard) if (!imported.has(cid)) stats.orphaned += rows.length;
   if (stats.orphaned > 0) warn(`${stats.orphaned} review-log rows belong to cards deleted in Anki and are not imported`);
 
   const offset = typeof conf.localOffset === 'number' ? conf.localOffset : typeof conf.creationOffset === 'number' ? conf.creationOffset : undefined;
   const timeZone = offset === undefined ? null : etcZoneForOffset(offset);
   if (offset !== undefined && timeZone === null) warn(`The collection's UTC offset (${-offset} minutes) is not a whole hour; its time zone is not imported`);
-  const rollover = typeof conf.rollover === 'number' && conf.rollover >= 0 && conf.rollover <= 23 ? conf.rollover : 4;
+  const rollover = typeof conf.rollover === 'number' && Number.isInteger(conf.rollover) && conf.rollover >= 0 && conf.rollover <= 23 ? conf.rollover : 4;
 
   const plan: ImportPlan = {
     file,

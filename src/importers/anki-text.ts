@@ -5,6 +5,7 @@ import { RecallError } from '../core/errors.js';
 import type { ImportPlan, PlannedCard, PlannedDeck } from '../core/import-plan.js';
 import type { CardContent } from '../core/types.js';
 import { diag, type ImportDiagnostic } from './diagnostics.js';
+import { clozeLimitProblem } from '../decks/cloze.js';
 import { htmlToText, stripControl } from './html.js';
 
 export { planErrors, type ImportDiagnostic } from './diagnostics.js';
@@ -35,8 +36,15 @@ const NOTETYPES: Record<string, NoteKind> = {
   'basic (type in the answer)': 'typed',
 };
 
-/** How many field columns each kind reads; more is a warning. */
+/** How many field columns each kind reads; a row with more is skipped. */
 const FIELD_COUNT: Record<NoteKind, number> = { basic: 2, reversed: 2, 'optional-reversed': 3, cloze: 2, typed: 2 };
+/** How many a row needs: a cloze note is whole without its Back Extra, any other needs a front and a back. */
+const MIN_FIELDS: Record<NoteKind, number> = { basic: 2, reversed: 2, 'optional-reversed': 2, cloze: 1, typed: 2 };
+
+function separatorName(sep: string): string {
+  const named = Object.entries(SEPARATOR_NAMES).find(([, v]) => v === sep)?.[0];
+  return named ? `a ${named}` : `"${sep}"`;
+}
 
 interface Header {
   separator?: string;
@@ -205,16 +213,19 @@ export function parseAnkiText(text: string, file: string, opts: AnkiTextOptions 
   const seen = new Set<string>();
   const unknownNotetypes = new Set<string>();
   const fieldText = (v: string): string => (html ? htmlToText(v) : stripControl(v).trim());
+  let rows = 0;
+  let shapeErrors = 0;
 
   for (const { record, info } of records) {
     // info.lines is the record's last line; quoted newlines inside it push the first line back.
     const newlines = record.reduce((n, f) => n + (f.match(/\n/g)?.length ?? 0), 0);
     const line = headerLines + info.lines - newlines;
     if (record.every((f) => f.trim() === '')) continue;
+    rows++;
     // No card holds a megabyte of text; such a field is a broken export or an attack on memory and the terminal.
     const huge = record.findIndex((f) => f.length > MAX_FIELD_CHARS);
     if (huge >= 0) {
-      warnings.push(diag('error', file, line, `Field ${huge + 1} is ${(record[huge]!.length / 2 ** 20).toFixed(1)} MB long; fields are limited to 1 MB`, 'check the quoting before this line: an unclosed " swallows the rest of the file'));
+      warnings.push(diag('error', file, line, `Field ${huge + 1} is ${(record[huge]!.length / 2 ** 20).toFixed(1)} MB long; fields are limited to 1 MB: skipped`, 'check the quoting before this line: an unclosed " swallows the rest of the file'));
       continue;
     }
 
@@ -230,8 +241,19 @@ export function parseAnkiText(text: string, file: string, opts: AnkiTextOptions 
     }
 
     const expected = columnNames?.length ?? FIELD_COUNT[kind] + specialSet.size;
-    if (record.length > expected) {
-      warnings.push(diag('warning', file, line, `Row has ${record.length} fields but ${expected} are expected; the extra fields are ignored`, 'check the separator, or quote fields that contain it'));
+    // Empty fields at the end of a row (a trailing separator) are no fields at all.
+    let width = record.length;
+    while (width > expected && (record[width - 1] ?? '').trim() === '') width--;
+    if (width > expected) {
+      shapeErrors++;
+      warnings.push(diag('error', file, line, `Row has ${width} fields but ${expected} are expected: skipped`, 'check the separator, or quote fields that contain it (write "" for a quote inside a quoted field)'));
+      continue;
+    }
+    const needed = (columnNames?.length ?? MIN_FIELDS[kind] + specialSet.size);
+    if (width < needed) {
+      shapeErrors++;
+      warnings.push(diag('error', file, line, `Row has ${width} field${width === 1 ? '' : 's'} but a ${notetype} note needs ${needed}: skipped`, `separate the fields with ${separatorName(separator)}, or name the separator in a "#separator:" line at the top`));
+      continue;
     }
     const fieldCols: number[] = [];
     for (let i = 0; i < Math.max(expected, record.length); i++) if (!specialSet.has(i)) fieldCols.push(i);
@@ -240,7 +262,7 @@ export function parseAnkiText(text: string, file: string, opts: AnkiTextOptions 
     const [first = '', second = '', third = ''] = fields;
 
     if (first === '') {
-      warnings.push(diag('error', file, line, 'The first field is empty', 'every note needs its first field; fill it in or delete the row'));
+      warnings.push(diag('error', file, line, 'The first field is empty: skipped', 'every note needs its first field; fill it in or delete the row'));
       continue;
     }
 
@@ -249,7 +271,7 @@ export function parseAnkiText(text: string, file: string, opts: AnkiTextOptions 
     const deckName = opts.deck ?? (cell(special.deck) || header.deck || defaultDeckName(file));
     const key = `${deckName}\u0000${noteUid}`;
     if (seen.has(key)) {
-      warnings.push(diag('warning', file, line, guid ? `Duplicate guid "${guid}": this row is skipped` : 'Duplicate first field: this row is skipped', 'without a guid column, notes are identified by their first field'));
+      warnings.push(diag('error', file, line, guid ? `Duplicate guid "${guid}": skipped` : 'Duplicate first field: skipped', 'without a guid column, notes are identified by their first field'));
       continue;
     }
 
@@ -265,7 +287,7 @@ export function parseAnkiText(text: string, file: string, opts: AnkiTextOptions 
         break;
       case 'reversed':
         if (second === '') {
-          warnings.push(diag('error', file, line, 'A reversed note needs a back field: it is the front of the reverse card', 'fill in the second field, or use the Basic note type'));
+          warnings.push(diag('error', file, line, 'A reversed note needs a back field (the front of its reverse card): skipped', 'fill in the second field, or use the Basic note type'));
           continue;
         }
         cards.push(base(noteUid, { type: 'reversed', front: first, back: second, direction: 'forward' }));
@@ -273,7 +295,7 @@ export function parseAnkiText(text: string, file: string, opts: AnkiTextOptions 
         break;
       case 'typed':
         if (second === '') {
-          warnings.push(diag('error', file, line, 'A type-in-the-answer note needs an answer in its second field'));
+          warnings.push(diag('error', file, line, 'A type-in-the-answer note needs an answer in its second field: skipped'));
           continue;
         }
         cards.push(base(noteUid, { type: 'typed', prompt: first, answers: [second] }));
@@ -281,7 +303,12 @@ export function parseAnkiText(text: string, file: string, opts: AnkiTextOptions 
       case 'cloze': {
         const nums = clozeNumbers(first);
         if (nums.length === 0) {
-          warnings.push(diag('error', file, line, 'A cloze note without deletions', 'mark deletions as {{c1::answer}} or {{c1::answer::hint}}'));
+          warnings.push(diag('error', file, line, 'A cloze note without deletions: skipped', 'mark deletions as {{c1::answer}} or {{c1::answer::hint}}'));
+          continue;
+        }
+        const tooMany = clozeLimitProblem(first, nums.length);
+        if (tooMany) {
+          warnings.push(diag('error', file, line, `${tooMany.message}: skipped`, tooMany.hint));
           continue;
         }
         for (const n of nums) {
@@ -301,6 +328,16 @@ export function parseAnkiText(text: string, file: string, opts: AnkiTextOptions 
     deck.cards.push(...cards);
   }
 
+  // A file most of whose rows have the wrong number of fields is not a deck (a one-column list, a licence, a
+  // text saved with the wrong extension): refused whole, rather than imported as cards without backs.
+  const notes = seen.size;
+  if (rows > 0 && shapeErrors > notes) {
+    const firstProblem = warnings.find((w) => w.severity === 'error');
+    throw new RecallError('not-a-deck', `This does not look like an Anki text export: ${notes === 0 ? 'none' : `only ${notes}`} of its ${rows} rows ${notes === 1 ? 'is a note' : 'are notes'}${firstProblem ? ` (line ${firstProblem.line}: ${firstProblem.message.replace(/: skipped$/, '')})` : ''}`, {
+      file,
+      hint: `an Anki text file has one note per line, its fields (front, back, ...) separated by ${separatorName(separator)}; Anki writes one with File > Export > Notes in Plain Text. A recall deck file ends in .deck`,
+    });
+  }
   return { file, format: 'anki-text', decks: [...decks.values()], warnings };
 }
 

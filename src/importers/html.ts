@@ -1,4 +1,5 @@
 // Anki stores note fields as HTML; the terminal needs plain text that cannot smuggle escape sequences.
+import { sanitize } from '../core/text.js';
 
 const NAMED_ENTITIES: Record<string, string> = {
   amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', ensp: ' ', emsp: ' ', thinsp: ' ',
@@ -39,69 +40,111 @@ export function decodeEntities(text: string): string {
   });
 }
 
-/**
- * Removes terminal escape sequences and control characters except newline and tab. Also drops bidirectional
- * overrides, which can make text display in an order other than its content.
- */
+/** Text that cannot act on a terminal: the one sanitiser (`core/text.ts`), under the name the importers use. */
 export function stripControl(text: string): string {
-  return text
-    .replace(/\r\n?/g, '\n')
-    // CSI (ESC [ ... final) and OSC (ESC ] ... BEL or ST) sequences, then any other two-char ESC sequence.
-    .replace(/\u001b\[[0-?]*[ -/]*[@-~]/g, '')
-    .replace(/\u001b\][\s\S]*?(?:\u0007|\u001b\\|$)/g, '')
-    .replace(/\u001b[@-_]?/g, '')
-    .replace(/\u009b[0-?]*[ -/]*[@-~]/g, '')
-    .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '');
+  return sanitize(text);
 }
 
+/** `[image: NAME]` for an img tag's attributes; the src value is read by hand, so a tag of any length costs one pass. */
 function imageName(attrs: string): string {
-  const m = /\bsrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))/i.exec(attrs);
-  const src = decodeEntities(m?.[1] ?? m?.[2] ?? m?.[3] ?? '');
-  const name = src.split(/[\\/]/).pop() ?? '';
+  const at = /\bsrc\s*=\s*/i.exec(attrs);
+  let src = '';
+  if (at) {
+    const from = at.index + at[0].length;
+    const quote = attrs[from];
+    if (quote === '"' || quote === "'") {
+      const end = attrs.indexOf(quote, from + 1);
+      src = attrs.slice(from + 1, end === -1 ? attrs.length : end);
+    } else {
+      let end = from;
+      while (end < attrs.length && !/[\s>]/.test(attrs[end]!)) end++;
+      src = attrs.slice(from, end);
+    }
+  }
+  const name = decodeEntities(src).split(/[\\/]/).pop() ?? '';
   return name ? `[image: ${name}]` : '[image]';
 }
 
-const BLOCK_TAGS = 'div|p|li|ul|ol|tr|table|h[1-6]|blockquote|pre|hr|section|article|header|footer|dd|dt|dl';
+const BLOCK_TAGS = new Set(['div', 'p', 'li', 'ul', 'ol', 'tr', 'table', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'blockquote', 'pre', 'hr', 'section', 'article', 'header', 'footer', 'dd', 'dt', 'dl']);
+
+/** Removes every `[sound:...]`; an unclosed one stays as text. One pass: once no `]` follows, none ever will. */
+function dropSounds(s: string): string {
+  if (!s.includes('[sound:')) return s;
+  let out = '';
+  let i = 0;
+  for (;;) {
+    const open = s.indexOf('[sound:', i);
+    if (open === -1) break;
+    const close = s.indexOf(']', open + 7);
+    if (close === -1) break;
+    out += s.slice(i, open);
+    i = close + 1;
+  }
+  return out + s.slice(i);
+}
 
 /**
- * Line breaks the way a browser lays them out: `<br>` always breaks; a block boundary (div, p, li, ...) breaks
- * only when the text is not already at the start of a line, so `<div>a</div><div>b</div>` is two lines and
- * `<div>a<br></div>` one, while Anki's `<div><br></div>` still shows as a blank line.
+ * Converts Anki field HTML to plain terminal text, in one left-to-right pass over the tags (every step is linear
+ * in the field's length: a field of 200,000 `<` costs what any field of that length does).
+ *
+ * Line breaks follow a browser's layout: `<br>` always breaks; a block boundary (div, p, li, ...) breaks only
+ * when the text is not already at the start of a line, so `<div>a</div><div>b</div>` is two lines and
+ * `<div>a<br></div>` one, while Anki's `<div><br></div>` still shows as a blank line. Only things that look like
+ * tags are removed, so a literal "a < b" survives.
  */
-function layoutBreaks(html: string): string {
-  const parts = html.split(new RegExp(`(<br\\s*\\/?>|<\\/?(?:${BLOCK_TAGS})\\b[^>]*>)`, 'i'));
+export function htmlToText(html: string): string {
+  // HTML source whitespace (including newlines) is a single space; line breaks come from tags only.
+  const s = dropSounds(html).replace(/[ \t\r\n\f]+/g, ' ');
   let out = '';
   let atLineStart = true;
-  parts.forEach((part, i) => {
-    if (i % 2 === 0) {
-      out += part;
-      // Tags removed later carry no text; only visible characters end the start of a line.
-      if (/[^\s]/.test(part.replace(/<[^>]*>/g, ''))) atLineStart = false;
-      return;
+  const text = (t: string) => {
+    out += t;
+    if (/[^\s]/.test(t)) atLineStart = false;
+  };
+  let i = 0;
+  // The first '>' at or after `gtFrom`; reused while later '<' come before it, so runs of '<' stay linear.
+  let gt = -1;
+  let gtFrom = -1;
+  while (i < s.length) {
+    const lt = s.indexOf('<', i);
+    if (lt === -1) break;
+    text(s.slice(i, lt));
+    if (s.startsWith('<!--', lt)) {
+      const end = s.indexOf('-->', lt + 4);
+      i = end === -1 ? s.length : end + 3;
+      continue;
     }
-    if (/^<br/i.test(part) || !atLineStart) {
+    if (gt < lt + 1 || gtFrom > lt + 1) {
+      gt = s.indexOf('>', lt + 1);
+      gtFrom = lt + 1;
+    }
+    if (gt === -1) break; // no tag can close: the rest is text
+    const inner = s.slice(lt + 1, gt);
+    const m = /^(\/?)([a-zA-Z][a-zA-Z0-9]*)/.exec(inner);
+    if (!m && inner[0] !== '!') {
+      text('<');
+      i = lt + 1;
+      continue;
+    }
+    i = gt + 1;
+    if (!m) continue; // <!DOCTYPE ...>, <![CDATA[ ...
+    const closing = m[1] === '/';
+    const name = m[2]!.toLowerCase();
+    if (!closing && (name === 'script' || name === 'style')) {
+      const end = new RegExp(`<\\/${name}\\s*>`, 'ig');
+      end.lastIndex = i;
+      const found = end.exec(s);
+      i = found ? found.index + found[0].length : s.length;
+      continue;
+    }
+    if (name === 'img' && !closing) text(imageName(inner.slice(3)));
+    else if (name === 'br' || (BLOCK_TAGS.has(name) && !atLineStart)) {
       out += '\n';
       atLineStart = true;
     }
-  });
-  return out;
-}
-
-/** Converts Anki field HTML to plain terminal text. */
-export function htmlToText(html: string): string {
-  let s = html
-    .replace(/<!--[\s\S]*?(?:-->|$)/g, '')
-    .replace(/<(script|style)\b[^>]*>[\s\S]*?(?:<\/\1\s*>|$)/gi, '')
-    .replace(/\[sound:[^\]]*\]/g, '')
-    // HTML source whitespace (including newlines) is a single space; line breaks come from tags only.
-    .replace(/[ \t\r\n\f]+/g, ' ')
-    .replace(/<img\b([^>]*)>/gi, (_m, attrs: string) => imageName(attrs));
-  s = layoutBreaks(s)
-    // Only things that look like tags are removed, so a literal "a < b" survives.
-    .replace(/<\/?[a-zA-Z][^>]*>/g, '')
-    .replace(/<![^>]*>/g, '');
-  s = stripControl(decodeEntities(s));
-  return s
+  }
+  if (i < s.length) text(s.slice(i));
+  return stripControl(decodeEntities(out))
     .split('\n')
     .map((line) => line.replace(/ {2,}/g, ' ').trim())
     .join('\n')

@@ -1,4 +1,5 @@
 // Terminal rendering of a StatsReport: pure, width-aware, colour through ANSI codes only when asked for.
+import { sanitize } from '../core/text.js';
 import { dayDate } from './compute.js';
 import type { Bucket, Rate, StatsReport } from './types.js';
 
@@ -199,12 +200,14 @@ export function renderStats(report: StatsReport, opts: RenderOptions): string {
   const cols = ['New', 'Learn', 'Young', 'Mature', 'Susp', 'Avg R', 'Mastery'];
   const colW = [6, 6, 6, 7, 5, 7, 8];
   const fixed = colW.reduce((a, w) => a + w, 0);
-  const nameWidth = Math.max(4, Math.min(Math.max(4, ...report.decks.map((d) => d.name.length)), width - fixed - 2));
+  // Deck names come from files: made inert here, before their width is measured.
+  const names = report.decks.map((d) => sanitize(d.name).replace(/[\n\t]/g, ' '));
+  const nameWidth = Math.max(4, Math.min(Math.max(4, ...names.map((n) => n.length)), width - fixed - 2));
   out.push(`  ${'Deck'.padEnd(nameWidth)}${cols.map((c, i) => c.padStart(colW[i]!)).join('')}`);
-  for (const d of report.decks) {
+  report.decks.forEach((d, k) => {
     const cells = [d.new, d.learning, d.young, d.mature, d.suspended, formatPercent(d.averageRetrievability, 0), formatPercent(d.mastery, 0)];
-    out.push(`  ${truncate(d.name, nameWidth).padEnd(nameWidth)}${cells.map((c, i) => String(c).padStart(colW[i]!)).join('')}`);
-  }
+    out.push(`  ${truncate(names[k]!, nameWidth).padEnd(nameWidth)}${cells.map((c, i) => String(c).padStart(colW[i]!)).join('')}`);
+  });
   if (report.decks.length === 0) out.push('  (no decks)');
 
   const dist = report.distributions;
@@ -219,7 +222,7 @@ export function renderStats(report: StatsReport, opts: RenderOptions): string {
   const recent = report.quizzes.slice(-10);
   if (report.quizzes.length > recent.length) out.push(p.dim(`  ... ${report.quizzes.length - recent.length} earlier attempts`));
   for (const q of recent) {
-    const decks = q.decks.map((d) => `${d.deck} ${formatPercent(d.score, 0)}`).join(', ');
+    const decks = q.decks.map((d) => `${sanitize(d.deck).replace(/[\n\t]/g, ' ')} ${formatPercent(d.score, 0)}`).join(', ');
     const line = `  ${fmtTime(q.startedAt)}  ${formatPercent(q.score, 0).padStart(5)} (${q.correct}/${q.questions})${decks ? `  ${decks}` : ''}`;
     out.push(truncate(line, width));
   }

@@ -3,92 +3,129 @@ import Database from 'better-sqlite3';
 // Reads the tables of an Anki collection as plain rows. The importer owns all interpretation; this module only
 // exists because better-sqlite3 stays inside src/store. The caller passes a private temporary copy: Anki's
 // own file is never opened.
+//
+// The file is hostile until proven otherwise. SQLite runs code on read for views and generated columns (a
+// generated `flds` can build a 400 MB string per row, a recursive view never ends), so the schema is checked
+// before any row is read: the tables recall reads must be plain tables without generated or hidden columns.
+// Values come back as whatever type the file holds (the "loose" rows below); sizes are measured with
+// octet_length, which SQLite answers from the record header, so an oversized value is never loaded.
+
+/** A value as SQLite returns it: the importer checks the type of every one it uses. */
+export type Loose = number | bigint | string | Uint8Array | null;
 
 export interface AnkiNoteRow {
-  id: number; guid: string; mid: number; tags: string; flds: string; sfld: string | number;
-  /** Modification time, epoch seconds; and `data`, which Anki leaves empty and recall's own exports use. */
-  mod: number; data: string | null;
+  id: Loose; guid: Loose; mid: Loose; tags: Loose;
+  /** NULL when the value is longer than `maxNoteBytes` (see `fldsBytes`). */
+  flds: Loose;
+  fldsBytes: number | null;
+  /** Modification time, epoch seconds; and `data`, which Anki leaves empty and recall's own exports use (NULL when absent or too long). */
+  mod: Loose; data: Loose;
 }
 export interface AnkiCardRow {
-  id: number; nid: number; did: number; ord: number; type: number; queue: number; due: number; ivl: number;
-  factor: number; reps: number; lapses: number; odid: number;
+  id: Loose; nid: Loose; did: Loose; ord: Loose; type: Loose; queue: Loose; due: Loose; ivl: Loose;
+  factor: Loose; reps: Loose; lapses: Loose; odid: Loose;
 }
 export interface AnkiRevlogRow {
-  id: number; cid: number; ease: number; ivl: number; lastIvl: number; factor: number; time: number; type: number;
+  id: Loose; cid: Loose; ease: Loose; ivl: Loose; lastIvl: Loose; factor: Loose; time: Loose; type: Loose;
 }
 
 export interface AnkiRawCollection {
   /** `col.ver`: 11 for the legacy JSON-in-col layout, 15+ for separate tables. */
-  ver: number;
-  crt: number;
-  /** Schema 11 JSON columns of `col` (empty strings in later schemas). */
-  conf: string;
-  models: string;
-  decks: string;
+  ver: Loose;
+  crt: Loose;
+  /** Schema 11 JSON columns of `col` (NULL or empty in later schemas). */
+  conf: Loose;
+  models: Loose;
+  decks: Loose;
   /** Schema 15+ tables; empty arrays for schema 11. Blobs are protobuf or JSON as Anki stores them. */
-  config: { key: string; val: Uint8Array }[];
-  deckRows: { id: number; name: string }[];
-  notetypeRows: { id: number; name: string; config: Uint8Array }[];
-  fieldRows: { ntid: number; ord: number; name: string }[];
-  templateRows: { ntid: number; ord: number; name: string; config: Uint8Array }[];
+  config: { key: Loose; val: Loose }[];
+  deckRows: { id: Loose; name: Loose }[];
+  notetypeRows: { id: Loose; name: Loose; config: Loose }[];
+  fieldRows: { ntid: Loose; ord: Loose; name: Loose }[];
+  templateRows: { ntid: Loose; ord: Loose; name: Loose; config: Loose }[];
   notes: AnkiNoteRow[];
   cards: AnkiCardRow[];
   revlog: AnkiRevlogRow[];
 }
 
-function toBytes(v: unknown): Uint8Array {
-  if (v instanceof Uint8Array) return v;
-  if (typeof v === 'string') return new TextEncoder().encode(v);
-  return new Uint8Array(0);
-}
+/** The file is an SQLite database, but not one shaped like an Anki collection (or shaped to attack a reader). */
+export class AnkiSchemaError extends Error {}
 
-/** `mod` and `data` of notes, or stand-ins when a damaged collection lacks the columns (only the export uses them). */
-function noteExtras(db: Database.Database): string {
-  const cols = new Set((db.prepare('PRAGMA table_info(notes)').all() as { name: string }[]).map((c) => c.name.toLowerCase()));
-  return `${cols.has('mod') ? 'mod' : '0 AS mod'}, ${cols.has('data') ? 'data' : 'NULL AS data'}`;
-}
+/** JSON settings, note types and templates are small; a value beyond this is refused rather than loaded. */
+const MAX_META_BYTES = 32 * 2 ** 20;
 
-/** Opens `path` read-only and returns its rows; throws the driver's error for a file that is not a database. */
-export function readAnkiSqlite(path: string): AnkiRawCollection {
+const REQUIRED = ['col', 'notes', 'cards', 'revlog'] as const;
+const OPTIONAL = ['config', 'decks', 'notetypes', 'fields', 'templates'] as const;
+
+/** Opens `path` read-only and returns its rows; throws AnkiSchemaError or the driver's error. */
+export function readAnkiSqlite(path: string, opts: { maxNoteBytes: number }): AnkiRawCollection {
   const db = new Database(path, { readonly: true, fileMustExist: true });
   try {
-    const tables = new Set(
-      (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as { name: string }[]).map((r) => r.name),
-    );
-    for (const t of ['col', 'notes', 'cards', 'revlog']) {
-      if (!tables.has(t)) throw new Error(`missing table ${t}`);
+    // Functions marked unsafe may not run from the schema; a second belt besides the checks below.
+    db.pragma('trusted_schema = OFF');
+    const objects = db.prepare('SELECT type, name, sql FROM sqlite_master').all() as { type: unknown; name: unknown; sql: unknown }[];
+    const kindOf = (t: string) => objects.find((o) => typeof o.name === 'string' && o.name.toLowerCase() === t);
+    const present = new Set<string>();
+    // Columns of notes beyond the ones every schema has: `mod` and `data` are read when present (only the export uses them).
+    const noteColumns = new Set<string>();
+    for (const t of [...REQUIRED, ...OPTIONAL]) {
+      const o = kindOf(t);
+      if (!o) {
+        if ((REQUIRED as readonly string[]).includes(t)) throw new AnkiSchemaError(`it has no ${t} table`);
+        continue;
+      }
+      if (o.type !== 'table') throw new AnkiSchemaError(`its ${t} is a ${String(o.type)}, not a table`);
+      if (typeof o.sql === 'string' && /^\s*create\s+virtual\b/i.test(o.sql)) throw new AnkiSchemaError(`its ${t} is a virtual table`);
+      // hidden: 0 normal, 1 hidden (virtual tables), 2 and 3 generated columns.
+      const cols = db.prepare(`SELECT name, hidden FROM pragma_table_xinfo(?)`).all(t) as { name: string; hidden: number }[];
+      const generated = cols.find((c) => c.hidden !== 0);
+      if (generated) throw new AnkiSchemaError(`its column ${t}.${generated.name} is computed, not stored`);
+      if (t === 'notes') for (const c of cols) noteColumns.add(c.name.toLowerCase());
+      present.add(t);
     }
-    const col = db.prepare('SELECT ver, crt, conf, models, decks FROM col LIMIT 1').get() as
-      | { ver: number; crt: number; conf: string | null; models: string | null; decks: string | null }
+    const capped = (col: string, max = MAX_META_BYTES) => `CASE WHEN octet_length(${col}) > ${max} THEN NULL ELSE ${col} END`;
+    const oversized = (table: string, cols: string[]) => {
+      const n = db.prepare(`SELECT count(*) FROM ${table} WHERE ${cols.map((c) => `octet_length(${c}) > ${MAX_META_BYTES}`).join(' OR ')}`).pluck().get() as number;
+      if (n > 0) throw new AnkiSchemaError(`its ${table} table holds values larger than ${MAX_META_BYTES / 2 ** 20} MiB`);
+    };
+    // Numbers are short; a column that should hold one but holds a long text or blob reads as NULL.
+    const nums = (cols: string[]) => cols.map((c) => `${capped(c, 64)} AS ${c}`).join(', ');
+    oversized('col', ['conf', 'models', 'decks']);
+    const col = db.prepare(`SELECT ver, crt, conf, models, decks FROM col LIMIT 1`).get() as
+      | { ver: Loose; crt: Loose; conf: Loose; models: Loose; decks: Loose }
       | undefined;
-    if (!col) throw new Error('empty col table');
-    const has = (t: string) => tables.has(t);
+    if (!col) throw new AnkiSchemaError('its col table is empty');
+    const has = (t: string) => present.has(t);
+    if (has('config')) oversized('config', ['val']);
+    if (has('notetypes')) oversized('notetypes', ['config', 'name']);
+    if (has('templates')) oversized('templates', ['config', 'name']);
+    if (has('decks')) oversized('decks', ['name']);
+    if (has('fields')) oversized('fields', ['name']);
     return {
-      ver: Number(col.ver),
-      crt: Number(col.crt),
-      conf: col.conf ?? '',
-      models: col.models ?? '',
-      decks: col.decks ?? '',
-      config: has('config')
-        ? (db.prepare('SELECT KEY AS key, val FROM config').all() as { key: string; val: unknown }[]).map((r) => ({ key: r.key, val: toBytes(r.val) }))
-        : [],
-      deckRows: has('decks') ? (db.prepare('SELECT id, name FROM decks').all() as { id: number; name: string }[]) : [],
-      notetypeRows: has('notetypes')
-        ? (db.prepare('SELECT id, name, config FROM notetypes').all() as { id: number; name: string; config: unknown }[]).map((r) => ({
-            id: r.id, name: r.name, config: toBytes(r.config),
-          }))
-        : [],
+      ver: col.ver,
+      crt: col.crt,
+      conf: col.conf,
+      models: col.models,
+      decks: col.decks,
+      config: has('config') ? (db.prepare('SELECT KEY AS key, val FROM config').all() as AnkiRawCollection['config']) : [],
+      deckRows: has('decks') ? (db.prepare('SELECT id, name FROM decks').all() as AnkiRawCollection['deckRows']) : [],
+      notetypeRows: has('notetypes') ? (db.prepare('SELECT id, name, config FROM notetypes').all() as AnkiRawCollection['notetypeRows']) : [],
       fieldRows: has('fields') ? (db.prepare('SELECT ntid, ord, name FROM fields ORDER BY ntid, ord').all() as AnkiRawCollection['fieldRows']) : [],
       templateRows: has('templates')
-        ? (db.prepare('SELECT ntid, ord, name, config FROM templates ORDER BY ntid, ord').all() as { ntid: number; ord: number; name: string; config: unknown }[]).map(
-            (r) => ({ ntid: r.ntid, ord: r.ord, name: r.name, config: toBytes(r.config) }),
-          )
+        ? (db.prepare('SELECT ntid, ord, name, config FROM templates ORDER BY ntid, ord').all() as AnkiRawCollection['templateRows'])
         : [],
-      notes: db.prepare(`SELECT id, guid, mid, tags, flds, sfld, ${noteExtras(db)} FROM notes ORDER BY id`).all() as AnkiNoteRow[],
+      notes: db
+        .prepare(
+          `SELECT ${nums(['id'])}, ${capped('guid', 1024)} AS guid, ${nums(['mid'])}, ${capped('tags', opts.maxNoteBytes)} AS tags,
+             ${capped('flds', opts.maxNoteBytes)} AS flds, octet_length(flds) AS fldsBytes,
+             ${noteColumns.has('mod') ? nums(['mod']) : '0 AS mod'}, ${noteColumns.has('data') ? `${capped('data', opts.maxNoteBytes)} AS data` : 'NULL AS data'}
+           FROM notes ORDER BY id`,
+        )
+        .all() as AnkiNoteRow[],
       cards: db
-        .prepare('SELECT id, nid, did, ord, type, queue, due, ivl, factor, reps, lapses, odid FROM cards ORDER BY nid, ord, id')
+        .prepare(`SELECT ${nums(['id', 'nid', 'did', 'ord', 'type', 'queue', 'due', 'ivl', 'factor', 'reps', 'lapses', 'odid'])} FROM cards ORDER BY nid, ord, id`)
         .all() as AnkiCardRow[],
-      revlog: db.prepare('SELECT id, cid, ease, ivl, lastIvl, factor, time, type FROM revlog ORDER BY cid, id').all() as AnkiRevlogRow[],
+      revlog: db.prepare(`SELECT ${nums(['id', 'cid', 'ease', 'ivl', 'lastIvl', 'factor', 'time', 'type'])} FROM revlog ORDER BY cid, id`).all() as AnkiRevlogRow[],
     };
   } finally {
     db.close();

@@ -1,7 +1,8 @@
 import Database from 'better-sqlite3';
-import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { RecallError } from '../core/errors.js';
+import { storageError } from './errors.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 
 export type Db = Database.Database;
@@ -17,15 +18,22 @@ export function openDb(path: string, opts: { readonly?: boolean; now?: number } 
     if (existsSync(path) && statSync(path).isDirectory()) {
       throw new RecallError('db-is-dir', `The database path ${path} is a directory`, { hint: 'pass a file path with --db or RECALL_DB' });
     }
+    // The review history is private: a new database is readable by its owner only (SQLite gives its -wal and
+    // -shm files the same mode). An empty file is a valid empty database.
+    if (!existsSync(path) && !opts.readonly) {
+      try {
+        closeSync(openSync(path, 'wx', 0o600));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw storageError(e, path) ?? openFailure(path, e);
+      }
+    }
   }
   let db: Db;
   try {
     db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
     db.pragma('busy_timeout = 10000');
   } catch (e) {
-    throw new RecallError('db-open', `Cannot open the database ${path}: ${(e as Error).message}`, {
-      hint: 'check the path and its permissions, or pass another with --db',
-    });
+    throw storageError(e, path) ?? openFailure(path, e);
   }
   try {
     // The version is checked before anything is written: a database from a newer recall, or a file that is not
@@ -46,11 +54,16 @@ export function openDb(path: string, opts: { readonly?: boolean; now?: number } 
   } catch (e) {
     db.close();
     if (e instanceof RecallError) throw e;
-    throw new RecallError('db-open', `Cannot open the database ${path}: ${(e as Error).message}`, {
-      hint: 'check the path and its permissions, or pass another with --db',
-    });
+    throw storageError(e, path) ?? openFailure(path, e);
   }
   return db;
+}
+
+function openFailure(path: string, e: unknown): RecallError {
+  return new RecallError('db-open', `Cannot open the database: ${(e as Error).message}`, {
+    file: path,
+    hint: 'check the path and its permissions, or pass another with --db',
+  });
 }
 
 /** The schema version, after refusing files that are not recall databases or are newer than this recall. */
@@ -61,8 +74,18 @@ function checkVersion(db: Db, path: string): number {
     version = db.pragma('user_version', { simple: true }) as number;
     tables = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number }).n;
   } catch (e) {
-    throw new RecallError('db-corrupt', `${path} is not a recall database (${(e as Error).message})`, {
+    const code = String((e as { code?: unknown }).code ?? '');
+    // Only a file SQLite cannot read as a database is "not ours"; a read-only folder or a full disk is said as such.
+    if (code !== 'SQLITE_NOTADB' && !code.startsWith('SQLITE_CORRUPT')) throw storageError(e, path) ?? openFailure(path, e);
+    throw new RecallError('db-corrupt', `This is not a recall database (${(e as Error).message})`, {
+      file: path,
       hint: 'move the file away, or pass another path with --db',
+    });
+  }
+  if (!Number.isInteger(version) || version < 0) {
+    throw new RecallError('db-foreign', `This SQLite file has schema version ${version}, which no recall writes; it is not a recall database`, {
+      file: path,
+      hint: 'pass another path with --db; the file has not been changed',
     });
   }
   if (version > SCHEMA_VERSION) {

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(__dirname, '../..');
-export const CLI = join(ROOT, 'dist/recall.js');
+/** RECALL_TEST_CLI runs the tests against another build (e.g. an older commit's, to see a new test fail there). */
+export const CLI = process.env.RECALL_TEST_CLI ?? join(ROOT, 'dist/recall.js');
 
 export function ensureBuilt(): void {
   if (!existsSync(CLI)) execFileSync('node', ['scripts/build.mjs'], { cwd: ROOT, stdio: 'inherit' });
@@ -29,6 +30,7 @@ export function runCli(args: string[], env: Record<string, string | undefined> =
     input: input ?? '',
     encoding: 'utf8',
     timeout: 120_000,
+    maxBuffer: 512 * 2 ** 20,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -37,6 +39,33 @@ export function runJson<T = any>(args: string[], env: Record<string, string | un
   const r = runCli([...args, '--json'], env);
   if (r.code !== 0) throw new Error(`recall ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
   return JSON.parse(r.stdout) as T;
+}
+
+export interface MeasuredRun extends RunResult {
+  signal: NodeJS.Signals | null;
+  /** Peak resident memory of the recall process, in MB. */
+  rssMb: number;
+  ms: number;
+}
+
+/**
+ * Runs the built CLI in a child that reports its own peak memory (process.resourceUsage in a wrapper that
+ * imports the CLI), killed after `timeoutMs`.
+ */
+export function runMeasured(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 20_000): MeasuredRun {
+  const wrapper = join(ROOT, 'tests/helpers/maxrss.mjs');
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, [wrapper, CLI, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, ...env },
+    input: '',
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    killSignal: 'SIGKILL',
+    maxBuffer: 512 * 2 ** 20,
+  });
+  const rssKb = Number(/MAXRSS_KB (\d+)/.exec(r.stderr ?? '')?.[1] ?? NaN);
+  return { code: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: (r.stderr ?? '').replace(/MAXRSS_KB \d+\n?/, ''), rssMb: rssKb / 1024, ms: Date.now() - t0 };
 }
 
 const hasTmux = (() => {

@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { deckFilesUnder } from '../../app/sync.js';
-import { RecallError, formatDiagnostic, type Diagnostic } from '../../core/errors.js';
+import { formatDiagnostic, type Diagnostic } from '../../core/errors.js';
+import { inputKind, readInputText } from '../../importers/input.js';
 import { parseDeck } from '../../decks/parse.js';
 import { sanitize } from '../../core/text.js';
 import { printJson, styler, type Io } from '../io.js';
@@ -8,14 +8,15 @@ import { printJson, styler, type Io } from '../io.js';
 export async function run(opts: { args: string[]; json?: boolean }, io: Io): Promise<number> {
   const files: string[] = [];
   for (const p of opts.args) {
-    if (!existsSync(p)) throw new RecallError('no-such-file', `${p}: no such file or directory`, { hint: 'check the path', exitCode: 1 });
+    // A folder, or a regular file: a FIFO or a device is refused before anything waits on it.
+    inputKind(p);
     files.push(...deckFilesUnder(p));
   }
   const diagnostics: Diagnostic[] = [];
   let cards = 0;
   const perFile: { file: string; deck: string; cards: number; problems: number }[] = [];
   for (const file of files) {
-    const parsed = parseDeck(readFileSync(file, 'utf8'), file);
+    const parsed = parseDeck(readInputText(file, 64 * 2 ** 20), file);
     diagnostics.push(...parsed.diagnostics);
     cards += parsed.cards.length;
     perFile.push({ file, deck: parsed.header.name, cards: parsed.cards.length, problems: parsed.diagnostics.length });

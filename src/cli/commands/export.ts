@@ -7,6 +7,7 @@ import { writeFileAtomic } from '../../app/files.js';
 import { resolveDeck } from '../../app/decks.js';
 import { syncBuiltinDecks } from '../../app/sync.js';
 import { RecallError } from '../../core/errors.js';
+import { sanitize, toSafeJson } from '../../core/text.js';
 import { statsToCsv } from '../../stats/csv.js';
 import { printJson, type Io } from '../io.js';
 import { buildStatsReport, deckIdsFor } from './stats.js';
@@ -18,21 +19,28 @@ interface CommonOpts {
   json?: boolean;
 }
 
-/** Sends the output to `--out` (atomically) or stdout, then reports what was written. */
+/**
+ * Sends the output to `--out` (atomically) or stdout, then reports what was written. With `--json` and no
+ * `--out`, stdout carries one JSON document: the data itself in the JSON formats, else `{ format, rows, content }`
+ * with the file's text as `content`.
+ */
 function emit(io: Io, opts: CommonOpts, data: string | Iterable<string>, report: { format: string; rows: number | (() => number); what: string }): void {
   const rows = () => (typeof report.rows === 'function' ? report.rows() : report.rows);
   if (!opts.out) {
-    if (typeof data === 'string') io.out(data);
+    if (opts.json && report.format !== 'json') {
+      const text = typeof data === 'string' ? data : [...data].join('');
+      printJson(io, { format: report.format, rows: rows(), content: text });
+    } else if (typeof data === 'string') io.data(data);
     else {
       let pending = '';
       for (const chunk of data) {
         pending += chunk;
         if (pending.length >= 65_536) {
-          io.out(pending);
+          io.data(pending);
           pending = '';
         }
       }
-      if (pending) io.out(pending);
+      if (pending) io.data(pending);
     }
     return;
   }
@@ -54,7 +62,7 @@ export async function runStats(opts: CommonOpts & { format?: 'json' | 'csv'; dec
   return withContext(io, opts.db, (ctx) => {
     const report = buildStatsReport(ctx, opts);
     const format = opts.format ?? 'json';
-    const data = format === 'csv' ? statsToCsv(report) : `${JSON.stringify(report, null, 2)}\n`;
+    const data = format === 'csv' ? statsToCsv(report) : `${toSafeJson(report, 2)}\n`;
     const rows = format === 'csv' ? data.split('\n').length - 2 : 1;
     emit(io, opts, data, { format, rows, what: format === 'csv' ? 'rows' : 'report' });
     return 0;
@@ -113,7 +121,7 @@ export async function runDeck(opts: CommonOpts & { format?: keyof typeof EXTENSI
   return withContext(io, opts.db, (ctx) => {
     const name = opts.args?.[0] ?? '';
     const { errors } = syncBuiltinDecks(ctx);
-    for (const e of errors) io.err(`recall: warning: ${e}\n`);
+    for (const e of errors) io.err(`recall: warning: ${sanitize(e)}\n`);
     if (opts.format === 'apkg') {
       // A package takes the deck with its subdecks: "Old Decks" exports "Old Decks::Board Review 2023" too.
       const out = packagePath(opts.out, name, 'apkg');

@@ -1,6 +1,6 @@
 import { openContext } from '../../app/context.js';
 import { importPaths } from '../../app/import.js';
-import { RecallError } from '../../core/errors.js';
+import { RecallError, formatDiagnostic } from '../../core/errors.js';
 import { sanitize } from '../../core/text.js';
 import { printJson, styler, type Io } from '../io.js';
 
@@ -12,6 +12,7 @@ interface Opts {
   timezone?: string;
   dayStart?: string;
   json?: boolean;
+  strict?: boolean;
 }
 
 export async function run(opts: Opts, io: Io): Promise<number> {
@@ -38,14 +39,15 @@ export async function run(opts: Opts, io: Io): Promise<number> {
       dryRun: opts.dryRun,
       timeZone: opts.timezone,
       dayStartHour,
+      strict: opts.strict,
       onProgress: (done, total, deck) => {
         if (!bar || total < 500) return;
         if (!started) {
-          bar.start(total, 0, { deck });
+          bar.start(total, 0, { deck: sanitize(deck) });
           started = true;
         }
         bar.setTotal(total);
-        bar.update(done, { deck });
+        bar.update(done, { deck: sanitize(deck) });
       },
     });
     if (started) bar?.stop();
@@ -57,6 +59,8 @@ export async function run(opts: Opts, io: Io): Promise<number> {
         reviewsImported: report.reviewsImported,
         decks: report.decks,
         warnings: report.warnings,
+        rowsSkipped: report.skipped.length,
+        skipped: report.skipped,
         dryRun: report.dryRun,
         files: report.files,
       });
@@ -65,10 +69,15 @@ export async function run(opts: Opts, io: Io): Promise<number> {
     const st = styler(io.color);
     for (const w of report.warnings.slice(0, 20)) io.err(`${st.yellow('warning:')} ${sanitize(w)}\n`);
     if (report.warnings.length > 20) io.err(`... and ${report.warnings.length - 20} more warnings (see --json)\n`);
+    // Every skipped row, as file:line: reason, up to a screenful; --json lists them all.
+    const SHOWN = 50;
+    for (const d of report.skipped.slice(0, SHOWN)) io.err(`${st.yellow('skipped:')} ${sanitize(formatDiagnostic({ ...d, hint: undefined }))}\n`);
+    if (report.skipped.length > SHOWN) io.err(`... and ${report.skipped.length - SHOWN} more skipped (--json lists them all)\n`);
+    const skipped = report.skipped.length ? `; skipped ${report.skipped.length} row(s) with problems (listed above; --strict imports nothing when any row has one)` : '';
     io.out(
       `${report.dryRun ? st.yellow('Dry run, nothing changed: would import') : st.green('Imported')} ` +
         `${report.cardsAdded} new card(s), ${report.cardsUpdated} updated, ${report.cardsUnchanged} unchanged, ` +
-        `${report.reviewsImported} review(s) into ${report.decks.length} deck(s): ${report.decks.map(sanitize).join(', ')}\n`,
+        `${report.reviewsImported} review(s) into ${report.decks.length} deck(s): ${report.decks.map(sanitize).join(', ')}${skipped}\n`,
     );
     return 0;
   } finally {

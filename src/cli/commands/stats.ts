@@ -4,6 +4,7 @@ import { openContext, type Context } from '../../app/context.js';
 import { resolveDeckIds } from '../../app/decks.js';
 import { syncBuiltinDecks } from '../../app/sync.js';
 import { RecallError } from '../../core/errors.js';
+import { sanitize } from '../../core/text.js';
 import { LOCAL_ZONE, dayStartInstant } from '../../scheduler/index.js';
 import { computeStats, decayOf } from '../../stats/compute.js';
 import { renderStats } from '../../stats/render.js';
@@ -49,7 +50,7 @@ export async function run(opts: { db?: string; deck?: string; days?: string; jso
   const ctx = openContext({ db: opts.db, env: io.env });
   try {
     const { errors } = syncBuiltinDecks(ctx);
-    for (const e of errors) io.err(`recall: warning: ${e}\n`);
+    for (const e of errors) io.err(`recall: warning: ${sanitize(e)}\n`);
     const report = buildStatsReport(ctx, opts);
     if (opts.json) {
       printJson(io, report);

@@ -1,0 +1,455 @@
+// Gets the SQLite collection out of an Anki file (.apkg/.colpkg zip, zstd-compressed collection.anki21b, or a bare
+// collection.anki2) into a private file, streaming: memory stays a few MB whatever the input. This is the one
+// place that bounds decompressed size. Every byte produced, by inflate or zstd alike, passes the same counter,
+// which stops at the limit; sizes declared in headers (zip entries, zstd frames, the SQLite header) only allow an
+// earlier refusal, never a later one, because a frame need not declare its size at all.
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { Inflate } from 'fflate';
+import { Decompress as ZstdDecompress } from 'fzstd';
+import { RecallError } from '../core/errors.js';
+
+/** Largest collection recall unpacks. Real collections without media are tens of MB; the biggest a few hundred. */
+export const MAX_COLLECTION_BYTES = 1024 * 2 ** 20;
+/** zstd frames with a larger window are refused: fzstd allocates the window, and Anki writes 2 MiB ones. */
+const MAX_ZSTD_WINDOW = 8 * 2 ** 20;
+/** zstd's own limit for one block. */
+const MAX_ZSTD_BLOCK = 128 * 1024;
+const READ_CHUNK = 64 * 1024;
+
+export const COLLECTION_NAMES = ['collection.anki21b', 'collection.anki21', 'collection.anki2'] as const;
+
+const REEXPORT_HINT = "re-export it from Anki (File > Export, 'Anki Deck Package'), ticking 'Support older Anki versions' if the import still fails";
+const NOT_PLAUSIBLE = 'this is not a plausible Anki package; check where the file came from';
+
+function fail(file: string, code: string, message: string, hint: string = REEXPORT_HINT): RecallError {
+  return new RecallError(code, message, { file, hint });
+}
+
+const mib = (n: number) => `${Math.round(n / 2 ** 20)} MiB`;
+
+type Push = (chunk: Uint8Array, final: boolean) => void;
+
+// ---------------------------------------------------------------------------------------------------------
+// The sink: counts, checks the SQLite header, patches the private copy, writes it.
+
+const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
+const UNICASE = [Buffer.from('COLLATE unicase', 'latin1'), Buffer.from('collate unicase', 'latin1')];
+const NOCASE = Buffer.from('COLLATE nocase ', 'latin1');
+const CARRY = UNICASE[0]!.length - 1;
+const BATCH = 4 * 2 ** 20;
+
+/**
+ * Receives the collection's bytes in order. Refuses, as soon as it can tell: bytes that do not start with an
+ * SQLite header, more bytes than the limit, more bytes than the SQLite header declares. In the copy it rewrites
+ * the WAL marker to a rollback journal (no -wal/-shm files next to it) and Anki's `COLLATE unicase` (a collation
+ * only Anki registers; SQLite refuses even plain scans without it) to the built-in NOCASE, padded to the same
+ * length so no page changes size. We never depend on the order those indexes keep.
+ */
+class CollectionSink {
+  total = 0;
+  private head = Buffer.alloc(0);
+  private declared: number | undefined;
+  private staged: Buffer[] = [];
+  private stagedBytes = 0;
+  private written = 0;
+  constructor(
+    private readonly fd: number,
+    private readonly file: string,
+    private readonly what: string,
+    private readonly limit: number,
+  ) {}
+
+  push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    this.total += chunk.length;
+    if (this.total > this.limit) {
+      throw fail(this.file, 'anki-too-large', `${this.what} unpacks to more than ${mib(this.limit)}; recall stops there`, NOT_PLAUSIBLE);
+    }
+    if (this.head.length < 100) {
+      this.head = Buffer.concat([this.head, chunk.subarray(0, 100 - this.head.length)]);
+      if (this.head.length >= 16 && !this.head.subarray(0, 16).equals(SQLITE_MAGIC)) {
+        throw fail(this.file, 'anki-not-collection', `${this.what} is not an SQLite collection`, 'pass an .apkg or .colpkg exported by Anki, or a collection.anki2 file');
+      }
+      if (this.head.length === 100) this.readHeader();
+    }
+    if (this.declared !== undefined && this.total > this.declared) {
+      throw fail(this.file, 'anki-corrupt', `${this.what} holds more data than its SQLite header declares (${this.declared} bytes)`, NOT_PLAUSIBLE);
+    }
+    // A copy: the stages reuse their read buffers.
+    this.staged.push(Buffer.from(chunk));
+    this.stagedBytes += chunk.length;
+    if (this.stagedBytes >= BATCH) this.flush(false);
+  }
+
+  private readHeader(): void {
+    const h = this.head;
+    const rawPage = h.readUInt16BE(16);
+    const pageSize = rawPage === 1 ? 65536 : rawPage;
+    if (pageSize < 512 || (pageSize & (pageSize - 1)) !== 0) {
+      throw fail(this.file, 'anki-corrupt', `${this.what} has a damaged SQLite header (page size ${rawPage})`, "in Anki, run Tools > Check Database, then export again");
+    }
+    const pages = h.readUInt32BE(28);
+    // The in-header page count is valid only when "version-valid-for" equals the change counter.
+    if (pages > 0 && h.readUInt32BE(92) === h.readUInt32BE(24)) {
+      this.declared = pages * pageSize;
+      if (this.declared > this.limit) {
+        throw fail(this.file, 'anki-too-large', `${this.what} declares ${mib(this.declared)} of data; recall reads collections up to ${mib(this.limit)}`, NOT_PLAUSIBLE);
+      }
+    }
+  }
+
+  private flush(final: boolean): void {
+    if (this.stagedBytes === 0) return;
+    const buf = this.staged.length === 1 ? this.staged[0]! : Buffer.concat(this.staged, this.stagedBytes);
+    if (this.written === 0) {
+      // Bytes 18-19 = 2 mark WAL mode, which would want -wal/-shm files next to the copy; 1 is rollback journal.
+      if (buf[18] === 2) buf[18] = 1;
+      if (buf[19] === 2) buf[19] = 1;
+    }
+    for (const n of UNICASE) for (let at = buf.indexOf(n); at !== -1; at = buf.indexOf(n, at + n.length)) NOCASE.copy(buf, at);
+    // The last few bytes wait for the next batch: a match may straddle the two.
+    const keep = final ? 0 : Math.min(CARRY, buf.length);
+    const out = buf.subarray(0, buf.length - keep);
+    writeAll(this.fd, out, this.written);
+    this.written += out.length;
+    this.staged = keep ? [Buffer.from(buf.subarray(buf.length - keep))] : [];
+    this.stagedBytes = keep;
+  }
+
+  end(): void {
+    this.flush(true);
+    if (this.total < 100) {
+      throw fail(this.file, 'anki-truncated', `The collection is truncated (${this.total} bytes)`, 'copy or export the file again and check that the copy is complete');
+    }
+    if (this.declared !== undefined && this.total < this.declared) {
+      throw fail(this.file, 'anki-truncated', `The collection is truncated (${this.total} of ${this.declared} bytes)`, 'copy or export the file again and check that the copy is complete');
+    }
+  }
+}
+
+function writeAll(fd: number, buf: Uint8Array, position: number): void {
+  let done = 0;
+  while (done < buf.length) done += writeSync(fd, buf, done, buf.length - done, position + done);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// zstd: every frame header is checked before fzstd sees it, so no frame can make it allocate a large window.
+
+const ZSTD_MAGIC = 0xfd2fb528;
+
+/**
+ * Walks the frame and block headers of a zstd stream as its bytes go by, refusing windows above
+ * MAX_ZSTD_WINDOW, blocks above 128 KiB, dictionaries and reserved bits; passes the bytes on unchanged.
+ */
+class ZstdGuard {
+  private pending = Buffer.alloc(0);
+  private skip = 0;
+  private state: 'frame' | 'block' = 'frame';
+  private checksum = false;
+  private window = 0;
+  constructor(
+    private readonly file: string,
+    private readonly what: string,
+  ) {}
+
+  private bad(why: string): RecallError {
+    return fail(this.file, 'anki-bad-zstd', `${this.what} cannot be decompressed (${why}); the package is damaged or not from Anki`);
+  }
+
+  check(chunk: Uint8Array): void {
+    let pos = 0;
+    while (pos < chunk.length) {
+      if (this.skip > 0) {
+        const n = Math.min(this.skip, chunk.length - pos);
+        pos += n;
+        this.skip -= n;
+        continue;
+      }
+      // Headers are short (a frame's at most 18 bytes, a block's 3): gather them whole, then read them.
+      const need = this.state === 'block' ? 3 : this.frameHeaderLength();
+      if (this.pending.length < need) {
+        const n = Math.min(need - this.pending.length, chunk.length - pos);
+        this.pending = Buffer.concat([this.pending, chunk.subarray(pos, pos + n)]);
+        pos += n;
+        if (this.pending.length < need || (this.state === 'frame' && this.frameHeaderLength() > this.pending.length)) continue;
+      }
+      if (this.state === 'frame') this.readFrameHeader();
+      else this.readBlockHeader();
+      this.pending = Buffer.alloc(0);
+    }
+  }
+
+  /** Bytes of the frame header gathered so far can tell its full length; 5 are needed for that. */
+  private frameHeaderLength(): number {
+    const p = this.pending;
+    if (p.length < 5) return 5;
+    const magic = p.readUInt32LE(0);
+    if ((magic & 0xfffffff0) === 0x184d2a50) return 8; // skippable frame: magic and a 4-byte size
+    const fhd = p[4]!;
+    const single = (fhd >> 5) & 1;
+    const fcsFlag = fhd >> 6;
+    const dictBytes = [0, 1, 2, 4][fhd & 3]!;
+    const fcsBytes = fcsFlag === 0 ? single : [0, 2, 4, 8][fcsFlag]!;
+    return 5 + (single ? 0 : 1) + dictBytes + fcsBytes;
+  }
+
+  private readFrameHeader(): void {
+    const p = this.pending;
+    const magic = p.readUInt32LE(0);
+    if ((magic & 0xfffffff0) === 0x184d2a50) {
+      this.skip = p.readUInt32LE(4);
+      return;
+    }
+    if (magic !== ZSTD_MAGIC) throw this.bad('not a zstd frame');
+    const fhd = p[4]!;
+    if (fhd & 0x08) throw this.bad('reserved bit set');
+    if (fhd & 3) throw this.bad('it needs a dictionary');
+    const single = (fhd >> 5) & 1;
+    this.checksum = ((fhd >> 2) & 1) === 1;
+    let window: number;
+    if (single) {
+      const fcsFlag = fhd >> 6;
+      const width = fcsFlag === 0 ? 1 : [0, 2, 4, 8][fcsFlag]!;
+      let size = 0;
+      for (let i = width - 1; i >= 0; i--) size = size * 256 + p[5 + i]!;
+      window = width === 2 ? size + 256 : size;
+    } else {
+      const wd = p[5]!;
+      const base = 2 ** (10 + (wd >> 3));
+      window = base + (base / 8) * (wd & 7);
+    }
+    if (window > MAX_ZSTD_WINDOW) throw this.bad(`a ${mib(window)} window; recall reads frames with windows up to ${mib(MAX_ZSTD_WINDOW)}`);
+    this.window = Math.max(window, 1);
+    this.state = 'block';
+  }
+
+  private readBlockHeader(): void {
+    const p = this.pending;
+    const h = p[0]! | (p[1]! << 8) | (p[2]! << 16);
+    const last = h & 1;
+    const type = (h >> 1) & 3;
+    const size = h >>> 3;
+    if (type === 3) throw this.bad('reserved block type');
+    if (size > Math.min(MAX_ZSTD_BLOCK, this.window)) throw this.bad(`a block of ${size} bytes`);
+    this.skip = type === 1 ? 1 : size;
+    if (last) {
+      this.state = 'frame';
+      if (this.checksum) this.skip += 4;
+    }
+  }
+}
+
+function zstdStage(file: string, what: string, next: (chunk: Uint8Array) => void): Push {
+  const guard = new ZstdGuard(file, what);
+  const z = new ZstdDecompress((chunk) => next(chunk));
+  return (chunk, final) => {
+    guard.check(chunk);
+    try {
+      z.push(chunk, final);
+    } catch (e) {
+      if (e instanceof RecallError) throw e;
+      throw fail(file, 'anki-bad-zstd', `${what} cannot be decompressed (${(e as Error).message}); the package is damaged or truncated`);
+    }
+  };
+}
+
+/** Passes bytes to the sink, through zstd when they start with its magic (collection.anki21b). */
+function contentStage(file: string, what: string, sink: CollectionSink): Push {
+  let target: Push | null = null;
+  let head = Buffer.alloc(0);
+  return (chunk, final) => {
+    if (target === null) {
+      head = Buffer.concat([head, chunk]);
+      if (head.length < 4 && !final) return;
+      const zstd = head.length >= 4 && head.readUInt32LE(0) === ZSTD_MAGIC;
+      target = zstd ? zstdStage(file, what, (c) => sink.push(c)) : (c) => sink.push(c);
+      chunk = head;
+    }
+    target(chunk, final);
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Zip: the central directory names the entries; only the collection's bytes are read and inflated.
+
+interface ZipEntry {
+  name: string;
+  flags: number;
+  method: number;
+  compressedSize: number;
+  size: number;
+  offset: number;
+}
+
+function readAt(fd: number, position: number, length: number): Buffer {
+  const buf = Buffer.alloc(length);
+  let done = 0;
+  while (done < length) {
+    const n = readSync(fd, buf, done, length - done, position + done);
+    if (n === 0) break;
+    done += n;
+  }
+  return buf.subarray(0, done);
+}
+
+/** Reads a zip64 extended-information extra field: the values that did not fit in 32 bits, in order. */
+function zip64(extra: Buffer, want: { size: boolean; compressed: boolean; offset: boolean }): { size?: number; compressed?: number; offset?: number } {
+  for (let at = 0; at + 4 <= extra.length; ) {
+    const id = extra.readUInt16LE(at);
+    const len = extra.readUInt16LE(at + 2);
+    if (id === 1) {
+      const out: { size?: number; compressed?: number; offset?: number } = {};
+      let p = at + 4;
+      const next = () => {
+        if (p + 8 > at + 4 + len || p + 8 > extra.length) return undefined;
+        const v = Number(extra.readBigUInt64LE(p));
+        p += 8;
+        return v;
+      };
+      if (want.size) out.size = next();
+      if (want.compressed) out.compressed = next();
+      if (want.offset) out.offset = next();
+      return out;
+    }
+    at += 4 + len;
+  }
+  return {};
+}
+
+function listZip(fd: number, fileSize: number, file: string): ZipEntry[] {
+  const damaged = (why: string) => fail(file, 'anki-bad-zip', `Not a readable zip (${why}); it may be truncated or damaged`, 'download or export it again and check that the copy is complete');
+  const tailLength = Math.min(fileSize, 65_557);
+  const tail = readAt(fd, fileSize - tailLength, tailLength);
+  let eocd = -1;
+  for (let i = tail.length - 22; i >= 0; i--) {
+    if (tail.readUInt32LE(i) === 0x06054b50) {
+      eocd = i;
+      break;
+    }
+  }
+  if (eocd === -1) throw damaged('no end-of-archive record');
+  let count = tail.readUInt16LE(eocd + 10);
+  let cdSize = tail.readUInt32LE(eocd + 12);
+  let cdOffset = tail.readUInt32LE(eocd + 16);
+  if (count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff) {
+    const loc = eocd - 20;
+    if (loc < 0 || tail.readUInt32LE(loc) !== 0x07064b50) throw damaged('a zip64 archive without its locator');
+    const recOffset = Number(tail.readBigUInt64LE(loc + 8));
+    const rec = readAt(fd, recOffset, 56);
+    if (rec.length < 56 || rec.readUInt32LE(0) !== 0x06064b50) throw damaged('a damaged zip64 record');
+    count = Number(rec.readBigUInt64LE(32));
+    cdSize = Number(rec.readBigUInt64LE(40));
+    cdOffset = Number(rec.readBigUInt64LE(48));
+  }
+  // A package with tens of thousands of media files has a directory of a few MB.
+  if (cdSize > 64 * 2 ** 20 || cdOffset + cdSize > fileSize) throw damaged('its directory lies outside the file');
+  const cd = readAt(fd, cdOffset, cdSize);
+  const entries: ZipEntry[] = [];
+  for (let at = 0, i = 0; i < count; i++) {
+    if (at + 46 > cd.length || cd.readUInt32LE(at) !== 0x02014b50) throw damaged('a damaged directory entry');
+    const nameLength = cd.readUInt16LE(at + 28);
+    const extraLength = cd.readUInt16LE(at + 30);
+    const commentLength = cd.readUInt16LE(at + 32);
+    const name = cd.subarray(at + 46, at + 46 + nameLength).toString('utf8');
+    const extra = cd.subarray(at + 46 + nameLength, at + 46 + nameLength + extraLength);
+    let size = cd.readUInt32LE(at + 24);
+    let compressedSize = cd.readUInt32LE(at + 20);
+    let offset = cd.readUInt32LE(at + 42);
+    if (size === 0xffffffff || compressedSize === 0xffffffff || offset === 0xffffffff) {
+      const z = zip64(extra, { size: size === 0xffffffff, compressed: compressedSize === 0xffffffff, offset: offset === 0xffffffff });
+      size = z.size ?? size;
+      compressedSize = z.compressed ?? compressedSize;
+      offset = z.offset ?? offset;
+    }
+    entries.push({ name, flags: cd.readUInt16LE(at + 8), method: cd.readUInt16LE(at + 10), compressedSize, size, offset });
+    at += 46 + nameLength + extraLength + commentLength;
+  }
+  return entries;
+}
+
+function extractZipEntry(fd: number, fileSize: number, file: string, entry: ZipEntry, limit: number, out: Push): void {
+  const damaged = (why: string) => fail(file, 'anki-bad-zip', `Not a readable zip (${why}); it may be truncated or damaged`, 'download or export it again and check that the copy is complete');
+  if (entry.flags & 1) throw fail(file, 'anki-encrypted', 'This is an encrypted zip', 'export the deck again from Anki without a password');
+  // The declared size is only an early refusal: the counter in the sink stops whatever the entry really holds.
+  if (entry.size > limit) throw fail(file, 'anki-too-large', `${entry.name} in this zip declares ${mib(entry.size)}; recall reads collections up to ${mib(limit)}`, NOT_PLAUSIBLE);
+  const local = readAt(fd, entry.offset, 30);
+  if (local.length < 30 || local.readUInt32LE(0) !== 0x04034b50) throw damaged(`no entry header for ${entry.name}`);
+  const start = entry.offset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
+  if (start + entry.compressedSize > fileSize) throw damaged(`${entry.name} runs past the end of the file`);
+  let push: Push;
+  if (entry.method === 0) push = out;
+  else if (entry.method === 8) {
+    const inflate = new Inflate((chunk, final) => out(chunk, final));
+    push = (chunk, final) => {
+      try {
+        inflate.push(chunk, final);
+      } catch (e) {
+        if (e instanceof RecallError) throw e;
+        throw damaged(`${entry.name}: ${(e as Error).message}`);
+      }
+    };
+  } else throw fail(file, 'anki-bad-zip', `${entry.name} uses zip compression method ${entry.method}, which recall cannot read`, REEXPORT_HINT);
+  // Small reads: deflate expands at most about 1000:1, so one read never yields more than a few tens of MB.
+  const buf = Buffer.alloc(entry.method === 8 ? 16 * 1024 : READ_CHUNK);
+  let done = 0;
+  while (done < entry.compressedSize) {
+    const n = readSync(fd, buf, 0, Math.min(buf.length, entry.compressedSize - done), start + done);
+    if (n === 0) throw damaged(`${entry.name} is cut short`);
+    done += n;
+    push(buf.subarray(0, n), done === entry.compressedSize);
+  }
+  if (entry.compressedSize === 0) push(new Uint8Array(0), true);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04];
+const ZIP_EMPTY_MAGIC = [0x50, 0x4b, 0x05, 0x06];
+
+function startsWith(bytes: Uint8Array, magic: ArrayLike<number>): boolean {
+  if (bytes.length < magic.length) return false;
+  for (let i = 0; i < magic.length; i++) if (bytes[i] !== magic[i]) return false;
+  return true;
+}
+
+/**
+ * Writes the SQLite collection held by the open file `fd` (`file` names it in messages) to the new file `dest`,
+ * unpacking a zip entry and a zstd frame as needed. Returns its size.
+ */
+export function unpackCollection(fd: number, fileSize: number, file: string, dest: string, limit = MAX_COLLECTION_BYTES): number {
+  const head = readAt(fd, 0, 16);
+  const out = openSync(dest, 'wx', 0o600);
+  try {
+    if (startsWith(head, ZIP_MAGIC) || startsWith(head, ZIP_EMPTY_MAGIC)) {
+      const entries = listZip(fd, fileSize, file);
+      const entry = COLLECTION_NAMES.map((n) => entries.find((e) => e.name === n)).find((e) => e !== undefined);
+      if (!entry) {
+        throw fail(file, 'anki-no-collection', 'This zip contains no Anki collection (collection.anki21b, collection.anki21 or collection.anki2)', 'pass an .apkg or .colpkg exported by Anki');
+      }
+      const sink = new CollectionSink(out, file, entry.name, limit);
+      extractZipEntry(fd, fileSize, file, entry, limit, contentStage(file, entry.name, sink));
+      sink.end();
+      return sink.total;
+    }
+    const sink = new CollectionSink(out, file, 'The file', limit);
+    const stage = contentStage(file, 'The file', sink);
+    const buf = Buffer.alloc(READ_CHUNK);
+    for (let pos = 0; ; ) {
+      const n = readSync(fd, buf, 0, buf.length, pos);
+      pos += n;
+      stage(buf.subarray(0, n), n === 0);
+      if (n === 0) break;
+    }
+    sink.end();
+    return sink.total;
+  } catch (e) {
+    if (e instanceof RecallError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG') {
+      throw new RecallError('disk-full', `The disk is full: there is no room to unpack the collection in ${dest}`, { file, hint: 'free some space (or point TMPDIR at a disk with room) and import again' });
+    }
+    throw fail(file, 'anki-unreadable', `Cannot unpack the collection (${(e as Error).message})`);
+  } finally {
+    closeSync(out);
+  }
+}
