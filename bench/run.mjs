@@ -2,6 +2,7 @@
 // Bundles the TypeScript bench sources (bench/*.ts, which import src/ modules) into bench/.build/ with esbuild, makes
 // sure dist/ (the CLI being measured) is current, then runs the suite. Always exits 0 unless the bench itself breaks.
 import { build } from 'esbuild';
+import { sharedOptions } from '../scripts/esbuild-options.mjs';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,22 +34,15 @@ if (!args.includes('--no-build') && stale) {
 }
 
 await build({
+  ...sharedOptions,
   entryPoints: {
     main: join(root, 'bench/main.ts'),
     'fit-baseline': join(root, 'bench/fit-baseline.ts'),
     'rss-hook': join(root, 'bench/rss-hook.ts'),
   },
   outdir: join(root, 'bench/.build'),
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  sourcemap: 'linked',
-  external: ['better-sqlite3', '@open-spaced-repetition/binding'],
   banner: { js: "import { createRequire as __benchCreateRequire } from 'node:module';\nconst require = __benchCreateRequire(import.meta.url);" },
   define: { __RECALL_VERSION__: '"bench"' },
-  logLevel: 'warning',
 });
 
 const { main } = await import(pathToFileURL(join(root, 'bench/.build/main.js')).href);

@@ -2,23 +2,17 @@
 // loaded on demand. Native addons stay external.
 import { build } from 'esbuild';
 import { readFileSync, rmSync, chmodSync } from 'node:fs';
+import { sharedOptions } from './esbuild-options.mjs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 await build({
+  ...sharedOptions,
   entryPoints: { recall: 'src/cli/recall.ts' },
   outdir: 'dist',
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  sourcemap: 'linked',
-  external: ['better-sqlite3', '@open-spaced-repetition/binding'],
   banner: {
     js: "#!/usr/bin/env node\nimport { createRequire as __recallCreateRequire } from 'node:module';\nconst require = __recallCreateRequire(import.meta.url);",
   },
   define: { __RECALL_VERSION__: JSON.stringify(pkg.version) },
-  logLevel: 'warning',
 });
 chmodSync(new URL('../dist/recall.js', import.meta.url), 0o755);

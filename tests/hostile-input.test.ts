@@ -102,7 +102,7 @@ describe('2. zip and zstd bombs', () => {
     expectRefused(['import', file('headed-bomb.colpkg', apkg)], freshDb(), 'headed-bomb.colpkg');
   });
 
-  it('the worst case, a header declaring 1 GiB and a frame that fills it through an 8 MiB window, stops at the bound', () => {
+  it('the worst case, a header declaring 1 GiB and a frame that fills it through an 8 MiB window, stops at 64 MiB: no file expands a thousandfold', () => {
     const head = Buffer.alloc(100);
     Buffer.from('SQLite format 3\0', 'latin1').copy(head);
     head.writeUInt16BE(4096, 16);
@@ -112,8 +112,8 @@ describe('2. zip and zstd bombs', () => {
     const frame = zstdRleBomb(8192, 0, head);
     frame[5] = 0x68; // window 8 MiB: fzstd shifts its whole window on every block, the slowest frame it accepts
     const apkg = Buffer.from(zipSync({ 'collection.anki21b': frame }, { level: 9 }));
-    expect(expectRefused(['import', file('gib-bomb.apkg', apkg)], freshDb(), 'gib-bomb.apkg').stderr).toMatch(/1024 MiB/);
-  }, 30_000);
+    expect(expectRefused(['import', file('gib-bomb.apkg', apkg)], freshDb(), 'gib-bomb.apkg').stderr).toMatch(/more than 1000 times the size of the file \(64 MiB from \d+ bytes so far\)/);
+  });
 });
 
 const ESC = '\u001b';

@@ -1,12 +1,12 @@
 // Brings deck files into the database: built-in decks on start, recall deck files on import.
-import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RecallError, formatDiagnostic } from '../core/errors.js';
 import { parseDeck, type ParsedDeck } from '../decks/parse.js';
 import { planDeckSync } from '../decks/match.js';
-import type { Store } from '../store/api.js';
+import type { DeckRow, Store } from '../store/api.js';
 import { versionOf } from '../store/store.js';
 
 /** What deck sync needs of a command's context. */
@@ -129,13 +129,28 @@ export function builtinDeckNames(dir = builtinDeckDir(), stored: { name: string;
   return names;
 }
 
+let crypto: typeof import('node:crypto') | undefined;
+/** SHA-256 of a deck file's text. node:crypto is loaded on first use: most starts hash nothing (see syncBuiltinDecks). */
 export function hashText(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  crypto ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
+  return crypto.createHash('sha256').update(text).digest('hex');
+}
+
+/** What the built-in files look like from outside (name, size, modification time) and what the database holds of them. */
+function builtinFingerprint(dir: string, files: string[], known: Map<string | null, DeckRow>): string {
+  const onDisk = files.map((f) => {
+    const st = statSync(f);
+    return `${f.slice(dir.length + 1)}:${st.size}:${st.mtimeMs}`;
+  });
+  const stored = [...known.values()].map((d) => `${d.path}:${d.fileHash}`).sort();
+  return `${dir}\n${onDisk.join('\n')}\n${stored.join('\n')}`;
 }
 
 /**
- * Keeps the built-in decks in step with decks/: files whose hash is unchanged are skipped, so this costs a few
- * file reads on start. A broken built-in file is reported, not fatal, so studying other decks still works.
+ * Keeps the built-in decks in step with decks/, on every start. When the files look as they did at the last sync
+ * (names, sizes, times) and the database holds what that sync wrote, nothing is read; otherwise every file is read
+ * and hashed, and only those whose hash changed are applied. A broken built-in file is reported, not fatal, so
+ * studying other decks still works.
  */
 export function syncBuiltinDecks(ctx: SyncContext, dir = builtinDeckDir()): { results: SyncResult[]; errors: string[] } {
   const { store } = ctx;
@@ -144,7 +159,13 @@ export function syncBuiltinDecks(ctx: SyncContext, dir = builtinDeckDir()): { re
   const errors: string[] = [];
   if (!existsSync(dir)) return { results, errors };
   const known = new Map(store.decks().filter((d) => d.origin === 'builtin').map((d) => [d.path, d]));
-  for (const file of deckFilesUnder(dir)) {
+  const files = deckFilesUnder(dir);
+  const before = builtinFingerprint(dir, files, known);
+  if (store.getLocal(FINGERPRINT_KEY) === before) {
+    for (const d of known.values()) results.push({ deck: d.name, added: 0, updated: 0, unchanged: 0, removed: 0, skipped: true });
+    return { results, errors };
+  }
+  for (const file of files) {
     const text = readFileSync(file, 'utf8');
     const hash = hashText(text);
     const rel = file.slice(dir.length + 1);
@@ -167,5 +188,12 @@ export function syncBuiltinDecks(ctx: SyncContext, dir = builtinDeckDir()): { re
       errors.push(e instanceof RecallError ? e.format() : String(e));
     }
   }
+  // Remembered only when every file applied: a broken or refused one is looked at again on the next start.
+  if (errors.length === 0) {
+    const after = builtinFingerprint(dir, files, new Map(store.decks().filter((d) => d.origin === 'builtin').map((d) => [d.path, d])));
+    store.transaction(() => store.setLocal(FINGERPRINT_KEY, after));
+  }
   return { results, errors };
 }
+
+const FINGERPRINT_KEY = 'builtinDecks';

@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import { sqlite } from './db.js';
 
 // Reads the tables of an Anki collection as plain rows. The importer owns all interpretation; this module only
 // exists because better-sqlite3 stays inside src/store. The caller passes a private temporary copy: Anki's
@@ -59,7 +59,7 @@ const OPTIONAL = ['config', 'decks', 'notetypes', 'fields', 'templates'] as cons
 
 /** Opens `path` read-only and returns its rows; throws AnkiSchemaError or the driver's error. */
 export function readAnkiSqlite(path: string, opts: { maxNoteBytes: number }): AnkiRawCollection {
-  const db = new Database(path, { readonly: true, fileMustExist: true });
+  const db = sqlite(path, { readonly: true, fileMustExist: true });
   try {
     // Functions marked unsafe may not run from the schema; a second belt besides the checks below.
     db.pragma('trusted_schema = OFF');

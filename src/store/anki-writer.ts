@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import { sqlite } from './db.js';
 import type { AnkiCollection } from '../exporters/anki.js';
 
 // Writes the rows of an Anki collection into a new SQLite file in Anki's schema 11: the tables and indexes of
@@ -85,7 +85,7 @@ CREATE INDEX ix_notes_csum ON notes (csum);
  * leaves the statistics tables Anki's own files carry.
  */
 export function writeAnkiCollection(c: AnkiCollection, opts: { pageSize?: number } = {}): Buffer {
-  const db = new Database(':memory:');
+  const db = sqlite(':memory:');
   try {
     if (opts.pageSize) db.pragma(`page_size = ${Math.trunc(opts.pageSize)}`);
     db.exec(SCHEMA_11);

@@ -1,11 +1,48 @@
-import Database from 'better-sqlite3';
+import type DatabaseConstructor from 'better-sqlite3';
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { RecallError } from '../core/errors.js';
 import { storageError } from './errors.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 
-export type Db = Database.Database;
+export type Db = DatabaseConstructor.Database;
+
+// Loaded with require, not import: importing a CommonJS package from an ES module makes Node scan its source for
+// export names (cjs-module-lexer, a few milliseconds of every start).
+const requireHere = createRequire(import.meta.url);
+let driver: typeof DatabaseConstructor | undefined;
+
+let addonPath: string | null | undefined;
+/**
+ * Where better-sqlite3's native addon is. Left to itself it finds it with the `bindings` package, which parses a
+ * stack trace and probes a dozen paths on every start (5-10 ms measured here); resolving the package from here
+ * costs about as much. The addon sits in one place in a standard install, next to the bundle (dist/) or the
+ * sources (src/store/), or beside recall in the node_modules of an app that installed it: tried in that order,
+ * else the library's own search.
+ */
+function nativeAddon(): string | null {
+  if (addonPath === undefined) {
+    addonPath = null;
+    const addon = 'better-sqlite3/build/Release/better_sqlite3.node';
+    for (const base of ['../node_modules/', '../../node_modules/', '../../']) {
+      const candidate = fileURLToPath(new URL(base + addon, import.meta.url));
+      if (existsSync(candidate)) {
+        addonPath = candidate;
+        break;
+      }
+    }
+  }
+  return addonPath;
+}
+
+/** A better-sqlite3 connection: every database recall opens (its own, an Anki collection, a package it writes). */
+export function sqlite(path: string, opts: DatabaseConstructor.Options = {}): Db {
+  driver ??= requireHere('better-sqlite3') as typeof DatabaseConstructor;
+  const addon = nativeAddon();
+  return new driver(path, addon ? { ...opts, nativeBinding: addon } : opts);
+}
 
 /**
  * Opens (creating if needed) a recall database: WAL so readers never block the writer, a busy timeout so two
@@ -30,7 +67,7 @@ export function openDb(path: string, opts: { readonly?: boolean; now?: number } 
   }
   let db: Db;
   try {
-    db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+    db = sqlite(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
     db.pragma('busy_timeout = 10000');
   } catch (e) {
     throw storageError(e, path) ?? openFailure(path, e);
