@@ -13,7 +13,7 @@ import { detectFormat } from '../importers/detect.js';
 import { parseRecallJson } from '../importers/recall-json.js';
 import { inputKind, openInputFile, readInputText } from '../importers/input.js';
 import { assertTimeZone, studyDay, type ReplayEntry, type Scheduler } from '../scheduler/index.js';
-import { cardJson } from '../store/store.js';
+import { cardJson, isGlobalUid } from '../store/store.js';
 import type { Context } from './context.js';
 import { replayEntries } from './replay.js';
 import { applyDeck, builtinDeckDir, builtinDeckNames, deckFilesUnder, hashText, parseDeckFile, syncBuiltinDecks } from './sync.js';
@@ -150,6 +150,9 @@ export function importPaths(ctx: Context, paths: string[], opts: ImportOptions =
     const homecoming = loaded.some((l) => l.kind === 'plan' && l.plan.decks.some((d) => builtin.has(d.name) && isOwnBuiltinExport(d)));
     if (homecoming && !opts.dryRun) syncBuiltinDecks(ctx);
     try {
+      const daily = new DailyTally();
+      // A collection of years is hundreds of thousands of rows in one transaction: index pages stay in memory.
+      ctx.store.reserveCache(256);
       ctx.store.transaction(() => {
         for (const item of loaded) {
           const fileReport = { file: item.file, format: item.kind === 'recall' ? 'recall' : item.plan.format, cardsAdded: 0, cardsUpdated: 0, cardsUnchanged: 0, reviewsImported: 0 };
@@ -162,7 +165,7 @@ export function importPaths(ctx: Context, paths: string[], opts: ImportOptions =
             fileReport.cardsUnchanged = r.unchanged;
             if (!report.decks.includes(r.deck)) report.decks.push(r.deck);
           } else {
-            applyPlan(ctx, item.plan, opts, now, fileReport, report);
+            applyPlan(ctx, item.plan, opts, now, fileReport, report, daily);
             for (const w of item.plan.warnings) {
               if ((w as Partial<ImportDiagnostic>).severity === 'error') report.skipped.push({ file: w.file, line: w.line, message: w.message, ...(w.hint ? { hint: w.hint } : {}) });
               else report.warnings.push(formatDiagnostic(w));
@@ -174,7 +177,8 @@ export function importPaths(ctx: Context, paths: string[], opts: ImportOptions =
           report.cardsUnchanged += fileReport.cardsUnchanged;
           report.reviewsImported += fileReport.reviewsImported;
         }
-        if (report.reviewsImported > 0) ctx.store.rebuildDaily();
+        // The per-day rollup gains the imported answers, counted as they were written (no rescan of the log).
+        daily.flush(ctx.store);
         if (opts.dryRun) throw new DryRunRollback();
       });
     } catch (e) {
@@ -193,6 +197,7 @@ function applyPlan(
   now: number,
   fileReport: { cardsAdded: number; cardsUpdated: number; cardsUnchanged: number; reviewsImported: number },
   report: ImportReport,
+  daily: DailyTally,
 ): void {
   const { store } = ctx;
   // The history's days are counted in the time zone it was studied in: the flag, else the collection's own, else ours.
@@ -218,7 +223,7 @@ function applyPlan(
       const json = cardJson(card);
       // Anki notes are one per collection (guid), so their cards are followed into whichever deck they are in; cards
       // recall exported with their deck-file ids are unique only within their deck.
-      const existing = store.cardByUid(card.uid, card.uidInDeck ? deckId : undefined);
+      const existing = store.cardByUid(card.uid, card.uidInDeck || !isGlobalUid(card.uid) ? deckId : undefined);
       let cardId: number;
       const suspended = Boolean(card.suspended);
       if (intoBuiltin && !existing) {
@@ -255,10 +260,11 @@ function applyPlan(
         else fileReport.cardsUnchanged++;
       }
       // An answer exported by recall and imported back has a new source key but the same time and rating.
-      const fresh = card.reviews.filter((r) => !store.hasSourceKey(r.sourceKey) && !(existing && store.hasAnswer(cardId, r.reviewedAt, r.rating)));
+      // A card new to this database has no history here yet: nothing to look up.
+      const fresh = existing ? card.reviews.filter((r) => !store.hasSourceKey(r.sourceKey) && !store.hasAnswer(cardId, r.reviewedAt, r.rating)) : card.reviews;
       if (fresh.length) {
         fileReport.reviewsImported += fresh.length;
-        insertHistory(cardId, fresh, scheduler);
+        insertHistory(cardId, deckId, fresh, scheduler);
       }
       if (card.buried) store.appendEvent(cardId, { kind: 'bury', until: ctx.dayEnd(now) }, meta);
       done++;
@@ -270,7 +276,7 @@ function applyPlan(
   }
 
   /** Merges new rows into the card's log in time order, replays, and writes the new rows with their replayed states. */
-  function insertHistory(cardId: number, fresh: PlannedReview[], scheduler: Scheduler): void {
+  function insertHistory(cardId: number, deckId: number, fresh: PlannedReview[], scheduler: Scheduler): void {
     type Merged = { entry: ReplayEntry | null; planned?: PlannedReview; reviewedAt: number };
     const existingLog = store.hasReviews(cardId) ? store.cardLog(cardId) : [];
     const merged: Merged[] = [];
@@ -299,6 +305,7 @@ function applyPlan(
       }
       if (!m.planned) continue;
       const p = m.planned;
+      const day = p.day ?? dayOf(p.reviewedAt);
       store.insertImportedReview({
         cardId,
         rating: p.rating,
@@ -309,9 +316,10 @@ function applyPlan(
         durationMs: p.durationMs,
         scheduled: p.scheduled,
         sourceKey: p.sourceKey,
-        day: p.day ?? dayOf(p.reviewedAt),
+        day,
         sourceState: p.sourceState ?? null,
       });
+      if (p.rating > 0) daily.add(day, deckId, p.rating, Math.max(0, Math.round(p.durationMs)), (before?.state ?? 0) === 0);
     }
     // The stored schedule is exactly what replaying the whole log gives, as doctor checks. A card with no earlier
     // history has just been replayed in full; one with history is replayed again from the log as stored.
@@ -320,3 +328,25 @@ function applyPlan(
 }
 
 export type { PlannedCard };
+
+/**
+ * What the imported answers add to the per-day rollup, by day and deck, written once at the end: the same counts
+ * store.rebuildDaily() would find (answers with a rating, imported ones counting even when they did not reschedule),
+ * without reading a million rows back.
+ */
+class DailyTally {
+  private readonly rows = new Map<string, { day: number; deckId: number; reviews: number; again: number; durationMs: number; newCards: number }>();
+  add(day: number, deckId: number, rating: number, durationMs: number, wasNew: boolean): void {
+    const key = `${day}:${deckId}`;
+    let r = this.rows.get(key);
+    if (!r) this.rows.set(key, (r = { day, deckId, reviews: 0, again: 0, durationMs: 0, newCards: 0 }));
+    r.reviews++;
+    if (rating === 1) r.again++;
+    r.durationMs += durationMs;
+    if (wasNew) r.newCards++;
+  }
+  flush(store: Context['store']): void {
+    for (const r of this.rows.values()) store.addToDaily(r);
+    this.rows.clear();
+  }
+}

@@ -203,8 +203,8 @@ export interface DeckStore {
 export interface CardStore {
   getCard(id: number): StudyCard | undefined;
   /**
-   * The card of that uid: an Anki card (`anki:<guid>::cN`, unique in a collection) wherever it is, first by row id;
-   * with `deckId`, the one in that deck (deck-file ids are unique only within their deck).
+   * The card of that uid: one with a global uid (an Anki note's `anki:<guid>`, see isGlobalUid) wherever it is; with
+   * `deckId`, the one in that deck (deck-file ids are unique only within their deck).
    */
   cardByUid(uid: string, deckId?: number): { id: number; deckId: number; contentJson: string; suspended: boolean; removed: boolean } | undefined;
   cardsOfDeck(deckId: number): DeckCardRow[];
@@ -258,6 +258,8 @@ export interface LogStore {
   setSchedule(cardId: number, s: Schedule | null): void;
   /** Takes an undone answer out of the day's rollup. */
   unbumpDaily(r: ReviewRow): void;
+  /** Adds counted answers to a day's rollup (an import, which tallies them as it writes). */
+  addToDaily(r: { day: number; deckId: number; reviews: number; again: number; durationMs: number; newCards: number }): void;
   doneOnDay(day: number, deckIds?: readonly number[] | null): { newDone: number; reviewsDone: number };
   rebuildDaily(): void;
 }
@@ -289,6 +291,11 @@ export interface Store extends SettingsStore, DeckStore, CardStore, LogStore, Qu
   readonly path: string;
   /** This database's device id: every row it writes carries it. */
   readonly deviceId: string;
+  /**
+   * For a command about to write a great deal (an import): lets SQLite keep up to `mib` MiB of pages in memory.
+   * With the default 2 MiB, a million-row transaction spills and rereads index pages all along.
+   */
+  reserveCache(mib: number): void;
   /** Runs `fn` in one IMMEDIATE transaction (nested calls join the outer one). */
   transaction<T>(fn: () => T): T;
   close(): void;

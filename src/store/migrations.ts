@@ -232,16 +232,19 @@ export const MIGRATIONS: readonly string[] = [
   // 6: identities that hold across devices. A deck's uid is where it came from and the name it was created with
   // (`builtin:<file>`, `file:<name>`, `anki:<name>`, `user:<name>`): two machines that import the same deck, or
   // start with the same built-in decks, hold the same deck, and a rename keeps it. A card's guid is its deck's uid
-  // and its id in that deck, or for a card from Anki its Anki guid and ordinal, which Anki keeps globally unique.
+  // and its id in that deck, or for a card from Anki its uid (`anki:<guid>...`; `ankitxt:<hash>` for a text row
+  // without guid), which is unique in the whole collection.
   // Both are set once and never change; sync matches rows by them.
   `
   ALTER TABLE decks ADD COLUMN uid TEXT;
   UPDATE decks SET uid = CASE origin WHEN 'builtin' THEN 'builtin:' || coalesce(path, name) ELSE origin || ':' || name END;
   CREATE UNIQUE INDEX decks_uid ON decks(uid);
   ALTER TABLE cards ADD COLUMN guid TEXT;
-  UPDATE cards SET guid = CASE WHEN uid LIKE 'anki:%' THEN uid ELSE (SELECT d.uid FROM decks d WHERE d.id = cards.deck_id) || '/' || uid END
-    || CASE WHEN uid LIKE 'anki:%' AND EXISTS (SELECT 1 FROM cards c2 WHERE c2.uid = cards.uid AND c2.id < cards.id) THEN '#' || id ELSE '' END;
+  UPDATE cards SET guid = CASE WHEN uid LIKE 'anki:%' OR uid LIKE 'ankitxt:%' THEN uid ELSE (SELECT d.uid FROM decks d WHERE d.id = cards.deck_id) || '/' || uid END
+    || CASE WHEN (uid LIKE 'anki:%' OR uid LIKE 'ankitxt:%') AND EXISTS (SELECT 1 FROM cards c2 WHERE c2.uid = cards.uid AND c2.id < cards.id) THEN '#' || id ELSE '' END;
   CREATE UNIQUE INDEX cards_guid ON cards(guid);
+  -- Cards found by a global uid are found by their guid now (it is that uid); no other lookup is by uid alone.
+  DROP INDEX cards_uid;
   `,
 ];
 

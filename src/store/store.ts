@@ -1,7 +1,7 @@
 // The store: repositories over one SQLite connection, behind the declared `Store` interface (api.ts). Statements are
 // prepared on first use; every write that belongs together runs in one transaction, which the caller opens.
 import type { Statement } from 'better-sqlite3';
-import { nanoid } from 'nanoid';
+import { newId } from './ids.js';
 import type { Db } from './db.js';
 import { openDb } from './db.js';
 import { cardContentJson } from '../decks/match.js';
@@ -177,6 +177,7 @@ export function createStore(db: Db, path = ':memory:'): Store {
   };
   const deviceId = (sql("SELECT value FROM local WHERE key = 'deviceId'").pluck().get() as string | undefined) ?? 'unknown';
 
+  const deckUids = new Map<number, string>();
   const deckSelect = 'SELECT id, uid, name, description, source, origin, path, file_hash AS fileHash FROM decks';
   /** A uid not yet taken: the natural one, else with a counter (a deck renamed away left its name's uid behind). */
   const freeUid = (table: 'decks' | 'cards', column: 'uid' | 'guid', base: string) => {
@@ -237,6 +238,9 @@ export function createStore(db: Db, path = ':memory:'): Store {
         // another connection is busy; the next close will do it
       }
       db.close();
+    },
+    reserveCache(mib) {
+      db.pragma(`cache_size = ${-Math.trunc(mib) * 1024}`);
     },
     transaction<T>(fn: () => T): T {
       const tx = db.transaction(fn);
@@ -324,7 +328,8 @@ export function createStore(db: Db, path = ':memory:'): Store {
     },
     cardByUid(uid, deckId) {
       const select = 'SELECT id, deck_id AS deckId, content AS contentJson, suspended, removed FROM cards';
-      const r = (deckId === undefined ? sql(`${select} WHERE uid = ? ORDER BY id LIMIT 1`).get(uid) : sql(`${select} WHERE deck_id = ? AND uid = ?`).get(deckId, uid)) as
+      // A card with a global uid was created with it as its guid (see insertCard): the guid index finds it.
+      const r = (deckId === undefined ? sql(`${select} WHERE guid = ?`).get(uid) : sql(`${select} WHERE deck_id = ? AND uid = ?`).get(deckId, uid)) as
         | { id: number; deckId: number; contentJson: string; suspended: number; removed: number }
         | undefined;
       return r && { ...r, suspended: r.suspended === 1, removed: r.removed === 1 };
@@ -335,14 +340,24 @@ export function createStore(db: Db, path = ':memory:'): Store {
       );
     },
     insertCard(deckId, spec, position, now) {
-      // Anki keeps its guids globally unique; a deck file's ids are unique within their deck.
-      const deckUid = sql('SELECT uid FROM decks WHERE id = ?').pluck().get(deckId) as string;
-      const guid = freeUid('cards', 'guid', spec.uid.startsWith('anki:') ? spec.uid : `${deckUid}/${spec.uid}`);
-      return Number(
-        sql('INSERT INTO cards(deck_id, uid, guid, note_uid, type, content, position, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
-          deckId, spec.uid, guid, spec.noteUid, spec.content.type, cardJson(spec), position, now, now,
-        ).lastInsertRowid,
-      );
+      // Anki keeps its guids globally unique; a deck file's ids are unique within their deck. A deck's uid never
+      // changes, so it is read once.
+      let deckUid = deckUids.get(deckId);
+      if (deckUid === undefined) deckUids.set(deckId, (deckUid = sql('SELECT uid FROM decks WHERE id = ?').pluck().get(deckId) as string));
+      const natural = isGlobalUid(spec.uid) ? spec.uid : `${deckUid}/${spec.uid}`;
+      const insert = (guid: string) =>
+        Number(
+          sql('INSERT INTO cards(deck_id, uid, guid, note_uid, type, content, position, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
+            deckId, spec.uid, guid, spec.noteUid, spec.content.type, cardJson(spec), position, now, now,
+          ).lastInsertRowid,
+        );
+      // The natural guid is almost always free: try it, and look for another only when it is taken.
+      try {
+        return insert(natural);
+      } catch (e) {
+        if ((e as { code?: string }).code !== 'SQLITE_CONSTRAINT_UNIQUE' || !String((e as Error).message).includes('cards.guid')) throw e;
+        return insert(freeUid('cards', 'guid', natural));
+      }
     },
     setPosition(id, position) {
       sql('UPDATE cards SET position = ? WHERE id = ?').run(position, id);
@@ -416,7 +431,7 @@ export function createStore(db: Db, path = ':memory:'): Store {
 
     // the log: actions
     beginAction(kind, at, data = {}) {
-      const uid = nanoid();
+      const uid = newId();
       sql('INSERT INTO actions(uid, kind, at, device, data) VALUES (?, ?, ?, ?, ?)').run(uid, kind, at, deviceId, JSON.stringify(data));
       return uid;
     },
@@ -442,7 +457,7 @@ export function createStore(db: Db, path = ':memory:'): Store {
       const last = sql('SELECT max(at) FROM card_events WHERE card_id = ?').pluck().get(cardId) as number | null;
       const at = last !== null && meta.at <= last ? last + 1 : meta.at;
       sql('INSERT INTO card_events(uid, card_id, kind, at, day, device, action_uid, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
-        nanoid(), cardId, data.kind, at, meta.day, deviceId, meta.actionUid ?? null, eventPayload(data),
+        newId(), cardId, data.kind, at, meta.day, deviceId, meta.actionUid ?? null, eventPayload(data),
       );
       sql('UPDATE cards SET updated_at = ? WHERE id = ?').run(at, cardId);
       rederive(cardId, false);
@@ -456,7 +471,7 @@ export function createStore(db: Db, path = ':memory:'): Store {
 
     // the log: answers
     recordAnswer(a) {
-      const uid = nanoid();
+      const uid = newId();
       const s = a.schedule;
       const info = sql(
         `INSERT INTO reviews(uid, card_id, rating, state_before, state_after, due, stability, difficulty, elapsed_days,
@@ -478,7 +493,7 @@ export function createStore(db: Db, path = ':memory:'): Store {
            reviewed_at, duration_ms, kind, scheduled, answer, source_key, attempt_id, day, source_state, device)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'import', ?, NULL, ?, NULL, ?, ?, ?)`,
       ).run(
-        nanoid(), r.cardId, r.rating, r.stateBefore, s?.state ?? 0, s?.due ?? r.reviewedAt, s?.stability ?? 0, s?.difficulty ?? 0,
+        newId(), r.cardId, r.rating, r.stateBefore, s?.state ?? 0, s?.due ?? r.reviewedAt, s?.stability ?? 0, s?.difficulty ?? 0,
         r.elapsedDays, s?.scheduledDays ?? 0, r.reviewedAt, Math.max(0, Math.round(r.durationMs)), r.scheduled ? 1 : 0, r.sourceKey,
         r.day, r.sourceState, deviceId,
       );
@@ -505,6 +520,9 @@ export function createStore(db: Db, path = ':memory:'): Store {
     unbumpDaily(r) {
       if (!r.scheduled || r.rating <= 0) return;
       bumpDaily(r.day, deckOfCard(r.cardId), -1, r.rating === 1 ? -1 : 0, -r.durationMs, r.stateBefore === 0 ? -1 : 0);
+    },
+    addToDaily(r) {
+      bumpDaily(r.day, r.deckId, r.reviews, r.again, r.durationMs, r.newCards);
     },
     doneOnDay(day, deckIds) {
       const deckFilter = deckIds ? `AND deck_id IN (${idList(deckIds)})` : '';
@@ -571,6 +589,15 @@ export function createStore(db: Db, path = ':memory:'): Store {
     },
   };
   return store;
+}
+
+/**
+ * Card uids that are unique in the whole collection, not only in their deck: an Anki note's (`anki:<guid>`, Anki
+ * keeps guids unique) and an Anki text row's without guid (`ankitxt:<hash of its first field>`). Such a card's guid
+ * is its uid, and it is found by it wherever it is (an Anki import moves a card to the deck Anki has it in).
+ */
+export function isGlobalUid(uid: string): boolean {
+  return uid.startsWith('anki:') || uid.startsWith('ankitxt:');
 }
 
 /** The stored form of a card: the one the deck sync compares against, so they can never drift apart. */
