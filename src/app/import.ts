@@ -32,12 +32,14 @@ export interface ImportReport {
   cardsAdded: number;
   cardsUpdated: number;
   cardsUnchanged: number;
+  /** Cards no longer in their deck file: marked removed (history kept; putting them back in the file restores them). */
+  cardsRemoved: number;
   reviewsImported: number;
   decks: string[];
   warnings: string[];
   /** Rows (notes, review-log rows) left out because of a problem, each with its file and line. */
   skipped: Diagnostic[];
-  files: { file: string; format: string; cardsAdded: number; cardsUpdated: number; cardsUnchanged: number; reviewsImported: number }[];
+  files: { file: string; format: string; cardsAdded: number; cardsUpdated: number; cardsUnchanged: number; cardsRemoved: number; reviewsImported: number }[];
   dryRun: boolean;
 }
 
@@ -141,7 +143,7 @@ function loadAll(paths: string[], opts: ImportOptions, tmpDir: string, now: numb
 export function importPaths(ctx: Context, paths: string[], opts: ImportOptions = {}): ImportReport {
   if (opts.timeZone) assertTimeZone(opts.timeZone);
   const tmpDir = mkdtempSync(join(tmpdir(), 'recall-import-'));
-  const report: ImportReport = { cardsAdded: 0, cardsUpdated: 0, cardsUnchanged: 0, reviewsImported: 0, decks: [], warnings: [], skipped: [], files: [], dryRun: Boolean(opts.dryRun) };
+  const report: ImportReport = { cardsAdded: 0, cardsUpdated: 0, cardsUnchanged: 0, cardsRemoved: 0, reviewsImported: 0, decks: [], warnings: [], skipped: [], files: [], dryRun: Boolean(opts.dryRun) };
   try {
     const now = ctx.clock();
     const builtin = builtinDeckNames(undefined, ctx.store.decks());
@@ -152,13 +154,14 @@ export function importPaths(ctx: Context, paths: string[], opts: ImportOptions =
     try {
       ctx.store.transaction(() => {
         for (const item of loaded) {
-          const fileReport = { file: item.file, format: item.kind === 'recall' ? 'recall' : item.plan.format, cardsAdded: 0, cardsUpdated: 0, cardsUnchanged: 0, reviewsImported: 0 };
+          const fileReport = { file: item.file, format: item.kind === 'recall' ? 'recall' : item.plan.format, cardsAdded: 0, cardsUpdated: 0, cardsUnchanged: 0, cardsRemoved: 0, reviewsImported: 0 };
           if (item.kind === 'recall') {
             const r = item.builtin
               ? applyDeck(ctx.store, item.parsed, { origin: 'builtin', path: item.builtin, hash: hashText(item.text), now, day: ctx.day(now) })
               : applyDeck(ctx.store, item.parsed, { origin: 'file', path: item.file, hash: hashText(item.text), now, day: ctx.day(now), deckName: opts.deck });
             fileReport.cardsAdded = r.added;
-            fileReport.cardsUpdated = r.updated + r.removed;
+            fileReport.cardsUpdated = r.updated;
+            fileReport.cardsRemoved = r.removed;
             fileReport.cardsUnchanged = r.unchanged;
             if (!report.decks.includes(r.deck)) report.decks.push(r.deck);
           } else {
@@ -172,6 +175,7 @@ export function importPaths(ctx: Context, paths: string[], opts: ImportOptions =
           report.cardsAdded += fileReport.cardsAdded;
           report.cardsUpdated += fileReport.cardsUpdated;
           report.cardsUnchanged += fileReport.cardsUnchanged;
+          report.cardsRemoved += fileReport.cardsRemoved;
           report.reviewsImported += fileReport.reviewsImported;
         }
         if (report.reviewsImported > 0) ctx.store.rebuildDaily();
