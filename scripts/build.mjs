@@ -6,7 +6,8 @@ import { readFileSync, rmSync, chmodSync } from 'node:fs';
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 await build({
-  entryPoints: { recall: 'src/cli/recall.ts' },
+  // The optimizer runs on a worker thread of its own (src/optimizer/run.ts finds it next to the chunks).
+  entryPoints: { recall: 'src/cli/recall.ts', 'optimize-worker': 'src/optimizer/worker.ts' },
   outdir: 'dist',
   bundle: true,
   splitting: true,
