@@ -15,6 +15,7 @@ import { inputKind, openInputFile, readInputText } from '../importers/input.js';
 import { assertTimeZone, studyDay, type ReplayEntry, type Scheduler } from '../scheduler/index.js';
 import { cardJson } from '../store/store.js';
 import type { Context } from './context.js';
+import { discardWritten, importMedia, renameRefs } from './media.js';
 import { replayEntries } from './replay.js';
 import { applyDeck, builtinDeckDir, builtinDeckNames, deckFilesUnder, hashText, parseDeckFile, syncBuiltinDecks } from './sync.js';
 
@@ -35,6 +36,9 @@ export interface ImportReport {
   /** Cards no longer in their deck file: marked removed (history kept; putting them back in the file restores them). */
   cardsRemoved: number;
   reviewsImported: number;
+  /** Media files of the packages: newly kept in the media folder, and already there (same content). */
+  mediaStored: number;
+  mediaReused: number;
   decks: string[];
   warnings: string[];
   /** Rows (notes, review-log rows) left out because of a problem, each with its file and line. */
@@ -143,7 +147,9 @@ function loadAll(paths: string[], opts: ImportOptions, tmpDir: string, now: numb
 export function importPaths(ctx: Context, paths: string[], opts: ImportOptions = {}): ImportReport {
   if (opts.timeZone) assertTimeZone(opts.timeZone);
   const tmpDir = mkdtempSync(join(tmpdir(), 'recall-import-'));
-  const report: ImportReport = { cardsAdded: 0, cardsUpdated: 0, cardsUnchanged: 0, cardsRemoved: 0, reviewsImported: 0, decks: [], warnings: [], skipped: [], files: [], dryRun: Boolean(opts.dryRun) };
+  const report: ImportReport = { cardsAdded: 0, cardsUpdated: 0, cardsUnchanged: 0, cardsRemoved: 0, reviewsImported: 0, mediaStored: 0, mediaReused: 0, decks: [], warnings: [], skipped: [], files: [], dryRun: Boolean(opts.dryRun) };
+  // Media files written in this import: removed again if its transaction does not commit.
+  const written: string[] = [];
   try {
     const now = ctx.clock();
     const builtin = builtinDeckNames(undefined, ctx.store.decks());
@@ -165,7 +171,7 @@ export function importPaths(ctx: Context, paths: string[], opts: ImportOptions =
             fileReport.cardsUnchanged = r.unchanged;
             if (!report.decks.includes(r.deck)) report.decks.push(r.deck);
           } else {
-            applyPlan(ctx, item.plan, opts, now, fileReport, report);
+            applyPlan(ctx, item.plan, opts, now, fileReport, report, written);
             for (const w of item.plan.warnings) {
               if ((w as Partial<ImportDiagnostic>).severity === 'error') report.skipped.push({ file: w.file, line: w.line, message: w.message, ...(w.hint ? { hint: w.hint } : {}) });
               else report.warnings.push(formatDiagnostic(w));
@@ -182,6 +188,7 @@ export function importPaths(ctx: Context, paths: string[], opts: ImportOptions =
         if (opts.dryRun) throw new DryRunRollback();
       });
     } catch (e) {
+      discardWritten(written);
       if (!(e instanceof DryRunRollback)) throw e;
     }
     return report;
@@ -197,8 +204,15 @@ function applyPlan(
   now: number,
   fileReport: { cardsAdded: number; cardsUpdated: number; cardsUnchanged: number; reviewsImported: number },
   report: ImportReport,
+  written: string[],
 ): void {
   const { store } = ctx;
+  // The package's pictures and sounds first: a name another file holds already is renamed, in the cards too.
+  const media = importMedia(ctx, plan.media ?? [], { dryRun: opts.dryRun });
+  written.push(...media.written);
+  report.mediaStored += media.stored;
+  report.mediaReused += media.reused;
+  for (const [from, to] of media.renamed) report.warnings.push(`${plan.file}: In the collection: the media file name "${from}" is taken by another file; this package's file is kept as "${to}"`);
   // The history's days are counted in the time zone it was studied in: the flag, else the collection's own, else ours.
   const timeZone = opts.timeZone ?? plan.timeZone ?? ctx.timeZone;
   const dayStartHour = opts.dayStartHour ?? plan.dayStartHour ?? ctx.settings.dayStartHour;
@@ -218,7 +232,8 @@ function applyPlan(
     const scheduler = ctx.schedulerFor(deckId);
     if (!report.decks.includes(deck.name)) report.decks.push(deck.name);
     let notInBuiltin = 0;
-    deck.cards.forEach((card, index) => {
+    deck.cards.forEach((planned, index) => {
+      const card = media.renamed.size ? { ...planned, content: renameRefs(planned.content, media.renamed) } : planned;
       const json = cardJson(card);
       // Anki notes are one per collection (guid), so their cards are followed into whichever deck they are in; cards
       // recall exported with their deck-file ids are unique only within their deck.

@@ -10,7 +10,7 @@ import { AnkiSchemaError, readAnkiSqlite, type AnkiRawCollection, type Loose } f
 import { diag, type ImportDiagnostic } from './diagnostics.js';
 import { htmlToText } from './html.js';
 import { openInputFile } from './input.js';
-import { unpackCollection } from './unpack.js';
+import { unpackCollection, unpackMedia } from './unpack.js';
 
 // Reads an Anki package (.apkg/.colpkg zip) or a bare collection (.anki2/.anki21) into an ImportPlan.
 // Unreadable input throws a RecallError naming the file and what to do; located, non-fatal findings go to
@@ -510,7 +510,17 @@ export function etcZoneForOffset(offsetMinutes: number): string | null {
 // ---------------------------------------------------------------------------------------------------------
 
 export function readAnkiPackageWithStats(path: string, opts: AnkiPackageOptions): { plan: ImportPlan; stats: AnkiImportStats } {
-  return buildPlan(readCollection(path, opts.tmpDir), path, opts);
+  const built = buildPlan(readCollection(path, opts.tmpDir), path, opts);
+  const { fd, size } = openInputFile(path, Number.MAX_SAFE_INTEGER, '');
+  try {
+    // The files stay in the caller's temporary folder until the import has kept them.
+    const { files, skipped } = unpackMedia(fd, size, path, () => mkdtempSync(join(opts.tmpDir, 'recall-media-')));
+    if (files.length) built.plan.media = files;
+    for (const s of skipped) built.plan.warnings.push(diag('warning', path, 0, `In the collection: the media file "${sanitize(s.name).slice(0, 80)}" is not kept: ${s.reason}`));
+  } finally {
+    closeSync(fd);
+  }
+  return built;
 }
 
 export function readAnkiPackage(path: string, opts: AnkiPackageOptions): ImportPlan {

@@ -1,5 +1,6 @@
 import { openContext } from '../../app/context.js';
 import { importPaths } from '../../app/import.js';
+import { mediaDir } from '../../app/media.js';
 import { RecallError, formatDiagnostic } from '../../core/errors.js';
 import { plural } from '../../core/plural.js';
 import { sanitize } from '../../core/text.js';
@@ -58,6 +59,8 @@ export async function run(opts: Opts, io: Io): Promise<number> {
         cardsUpdated: report.cardsUpdated,
         cardsUnchanged: report.cardsUnchanged,
         cardsRemoved: report.cardsRemoved,
+        mediaStored: report.mediaStored,
+        mediaReused: report.mediaReused,
         reviewsImported: report.reviewsImported,
         decks: report.decks,
         warnings: report.warnings,
@@ -82,6 +85,9 @@ export async function run(opts: Opts, io: Io): Promise<number> {
         `${plural(report.cardsAdded, 'new card')}, ${report.cardsUpdated} updated, ${report.cardsUnchanged} unchanged${removed}, ` +
         `${plural(report.reviewsImported, 'review')} into ${plural(report.decks.length, 'deck')}: ${report.decks.map(sanitize).join(', ')}${skipped}\n`,
     );
+    if (report.mediaStored || report.mediaReused) {
+      io.out(`${report.dryRun ? 'Would keep' : 'Kept'} ${plural(report.mediaStored + report.mediaReused, 'media file')} (${report.mediaStored} new, ${report.mediaReused} already there) in ${sanitize(mediaDir(ctx))}\n`);
+    }
     if (report.cardsRemoved) {
       // A card that left its deck file is kept with its history, out of study; the file is the way back.
       const files = report.files.filter((f) => f.cardsRemoved > 0).map((f) => `${sanitize(f.file)} (${f.cardsRemoved})`);
