@@ -15,7 +15,8 @@ await build({
   platform: 'node',
   target: 'node20',
   sourcemap: 'linked',
-  external: ['better-sqlite3', '@open-spaced-repetition/binding'],
+  // The image libraries load only when a card shows a picture; sixel's bundled PNG code does not survive bundling.
+  external: ['better-sqlite3', '@open-spaced-repetition/binding', 'sixel', 'jimp', 'terminal-image'],
   banner: {
     js: "#!/usr/bin/env node\nimport { createRequire as __recallCreateRequire } from 'node:module';\nconst require = __recallCreateRequire(import.meta.url);",
   },
