@@ -311,7 +311,7 @@ describe('9. malformed collections, read-only and full disks, odd databases', ()
       expect(report.warnings.join('\n')).toMatch(/damaged|binary/);
       const strict = runCli(['import', target, '--strict'], env(freshDb()));
       expect(strict.code).toBe(1);
-      expect(strict.stderr).toMatch(/malformed\.(anki2|apkg): 3 row\(s\) have problems; with --strict nothing was imported/);
+      expect(strict.stderr).toMatch(/malformed\.(anki2|apkg): 3 rows have problems; with --strict nothing was imported/);
     }
   });
 
@@ -430,7 +430,7 @@ describe('11. Anki text files with bad rows', () => {
     const before = dump(db);
     const strict = runCli(['import', SRC, '--strict'], env(db));
     expect(strict.code).toBe(1);
-    expect(strict.stderr).toMatch(/4 row\(s\) have problems; with --strict nothing was imported/);
+    expect(strict.stderr).toMatch(/4 rows have problems; with --strict nothing was imported/);
     expect(strict.stderr).toMatch(/text-2fields\.txt:10:/);
     const fatal = runCli(['import', SRC, file('unclosed.txt', '#separator:tab\n"never closed\tback\n')], env(db));
     expect(fatal.code).toBe(1);

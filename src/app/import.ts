@@ -4,6 +4,7 @@ import { closeSync, mkdtempSync, readSync, realpathSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { RecallError, formatDiagnostic, type Diagnostic } from '../core/errors.js';
+import { plural } from '../core/plural.js';
 import type { ImportPlan, PlannedCard, PlannedReview } from '../core/import-plan.js';
 import type { CardState, Schedule } from '../core/types.js';
 import type { ParsedDeck } from '../decks/parse.js';
@@ -93,7 +94,7 @@ function checkSkipped(plan: ImportPlan, opts: ImportOptions): void {
   if (errors.length === 0 || !opts.strict) return;
   const shown = errors.slice(0, 20).map(formatDiagnostic).join('\n');
   const more = errors.length > 20 ? `\n... and ${errors.length - 20} more` : '';
-  throw new RecallError('import-invalid', `${errors.length} row(s) have problems; with --strict nothing was imported:\n${shown}${more}`, {
+  throw new RecallError('import-invalid', `${plural(errors.length, 'row has', 'rows have')} problems; with --strict nothing was imported:\n${shown}${more}`, {
     file: plan.file,
     hint: 'fix the rows named above, or import without --strict to import the good rows and skip these',
   });
@@ -233,7 +234,9 @@ function applyPlan(
     if (!report.decks.includes(deck.name)) report.decks.push(deck.name);
     let notInBuiltin = 0;
     deck.cards.forEach((planned, index) => {
-      const card = media.renamed.size ? { ...planned, content: renameRefs(planned.content, media.renamed) } : planned;
+      const card = media.renamed.size
+        ? { ...planned, content: renameRefs(planned.content, media.renamed), ...(planned.anki ? { anki: renameRefs(planned.anki, media.renamed) } : {}) }
+        : planned;
       const json = cardJson(card);
       // Anki notes are one per collection (guid), so their cards are followed into whichever deck they are in; cards
       // recall exported with their deck-file ids are unique only within their deck.
@@ -284,7 +287,7 @@ function applyPlan(
       if (opts.onProgress && (done % 200 === 0 || done === total)) opts.onProgress(done, total, deck.name);
     });
     if (notInBuiltin > 0) {
-      report.warnings.push(`${plan.file}: ${notInBuiltin} card(s) of the built-in deck "${deck.name}" are no longer in it (this recall's edition of the deck dropped them); their history was not imported`);
+      report.warnings.push(`${plan.file}: ${plural(notInBuiltin, 'card', 'cards')} of the built-in deck "${deck.name}" ${notInBuiltin === 1 ? 'is' : 'are'} no longer in it (this recall's edition of the deck dropped them); their history was not imported`);
     }
   }
 

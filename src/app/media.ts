@@ -138,11 +138,18 @@ export function discardWritten(written: readonly string[]): void {
   }
 }
 
-/** Rewrites a card's media names where the import renamed them. */
+/**
+ * Rewrites a card's media names where the import renamed them: recall's markers, and in the Anki note kept for
+ * the way back its `src="..."` attributes and `[sound:...]` tags, so an export packs the right file.
+ */
 export function renameRefs<T>(content: T, renamed: ReadonlyMap<string, string>): T {
   if (renamed.size === 0) return content;
+  const to = (name: string) => renamed.get(name.trim());
   return mapStrings(content, (s) =>
-    s.replace(MEDIA_REF, (all, kind: string, name: string) => (renamed.has(name.trim()) ? `[${kind}: ${renamed.get(name.trim())}]` : all)),
+    s
+      .replace(MEDIA_REF, (all, kind: string, name: string) => (to(name) ? `[${kind}: ${to(name)}]` : all))
+      .replace(/\[sound:([^\]\n]{1,255})\]/g, (all, name: string) => (to(name) ? `[sound:${to(name)}]` : all))
+      .replace(/(\bsrc\s*=\s*["']?)([^"'\s>]{1,255})/gi, (all, pre: string, name: string) => (to(name) ? `${pre}${to(name)}` : all)),
   );
 }
 
@@ -175,6 +182,9 @@ export function checkMedia(ctx: Context): MediaCheck {
       if (!file || !existsSync(join(dir, file.file))) missing.push({ cardId: card.id, name });
     }
   }
+  // Anki's own conventions keep two kinds of file that no field names: `_name` files (fonts and scripts of note
+  // templates) and the images of LaTeX it renders (`latex-<sha1>.png`); they go back with an export.
+  for (const name of names.keys()) if (name.startsWith('_') || /^latex-[0-9a-f]{40}\.(png|svg)$/.test(name)) usedNames.add(name);
   const usedHashes = new Set([...usedNames].flatMap((n) => (names.has(n) ? [names.get(n)!] : [])));
   const unused = [...files.values()].filter((f) => !usedHashes.has(f.hash)).map((f) => ({ file: join(dir, f.file), size: f.size, hash: f.hash }));
   return { unused, missing };

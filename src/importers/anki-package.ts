@@ -249,7 +249,7 @@ function noteTypes(raw: AnkiRawCollection, file: string, warn: (m: string, h?: s
       css: typeof m.css === 'string' ? m.css : '', sortField: typeof m.sortf === 'number' ? m.sortf : 0,
     });
   }
-  if (broken > 0) warn(`${broken} note type(s) in the collection are damaged (empty or without an id); their notes are skipped`, CHECK_DB_HINT);
+  if (broken > 0) warn(`${plural(broken, 'note type is', 'note types are')} damaged (empty or without an id); ${broken === 1 ? 'its' : 'their'} notes are skipped`, CHECK_DB_HINT);
   return out;
 }
 
@@ -610,7 +610,7 @@ function buildPlan(raw: AnkiRawCollection, file: string, opts: AnkiPackageOption
       deckNames.set(id, d.name);
       if (typeof d.desc === 'string' && d.desc) deckDesc.set(id, htmlToText(d.desc.slice(0, MAX_NOTE_BYTES)));
     }
-    if (broken > 0) warn(`${broken} deck(s) in the collection are damaged (empty or without a name); their cards go to "Default"`, CHECK_DB_HINT);
+    if (broken > 0) warn(`${plural(broken, 'deck is', 'decks are')} damaged (empty or without a name); ${broken === 1 ? 'its' : 'their'} cards go to "Default"`, CHECK_DB_HINT);
   }
 
   // Notes: each keeps its guid, which identifies it across imports; a missing or repeated one gets a guid derived
