@@ -8,7 +8,8 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 await build({
   ...sharedOptions,
-  entryPoints: { recall: 'src/cli/recall.ts' },
+  // The optimizer runs on a worker thread of its own (src/optimizer/run.ts finds it next to the chunks).
+  entryPoints: { recall: 'src/cli/recall.ts', 'optimize-worker': 'src/optimizer/worker.ts' },
   outdir: 'dist',
   banner: {
     js: "#!/usr/bin/env node\nimport { createRequire as __recallCreateRequire } from 'node:module';\nconst require = __recallCreateRequire(import.meta.url);",

@@ -23,7 +23,9 @@ export const sharedOptions = {
   platform: 'node',
   target: 'node20',
   sourcemap: 'linked',
-  external: ['better-sqlite3', '@open-spaced-repetition/binding'],
+  // Native addons stay outside; so do the image libraries, which load only when a card shows a picture (sixel's
+  // bundled PNG code does not survive bundling).
+  external: ['better-sqlite3', '@open-spaced-repetition/binding', 'sixel', 'jimp', 'terminal-image'],
   plugins: [nanoidOnDemand],
   logLevel: 'warning',
 };

@@ -72,7 +72,7 @@ describe('recall CLI', () => {
     expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
     const ok = runCli(['check', 'decks/']);
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toMatch(/9 file\(s\), \d+ card\(s\), 0 problem/);
+    expect(ok.stdout).toMatch(/9 files, \d+ cards, 0 problems/);
   });
 
   it('doctor --json on a fresh database is healthy', () => {

@@ -19,7 +19,7 @@ import {
   streaks,
 } from '../src/stats/compute.js';
 import { statsToCsv } from '../src/stats/csv.js';
-import { renderStats } from '../src/stats/render.js';
+import { heatmap, renderStats } from '../src/stats/render.js';
 import type { DeckCountRow, DueBucket, MemoryGroup, StatsInput } from '../src/stats/types.js';
 import Database from 'better-sqlite3';
 import { openStore, type Store } from '../src/store/store.js';
@@ -296,10 +296,14 @@ describe('statistics over a database', () => {
     const r = computeStats(input(), NOW);
     expect(r.quizzes).toEqual([
       {
-        id: attempt, startedAt: NOW - HOUR, finishedAt: NOW, questions: 4, correct: 3, score: 0.75,
+        id: attempt, startedAt: NOW - HOUR, finishedAt: NOW, questions: 4, correct: 3, planned: 4, unfinished: false, score: 0.75,
         decks: [{ deck: 'alpha', answered: 2, correct: 1, score: 0.5 }, { deck: 'beta', answered: 2, correct: 2, score: 1 }],
       },
     ]);
+    // An attempt whose process ended before it was scored: its answers in the log say how far it got.
+    const left = store.createQuizAttempt(NOW - HOUR / 2, {}, 20);
+    for (const [c, rating] of [[ca, 3], [cb, 1]] as const) answer(c, { day: TODAY, rating, stateBefore: 2, kind: 'quiz', scheduled: false, attemptId: left });
+    expect(computeStats(input(), NOW).quizzes[1]).toMatchObject({ questions: 2, correct: 1, planned: 20, unfinished: true, finishedAt: null });
     // Quiz answers without --schedule are not in the daily rollup.
     expect(r.today.reviewed).toBe(0);
     expect(computeStats(input([b]), NOW).quizzes[0]!.decks).toEqual([{ deck: 'beta', answered: 2, correct: 2, score: 1 }]);
@@ -307,6 +311,29 @@ describe('statistics over a database', () => {
 });
 
 describe('rendering', () => {
+  it('never runs two month labels together in the heatmap, and keeps every full month', () => {
+    // Columns start on 2025-09-15, a Monday: the first three are a partial September, October's first is the fourth.
+    const startDay = Math.round(Date.UTC(2025, 8, 15) / DAY);
+    const reviews = Array.from({ length: 7 * 20 }, (_, i) => (i % 5) + 1);
+    const [labels] = heatmap({ startDay, endDay: startDay + reviews.length - 1, reviews, max: 5 }, { width: 80 });
+    expect(labels).not.toMatch(/[a-z][A-Z]/);
+    expect(labels!.trim().split(/\s+/)).toEqual(['Oct', 'Nov', 'Dec', 'Jan']);
+    // Where the first month has room, it keeps its label.
+    const [wide] = heatmap({ startDay: startDay - 14, endDay: startDay + reviews.length - 1, reviews: [...Array(14).fill(1), ...reviews], max: 5 }, { width: 80 });
+    expect(wide!.trim().split(/\s+/)).toEqual(['Sep', 'Oct', 'Nov', 'Dec', 'Jan']);
+  });
+
+  it('counts in the singular when there is one', () => {
+    const one: StatsInput = { today: TODAY, days: 30, daily: [{ day: TODAY, reviews: 1, again: 0, durationMs: 4000, newCards: 0 }], retention: [], deckCounts: [], memory: [], dueToday: { reviews: 1, learning: 0 }, dueBuckets: [{ at: NOW + DAY, count: 1 }], decks: [], quizzes: [], dayStarts };
+    const text = renderStats(computeStats(one, NOW), { width: 80, color: false });
+    expect(text).toContain('(1 review)');
+    expect(text).toContain('(1 review, busiest day 1)');
+    expect(text).toContain('(1 review; overdue counted today)');
+    expect(text).toContain('Still due 1 (1 review, 0 learning)');
+    expect(text).toContain('Streak 1 day, longest 1, 1 day studied');
+    expect(text).not.toMatch(/\b1 (reviews|days|cards)\b/);
+  });
+
   /** A fixed report input, independent of the database. */
   function sampleInput(): StatsInput {
     const daily = [];
@@ -352,8 +379,10 @@ describe('rendering', () => {
       dueBuckets,
       decks: [{ id: 1, name: 'AWS::Security' }, { id: 2, name: 'Spanish vocabulary' }],
       quizzes: [
-        { id: 1, startedAt: NOW - 3 * DAY, finishedAt: NOW - 3 * DAY + HOUR, questions: 20, correct: 14, decks: [{ deckId: 1, answered: 20, correct: 14 }] },
-        { id: 2, startedAt: NOW - HOUR, finishedAt: NOW, questions: 10, correct: 9.5, decks: [{ deckId: 1, answered: 5, correct: 5 }, { deckId: 2, answered: 5, correct: 4 }] },
+        { id: 1, startedAt: NOW - 3 * DAY, finishedAt: NOW - 3 * DAY + HOUR, questions: 20, correct: 14, planned: 20, decks: [{ deckId: 1, answered: 20, correct: 14 }] },
+        { id: 2, startedAt: NOW - HOUR, finishedAt: NOW, questions: 10, correct: 9.5, planned: null, decks: [{ deckId: 1, answered: 5, correct: 5 }, { deckId: 2, answered: 5, correct: 4 }] },
+        // Left with Ctrl-C after 12 of 20 questions.
+        { id: 3, startedAt: NOW - HOUR / 2, finishedAt: NOW, questions: 12, correct: 9, planned: 20, decks: [{ deckId: 1, answered: 12, correct: 9 }] },
       ],
       dayStarts,
     };

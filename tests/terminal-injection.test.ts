@@ -130,7 +130,7 @@ describe('on a real terminal (tmux)', () => {
     const imp = term.run('import', [process.execPath, BIN, 'import', ...files], env);
     expect(await term.waitExit(imp), term.history(imp)).toBe(0);
     // One intact line: a clear or a cursor move inside the deck name would have split it.
-    expect(term.history(imp)).toMatch(/^Imported 3 new card\(s\), .* into 2 deck\(s\): Injection, Injection::evilnamex$/m);
+    expect(term.history(imp)).toMatch(/^Imported 3 new cards, .* into 2 decks: Injection, Injection::evilnamex$/m);
     expect(term.title(imp), 'the import output changed the window title').not.toMatch(/PWNED/);
     expect(buffers()).toBe('');
   });

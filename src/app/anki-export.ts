@@ -8,7 +8,9 @@ import { writeAnkiCollection } from '../store/anki-writer.js';
 import type { Context } from './context.js';
 import { resolveDeckIds } from './decks.js';
 import { cardSpecOf } from './export.js';
+import { plural } from '../core/plural.js';
 import { writeFileAtomic } from './files.js';
+import { mediaForContents } from './media.js';
 
 export type AnkiPackageFormat = 'apkg' | 'colpkg';
 
@@ -19,8 +21,8 @@ export interface AnkiExportOptions {
   out: string;
   force?: boolean;
   /**
-   * Media files to pack with the notes. recall keeps no media yet, so callers pass none today; a file given by path
-   * is read here.
+   * Media files to pack with the notes; by default the files of recall's media folder that the exported cards name.
+   * A file given by path is read here.
    */
   media?: ({ name: string; data: Uint8Array } | { name: string; path: string })[];
 }
@@ -63,7 +65,10 @@ export function exportAnkiPackage(ctx: Context, opts: AnkiExportOptions): AnkiEx
   // An .apkg holds cards; an empty deck would only add a name. A collection keeps every deck.
   const decks = [...byDeck.values()].filter((d) => opts.format === 'colpkg' || d.cards.length > 0);
 
-  const media = (opts.media ?? []).map((m): MediaFile => {
+  // The pictures and sounds the exported cards name go with them, under the names their notes use.
+  const unsafe: string[] = [];
+  const own = opts.media ?? mediaForContents(ctx, source.cards.map((c) => c.contentJson)).filter((m) => isSafeMediaName(m.name) || (unsafe.push(m.name), false));
+  const media = own.map((m): MediaFile => {
     if (!isSafeMediaName(m.name)) {
       throw new RecallError('bad-media-name', `The media file name "${m.name}" is not a plain file name`, { hint: 'media names must not contain folders or special characters' });
     }
@@ -96,10 +101,11 @@ export function exportAnkiPackage(ctx: Context, opts: AnkiExportOptions): AnkiEx
   const written = writeFileAtomic(opts.out, bytes, { force: opts.force });
   const warnings: string[] = [];
   if (collection.refitNotes > 0) {
-    warnings.push(`${collection.refitNotes} note(s) from Anki had more or fewer fields than their note type; they were padded with empty fields or cut to fit`);
+    warnings.push(`${plural(collection.refitNotes, 'note')} from Anki had more or fewer fields than ${collection.refitNotes === 1 ? 'its' : 'their'} note type; padded with empty fields or cut to fit`);
   }
+  if (unsafe.length > 0) warnings.push(`${unsafe.length === 1 ? 'A media file is' : `${unsafe.length} media files are`} left out: Anki does not take the name${unsafe.length === 1 ? '' : 's'} ${unsafe.slice(0, 3).map((n) => `"${n}"`).join(', ')}`);
   if (collection.shiftedRevlogIds > 0) {
-    warnings.push(`${collection.shiftedRevlogIds} answer(s) shared their millisecond with another; in Anki they are 1 ms later`);
+    warnings.push(`${plural(collection.shiftedRevlogIds, 'answer')} shared ${collection.shiftedRevlogIds === 1 ? 'its' : 'their'} millisecond with another; in Anki ${collection.shiftedRevlogIds === 1 ? 'it is' : 'they are'} 1 ms later`);
   }
   return {
     file: opts.out,

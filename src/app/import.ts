@@ -4,6 +4,7 @@ import { closeSync, mkdtempSync, readSync, realpathSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { RecallError, formatDiagnostic, type Diagnostic } from '../core/errors.js';
+import { plural } from '../core/plural.js';
 import type { ImportPlan, PlannedCard, PlannedReview } from '../core/import-plan.js';
 import type { CardState, Schedule } from '../core/types.js';
 import type { ParsedDeck } from '../decks/parse.js';
@@ -15,6 +16,7 @@ import { inputKind, openInputFile, readInputText } from '../importers/input.js';
 import { assertTimeZone, studyDay, type ReplayEntry, type Scheduler } from '../scheduler/index.js';
 import { cardJson, isGlobalUid } from '../store/store.js';
 import type { Context } from './context.js';
+import { discardWritten, importMedia, renameRefs } from './media.js';
 import { replayEntries } from './replay.js';
 import { applyDeck, builtinDeckDir, builtinDeckNames, deckFilesUnder, hashText, parseDeckFile, syncBuiltinDecks } from './sync.js';
 
@@ -32,12 +34,17 @@ export interface ImportReport {
   cardsAdded: number;
   cardsUpdated: number;
   cardsUnchanged: number;
+  /** Cards no longer in their deck file: marked removed (history kept; putting them back in the file restores them). */
+  cardsRemoved: number;
   reviewsImported: number;
+  /** Media files of the packages: newly kept in the media folder, and already there (same content). */
+  mediaStored: number;
+  mediaReused: number;
   decks: string[];
   warnings: string[];
   /** Rows (notes, review-log rows) left out because of a problem, each with its file and line. */
   skipped: Diagnostic[];
-  files: { file: string; format: string; cardsAdded: number; cardsUpdated: number; cardsUnchanged: number; reviewsImported: number }[];
+  files: { file: string; format: string; cardsAdded: number; cardsUpdated: number; cardsUnchanged: number; cardsRemoved: number; reviewsImported: number }[];
   dryRun: boolean;
 }
 
@@ -87,7 +94,7 @@ function checkSkipped(plan: ImportPlan, opts: ImportOptions): void {
   if (errors.length === 0 || !opts.strict) return;
   const shown = errors.slice(0, 20).map(formatDiagnostic).join('\n');
   const more = errors.length > 20 ? `\n... and ${errors.length - 20} more` : '';
-  throw new RecallError('import-invalid', `${errors.length} row(s) have problems; with --strict nothing was imported:\n${shown}${more}`, {
+  throw new RecallError('import-invalid', `${plural(errors.length, 'row has', 'rows have')} problems; with --strict nothing was imported:\n${shown}${more}`, {
     file: plan.file,
     hint: 'fix the rows named above, or import without --strict to import the good rows and skip these',
   });
@@ -141,7 +148,9 @@ function loadAll(paths: string[], opts: ImportOptions, tmpDir: string, now: numb
 export function importPaths(ctx: Context, paths: string[], opts: ImportOptions = {}): ImportReport {
   if (opts.timeZone) assertTimeZone(opts.timeZone);
   const tmpDir = mkdtempSync(join(tmpdir(), 'recall-import-'));
-  const report: ImportReport = { cardsAdded: 0, cardsUpdated: 0, cardsUnchanged: 0, reviewsImported: 0, decks: [], warnings: [], skipped: [], files: [], dryRun: Boolean(opts.dryRun) };
+  const report: ImportReport = { cardsAdded: 0, cardsUpdated: 0, cardsUnchanged: 0, cardsRemoved: 0, reviewsImported: 0, mediaStored: 0, mediaReused: 0, decks: [], warnings: [], skipped: [], files: [], dryRun: Boolean(opts.dryRun) };
+  // Media files written in this import: removed again if its transaction does not commit.
+  const written: string[] = [];
   try {
     const now = ctx.clock();
     const builtin = builtinDeckNames(undefined, ctx.store.decks());
@@ -155,17 +164,18 @@ export function importPaths(ctx: Context, paths: string[], opts: ImportOptions =
       ctx.store.reserveCache(256);
       ctx.store.transaction(() => {
         for (const item of loaded) {
-          const fileReport = { file: item.file, format: item.kind === 'recall' ? 'recall' : item.plan.format, cardsAdded: 0, cardsUpdated: 0, cardsUnchanged: 0, reviewsImported: 0 };
+          const fileReport = { file: item.file, format: item.kind === 'recall' ? 'recall' : item.plan.format, cardsAdded: 0, cardsUpdated: 0, cardsUnchanged: 0, cardsRemoved: 0, reviewsImported: 0 };
           if (item.kind === 'recall') {
             const r = item.builtin
               ? applyDeck(ctx.store, item.parsed, { origin: 'builtin', path: item.builtin, hash: hashText(item.text), now, day: ctx.day(now) })
               : applyDeck(ctx.store, item.parsed, { origin: 'file', path: item.file, hash: hashText(item.text), now, day: ctx.day(now), deckName: opts.deck });
             fileReport.cardsAdded = r.added;
-            fileReport.cardsUpdated = r.updated + r.removed;
+            fileReport.cardsUpdated = r.updated;
+            fileReport.cardsRemoved = r.removed;
             fileReport.cardsUnchanged = r.unchanged;
             if (!report.decks.includes(r.deck)) report.decks.push(r.deck);
           } else {
-            applyPlan(ctx, item.plan, opts, now, fileReport, report, daily);
+            applyPlan(ctx, item.plan, opts, now, fileReport, report, daily, written);
             for (const w of item.plan.warnings) {
               if ((w as Partial<ImportDiagnostic>).severity === 'error') report.skipped.push({ file: w.file, line: w.line, message: w.message, ...(w.hint ? { hint: w.hint } : {}) });
               else report.warnings.push(formatDiagnostic(w));
@@ -175,6 +185,7 @@ export function importPaths(ctx: Context, paths: string[], opts: ImportOptions =
           report.cardsAdded += fileReport.cardsAdded;
           report.cardsUpdated += fileReport.cardsUpdated;
           report.cardsUnchanged += fileReport.cardsUnchanged;
+          report.cardsRemoved += fileReport.cardsRemoved;
           report.reviewsImported += fileReport.reviewsImported;
         }
         // The per-day rollup gains the imported answers, counted as they were written (no rescan of the log).
@@ -182,6 +193,7 @@ export function importPaths(ctx: Context, paths: string[], opts: ImportOptions =
         if (opts.dryRun) throw new DryRunRollback();
       });
     } catch (e) {
+      discardWritten(written);
       if (!(e instanceof DryRunRollback)) throw e;
     }
     return report;
@@ -198,8 +210,15 @@ function applyPlan(
   fileReport: { cardsAdded: number; cardsUpdated: number; cardsUnchanged: number; reviewsImported: number },
   report: ImportReport,
   daily: DailyTally,
+  written: string[],
 ): void {
   const { store } = ctx;
+  // The package's pictures and sounds first: a name another file holds already is renamed, in the cards too.
+  const media = importMedia(ctx, plan.media ?? [], { dryRun: opts.dryRun });
+  written.push(...media.written);
+  report.mediaStored += media.stored;
+  report.mediaReused += media.reused;
+  for (const [from, to] of media.renamed) report.warnings.push(`${plan.file}: In the collection: the media file name "${from}" is taken by another file; this package's file is kept as "${to}"`);
   // The history's days are counted in the time zone it was studied in: the flag, else the collection's own, else ours.
   const timeZone = opts.timeZone ?? plan.timeZone ?? ctx.timeZone;
   const dayStartHour = opts.dayStartHour ?? plan.dayStartHour ?? ctx.settings.dayStartHour;
@@ -219,7 +238,10 @@ function applyPlan(
     const scheduler = ctx.schedulerFor(deckId);
     if (!report.decks.includes(deck.name)) report.decks.push(deck.name);
     let notInBuiltin = 0;
-    deck.cards.forEach((card, index) => {
+    deck.cards.forEach((planned, index) => {
+      const card = media.renamed.size
+        ? { ...planned, content: renameRefs(planned.content, media.renamed), ...(planned.anki ? { anki: renameRefs(planned.anki, media.renamed) } : {}) }
+        : planned;
       const json = cardJson(card);
       // Anki notes are one per collection (guid), so their cards are followed into whichever deck they are in; cards
       // recall exported with their deck-file ids are unique only within their deck.
@@ -271,7 +293,7 @@ function applyPlan(
       if (opts.onProgress && (done % 200 === 0 || done === total)) opts.onProgress(done, total, deck.name);
     });
     if (notInBuiltin > 0) {
-      report.warnings.push(`${plan.file}: ${notInBuiltin} card(s) of the built-in deck "${deck.name}" are no longer in it (this recall's edition of the deck dropped them); their history was not imported`);
+      report.warnings.push(`${plan.file}: ${plural(notInBuiltin, 'card', 'cards')} of the built-in deck "${deck.name}" ${notInBuiltin === 1 ? 'is' : 'are'} no longer in it (this recall's edition of the deck dropped them); their history was not imported`);
     }
   }
 

@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'n
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RecallError, formatDiagnostic } from '../core/errors.js';
+import { plural } from '../core/plural.js';
 import { parseDeck, type ParsedDeck } from '../decks/parse.js';
 import { planDeckSync } from '../decks/match.js';
 import type { DeckRow, Store } from '../store/api.js';
@@ -65,7 +66,7 @@ export function parseDeckFile(file: string, text?: string): ParsedDeck {
   if (parsed.diagnostics.length > 0) {
     const shown = parsed.diagnostics.slice(0, 20).map(formatDiagnostic).join('\n');
     const more = parsed.diagnostics.length > 20 ? `\n... and ${parsed.diagnostics.length - 20} more` : '';
-    throw new RecallError('deck-invalid', `${file} has ${parsed.diagnostics.length} problem(s):\n${shown}${more}`, {
+    throw new RecallError('deck-invalid', `${file} has ${plural(parsed.diagnostics.length, 'problem')}:\n${shown}${more}`, {
       hint: `run recall check ${file} for the full list`,
     });
   }

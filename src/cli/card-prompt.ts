@@ -24,6 +24,8 @@ export interface CardPromptConfig {
   title?: string;
   /** Quiz mode: no bury/suspend. */
   quiz?: boolean;
+  /** `p`: plays the card's sounds; returns the line to show. Only for cards with sound. */
+  onPlay?: () => string;
 }
 
 /**
@@ -124,6 +126,10 @@ const cardPromptImpl = createPrompt<CardAction, CardPromptConfig>((config, done)
     }
     if (!config.quiz && name === 's') {
       finish({ kind: 'suspend' }, st.dim('Suspended.'));
+      return true;
+    }
+    if (name === 'p' && config.onPlay) {
+      setMessage(config.onPlay());
       return true;
     }
     return false;
@@ -289,7 +295,7 @@ const cardPromptImpl = createPrompt<CardAction, CardPromptConfig>((config, done)
     lines.push('');
     lines.push(st.dim(askHint(p) + (p.type === 'typed' ? '' : ` · ${commandsHint(config)}`)));
   }
-  if (message) lines.push(st.yellow(message));
+  if (message) lines.push(st.yellow(sanitize(message)));
   return lines.join('\n');
 });
 
@@ -313,7 +319,8 @@ function askHint(p: Presentation): string {
 }
 
 function commandsHint(config: CardPromptConfig): string {
-  return config.quiz ? 'u undo · q quit' : 'u undo · b bury · s suspend · q quit';
+  const play = config.onPlay ? 'p play · ' : '';
+  return config.quiz ? `${play}u undo · q quit` : `${play}u undo · b bury · s suspend · q quit`;
 }
 
 /** Shows one card and resolves with what the learner did. Ctrl-C resolves as `cancel`. */

@@ -14,6 +14,8 @@ export interface ImportPlan {
   /** The source collection's own day settings, when it records them (Anki packages). */
   timeZone?: string | null;
   dayStartHour?: number | null;
+  /** Media files of the package, unpacked to a temporary folder: the name its notes use, and where the bytes are. */
+  media?: { name: string; path: string; size: number }[];
 }
 
 export interface PlannedDeck {

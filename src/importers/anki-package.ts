@@ -3,12 +3,14 @@ import { join } from 'node:path';
 import { RecallError } from '../core/errors.js';
 import type { ImportPlan, PlannedCard, PlannedDeck, PlannedReview } from '../core/import-plan.js';
 import { decodeRecallRecord, plausibleDay, type RecallNoteRecord } from '../core/recall-record.js';
+import { plural } from '../core/plural.js';
+import { sanitize } from '../core/text.js';
 import { CardState, type AnkiOrigin, type CardContent } from '../core/types.js';
 import { AnkiSchemaError, readAnkiSqlite, type AnkiRawCollection, type Loose } from '../store/anki-reader.js';
 import { diag, type ImportDiagnostic } from './diagnostics.js';
 import { htmlToText } from './html.js';
 import { openInputFile } from './input.js';
-import { unpackCollection } from './unpack.js';
+import { unpackCollection, unpackMedia } from './unpack.js';
 
 // Reads an Anki package (.apkg/.colpkg zip) or a bare collection (.anki2/.anki21) into an ImportPlan.
 // Unreadable input throws a RecallError naming the file and what to do; located, non-fatal findings go to
@@ -247,7 +249,7 @@ function noteTypes(raw: AnkiRawCollection, file: string, warn: (m: string, h?: s
       css: typeof m.css === 'string' ? m.css : '', sortField: typeof m.sortf === 'number' ? m.sortf : 0,
     });
   }
-  if (broken > 0) warn(`${broken} note type(s) in the collection are damaged (empty or without an id); their notes are skipped`, CHECK_DB_HINT);
+  if (broken > 0) warn(`${plural(broken, 'note type is', 'note types are')} damaged (empty or without an id); ${broken === 1 ? 'its' : 'their'} notes are skipped`, CHECK_DB_HINT);
   return out;
 }
 
@@ -508,7 +510,17 @@ export function etcZoneForOffset(offsetMinutes: number): string | null {
 // ---------------------------------------------------------------------------------------------------------
 
 export function readAnkiPackageWithStats(path: string, opts: AnkiPackageOptions): { plan: ImportPlan; stats: AnkiImportStats } {
-  return buildPlan(readCollection(path, opts.tmpDir), path, opts);
+  const built = buildPlan(readCollection(path, opts.tmpDir), path, opts);
+  const { fd, size } = openInputFile(path, Number.MAX_SAFE_INTEGER, '');
+  try {
+    // The files stay in the caller's temporary folder until the import has kept them.
+    const { files, skipped } = unpackMedia(fd, size, path, () => mkdtempSync(join(opts.tmpDir, 'recall-media-')));
+    if (files.length) built.plan.media = files;
+    for (const s of skipped) built.plan.warnings.push(diag('warning', path, 0, `In the collection: the media file "${sanitize(s.name).slice(0, 80)}" is not kept: ${s.reason}`));
+  } finally {
+    closeSync(fd);
+  }
+  return built;
 }
 
 export function readAnkiPackage(path: string, opts: AnkiPackageOptions): ImportPlan {
@@ -535,15 +547,34 @@ function checkRevlog(r: AnkiRawCollection['revlog'][number], latest: number): Re
   return { id, cid, ease, type, ivl: Math.round(ivl), lastIvl: Math.round(num(r.lastIvl) ?? 0), factor: Math.round(num(r.factor) ?? 0), time: Math.round(num(r.time) ?? 0) };
 }
 
+/** "3 notes have" / "1 note has". */
+const notesHave = (n: number) => plural(n, 'note has', 'notes have');
+
+/**
+ * A note as a warning names it: its id and the start of its first field as text ("note 1402 "猫 (cat)""), made inert
+ * and cut short, so the user can find it in Anki's browser (nid:1402).
+ */
+export function noteRef(id: unknown, flds: unknown): string {
+  const raw = typeof flds === 'string' ? flds : flds instanceof Uint8Array ? Buffer.from(flds.subarray(0, 4096)).toString('utf8') : '';
+  const first = sanitize(htmlToText(raw.slice(0, 4096).split('\u001f')[0] ?? '')).replace(/\s+/g, ' ').trim();
+  const label = first.length > 40 ? `${first.slice(0, 39)}…` : first;
+  const shownId = typeof id === 'number' || typeof id === 'bigint' || typeof id === 'string' ? sanitize(String(id)).slice(0, 24) : '?';
+  return `note ${shownId}${label ? ` "${label}"` : ''}`;
+}
+
 function buildPlan(raw: AnkiRawCollection, file: string, opts: AnkiPackageOptions): { plan: ImportPlan; stats: AnkiImportStats } {
   const ver = int(raw.ver);
   if (ver === undefined || ver < 11 || ver > 18) {
     throw fail(file, 'anki-unsupported', `Anki collection schema ${String(raw.ver)} is not supported (recall reads 11 to 18)`);
   }
   const warnings: ImportDiagnostic[] = [];
-  const warn = (message: string, hint?: string) => warnings.push(diag('warning', file, 0, message, hint));
+  // A package has no lines: each problem names the note it is about, or says it is about the collection as a whole.
+  const located = (message: string, where?: string) => (where ? `${where}: ${message}` : `In the collection: ${message}`);
+  const warn = (message: string, hint?: string, where?: string) => warnings.push(diag('warning', file, 0, located(message, where), hint));
   // Left out of the import: reported like a skipped row of a text file, and refused under --strict.
-  const skip = (message: string, hint?: string) => warnings.push(diag('error', file, 0, message, hint));
+  const skip = (message: string, hint?: string, where?: string) => warnings.push(diag('error', file, 0, located(message, where), hint));
+  /** The first note of a counted problem, as an example the user can search for in Anki. */
+  const example = (ref: string | undefined) => (ref ? `, e.g. ${ref}` : '');
   const conf = configMap(raw, file);
   const schedVer = typeof conf.schedVer === 'number' ? conf.schedVer : 1;
   // Schema 18 comes from Anki 2.1.50+, which no longer runs v1; older files without schedVer are v1.
@@ -579,7 +610,7 @@ function buildPlan(raw: AnkiRawCollection, file: string, opts: AnkiPackageOption
       deckNames.set(id, d.name);
       if (typeof d.desc === 'string' && d.desc) deckDesc.set(id, htmlToText(d.desc.slice(0, MAX_NOTE_BYTES)));
     }
-    if (broken > 0) warn(`${broken} deck(s) in the collection are damaged (empty or without a name); their cards go to "Default"`, CHECK_DB_HINT);
+    if (broken > 0) warn(`${plural(broken, 'deck is', 'decks are')} damaged (empty or without a name); ${broken === 1 ? 'its' : 'their'} cards go to "Default"`, CHECK_DB_HINT);
   }
 
   // Notes: each keeps its guid, which identifies it across imports; a missing or repeated one gets a guid derived
@@ -592,28 +623,37 @@ function buildPlan(raw: AnkiRawCollection, file: string, opts: AnkiPackageOption
   let badNotes = 0;
   let blobNotes = 0;
   let emptyNotes = 0;
+  const firstOf: Record<'noGuid' | 'dupGuid' | 'blob' | 'empty' | 'bad', string | undefined> = { noGuid: undefined, dupGuid: undefined, blob: undefined, empty: undefined, bad: undefined };
+  const mark = (k: keyof typeof firstOf, ref: string) => (firstOf[k] ??= ref);
   for (const n of raw.notes) {
     const id = int(n.id);
     const mid = int(n.mid);
     if (id === undefined || mid === undefined) {
       badNotes++;
+      mark('bad', noteRef(n.id, n.flds));
       continue;
     }
     if (n.fldsBytes !== null && n.fldsBytes > MAX_NOTE_BYTES) {
-      skip(`Note ${id} is ${(n.fldsBytes / 2 ** 20).toFixed(1)} MB long; notes are limited to ${MAX_NOTE_BYTES / 2 ** 20} MB: skipped`, 'no flashcard holds that much text; check the note in Anki');
+      skip(`it is ${(n.fldsBytes / 2 ** 20).toFixed(1)} MB long; notes are limited to ${MAX_NOTE_BYTES / 2 ** 20} MB: skipped`, 'no flashcard holds that much text; check the note in Anki', noteRef(id, n.flds).replace(/^note/, 'Note'));
       continue;
     }
     if (n.flds === null) {
       emptyNotes++;
+      mark('empty', noteRef(id, null));
       continue;
     }
-    if (n.flds instanceof Uint8Array || n.tags instanceof Uint8Array) blobNotes++;
+    if (n.flds instanceof Uint8Array || n.tags instanceof Uint8Array) {
+      blobNotes++;
+      mark('blob', noteRef(id, n.flds));
+    }
     let guid = text(n.guid)?.trim() ?? '';
     if (guid === '') {
       noGuid++;
+      mark('noGuid', noteRef(id, n.flds));
       guid = `nid:${id}`;
     } else if (guids.has(guid)) {
       dupGuid++;
+      mark('dupGuid', noteRef(id, n.flds));
       guid = `${guid}#nid:${id}`;
     }
     guids.add(guid);
@@ -622,11 +662,11 @@ function buildPlan(raw: AnkiRawCollection, file: string, opts: AnkiPackageOption
       data: typeof n.data === 'string' ? n.data : null,
     });
   }
-  if (emptyNotes > 0) skip(`${emptyNotes} note(s) have no fields (NULL): skipped`, CHECK_DB_HINT);
-  if (badNotes > 0) skip(`${badNotes} note(s) have an id or note type that is not a number: skipped`, CHECK_DB_HINT);
-  if (noGuid > 0) warn(`${noGuid} note(s) have no guid; each is identified by its note id instead`, CHECK_DB_HINT);
-  if (dupGuid > 0) warn(`${dupGuid} note(s) repeat the guid of an earlier note; each is imported as a note of its own, identified by its note id`, CHECK_DB_HINT);
-  if (blobNotes > 0) warn(`${blobNotes} note(s) store their fields or tags as binary data; read as UTF-8 text`, CHECK_DB_HINT);
+  if (emptyNotes > 0) skip(`${notesHave(emptyNotes)} no fields (NULL)${example(firstOf.empty)}: skipped`, CHECK_DB_HINT);
+  if (badNotes > 0) skip(`${notesHave(badNotes)} an id or note type that is not a number${example(firstOf.bad)}: skipped`, CHECK_DB_HINT);
+  if (noGuid > 0) warn(`${notesHave(noGuid)} no guid${example(firstOf.noGuid)}; each is identified by its note id instead`, CHECK_DB_HINT);
+  if (dupGuid > 0) warn(`${plural(dupGuid, 'note repeats', 'notes repeat')} the guid of an earlier note${example(firstOf.dupGuid)}; each is imported as a note of its own, identified by its note id`, CHECK_DB_HINT);
+  if (blobNotes > 0) warn(`${plural(blobNotes, 'note stores its', 'notes store their')} fields or tags as binary data${example(firstOf.blob)}; read as UTF-8 text`, CHECK_DB_HINT);
 
   const latest = (opts.now ?? Number.POSITIVE_INFINITY) + DAY_MS;
   const revlogByCard = new Map<number, RevlogRow[]>();
@@ -647,7 +687,7 @@ function buildPlan(raw: AnkiRawCollection, file: string, opts: AnkiPackageOption
   let malformedRows = 0;
   for (const { count, first } of malformed.values()) {
     malformedRows += count;
-    skip(`${count} review-log row(s) skipped, e.g. ${first}`, first.includes('future') ? "check the computer's clock where the reviews were made" : CHECK_DB_HINT);
+    skip(`${plural(count, 'review-log row')} skipped, e.g. ${first}`, first.includes('future') ? "check the computer's clock where the reviews were made" : CHECK_DB_HINT);
   }
 
   const stats: AnkiImportStats = {
@@ -659,6 +699,8 @@ function buildPlan(raw: AnkiRawCollection, file: string, opts: AnkiPackageOption
   let skippedCards = 0;
   let badCards = 0;
   let overLimit = 0;
+  let firstSkippedCard: string | undefined;
+  let firstOverLimit: string | undefined;
   const records = new Map<number, RecallNoteRecord | null>();
   const recordOf = (note: Note): RecallNoteRecord | null => {
     let r = records.get(note.id);
@@ -679,10 +721,12 @@ function buildPlan(raw: AnkiRawCollection, file: string, opts: AnkiPackageOption
     const nt = note ? types.get(note.mid) : undefined;
     if (!note || !nt) {
       skippedCards++;
+      firstSkippedCard ??= note ? noteRef(note.id, note.values.join('\u001f')) : `card ${cid} (of note ${nid}, not in the collection)`;
       continue;
     }
     if (ord >= MAX_CARDS_PER_NOTE) {
       overLimit++;
+      firstOverLimit ??= noteRef(note.id, note.values.join('\u001f'));
       continue;
     }
     const layout = layouts.get(nt.id) ?? 'generic';
@@ -730,13 +774,13 @@ function buildPlan(raw: AnkiRawCollection, file: string, opts: AnkiPackageOption
     stats.cards++;
   }
   for (const name of oversizedTypes) {
-    warn(`Anki note type "${name}" is larger than ${MAX_NOTE_TYPE_CHARS / 1024} KiB; its notes are not kept for export to Anki and would go back as Basic notes`);
+    warn(`The note type "${name}" is larger than ${MAX_NOTE_TYPE_CHARS / 1024} KiB; its notes are not kept for export to Anki and would go back as Basic notes`);
   }
-  if (badCards > 0) skip(`${badCards} card(s) have an id, note or template number that is not a number: skipped`, CHECK_DB_HINT);
-  if (skippedCards > 0) warn(`${skippedCards} cards have no note or note type in the collection and are skipped`, CHECK_DB_HINT);
-  if (overLimit > 0) skip(`${overLimit} card(s) belong to notes with more than ${MAX_CARDS_PER_NOTE} cards; those beyond the ${MAX_CARDS_PER_NOTE}th are skipped`, 'split such notes in Anki into smaller ones');
+  if (badCards > 0) skip(`${plural(badCards, 'card has', 'cards have')} an id, note or template number that is not a number: skipped`, CHECK_DB_HINT);
+  if (skippedCards > 0) warn(`${plural(skippedCards, 'card has', 'cards have')} no note or note type${example(firstSkippedCard)}; skipped`, CHECK_DB_HINT);
+  if (overLimit > 0) skip(`${plural(overLimit, 'card belongs', 'cards belong')} to notes with more than ${MAX_CARDS_PER_NOTE} cards${example(firstOverLimit)}; those beyond the ${MAX_CARDS_PER_NOTE}th are skipped`, 'split such notes in Anki into smaller ones');
   for (const [cid, rows] of revlogByCard) if (!imported.has(cid)) stats.orphaned += rows.length;
-  if (stats.orphaned > 0) warn(`${stats.orphaned} review-log rows belong to cards deleted in Anki and are not imported`);
+  if (stats.orphaned > 0) warn(`${plural(stats.orphaned, 'review-log row belongs', 'review-log rows belong')} to cards deleted in Anki and ${stats.orphaned === 1 ? 'is' : 'are'} not imported`);
 
   const offset = typeof conf.localOffset === 'number' ? conf.localOffset : typeof conf.creationOffset === 'number' ? conf.creationOffset : undefined;
   const timeZone = offset === undefined ? null : etcZoneForOffset(offset);

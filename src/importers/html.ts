@@ -67,7 +67,10 @@ function imageName(attrs: string): string {
 
 const BLOCK_TAGS = new Set(['div', 'p', 'li', 'ul', 'ol', 'tr', 'table', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'blockquote', 'pre', 'hr', 'section', 'article', 'header', 'footer', 'dd', 'dt', 'dl']);
 
-/** Removes every `[sound:...]`; an unclosed one stays as text. One pass: once no `]` follows, none ever will. */
+/**
+ * Writes every `[sound:NAME]` as `[sound: NAME]`, the form cards keep (like `[image: NAME]`), so a session can play
+ * it; an unclosed one stays as text. One pass: once no `]` follows, none ever will.
+ */
 function dropSounds(s: string): string {
   if (!s.includes('[sound:')) return s;
   let out = '';
@@ -77,7 +80,8 @@ function dropSounds(s: string): string {
     if (open === -1) break;
     const close = s.indexOf(']', open + 7);
     if (close === -1) break;
-    out += s.slice(i, open);
+    const name = s.slice(open + 7, close).trim().split(/[\\/]/).pop() ?? '';
+    out += s.slice(i, open) + (name ? `[sound: ${name}]` : '');
     i = close + 1;
   }
   return out + s.slice(i);

@@ -465,3 +465,199 @@ export function unpackCollection(fd: number, fileSize: number, file: string, des
     closeSync(out);
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Media: the package's `media` map names its numbered entries; each file is unpacked through the same bounded
+// stages, so a hostile package costs at most the limits below, whatever its headers claim.
+
+/** Largest media file kept; Anki's own sync refuses files over 100 MB. */
+export const MAX_MEDIA_FILE_BYTES = 100 * 2 ** 20;
+/** All the media of one package together. */
+export const MAX_MEDIA_TOTAL_BYTES = 2 * 2 ** 30;
+/** The map itself: a few dozen bytes a file. */
+const MAX_MEDIA_MAP_BYTES = 64 * 2 ** 20;
+const MAX_MEDIA_FILES = 200_000;
+
+/** One media file of a package: its name as the notes use it, and where its bytes were unpacked. */
+export interface PackageMediaFile {
+  name: string;
+  path: string;
+  size: number;
+}
+
+/** Collects a stage's output in memory up to `limit` bytes, refusing more as soon as it arrives. */
+function collect(file: string, what: string, limit: number): { push: (chunk: Uint8Array) => void; bytes: () => Buffer } {
+  const parts: Buffer[] = [];
+  let total = 0;
+  return {
+    push(chunk) {
+      total += chunk.length;
+      if (total > limit) throw fail(file, 'anki-too-large', `${what} unpacks to more than ${mib(limit)}; recall keeps media files up to ${mib(limit)}`, NOT_PLAUSIBLE);
+      parts.push(Buffer.from(chunk));
+    },
+    bytes: () => Buffer.concat(parts, total),
+  };
+}
+
+/** A protobuf varint at `at`, or undefined past the end; 32 bits are all a media map needs. */
+function varint(buf: Uint8Array, at: number): { value: number; next: number } | undefined {
+  let value = 0;
+  for (let shift = 0, i = at; i < buf.length && shift < 35; shift += 7, i++) {
+    value += (buf[i]! & 0x7f) * 2 ** shift;
+    if ((buf[i]! & 0x80) === 0) return { value, next: i + 1 };
+  }
+  return undefined;
+}
+
+/** The fields of one protobuf message, in order: numbers for varints, bytes for length-delimited ones. */
+function protoFields(buf: Uint8Array, file: string): { field: number; value: number | Uint8Array }[] {
+  const bad = () => fail(file, 'anki-bad-media', 'The media list of this package is damaged');
+  const out: { field: number; value: number | Uint8Array }[] = [];
+  for (let at = 0; at < buf.length; ) {
+    const key = varint(buf, at);
+    if (!key) throw bad();
+    const field = Math.floor(key.value / 8);
+    const wire = key.value % 8;
+    at = key.next;
+    if (wire === 0) {
+      const v = varint(buf, at);
+      if (!v) throw bad();
+      out.push({ field, value: v.value });
+      at = v.next;
+    } else if (wire === 2) {
+      const len = varint(buf, at);
+      if (!len || len.next + len.value > buf.length) throw bad();
+      out.push({ field, value: buf.subarray(len.next, len.next + len.value) });
+      at = len.next + len.value;
+    } else if (wire === 5) at += 4;
+    else if (wire === 1) at += 8;
+    else throw bad();
+  }
+  return out;
+}
+
+/**
+ * The media map: legacy packages hold JSON `{"0": "al.png", ...}`; Anki 2.1.50+ (package version 3 in `meta`)
+ * holds a zstd-compressed `MediaEntries` protobuf (entries = 1; each: name = 1, size = 2, sha1 = 3,
+ * legacy_zip_filename = 255), whose n-th entry is the zip entry named n unless it names another.
+ */
+function mediaMap(bytes: Buffer, latest: boolean, file: string): Map<string, string> {
+  const map = new Map<string, string>();
+  if (!latest) {
+    let json: unknown;
+    try {
+      json = JSON.parse(bytes.toString('utf8') || '{}');
+    } catch {
+      throw fail(file, 'anki-bad-media', 'The media list of this package is not valid JSON');
+    }
+    if (json === null || typeof json !== 'object' || Array.isArray(json)) throw fail(file, 'anki-bad-media', 'The media list of this package is not a map of names');
+    for (const [entry, name] of Object.entries(json as Record<string, unknown>)) if (typeof name === 'string') map.set(entry, name);
+    return map;
+  }
+  let index = 0;
+  for (const f of protoFields(bytes, file)) {
+    if (f.field !== 1 || typeof f.value === 'number') continue;
+    let name = '';
+    let entry = String(index);
+    for (const g of protoFields(f.value, file)) {
+      if (g.field === 1 && typeof g.value !== 'number') name = Buffer.from(g.value).toString('utf8');
+      if (g.field === 255 && typeof g.value === 'number') entry = String(g.value);
+    }
+    if (name) map.set(entry, name);
+    index++;
+  }
+  return map;
+}
+
+/** The package version in `meta` (PackageMetadata: version = 1); 0 when there is none. */
+function packageVersion(fd: number, fileSize: number, file: string, entries: ZipEntry[]): number {
+  const meta = entries.find((e) => e.name === 'meta');
+  if (!meta) return 0;
+  const c = collect(file, 'meta', 4096);
+  extractZipEntry(fd, fileSize, file, meta, 4096, (chunk) => c.push(chunk));
+  const version = protoFields(c.bytes(), file).find((f) => f.field === 1);
+  return typeof version?.value === 'number' ? version.value : 0;
+}
+
+/**
+ * Unpacks the media files of the zip package open as `fd` into a private folder (`makeDir` makes it when there is a file), each as
+ * its own numbered file, and returns them with the names the notes use. Files over the per-file bound and files
+ * past the total bound are left out and named in `skipped`; nothing unpacks past the bounds.
+ */
+export function unpackMedia(
+  fd: number,
+  fileSize: number,
+  file: string,
+  makeDir: () => string,
+  limits: { file: number; total: number } = { file: MAX_MEDIA_FILE_BYTES, total: MAX_MEDIA_TOTAL_BYTES },
+): { files: PackageMediaFile[]; skipped: { name: string; reason: string }[] } {
+  const head = readAt(fd, 0, 4);
+  if (!startsWith(head, ZIP_MAGIC)) return { files: [], skipped: [] };
+  const entries = listZip(fd, fileSize, file);
+  const mapEntry = entries.find((e) => e.name === 'media');
+  if (!mapEntry) return { files: [], skipped: [] };
+  const latest = packageVersion(fd, fileSize, file, entries) >= 3;
+  const raw = collect(file, 'The media list', MAX_MEDIA_MAP_BYTES);
+  extractZipEntry(fd, fileSize, file, mapEntry, MAX_MEDIA_MAP_BYTES, latest ? zstdOrPlain(file, 'The media list', raw.push) : (c) => raw.push(c));
+  const map = mediaMap(raw.bytes(), latest, file);
+  const byName = new Map(entries.map((e) => [e.name, e]));
+  const files: PackageMediaFile[] = [];
+  const skipped: { name: string; reason: string }[] = [];
+  let total = 0;
+  let dir: string | null = null;
+  for (const [entryName, name] of map) {
+    if (files.length >= MAX_MEDIA_FILES) {
+      skipped.push({ name, reason: `more than ${MAX_MEDIA_FILES} media files in one package` });
+      continue;
+    }
+    const entry = byName.get(entryName);
+    if (!entry) {
+      skipped.push({ name, reason: 'listed but not in the package' });
+      continue;
+    }
+    if (entry.size > limits.file) {
+      skipped.push({ name, reason: `larger than ${mib(limits.file)}` });
+      continue;
+    }
+    const out = collect(file, `Media file ${JSON.stringify(name.slice(0, 80))}`, limits.file);
+    try {
+      extractZipEntry(fd, fileSize, file, entry, limits.file, latest ? zstdOrPlain(file, name, out.push) : (c) => out.push(c));
+    } catch (e) {
+      if (!(e instanceof RecallError) || e.code !== 'anki-too-large') throw e;
+      skipped.push({ name, reason: `larger than ${mib(limits.file)}` });
+      continue;
+    }
+    const bytes = out.bytes();
+    if (total + bytes.length > limits.total) {
+      skipped.push({ name, reason: `the package's media pass ${mib(limits.total)} in all` });
+      continue;
+    }
+    total += bytes.length;
+    dir ??= makeDir();
+    const path = `${dir}/${files.length}`;
+    const wfd = openSync(path, 'wx', 0o600);
+    try {
+      writeAll(wfd, bytes, 0);
+    } finally {
+      closeSync(wfd);
+    }
+    files.push({ name, path, size: bytes.length });
+  }
+  return { files, skipped };
+}
+
+/** Bytes through zstd when they start with its magic (Anki 2.1.50+ compresses each media file), else as they are. */
+function zstdOrPlain(file: string, what: string, next: (chunk: Uint8Array) => void): Push {
+  let target: Push | null = null;
+  let head = Buffer.alloc(0);
+  return (chunk, final) => {
+    if (target === null) {
+      head = Buffer.concat([head, chunk]);
+      if (head.length < 4 && !final) return;
+      const zstd = head.length >= 4 && head.readUInt32LE(0) === ZSTD_MAGIC;
+      target = zstd ? zstdStage(file, what, next) : (c) => next(c);
+      chunk = head;
+    }
+    target(chunk, final);
+  };
+}

@@ -170,6 +170,8 @@ export interface OptimizeOptions extends DayOptions, FitOptions {
   currentParameters?: readonly number[] | null;
   /** Also compute the time-series-split (out-of-sample) figure. */
   outOfSample?: boolean;
+  /** Told as each phase starts; `items` once the training items are known. */
+  onPhase?: (phase: 'building' | 'fitting' | 'evaluating', info: { items?: number }) => void;
 }
 
 export interface OptimizeResult {
@@ -192,6 +194,7 @@ export interface OptimizeResult {
 
 /** The whole run: items from the log, guard, evaluate current parameters, fit, evaluate the fit, decide. */
 export async function optimize(rows: readonly OptimizerRow[], opts: OptimizeOptions): Promise<OptimizeResult> {
+  opts.onPhase?.('building', {});
   const set = buildTrainingItems(rows, opts);
   if (set.reviews < MIN_REVIEWS) {
     throw new RecallError(
@@ -201,12 +204,14 @@ export async function optimize(rows: readonly OptimizerRow[], opts: OptimizeOpti
     );
   }
   const current = [...(opts.currentParameters ?? DEFAULT_PARAMETERS)];
+  opts.onPhase?.('fitting', { items: set.items.length });
   // The fit and the out-of-sample splits run on the binding's own threads: start them first, so evaluating the
   // current parameters (synchronous, on this thread) overlaps with them instead of adding to the wait.
   const fitting = fitParameters(set.items, opts);
   const splitting = opts.outOfSample ? evaluateTimeSeriesSplits(set.items, { enableShortTerm: opts.enableShortTerm }) : null;
   const before = evaluateParameters(set.items, current);
   const fitted = await fitting;
+  opts.onPhase?.('evaluating', {});
   const after = evaluateParameters(set.items, fitted);
   const result: OptimizeResult = {
     items: set.items.length,

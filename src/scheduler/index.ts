@@ -170,13 +170,15 @@ function manual(schedule: Schedule | null, at: number, state: CardState, due: nu
 
 /** A short label for the wait until `due`, as shown on the answer buttons: `1m`, `10m`, `3h`, `4d`, `2.1mo`, `1.5y`. */
 export function formatInterval(ms: number): string {
+  // Each unit is chosen after rounding, so a span shows one way: 23h40m is "1d" (as the 1-day button says), never "24h";
+  // 59.6 minutes is "1h", 29.6 days "1mo".
   const minutes = Math.max(0, ms) / 60_000;
   if (minutes < 1) return '<1m';
-  if (minutes < 60) return `${Math.round(minutes)}m`;
+  if (Math.round(minutes) < 60) return `${Math.round(minutes)}m`;
   const hours = minutes / 60;
-  if (hours < 24) return `${Math.round(hours)}h`;
+  if (Math.round(hours) < 24) return `${Math.round(hours)}h`;
   const days = hours / 24;
-  if (days < 30) return `${Math.round(days)}d`;
+  if (Math.round(days) < 30) return `${Math.round(days)}d`;
   if (days < 365) return `${(days / 30).toFixed(1).replace(/\.0$/, '')}mo`;
   return `${(days / 365).toFixed(1).replace(/\.0$/, '')}y`;
 }

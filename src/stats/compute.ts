@@ -221,15 +221,24 @@ export function computeStats(input: StatsInput, now: number): StatsReport {
 
   const fc = forecast(input.dueBuckets, input.dayStarts);
   const deckNames = new Map(input.decks.map((d) => [d.id, d.name]));
-  const quizzes: QuizResult[] = input.quizzes.map((q) => ({
+  const quizzes: QuizResult[] = input.quizzes.map((q) => {
+    // An attempt whose process ended before it was scored still has its answers in the log.
+    const answered = q.decks.reduce((n, d) => n + d.answered, 0);
+    const scored = q.finishedAt !== null;
+    const questions = scored ? q.questions : answered;
+    const correct = scored ? q.correct : q.decks.reduce((n, d) => n + d.correct, 0);
+    return {
     id: q.id,
     startedAt: q.startedAt,
     finishedAt: q.finishedAt,
-    questions: q.questions,
-    correct: q.correct,
-    score: q.questions > 0 ? q.correct / q.questions : null,
+    questions,
+    correct,
+    planned: q.planned ?? null,
+    unfinished: !scored || (q.planned !== null && q.planned !== undefined && questions < q.planned),
+    score: questions > 0 ? correct / questions : null,
     decks: q.decks.map((d) => ({ deck: deckNames.get(d.deckId) ?? `#${d.deckId}`, answered: d.answered, correct: d.correct, score: d.answered > 0 ? d.correct / d.answered : null })),
-  }));
+    };
+  });
 
   return {
     today: {

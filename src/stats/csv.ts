@@ -47,6 +47,8 @@ export function statsCsvRows(r: StatsReport): (string | number | null)[][] {
     add('quiz', q.id, 'started_at', q.startedAt);
     add('quiz', q.id, 'questions', q.questions);
     add('quiz', q.id, 'correct', q.correct);
+    add('quiz', q.id, 'planned', q.planned);
+    add('quiz', q.id, 'unfinished', q.unfinished ? 1 : 0);
     add('quiz', q.id, 'score', q.score);
     for (const d of q.decks) add('quiz', q.id, `deck:${d.deck}`, d.score);
   }

@@ -1,4 +1,5 @@
 // Terminal rendering of a StatsReport: pure, width-aware, colour through ANSI codes only when asked for.
+import { plural } from '../core/plural.js';
 import { sanitize } from '../core/text.js';
 import { dayDate } from './compute.js';
 import type { Bucket, Rate, StatsReport } from './types.js';
@@ -85,15 +86,18 @@ export function heatmap(report: StatsReport['heatmap'], opts: { width: number; p
     const q = Math.min(3, Math.ceil((v / report.max) * 4) - 1);
     return paint(SHADES[q]!);
   };
-  let months = '';
+  // Each month is labelled at its first week. Months start at least four weeks apart, so only the first, partial
+  // month at the left edge can crowd the next one; then it is the one left out ("Oct", never "SepOct").
+  const labels: { at: number; name: string }[] = [];
   let lastMonth = -1;
   for (let w = firstWeek; w < totalWeeks; w++) {
     const month = Number(dayDate(report.startDay + w * 7).slice(5, 7)) - 1;
-    if (month !== lastMonth && months.length <= w - firstWeek) {
-      months = months.padEnd(w - firstWeek) + MONTHS[month]!;
-    }
+    if (month !== lastMonth) labels.push({ at: w - firstWeek, name: MONTHS[month]! });
     lastMonth = month;
   }
+  const kept = labels.filter((l, i) => !labels[i + 1] || l.at + l.name.length < labels[i + 1]!.at);
+  let months = '';
+  for (const l of kept) months = months.padEnd(l.at) + l.name;
   const lines = [`    ${months}`.slice(0, opts.width).trimEnd()];
   for (let row = 0; row < 7; row++) {
     let line = WEEKDAYS[row]!.padEnd(4);
@@ -158,20 +162,20 @@ export function renderStats(report: StatsReport, opts: RenderOptions): string {
   heading(`Today ${t.date}`);
   const againPaint = t.againRate !== null && t.againRate > 0.2 ? p.red : (s: string) => s;
   out.push(`  Reviewed ${t.reviewed} (${t.newCards} new) in ${formatDuration(t.timeMs)}, again ${againPaint(formatPercent(t.againRate))}`);
-  out.push(`  Still due ${t.stillDue} (${t.dueReviews} reviews, ${t.dueLearning} learning)`);
+  out.push(`  Still due ${t.stillDue} (${plural(t.dueReviews, 'review')}, ${t.dueLearning} learning)`);
   const s = report.streak;
-  out.push(`  Streak ${s.current} day${s.current === 1 ? '' : 's'}, longest ${s.longest}, ${s.daysStudied} days studied`);
+  out.push(`  Streak ${plural(s.current, 'day')}, longest ${s.longest}, ${plural(s.daysStudied, 'day')} studied`);
 
   const rpd = report.reviewsPerDay;
   if (rpd.length > 0) {
     const total = rpd.reduce((a, r) => a + r.reviews, 0);
-    heading(`Reviews per day, last ${rpd.length} days (${total} reviews)`);
+    heading(`Reviews per day, last ${rpd.length === 1 ? 'day' : `${rpd.length} days`} (${plural(total, 'review')})`);
     if (total === 0) out.push('  (no reviews in this period)');
     else out.push(...barChart(rpd.map((r) => r.reviews), { width, height: 6, paint: p.cyan, labels: [rpd[0]!.date, rpd[rpd.length - 1]!.date] }));
   }
 
   const yearTotal = report.heatmap.reviews.reduce((a, v) => a + v, 0);
-  heading(`Past year (${yearTotal} reviews, busiest day ${report.heatmap.max})`);
+  heading(`Past year (${plural(yearTotal, 'review')}, busiest day ${report.heatmap.max})`);
   if (yearTotal === 0) out.push('  (no reviews in the past year)');
   else out.push(...heatmap(report.heatmap, { width, paint: p.green, dim: p.dim }));
 
@@ -191,7 +195,7 @@ export function renderStats(report: StatsReport, opts: RenderOptions): string {
   const fc = report.forecast;
   if (fc.length > 0) {
     const total = fc.reduce((a, r) => a + r.due, 0);
-    heading(`Forecast, next ${fc.length} days (${total} reviews; overdue counted today)`);
+    heading(`Forecast, next ${fc.length === 1 ? 'day' : `${fc.length} days`} (${plural(total, 'review')}; overdue counted today)`);
     if (total === 0) out.push('  (no reviews due)');
     else out.push(...barChart(fc.map((r) => r.due), { width, height: 6, paint: p.yellow, labels: [fc[0]!.date, fc[fc.length - 1]!.date] }));
   }
@@ -220,10 +224,12 @@ export function renderStats(report: StatsReport, opts: RenderOptions): string {
   heading('Quizzes');
   if (report.quizzes.length === 0) out.push('  (no quizzes yet)');
   const recent = report.quizzes.slice(-10);
-  if (report.quizzes.length > recent.length) out.push(p.dim(`  ... ${report.quizzes.length - recent.length} earlier attempts`));
+  if (report.quizzes.length > recent.length) out.push(p.dim(`  ... ${plural(report.quizzes.length - recent.length, 'earlier attempt')}`));
   for (const q of recent) {
     const decks = q.decks.map((d) => `${sanitize(d.deck).replace(/[\n\t]/g, ' ')} ${formatPercent(d.score, 0)}`).join(', ');
-    const line = `  ${fmtTime(q.startedAt)}  ${formatPercent(q.score, 0).padStart(5)} (${q.correct}/${q.questions})${decks ? `  ${decks}` : ''}`;
+    // A quiz left early shows how far it got ("12 of 20, unfinished") rather than passing for a short one.
+    const left = q.unfinished ? `; ${q.planned !== null ? `${q.questions} of ${q.planned}` : plural(q.questions, 'question')}, ${p.yellow('unfinished')}` : '';
+    const line = `  ${fmtTime(q.startedAt)}  ${formatPercent(q.score, 0).padStart(5)} (${q.correct}/${q.questions}${left})${decks ? `  ${decks}` : ''}`;
     out.push(truncate(line, width));
   }
   return `${out.map((l) => fit(l, width)).join('\n')}\n`;

@@ -70,6 +70,8 @@ export interface QuizAttemptRow {
   finishedAt: number | null;
   questions: number;
   correct: number;
+  /** Questions the quiz set out to ask (null for attempts stored before this was kept). */
+  planned: number | null;
   /** Answers of the attempt per deck, from reviews with kind = 'quiz'. */
   decks: QuizDeckRow[];
 }
@@ -145,8 +147,13 @@ export interface QuizResult {
   id: number;
   startedAt: number;
   finishedAt: number | null;
+  /** Questions answered. */
   questions: number;
   correct: number;
+  /** Questions the quiz set out to ask, when known. */
+  planned: number | null;
+  /** Left before the last question (Ctrl-C, q, or the process ended). */
+  unfinished: boolean;
   score: number | null;
   decks: QuizDeckResult[];
 }

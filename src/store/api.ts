@@ -3,6 +3,7 @@
 import type { CardEvent, CardEventData } from '../core/card-events.js';
 import type { CardContent, CardExtras, CardSpec, CardState, CardType, Rating, ReviewEntry, ReviewKind, Schedule } from '../core/types.js';
 import type { ExportSource } from './export-source.js';
+import type { MediaStore } from './media.js';
 import type { DailyRow, DeckCountRow, DeckInfo, DueBucket, MemoryGroup, QuizAttemptRow, RetentionRow, StatsInput } from '../stats/types.js';
 
 export type DeckOrigin = 'builtin' | 'file' | 'anki';
@@ -287,7 +288,7 @@ export interface MaintenanceStore {
   fixCardStates(): void;
 }
 
-export interface Store extends SettingsStore, DeckStore, CardStore, LogStore, QuizStore, ReportStore, MaintenanceStore {
+export interface Store extends SettingsStore, DeckStore, CardStore, LogStore, QuizStore, ReportStore, MaintenanceStore, MediaStore {
   readonly path: string;
   /** This database's device id: every row it writes carries it. */
   readonly deviceId: string;

@@ -246,6 +246,22 @@ export const MIGRATIONS: readonly string[] = [
   -- Cards found by a global uid are found by their guid now (it is that uid); no other lookup is by uid alone.
   DROP INDEX cards_uid;
   `,
+  // Media of imported packages (issue 20). The files live in the media folder next to the database, one file per
+  // content hash (sha256, hex); cards name them as their notes did ("[image: al.png]"), and media_names maps each
+  // such name to its content, so two names with the same bytes share one file.
+  `
+  CREATE TABLE media_files (
+    hash TEXT PRIMARY KEY,
+    file TEXT NOT NULL UNIQUE,
+    size INTEGER NOT NULL,
+    added_at INTEGER NOT NULL
+  );
+  CREATE TABLE media_names (
+    name TEXT PRIMARY KEY,
+    hash TEXT NOT NULL REFERENCES media_files(hash)
+  );
+  CREATE INDEX media_names_hash ON media_names(hash);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -174,7 +174,7 @@ export function readStatsRows(db: Db, opts: StatsQuery): StatsRows {
     perAttempt.set(q.attemptId, list);
   }
   const attempts = db
-    .prepare('SELECT id, started_at AS startedAt, finished_at AS finishedAt, questions, correct FROM quiz_attempts ORDER BY started_at, id')
+    .prepare('SELECT id, started_at AS startedAt, finished_at AS finishedAt, questions, correct, planned FROM quiz_attempts ORDER BY started_at, id')
     .all() as Omit<QuizAttemptRow, 'decks'>[];
   // With a deck filter, only attempts that asked something from those decks.
   const quizzes = attempts

@@ -11,6 +11,7 @@ import type {
   ActionRow, AnswerInput, DeckCardRow, DeckCounts, DeckRow, EventMeta, ImportedReview, OptimizerRow, ReviewRow, Store, StudyCard,
 } from './api.js';
 import { readExportSource } from './export-source.js';
+import { createMediaStore } from './media.js';
 import { deckCards, iterateFsrsRows, iterateReviews, readStatsRows } from './stats.js';
 
 export type { Store, StudyCard, ReviewRow, DeckRow, DeckCounts, AnswerInput } from './api.js';
@@ -587,6 +588,7 @@ export function createStore(db: Db, path = ':memory:'): Store {
     fixCardStates() {
       db.exec('UPDATE cards SET state = coalesce((SELECT s.state FROM schedules s WHERE s.card_id = cards.id), 0), due = (SELECT s.due FROM schedules s WHERE s.card_id = cards.id)');
     },
+    ...createMediaStore(sql),
   };
   return store;
 }

@@ -3,6 +3,7 @@ import { formatDiagnostic, type Diagnostic } from '../../core/errors.js';
 import { inputKind, readInputText } from '../../importers/input.js';
 import { parseDeck } from '../../decks/parse.js';
 import { sanitize } from '../../core/text.js';
+import { plural } from '../../core/plural.js';
 import { printJson, styler, type Io } from '../io.js';
 
 export async function run(opts: { args: string[]; json?: boolean }, io: Io): Promise<number> {
@@ -26,7 +27,7 @@ export async function run(opts: { args: string[]; json?: boolean }, io: Io): Pro
   } else {
     const st = styler(io.color);
     for (const d of diagnostics) io.err(`${sanitize(formatDiagnostic(d))}\n`);
-    const summary = `${files.length} file(s), ${cards} card(s), ${diagnostics.length} problem(s)`;
+    const summary = `${plural(files.length, 'file')}, ${plural(cards, 'card')}, ${plural(diagnostics.length, 'problem')}`;
     io.out(diagnostics.length ? `${st.red('✗')} ${summary}\n` : `${st.green('✓')} ${summary}\n`);
   }
   return diagnostics.length ? 1 : 0;

@@ -1,6 +1,9 @@
 // `recall doctor`: is the database sound, and is everything derived from the log what the log says?
 import { openContext } from '../../app/context.js';
 import { checkCardFlags, findScheduleMismatches, rescheduleAll } from '../../app/maintenance.js';
+import { checkMedia, mediaDir, pruneUnusedMedia } from '../../app/media.js';
+import { plural } from '../../core/plural.js';
+import { sanitize } from '../../core/text.js';
 import { printJson, styler, type Io } from '../io.js';
 
 export async function run(opts: { db?: string; fix?: boolean; json?: boolean }, io: Io): Promise<number> {
@@ -21,6 +24,9 @@ export async function run(opts: { db?: string; fix?: boolean; json?: boolean }, 
       store.rebuildDaily();
     }
     if (fix && staleCounts) store.transaction(() => store.fixCardStates());
+    // Media are reported, never counted against health: an Anki note naming a file its package lacked is common.
+    const media = checkMedia(ctx);
+    const pruned = fix && media.unused.length ? pruneUnusedMedia(ctx) : [];
     const ok = integrity.length === 1 && integrity[0] === 'ok' && foreignKeys === 0;
     const healthy = ok && (mismatches.length === 0 || repaired === mismatches.length) && ((staleCounts === 0 && flagMismatches.length === 0) || fix);
     if (opts.json) {
@@ -32,16 +38,33 @@ export async function run(opts: { db?: string; fix?: boolean; json?: boolean }, 
         scheduleMismatches: mismatches.map((m) => m.cardId),
         staleCardStates: staleCounts,
         repaired: repaired + (fix ? flagMismatches.length : 0),
+        mediaDir: mediaDir(ctx),
+        unusedMedia: media.unused.map((u) => ({ file: u.file, size: u.size })),
+        missingMedia: media.missing,
+        mediaDeleted: pruned.map((p) => p.file),
       });
     } else {
       const st = styler(io.color);
       const line = (good: boolean, text: string) => io.out(`${good ? st.green('✓') : st.red('✗')} ${text}\n`);
       const advice = (n: number, fixed: string) => (n ? (fix ? `, ${fixed}` : ' (run recall doctor --fix)') : '');
       line(integrity[0] === 'ok', `integrity: ${integrity.join('; ')}`);
-      line(foreignKeys === 0, `foreign keys: ${foreignKeys} violation(s)`);
+      line(foreignKeys === 0, `foreign keys: ${plural(foreignKeys, 'violation')}`);
       line(flagMismatches.length === 0 || fix, `card flags: ${flagMismatches.length} differ from their event log${advice(flagMismatches.length, 'rebuilt')}`);
       line(staleCounts === 0 || fix, `card states: ${staleCounts} differ from their schedule${advice(staleCounts, 'fixed')}`);
       line(mismatches.length === 0 || repaired === mismatches.length, `schedules: ${mismatches.length} differ from the replay of their review log${repaired ? `, ${repaired} rebuilt` : mismatches.length ? ' (run recall doctor --fix)' : ''}`);
+      const note = (good: boolean, text: string) => io.out(`${good ? st.green('✓') : st.yellow('!')} ${text}\n`);
+      const unusedBytes = media.unused.reduce((n, u) => n + u.size, 0);
+      note(
+        media.unused.length === 0 || pruned.length > 0,
+        `media: ${plural(media.unused.length, 'file')} in ${sanitize(mediaDir(ctx))} no card uses` +
+          (media.unused.length ? ` (${Math.ceil(unusedBytes / 1024)} KiB)${pruned.length ? `, ${pruned.length} deleted` : '; recall doctor --fix deletes them'}` : ''),
+      );
+      for (const u of media.unused.slice(0, 10)) io.out(`    ${sanitize(u.file)}\n`);
+      if (media.unused.length > 10) io.out(`    ... and ${media.unused.length - 10} more (--json lists them all)\n`);
+      const cards = new Set(media.missing.map((m) => m.cardId)).size;
+      note(media.missing.length === 0, `media: ${plural(cards, 'card names', 'cards name')} ${plural(media.missing.length, 'file')} the collection does not have`);
+      for (const m of media.missing.slice(0, 10)) io.out(`    card ${m.cardId}: ${sanitize(m.name)}\n`);
+      if (media.missing.length > 10) io.out(`    ... and ${media.missing.length - 10} more (--json lists them all)\n`);
     }
     return healthy ? 0 : 1;
   } finally {

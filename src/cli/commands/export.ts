@@ -7,6 +7,7 @@ import { writeFileAtomic } from '../../app/files.js';
 import { resolveDeck } from '../../app/decks.js';
 import { syncBuiltinDecks } from '../../app/sync.js';
 import { RecallError } from '../../core/errors.js';
+import { plural } from '../../core/plural.js';
 import { sanitize, toSafeJson } from '../../core/text.js';
 import { statsToCsv } from '../../stats/csv.js';
 import { printJson, type Io } from '../io.js';
@@ -103,7 +104,7 @@ function packagePath(out: string | undefined, name: string, format: AnkiPackageF
 function reportPackage(io: Io, opts: CommonOpts, r: AnkiExportReport): void {
   if (!opts.json) for (const w of r.warnings) io.err(`recall: warning: ${w}\n`);
   if (opts.json) printJson(io, r);
-  else io.out(`Wrote ${r.notes} notes, ${r.cards} cards and ${r.reviews} reviews (${r.decks.length} deck${r.decks.length === 1 ? '' : 's'}) to ${r.file}\n`);
+  else io.out(`Wrote ${plural(r.notes, 'note')}, ${plural(r.cards, 'card')}${r.media ? `, ${plural(r.reviews, 'review')} and ${plural(r.media, 'media file')}` : ` and ${plural(r.reviews, 'review')}`} (${plural(r.decks.length, 'deck')}) to ${r.file}\n`);
 }
 
 export async function runCollection(opts: CommonOpts & { format?: AnkiPackageFormat }, io: Io): Promise<number> {

@@ -1,6 +1,8 @@
 import { openContext } from '../../app/context.js';
 import { importPaths } from '../../app/import.js';
+import { mediaDir } from '../../app/media.js';
 import { RecallError, formatDiagnostic } from '../../core/errors.js';
+import { plural } from '../../core/plural.js';
 import { sanitize } from '../../core/text.js';
 import { printJson, styler, type Io } from '../io.js';
 
@@ -56,6 +58,9 @@ export async function run(opts: Opts, io: Io): Promise<number> {
         cardsAdded: report.cardsAdded,
         cardsUpdated: report.cardsUpdated,
         cardsUnchanged: report.cardsUnchanged,
+        cardsRemoved: report.cardsRemoved,
+        mediaStored: report.mediaStored,
+        mediaReused: report.mediaReused,
         reviewsImported: report.reviewsImported,
         decks: report.decks,
         warnings: report.warnings,
@@ -73,12 +78,26 @@ export async function run(opts: Opts, io: Io): Promise<number> {
     const SHOWN = 50;
     for (const d of report.skipped.slice(0, SHOWN)) io.err(`${st.yellow('skipped:')} ${sanitize(formatDiagnostic({ ...d, hint: undefined }))}\n`);
     if (report.skipped.length > SHOWN) io.err(`... and ${report.skipped.length - SHOWN} more skipped (--json lists them all)\n`);
-    const skipped = report.skipped.length ? `; skipped ${report.skipped.length} row(s) with problems (listed above; --strict imports nothing when any row has one)` : '';
+    const skipped = report.skipped.length ? `; skipped ${plural(report.skipped.length, 'row')} with problems (listed above; --strict imports nothing when any row has one)` : '';
+    const removed = report.cardsRemoved ? `, ${report.cardsRemoved} removed` : '';
     io.out(
       `${report.dryRun ? st.yellow('Dry run, nothing changed: would import') : st.green('Imported')} ` +
-        `${report.cardsAdded} new card(s), ${report.cardsUpdated} updated, ${report.cardsUnchanged} unchanged, ` +
-        `${report.reviewsImported} review(s) into ${report.decks.length} deck(s): ${report.decks.map(sanitize).join(', ')}${skipped}\n`,
+        `${plural(report.cardsAdded, 'new card')}, ${report.cardsUpdated} updated, ${report.cardsUnchanged} unchanged${removed}, ` +
+        `${plural(report.reviewsImported, 'review')} into ${plural(report.decks.length, 'deck')}: ${report.decks.map(sanitize).join(', ')}${skipped}\n`,
     );
+    if (report.mediaStored || report.mediaReused) {
+      io.out(`${report.dryRun ? 'Would keep' : 'Kept'} ${plural(report.mediaStored + report.mediaReused, 'media file')} (${report.mediaStored} new, ${report.mediaReused} already there) in ${sanitize(mediaDir(ctx))}\n`);
+    }
+    if (report.cardsRemoved) {
+      // A card that left its deck file is kept with its history, out of study; the file is the way back.
+      const files = report.files.filter((f) => f.cardsRemoved > 0).map((f) => `${sanitize(f.file)} (${f.cardsRemoved})`);
+      const one = report.cardsRemoved === 1;
+      io.out(
+        `${st.yellow(`${plural(report.cardsRemoved, 'card is', 'cards are')} no longer in ${files.length === 1 ? 'its deck file' : 'their deck files'}`)}: ${files.join(', ')}. ` +
+          `${one ? 'It' : 'They'} ${report.dryRun ? 'would leave' : 'left'} study; ${one ? 'its' : 'their'} history is kept. ` +
+          `To bring ${one ? 'it' : 'one'} back, put it back in the file and import again.\n`,
+      );
+    }
     return 0;
   } finally {
     if (started) bar?.stop();

@@ -4,6 +4,54 @@ import { RecallError } from '../../core/errors.js';
 import { printJson, styler, type Io } from '../io.js';
 import { resolveDeck, resolveDeckIds } from '../../app/decks.js';
 import { sanitize } from '../../core/text.js';
+import { DEFAULT_RATES, enterPhase, expectedTimes, measuredRates, phaseFraction, startProgress, viewProgress, type ProgressState, type Rates } from '../../optimizer/progress.js';
+import { formatDuration } from '../format.js';
+import { plural } from '../../core/plural.js';
+
+/** This device's last measured optimizer speed (local state: it describes this machine, so it never syncs). */
+const RATES_KEY = 'optimizeRates';
+
+function readRates(text: string | undefined): Rates {
+  try {
+    const r = text ? (JSON.parse(text) as Partial<Rates>) : {};
+    const out = { ...DEFAULT_RATES };
+    for (const k of Object.keys(out) as (keyof Rates)[]) if (typeof r[k] === 'number' && Number.isFinite(r[k]) && r[k]! > 0) out[k] = r[k]!;
+    return out;
+  } catch {
+    return { ...DEFAULT_RATES };
+  }
+}
+
+/** The progress line: "[3/5] fitting parameters ████░░░░ 40% | 6s, about 9s left", redrawn five times a second. */
+async function liveProgress(state: () => ProgressState): Promise<{ stop(): void }> {
+  // cli-progress is CommonJS: its exports arrive on `default` when imported as a module.
+  const mod = await import('cli-progress');
+  const { SingleBar, Presets } = ((mod as unknown as { default?: typeof mod }).default ?? mod) as typeof mod;
+  const bar = new SingleBar(
+    { format: '[{step}/{steps}] {phase} {bar} {percentage}% | {elapsed}{left}', stream: process.stderr, clearOnComplete: true, hideCursor: true, barsize: 24, fps: 5 },
+    Presets.shades_classic,
+  );
+  let shown = 0;
+  const payload = () => {
+    const v = viewProgress(state(), performance.now());
+    // A new estimate can lower the fraction a little; the bar never moves back.
+    shown = Math.max(shown, Math.floor(v.overall * 1000));
+    const left = v.remainingMs === null ? '' : `, about ${formatDuration(Math.max(1000, v.remainingMs))} left`;
+    return { value: shown, p: { step: v.step, steps: v.steps, phase: v.label.padEnd(24), elapsed: formatDuration(v.elapsedMs), left } };
+  };
+  const first = payload();
+  bar.start(1000, first.value, first.p);
+  const timer = setInterval(() => {
+    const next = payload();
+    bar.update(next.value, next.p);
+  }, 200);
+  return {
+    stop() {
+      clearInterval(timer);
+      bar.stop();
+    },
+  };
+}
 
 interface Opts {
   db?: string;
@@ -20,42 +68,50 @@ export async function run(opts: Opts, io: Io): Promise<number> {
     // Presets are kept under the deck's own name, however it was typed.
     const deckName = opts.deck === undefined ? undefined : resolveDeck(ctx, opts.deck).name;
     const deckIds = resolveDeckIds(ctx, deckName === undefined ? undefined : [deckName]);
-    const optimizerRows = ctx.store.optimizerRows(deckIds);
-    // The binding is a native module of a few MB: load it only here.
-    const { optimize } = await import('../../optimizer/fit.js');
-    const presets = (ctx.store.getSetting<Record<string, number[]>>('deckParameters') ?? {});
-    const current = deckName ? (presets[deckName] ?? ctx.settings.parameters) : ctx.settings.parameters;
-    let bar: { start(t: number, v: number): void; update(v: number): void; setTotal(t: number): void; stop(): void } | null = null;
-    if (process.stderr.isTTY && !opts.json) {
-      // cli-progress is CommonJS: its exports arrive on `default` when imported as a module.
-    const mod = await import('cli-progress');
-    const { SingleBar, Presets } = ((mod as unknown as { default?: typeof mod }).default ?? mod) as typeof mod;
-      bar = new SingleBar({ format: 'fitting {bar} {percentage}%', stream: process.stderr, clearOnComplete: true, hideCursor: true }, Presets.shades_classic);
-      bar.start(100, 0);
-    }
+    // Progress where someone watches: on stderr, on a terminal, never in --json output. Phases with the time spent
+    // and an estimate of the time left, redrawn on a timer (the optimizer runs on a worker thread meanwhile).
+    const rates = readRates(ctx.store.getLocal(RATES_KEY));
+    let state = startProgress(expectedTimes(rates, { rows: 0, items: 0 }), performance.now());
+    const live = process.stderr.isTTY && !opts.json ? await liveProgress(() => state) : null;
     let result;
+    let rescheduled = 0;
+    let rowCount = 0;
     try {
-      result = await optimize(optimizerRows, {
+      const optimizerRows = ctx.store.optimizerRows(deckIds);
+      rowCount = optimizerRows.length;
+      // Items are about two thirds of the rows in the histories measured; the fitting phase corrects it.
+      state = enterPhase(state, 'building', performance.now(), expectedTimes(rates, { rows: rowCount, items: Math.round(rowCount * 0.65) }));
+      // The binding is a native module of a few MB: load it only here.
+      const { runOptimizer } = await import('../../optimizer/run.js');
+      const presets = (ctx.store.getSetting<Record<string, number[]>>('deckParameters') ?? {});
+      const current = deckName ? (presets[deckName] ?? ctx.settings.parameters) : ctx.settings.parameters;
+      result = await runOptimizer(optimizerRows, {
         timeZone: ctx.timeZone,
         dayStartHour: ctx.settings.dayStartHour,
         currentParameters: current,
         outOfSample: true,
+        onPhase: (phase, info) => {
+          state = enterPhase(state, phase, performance.now(), info.items === undefined ? undefined : expectedTimes(rates, { rows: rowCount, items: info.items }));
+        },
         onProgress: (done, total) => {
-          bar?.setTotal(total);
-          bar?.update(done);
+          if (state.current === 'fitting' && total > 0 && done < total) state = phaseFraction(state, done / total);
         },
       });
+      if (result.kept && !opts.dryRun) {
+        state = enterPhase(state, 'rescheduling', performance.now());
+        ctx.store.transaction(() => {
+          if (deckName) ctx.store.setSetting('deckParameters', { ...presets, [deckName]: result!.after.parameters });
+          else ctx.store.setSetting('parameters', result!.after.parameters);
+          ctx.reloadSettings();
+          rescheduled = rescheduleAll(ctx, deckIds ? ctx.store.cardIds({ deckIds, includeSuspended: true, includeRemoved: true }) : undefined).changed;
+        });
+      }
+      // Close the last phase, then remember this machine's speed for the next estimate.
+      const end = performance.now();
+      state = { ...state, took: { ...state.took, [state.current]: end - state.phaseStartedAt } };
+      ctx.store.setLocal(RATES_KEY, JSON.stringify(measuredRates(state, { rows: rowCount, items: result.items }, rates)));
     } finally {
-      bar?.stop();
-    }
-    let rescheduled = 0;
-    if (result.kept && !opts.dryRun) {
-      ctx.store.transaction(() => {
-        if (deckName) ctx.store.setSetting('deckParameters', { ...presets, [deckName]: result.after.parameters });
-        else ctx.store.setSetting('parameters', result.after.parameters);
-        ctx.reloadSettings();
-        rescheduled = rescheduleAll(ctx, deckIds ? ctx.store.cardIds({ deckIds, includeSuspended: true, includeRemoved: true }) : undefined).changed;
-      });
+      live?.stop();
     }
     if (opts.json) {
       printJson(io, {
@@ -72,7 +128,7 @@ export async function run(opts: Opts, io: Io): Promise<number> {
     }
     const st = styler(io.color);
     const f = (n: number) => n.toFixed(4);
-    io.out(`${st.bold('FSRS optimization')} over ${result.reviews} reviews of ${result.cards} cards (${result.items} training items)\n\n`);
+    io.out(`${st.bold('FSRS optimization')} over ${plural(result.reviews, 'review')} of ${plural(result.cards, 'card')} (${plural(result.items, 'training item')})\n\n`);
     io.out(`                 ${'log loss'.padStart(10)} ${'RMSE(bins)'.padStart(11)}\n`);
     io.out(`  current        ${f(result.before.logLoss).padStart(10)} ${f(result.before.rmseBins).padStart(11)}\n`);
     io.out(`  fitted         ${f(result.after.logLoss).padStart(10)} ${f(result.after.rmseBins).padStart(11)}\n`);
@@ -80,7 +136,7 @@ export async function run(opts: Opts, io: Io): Promise<number> {
     io.out('\n');
     if (!result.kept) io.out('The fitted parameters do not predict your history better than the current ones; keeping the current ones.\n');
     else if (opts.dryRun) io.out(st.yellow('Dry run: the fitted parameters are better, but nothing was saved.\n'));
-    else io.out(st.green(`Saved the fitted parameters${deckName ? ` for ${sanitize(deckName)}` : ''}; ${rescheduled} card(s) rescheduled by replaying their history.\n`));
+    else io.out(st.green(`Saved the fitted parameters${deckName ? ` for ${sanitize(deckName)}` : ''}; ${plural(rescheduled, 'card')} rescheduled by replaying ${rescheduled === 1 ? 'its' : 'their'} history.\n`));
     return 0;
   } finally {
     ctx.store.close();

@@ -6,7 +6,9 @@ import { syncBuiltinDecks } from '../../app/sync.js';
 import { RecallError } from '../../core/errors.js';
 import { sanitize } from '../../core/text.js';
 import { GRADES, type CardType, type Grade } from '../../core/types.js';
+import { presentCard } from '../../quiz/present.js';
 import { formatInterval } from '../../scheduler/index.js';
+import { showCardMedia } from '../media-view.js';
 import { ExitRequest, requireTty, styler, type Io } from '../io.js';
 
 interface Opts {
@@ -41,8 +43,10 @@ export async function run(opts: Opts, io: Io): Promise<number> {
     for (let q = quiz.current(); q; q = quiz.current()) {
       const card = q.drawn.card;
       const intervals = quiz.schedule ? (Object.fromEntries(GRADES.map((g) => [g, formatInterval(q!.drawn.intervals[g])])) as Record<Grade, string>) : null;
+      const media = await showCardMedia(ctx, card.content, presentCard(card.content, q.seed).prompt, io);
       const action = await cardPrompt({
-        content: card.content,
+        content: media.content,
+        ...(media.onPlay ? { onPlay: media.onPlay } : {}),
         deckName: card.deckName,
         intervals,
         seed: q.seed,

@@ -5,7 +5,9 @@ import { openStudy, type SessionEnd } from '../../app/study.js';
 import { syncBuiltinDecks } from '../../app/sync.js';
 import { sanitize } from '../../core/text.js';
 import { GRADES, type Grade } from '../../core/types.js';
+import { presentCard } from '../../quiz/present.js';
 import { formatInterval } from '../../scheduler/index.js';
+import { showCardMedia } from '../media-view.js';
 import { ExitRequest, requireTty, styler, type Io, type Styler } from '../io.js';
 import { formatDuration, formatWhen, undoMessage } from '../format.js';
 
@@ -74,13 +76,16 @@ export async function run(opts: { db?: string; deck?: string[] }, io: Io): Promi
       const { drawn, bucket, counts, typicalMs } = next;
       const card = drawn.card;
       const intervals = Object.fromEntries(GRADES.map((g) => [g, formatInterval(drawn.intervals[g])])) as Record<Grade, string>;
+      const seed = card.id * 7919 + (card.schedule?.reps ?? 0);
+      const media = await showCardMedia(ctx, card.content, presentCard(card.content, seed).prompt, io);
       const action = await cardPrompt({
-        content: card.content,
+        content: media.content,
+        ...(media.onPlay ? { onPlay: media.onPlay } : {}),
         deckName: card.deckName,
         counts,
         bucket,
         intervals,
-        seed: card.id * 7919 + (card.schedule?.reps ?? 0),
+        seed,
         typicalMs,
         canUndo: study.canUndo(),
         color: io.color,
