@@ -147,12 +147,13 @@ export function readStatsRows(db: Db, opts: StatsQuery): StatsRows {
 
   // Quarter hours: every time zone's day start falls on one, so binning the buckets by day start is exact.
   const Q = 900_000;
+  // Each card carries a copy of its schedule's state and due time (migration 4): the forecast reads the covering
+  // cards_counts index alone, no schedules (100k cards: ~40 ms -> ~14 ms).
   const dueBuckets = (
     db
       .prepare(
-        `SELECT CAST(max(s.due, ?) / ${Q} AS INTEGER) * ${Q} AS at, count(*) AS count
-         FROM cards c NOT INDEXED CROSS JOIN schedules s ON s.card_id = c.id
-         WHERE s.state = 2 AND s.due < ? AND c.suspended = 0 AND ${cardFilter} GROUP BY 1`,
+        `SELECT CAST(max(c.due, ?) / ${Q} AS INTEGER) * ${Q} AS at, count(*) AS count
+         FROM cards c WHERE c.state = 2 AND c.due < ? AND c.suspended = 0 AND ${cardFilter} GROUP BY 1`,
       )
       .all(opts.dayEnd - Q, opts.horizon) as DueBucket[]
   );
