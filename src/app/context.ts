@@ -45,10 +45,11 @@ export interface Context {
   reloadSettings(): void;
 }
 
-export function openContext(opts: { db?: string; env: Env }): Context {
+/** `peer`: opened as the sync partner of another database (a file target), not as this machine's collection. */
+export function openContext(opts: { db?: string; env: Env; peer?: boolean }): Context {
   const clock = resolveClock(opts.env);
   const dbPath = resolveDbPath(opts.db, opts.env);
-  const store = openStore(dbPath, { now: clock() });
+  const store = openStore(dbPath, { now: clock(), peer: opts.peer });
   const ctx = { store, clock, dbPath } as Context;
   let perDeck = new Map<number, Scheduler>();
   let scheduler: Scheduler | null = null;

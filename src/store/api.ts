@@ -2,6 +2,7 @@
 // lives under src/store/ behind these methods; nothing outside sees a connection.
 import type { CardEvent, CardEventData } from '../core/card-events.js';
 import type { CardContent, CardExtras, CardSpec, CardState, CardType, Rating, ReviewEntry, ReviewKind, Schedule } from '../core/types.js';
+import type { SyncStore } from './sync-store.js';
 import type { DailyRow, DeckCountRow, DeckInfo, DueBucket, MemoryGroup, QuizAttemptRow, RetentionRow, StatsInput } from '../stats/types.js';
 
 export type DeckOrigin = 'builtin' | 'file' | 'anki';
@@ -184,7 +185,8 @@ export interface SettingsStore {
   /** Settings travel between devices (last writer per key); JSON values. */
   getSetting<T>(key: string): T | undefined;
   allSettings(): Record<string, unknown>;
-  setSetting(key: string, value: unknown): void;
+  /** `at` (epoch ms) stamps the write for last-writer-wins sync; without it, the wall clock. */
+  setSetting(key: string, value: unknown, at?: number): void;
   /** State of this database on this machine that never travels (sync cursors and the like). */
   getLocal(key: string): string | undefined;
   setLocal(key: string, value: string | undefined): void;
@@ -277,7 +279,7 @@ export interface MaintenanceStore {
   fixCardStates(): void;
 }
 
-export interface Store extends SettingsStore, DeckStore, CardStore, LogStore, QuizStore, ReportStore, MaintenanceStore {
+export interface Store extends SettingsStore, DeckStore, CardStore, LogStore, QuizStore, ReportStore, MaintenanceStore, SyncStore {
   readonly path: string;
   /** This database's device id: every row it writes carries it. */
   readonly deviceId: string;

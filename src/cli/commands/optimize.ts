@@ -51,8 +51,8 @@ export async function run(opts: Opts, io: Io): Promise<number> {
     let rescheduled = 0;
     if (result.kept && !opts.dryRun) {
       ctx.store.transaction(() => {
-        if (deckName) ctx.store.setSetting('deckParameters', { ...presets, [deckName]: result.after.parameters });
-        else ctx.store.setSetting('parameters', result.after.parameters);
+        if (deckName) ctx.store.setSetting('deckParameters', { ...presets, [deckName]: result.after.parameters }, ctx.clock());
+        else ctx.store.setSetting('parameters', result.after.parameters, ctx.clock());
         ctx.reloadSettings();
         rescheduled = rescheduleAll(ctx, deckIds ? ctx.store.cardIds({ deckIds, includeSuspended: true, includeRemoved: true }) : undefined).changed;
       });
