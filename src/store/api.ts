@@ -249,7 +249,7 @@ export interface LogStore {
   hasSourceKey(key: string): boolean;
   cardLog(cardId: number): ReviewRow[];
   hasReviews(cardId: number): boolean;
-  /** Study day of the card's last answer that moved its schedule, as recorded then. */
+  /** The study day replay would carry as the card's last review: the latest day of an answer since its last forget. */
   lastScheduledDay(cardId: number): number | undefined;
   setSchedule(cardId: number, s: Schedule | null): void;
   /** Takes an undone answer out of the day's rollup. */

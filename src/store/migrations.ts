@@ -250,7 +250,8 @@ export const MIGRATIONS: readonly string[] = [
   // carries the time and device of its last write (`setting_clock` survives a deleted setting as its tombstone).
   // Triggers stamp writes made by any code path with the wall clock and this device; the store and the sync
   // overwrite the stamp with the time they mean (the command's clock, or the remote writer's). unixepoch('subsec')
-  // needs SQLite 3.42; better-sqlite3 12 ships 3.50+.
+  // needs SQLite 3.42; better-sqlite3 12 ships 3.50+. (The triggers delete and insert rather than INSERT OR REPLACE:
+  // inside a trigger fired by an upsert, a REPLACE conflict clause is overridden and fails.)
   `
   CREATE TABLE sync_marks (
     seq INTEGER PRIMARY KEY,
@@ -286,17 +287,20 @@ export const MIGRATIONS: readonly string[] = [
     INSERT INTO sync_marks(kind, ref) VALUES ('deck', NEW.uid);
   END;
   CREATE TRIGGER settings_clock_insert AFTER INSERT ON settings BEGIN
-    INSERT OR REPLACE INTO setting_clock(key, at, device)
+    DELETE FROM setting_clock WHERE key = NEW.key;
+    INSERT INTO setting_clock(key, at, device)
       VALUES (NEW.key, CAST(unixepoch('subsec') * 1000 AS INTEGER), (SELECT value FROM local WHERE key = 'deviceId'));
     INSERT INTO sync_marks(kind, ref) VALUES ('setting', NEW.key);
   END;
   CREATE TRIGGER settings_clock_update AFTER UPDATE ON settings WHEN OLD.value IS NOT NEW.value BEGIN
-    INSERT OR REPLACE INTO setting_clock(key, at, device)
+    DELETE FROM setting_clock WHERE key = NEW.key;
+    INSERT INTO setting_clock(key, at, device)
       VALUES (NEW.key, CAST(unixepoch('subsec') * 1000 AS INTEGER), (SELECT value FROM local WHERE key = 'deviceId'));
     INSERT INTO sync_marks(kind, ref) VALUES ('setting', NEW.key);
   END;
   CREATE TRIGGER settings_clock_delete AFTER DELETE ON settings BEGIN
-    INSERT OR REPLACE INTO setting_clock(key, at, device)
+    DELETE FROM setting_clock WHERE key = OLD.key;
+    INSERT INTO setting_clock(key, at, device)
       VALUES (OLD.key, CAST(unixepoch('subsec') * 1000 AS INTEGER), (SELECT value FROM local WHERE key = 'deviceId'));
     INSERT INTO sync_marks(kind, ref) VALUES ('setting', OLD.key);
   END;

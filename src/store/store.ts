@@ -513,7 +513,15 @@ export function createStore(db: Db, path = ':memory:'): Store {
       return sql('SELECT 1 FROM reviews WHERE card_id = ? LIMIT 1').pluck().get(cardId) !== undefined;
     },
     lastScheduledDay(cardId) {
-      return (sql('SELECT day FROM reviews WHERE card_id = ? AND scheduled = 1 AND undone_at IS NULL ORDER BY reviewed_at DESC, device DESC, uid DESC LIMIT 1').pluck().get(cardId) as number | undefined) ?? undefined;
+      // As replay counts it: the latest study day of an answer since the card was last forgotten; a set-due entry
+      // (rating 0 keeping the memory) is not an answer and leaves it alone.
+      return (
+        (sql(
+          `SELECT max(day) FROM reviews WHERE card_id = @id AND scheduled = 1 AND undone_at IS NULL AND rating > 0
+             AND reviewed_at >= coalesce((SELECT max(reviewed_at) FROM reviews
+               WHERE card_id = @id AND scheduled = 1 AND undone_at IS NULL AND rating = 0 AND state_after = 0), 0)`,
+        ).pluck().get({ id: cardId }) as number | null) ?? undefined
+      );
     },
     setSchedule(cardId, s) {
       if (s) upsertSchedule(cardId, s);
