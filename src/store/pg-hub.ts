@@ -192,6 +192,8 @@ function passwordSource(urlPassword: string, info: { host?: string | null; port?
   return async (): Promise<string | undefined> => {
     if (urlPassword) return urlPassword;
     if (env.PGPASSWORD) return env.PGPASSWORD;
+    // libpq takes an empty PGPASSWORD as none; the pgpass reader skips ~/.pgpass whenever the variable exists at all.
+    if (process.env.PGPASSWORD === '') delete process.env.PGPASSWORD;
     const lookup = (host: string) =>
       new Promise<string | undefined>((resolve) =>
         pgpass({ host, port: String(info.port || env.PGPORT || 5432), database: info.database ?? '', user: info.user ?? '' }, (pass: string | undefined) => resolve(pass)),

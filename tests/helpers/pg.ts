@@ -2,7 +2,7 @@
 // `pg_config --bindir` names) in a temp dir, listening only on a Unix socket there. PostgreSQL refuses to run as
 // root, so when we are root the server runs as the `postgres` user (runuser) in a folder it owns.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -12,8 +12,10 @@ export interface PgServer {
   /** A connection string for a database (and role). */
   url(database: string, user?: string): string;
   createDatabase(name: string, owner?: string): void;
-  /** Runs SQL through psql as the superuser; returns what psql printed (unaligned, tuples only). */
-  psql(sql: string, database?: string): string;
+  /** Runs SQL through psql (as the superuser unless `user` is given); returns what psql printed (unaligned, tuples only). */
+  psql(sql: string, database?: string, user?: string): string;
+  /** Puts a line first in pg_hba.conf (e.g. a role that must give a password) and reloads the server. */
+  hbaFirst(line: string): void;
   /** Stops the server at once (like a crash: no checkpoint), or cleanly. */
   stop(mode?: 'fast' | 'immediate'): void;
   start(): void;
@@ -69,8 +71,13 @@ export function startPg(opts: { fsync?: boolean } = {}): PgServer {
     createDatabase(name, owner = 'postgres') {
       server.psql(`CREATE DATABASE "${name}" OWNER "${owner}"`);
     },
-    psql(sql, database = 'postgres') {
-      return execFileSync(join(bin, 'psql'), ['-h', root, '-U', 'postgres', '-d', database, '-v', 'ON_ERROR_STOP=1', '-At', '-c', sql], { encoding: 'utf8' }).trim();
+    psql(sql, database = 'postgres', user = 'postgres') {
+      return execFileSync(join(bin, 'psql'), ['-h', root, '-U', user, '-d', database, '-v', 'ON_ERROR_STOP=1', '-At', '-c', sql], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+    },
+    hbaFirst(line) {
+      const f = join(data, 'pg_hba.conf');
+      writeFileSync(f, `${line}\n${readFileSync(f, 'utf8')}`);
+      run('pg_ctl', ['-D', data, 'reload']);
     },
     stop(mode = 'fast') {
       if (!running) return;
