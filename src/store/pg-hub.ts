@@ -364,6 +364,11 @@ function hubOver(client: pg.Client, head: Head, where: string): Hub {
           return { pages: out, seq };
         }
         const skip = exclude ?? -1;
+        // Nothing numbered above the cursor but our own push: the usual case, answered without touching a table.
+        if (seq === after || (seq === exclude && after === seq - 1)) {
+          await client.query('COMMIT');
+          return { pages: out, seq };
+        }
         let total = 0;
         for (const kind of SYNC_KINDS) total += (await client.query(counts[kind], [after, seq, skip])).rows[0].n as number;
         let done = 0;
