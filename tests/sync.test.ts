@@ -81,6 +81,23 @@ describe.skipIf(!pgBinDir())('sync with a PostgreSQL hub', () => {
     }
     void DAY;
   });
+
+  it('a large push goes as COPY text: tabs, newlines, backslashes and \\N in names and content arrive intact', async () => {
+    const { a, b } = pair();
+    studyApart(a, b);
+    const odd = 'tab\there\nnew line\\ back \\N end é ✓';
+    a.ctx.store.transaction(() => {
+      const deck = a.ctx.store.upsertDeck({ name: `Odd ${odd}`, description: odd, source: '', origin: 'file', path: null, fileHash: null }, T0);
+      a.ctx.store.insertCard(deck, { uid: `u${odd}`, noteUid: odd, content: { type: 'basic', front: odd, back: odd }, tags: [odd] }, 1, T0);
+    });
+    pg.createDatabase('copyhub');
+    const url = pg.url('copyhub');
+    await syncWith(a.ctx, url, { env, copyAbove: 0, pageSize: 3 });
+    await syncWith(b.ctx, url, { env, copyAbove: 0, pageSize: 3 });
+    await syncWith(a.ctx, url, { env, copyAbove: 0 });
+    expect(snapshot(b.db)).toEqual(snapshot(a.db));
+    expect(Object.values(snapshot(b.db).decks).some((d) => (d as { description: string }).description === odd)).toBe(true);
+  });
 });
 
 if (!pgBinDir()) console.warn(PG_MISSING_MESSAGE);

@@ -7,8 +7,7 @@ import { nanoid } from 'nanoid';
 import { existsSync, realpathSync } from 'node:fs';
 import { RecallError } from '../core/errors.js';
 import {
-  ZERO_MARKS, batchSize, hasConcurrentEdits, parseTarget, redactTarget, sameMarks, type EditLike, type Marks, type SyncBatch, type SyncCounts,
-  type SyncCursor,
+  ZERO_MARKS, hasConcurrentEdits, parseTarget, redactTarget, sameMarks, type EditLike, type Marks, type SyncCounts, type SyncCursor, type SyncPage,
 } from '../core/sync.js';
 import { emptyEffects, type ApplyEffects } from '../store/sync-store.js';
 import { openContext, type Context, type Env } from './context.js';
@@ -27,6 +26,8 @@ export interface SyncOptions {
   /** Told each step as it completes: for `RECALL_SYNC_TRACE` (the crash tests kill at chosen steps). */
   trace?: (step: string) => void;
   pageSize?: number;
+  /** Rows to push beyond which new rows go to the hub as COPY text (default 5000; tests lower it). */
+  copyAbove?: number;
 }
 
 export interface SyncSummary {
@@ -57,11 +58,11 @@ interface Derived {
  * Applies arriving pages and derives again what they touch: flags, deck and content from events first (a card moved
  * replays with its new deck's scheduler), then schedules by replay. The caller holds the transaction.
  */
-export function applyAndDerive(ctx: Context, pages: Iterable<SyncBatch>, onRows?: (n: number) => void): Derived {
+export function applyAndDerive(ctx: Context, pages: Iterable<SyncPage>, onRows?: (n: number) => void): Derived {
   const fx = emptyEffects();
   for (const page of pages) {
-    ctx.store.applyBatch(page, fx);
-    onRows?.(batchSize(page));
+    ctx.store.applyPage(page, fx);
+    onRows?.(page.count);
   }
   for (const id of fx.rederive) ctx.store.rederiveCard(id);
   if (fx.settings.size || fx.counts.decks) ctx.reloadSettings();
@@ -89,6 +90,9 @@ export function applyAndDerive(ctx: Context, pages: Iterable<SyncBatch>, onRows?
 }
 
 const cursorKey = (partner: string) => `sync:${partner}`;
+
+/** Rows pushed beyond which the push cursor is recorded before the pull (see syncHub). */
+const LARGE_PUSH = 5000;
 
 function readCursor(ctx: Context, partner: string): SyncCursor & { pending?: string } {
   const raw = ctx.store.getLocal(cursorKey(partner));
@@ -125,6 +129,7 @@ async function syncHub(ctx: Context, url: string, opts: SyncOptions): Promise<Sy
   const trace = opts.trace ?? (() => {});
   // Loaded here, so no other command pays for the PostgreSQL client at start-up.
   const { openHub } = await import('../store/pg-hub.js');
+  trace('loaded');
   const hub = await openHub(url, opts.env);
   trace('connected');
   try {
@@ -139,17 +144,27 @@ async function syncHub(ctx: Context, url: string, opts: SyncOptions): Promise<Sy
     const localTo = ctx.store.syncMarks();
     const pushTotal = ctx.store.countBetween(cursor.push, localTo);
     let pushedRows = 0;
-    const pushed = await hub.push(ctx.store.outgoing(cursor.push, localTo, { pageSize: opts.pageSize }), (n) => {
+    const copyText = pushTotal >= (opts.copyAbove ?? LARGE_PUSH);
+    const pushed = await hub.push(ctx.store.outgoing(cursor.push, localTo, { pageSize: opts.pageSize, copyText }), (n) => {
       pushedRows += n;
       opts.onProgress?.({ phase: 'push', done: pushedRows, total: Math.max(pushTotal, pushedRows) });
-    });
+    }, trace);
     trace('pushed');
-    // Remember at once that the hub has our rows, so a sync stopped from here on does not send them again.
-    ctx.store.transaction(() => writeCursor(ctx, partner, { ...cursor, push: localTo }));
-    trace('push-recorded');
-    const pulled = await hub.pull(cursor.pull as number, pushed.seq, (done, total) => opts.onProgress?.({ phase: 'pull', done, total }));
+    // After a long push, remember at once that the hub has our rows, so a sync stopped from here on does not send
+    // them again (sending them again would change nothing, but takes as long). A short push is not worth a commit.
+    if (pushedRows >= LARGE_PUSH) {
+      ctx.store.transaction(() => writeCursor(ctx, partner, { ...cursor, push: localTo }));
+      trace('push-recorded');
+    }
+    // Nothing numbered above our cursor but our own push (or, with nothing pushed, nothing above it when we
+    // connected): nothing to fetch. Pushes made since are fetched next time; the cursor is what we have seen.
+    const seen = cursor.pull as number;
+    const nothingNew = pushed.before === seen;
+    const pulled = nothingNew
+      ? { pages: [], seq: pushed.seq ?? seen }
+      : await hub.pull(seen, pushed.seq, (done, total) => opts.onProgress?.({ phase: 'pull', done, total }));
     trace('pulled');
-    const total = pulled.pages.reduce((n, p) => n + batchSize(p), 0);
+    const total = pulled.pages.reduce((n, p) => n + p.count, 0);
     let applied = 0;
     const derived = ctx.store.transaction(() => {
       const before = ctx.store.syncMarks();

@@ -86,6 +86,29 @@ export interface SyncBatch {
 }
 
 export type SyncKind = keyof SyncBatch;
+
+/**
+ * Rows of one kind as they travel: a JSON array of Wire* objects (as SQLite renders them, and the hub reads them),
+ * or, for a large push to the hub, PostgreSQL COPY text: one line per row, fields in WIRE_FIELDS order.
+ */
+export interface SyncPage {
+  kind: SyncKind;
+  count: number;
+  json: string;
+  copy?: string;
+}
+
+/** The fields of each kind of row, in the order COPY text carries them. */
+export const WIRE_FIELDS: Record<SyncKind, readonly string[]> = {
+  decks: ['uid', 'name', 'description', 'source', 'origin', 'path', 'createdAt', 'metaAt', 'metaDevice'],
+  cards: ['guid', 'deckUid', 'uid', 'noteUid', 'content', 'position', 'createdAt'],
+  events: ['uid', 'cardGuid', 'kind', 'at', 'day', 'device', 'actionUid', 'data', 'undoneAt'],
+  reviews: [
+    'uid', 'cardGuid', 'rating', 'stateBefore', 'stateAfter', 'due', 'stability', 'difficulty', 'elapsedDays', 'scheduledDays', 'reviewedAt',
+    'durationMs', 'kind', 'scheduled', 'answer', 'sourceKey', 'day', 'device', 'actionUid', 'sourceState', 'undoneAt',
+  ],
+  settings: ['key', 'value', 'at', 'device'],
+};
 export const SYNC_KINDS: readonly SyncKind[] = ['decks', 'cards', 'events', 'reviews', 'settings'];
 
 export type SyncCounts = Record<SyncKind, number>;

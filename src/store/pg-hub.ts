@@ -2,11 +2,12 @@
 // keeps every row of every device of a user, keyed by (owner, global id), each with the number of the push that last
 // changed it: a device pulls what is above the number it has seen. Pushes of one user are serialised on that user's
 // row of `recall.users`, so the numbers become visible in order and a cursor never skips a push still in flight.
+import type { Writable } from 'node:stream';
 import pg from 'pg';
 import { parse as parseConnectionString } from 'pg-connection-string';
-import pgpass from 'pgpass';
+import { from as copyFrom } from 'pg-copy-streams';
 import { RecallError } from '../core/errors.js';
-import { emptyBatch, redactTarget, zeroCounts, SYNC_KINDS, type SyncBatch, type SyncCounts, type SyncKind } from '../core/sync.js';
+import { redactTarget, zeroCounts, SYNC_KINDS, WIRE_FIELDS, type SyncCounts, type SyncKind, type SyncPage } from '../core/sync.js';
 
 /**
  * Ordered migrations of the hub's schema (`recall`), recorded in `recall.migrations`; append, never edit. Every table
@@ -144,6 +145,22 @@ const TABLES: Record<SyncKind, TableSpec> = {
   },
 };
 
+for (const kind of SYNC_KINDS) {
+  if (TABLES[kind].columns.map((x) => x.wire).join(',') !== WIRE_FIELDS[kind].join(',')) throw new Error(`hub: the ${kind} columns differ from WIRE_FIELDS`);
+}
+
+/** The conflict clause of a merge from a staging table (its column names are the hub's). */
+function mergeSql(t: TableSpec): string {
+  const cols = t.columns.map((x) => x.col).join(', ');
+  // In key order: the b-trees then grow at their right edge instead of at random pages (half the time for 1M rows).
+  return `INSERT INTO recall.${t.table} (owner, seq, ${cols}) SELECT current_user, $1::bigint, ${cols} FROM push_${t.table}
+    ORDER BY ${t.key} ON CONFLICT (owner, ${t.key}) ${t.conflict}`;
+}
+
+function stagingSql(t: TableSpec): string {
+  return `CREATE TEMP TABLE push_${t.table} (${t.columns.map((x) => `${x.col} ${x.type}`).join(', ')}) ON COMMIT DROP`;
+}
+
 // Rows go up as one JSON array per page (json_to_recordset): serialising and parsing JSON is native on both sides,
 // much cheaper than binding one array parameter per column.
 function insertSql(t: TableSpec): string {
@@ -156,7 +173,9 @@ function insertSql(t: TableSpec): string {
 // Rows come down as one JSON array per page, in (seq, key) order, keyset-paged inside one snapshot.
 function pageSql(t: TableSpec): string {
   const fields = t.columns.map((x) => `'${x.wire}', ${x.col}`).join(', ');
-  return `SELECT json_agg(json_build_object(${fields}, '_seq', seq) ORDER BY seq, ${t.key})::text AS rows FROM (
+  return `SELECT json_agg(json_build_object(${fields}) ORDER BY seq, ${t.key})::text AS rows, count(*)::integer AS n,
+      max(seq) AS last_seq, (array_agg(${t.key} ORDER BY seq DESC, ${t.key} DESC))[1] AS last_key
+    FROM (
       SELECT * FROM recall.${t.table}
       WHERE owner = current_user AND seq > $1 AND seq <= $2 AND seq <> $3 AND (seq, ${t.key}) > ($4, $5)
       ORDER BY seq, ${t.key} LIMIT $6
@@ -178,10 +197,13 @@ export interface Hub {
   readonly owner: string;
   /** The number of this user's latest push. */
   readonly seq: number;
-  /** Sends pages of rows in one transaction; returns the number this push got (null when it changed nothing). */
-  push(pages: Iterable<SyncBatch>, onRows?: (n: number) => void): Promise<{ seq: number | null; counts: SyncCounts }>;
+  /**
+   * Sends pages of rows in one transaction; returns the number this push got (null when it changed nothing) and the
+   * user's latest number before it (everything up to there was pushed by others or earlier).
+   */
+  push(pages: Iterable<SyncPage>, onRows?: (n: number) => void, trace?: (step: string) => void): Promise<{ seq: number | null; before: number; counts: SyncCounts }>;
   /** Rows of pushes after `after` (up to the latest, except push `exclude`), from one snapshot. */
-  pull(after: number, exclude: number | null, onRows?: (n: number, total: number) => void): Promise<{ pages: SyncBatch[]; seq: number }>;
+  pull(after: number, exclude: number | null, onRows?: (n: number, total: number) => void): Promise<{ pages: SyncPage[]; seq: number }>;
   close(): Promise<void>;
 }
 
@@ -194,6 +216,8 @@ function passwordSource(urlPassword: string, info: { host?: string | null; port?
     if (env.PGPASSWORD) return env.PGPASSWORD;
     // libpq takes an empty PGPASSWORD as none; the pgpass reader skips ~/.pgpass whenever the variable exists at all.
     if (process.env.PGPASSWORD === '') delete process.env.PGPASSWORD;
+    // Loaded only when the server asks for a password that neither the URL nor PGPASSWORD gave.
+    const { default: pgpass } = await import('pgpass');
     const lookup = (host: string) =>
       new Promise<string | undefined>((resolve) =>
         pgpass({ host, port: String(info.port || env.PGPORT || 5432), database: info.database ?? '', user: info.user ?? '' }, (pass: string | undefined) => resolve(pass)),
@@ -312,50 +336,99 @@ async function migrate(client: pg.Client): Promise<Head> {
 
 function hubOver(client: pg.Client, head: Head, where: string): Hub {
   const inserts = Object.fromEntries(SYNC_KINDS.map((k) => [k, insertSql(TABLES[k])])) as Record<SyncKind, string>;
+  const merges = Object.fromEntries(SYNC_KINDS.map((k) => [k, mergeSql(TABLES[k])])) as Record<SyncKind, string>;
+  const staging = Object.fromEntries(SYNC_KINDS.map((k) => [k, stagingSql(TABLES[k])])) as Record<SyncKind, string>;
   const pages = Object.fromEntries(SYNC_KINDS.map((k) => [k, pageSql(TABLES[k])])) as Record<SyncKind, string>;
   const counts = Object.fromEntries(SYNC_KINDS.map((k) => [k, countSql(TABLES[k])])) as Record<SyncKind, string>;
   return {
     id: head.id,
     owner: head.owner,
     seq: head.seq,
-    async push(source, onRows) {
+    async push(source, onRows, trace) {
       const out = zeroCounts();
       let mine: number | null = null;
+      let prev = head.seq;
+      let pending: Promise<void> | null = null;
+      // A large push streams new rows through COPY into a staging table per kind (PostgreSQL parses COPY text
+      // several times faster than JSON): the server parses each page while the loop renders the next one from
+      // SQLite. Then one INSERT ... SELECT merges them with the same conflict rules, in key order, so the b-trees
+      // grow at their right edge instead of at random pages (half the time for a million rows; merging in chunks,
+      // tried, loses that and is slower overall).
+      const sg = { kind: null as SyncKind | null, stream: null as Writable | null, done: null as Promise<void> | null };
+      const finishCopy = async () => {
+        if (!sg.stream) return;
+        const kind = sg.kind!;
+        sg.stream.end();
+        sg.stream = null;
+        await sg.done;
+        trace?.(`copied-${kind}`);
+        const r = await client.query(merges[kind], [mine]);
+        out[kind] += r.rowCount ?? 0;
+        trace?.(`merged-${kind}`);
+      };
+      const stageCopy = async (page: SyncPage) => {
+        if (sg.stream && sg.kind !== page.kind) await finishCopy();
+        if (!sg.stream) {
+          await client.query(staging[page.kind]);
+          const stream: Writable = client.query(copyFrom(`COPY push_${TABLES[page.kind].table} FROM STDIN`));
+          const done = new Promise<void>((resolve, reject) => {
+            stream.on('finish', resolve);
+            stream.on('error', reject);
+          });
+          done.catch(() => {}); // awaited in finishCopy, or raced below
+          Object.assign(sg, { kind: page.kind, stream, done });
+        }
+        const stream = sg.stream!;
+        if (!stream.write(page.copy)) await Promise.race([new Promise((resolve) => stream.once('drain', resolve)), sg.done]);
+        onRows?.(page.count);
+      };
       try {
         for (const page of source) {
           if (mine === null) {
-            await client.query('BEGIN');
-            await client.query('INSERT INTO recall.users(owner) VALUES (current_user) ON CONFLICT DO NOTHING');
-            // The user's row lock orders this user's pushes: numbers are visible in the order they were given.
-            const prev = (await client.query('SELECT seq FROM recall.users WHERE owner = current_user FOR UPDATE')).rows[0].seq as number;
+            // One round trip: the user's row lock orders this user's pushes, so numbers become visible in order.
+            const res = (await client.query(
+              `BEGIN; INSERT INTO recall.users(owner) VALUES (current_user) ON CONFLICT DO NOTHING;
+               SELECT seq FROM recall.users WHERE owner = current_user FOR UPDATE`,
+            )) as unknown as pg.QueryResult[];
+            prev = res[2]!.rows[0].seq as number;
             mine = prev + 1;
           }
-          let rows = 0;
-          for (const kind of SYNC_KINDS) {
-            const list = page[kind];
-            if (!list.length) continue;
-            const r = await client.query(inserts[kind], [mine, JSON.stringify(list)]);
-            out[kind] += r.rowCount ?? 0;
-            rows += list.length;
+          if (page.copy !== undefined) {
+            if (pending) await pending;
+            pending = null;
+            await stageCopy(page);
+            continue;
           }
-          onRows?.(rows);
+          await finishCopy();
+          // While the hub inserts this page, the loop reads the next one from SQLite (the generator's next step):
+          // pg sends a queued query the moment the previous one is answered, so the two sides work at once.
+          const q = client.query(inserts[page.kind], [mine, page.json]).then((r) => {
+            out[page.kind] += r.rowCount ?? 0;
+            onRows?.(page.count);
+          });
+          q.catch(() => {}); // handled below, when awaited; not an unhandled rejection meanwhile
+          if (pending) await pending;
+          pending = q;
         }
-        if (mine === null) return { seq: null, counts: out };
+        await finishCopy();
+        if (pending) await pending;
+        if (mine === null) return { seq: null, before: head.seq, counts: out };
         if (SYNC_KINDS.every((k) => out[k] === 0)) {
           // Nothing new for the hub: no number is used up, so other devices have nothing to fetch.
           await client.query('ROLLBACK');
-          return { seq: null, counts: out };
+          return { seq: null, before: prev, counts: out };
         }
-        await client.query('UPDATE recall.users SET seq = $1 WHERE owner = current_user', [mine]);
-        await client.query('COMMIT');
-        return { seq: mine, counts: out };
+        // `mine` is a number we computed: inlined, so the update and the commit go in one round trip.
+        await client.query(`UPDATE recall.users SET seq = ${Math.trunc(mine)} WHERE owner = current_user; COMMIT`);
+        return { seq: mine, before: prev, counts: out };
       } catch (e) {
+        sg.stream?.destroy();
         if (mine !== null) await client.query('ROLLBACK').catch(() => {});
         throw hubError(e, where);
       }
     },
     async pull(after, exclude, onRows) {
-      const out: SyncBatch[] = [];
+      const out: SyncPage[] = [];
       try {
         await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
         const seq = (await client.query('SELECT coalesce((SELECT seq FROM recall.users WHERE owner = current_user), 0) AS seq')).rows[0].seq as number;
@@ -374,24 +447,18 @@ function hubOver(client: pg.Client, head: Head, where: string): Hub {
         let done = 0;
         if (total > 0) {
           for (const kind of SYNC_KINDS) {
-            const key = TABLES[kind].key;
             let lastSeq = -1;
             let lastKey = '';
             for (;;) {
               const r = await client.query(pages[kind], [after, seq, skip, lastSeq, lastKey, PAGE]);
-              const text = r.rows[0].rows as string | null;
-              if (!text) break;
-              const rows = JSON.parse(text) as (Record<string, unknown> & { _seq: number })[];
-              const last = rows[rows.length - 1]!;
-              lastSeq = last._seq;
-              lastKey = last[TABLES[kind].columns.find((x) => x.col === key)!.wire] as string;
-              for (const row of rows) delete (row as { _seq?: number })._seq;
-              const batch = emptyBatch();
-              (batch[kind] as unknown[]) = rows;
-              out.push(batch);
-              done += rows.length;
+              const row = r.rows[0] as { rows: string | null; n: number; last_seq: number; last_key: string };
+              if (!row.rows || row.n === 0) break;
+              lastSeq = row.last_seq;
+              lastKey = row.last_key;
+              out.push({ kind, count: row.n, json: row.rows });
+              done += row.n;
               onRows?.(done, total);
-              if (rows.length < PAGE) break;
+              if (row.n < PAGE) break;
             }
           }
         }

@@ -5,7 +5,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { CardEventData } from '../core/card-events.js';
 import {
-  LOCAL_SETTING_KEYS, emptyBatch, laterWrite, preferredBase, zeroCounts, type Marks, type SyncBatch, type SyncCounts, type WireCard, type WireDeck,
+  LOCAL_SETTING_KEYS, SYNC_KINDS, WIRE_FIELDS, ZERO_MARKS, emptyBatch, laterWrite, preferredBase, zeroCounts, type Marks, type SyncBatch, type SyncCounts, type SyncKind, type SyncPage, type WireCard, type WireDeck,
   type WireEvent, type WireReview, type WireSetting,
 } from '../core/sync.js';
 
@@ -38,9 +38,11 @@ export interface SyncStore {
    * This database's rows above `from` and up to `to`, one page at a time (each page its own short read), decks first,
    * then cards, events, reviews, settings. Rows created in the `skip` window (ours echoed back) are left out.
    */
-  outgoing(from: Marks, to: Marks, opts?: { pageSize?: number; skip?: readonly [Marks, Marks] }): Generator<SyncBatch>;
+  outgoing(from: Marks, to: Marks, opts?: { pageSize?: number; skip?: readonly [Marks, Marks]; copyText?: boolean }): Generator<SyncPage>;
   /** Applies arriving rows (the caller holds the transaction); `into` accumulates what changed. */
   applyBatch(batch: SyncBatch, into?: ApplyEffects): ApplyEffects;
+  /** The same for one page as it travels (a JSON array of one kind of row). */
+  applyPage(page: SyncPage, into?: ApplyEffects): ApplyEffects;
   /** Rebuilds the per-day rollup of these study days from the log. */
   rebuildDailyDays(days: readonly number[]): void;
 }
@@ -59,80 +61,123 @@ export function createSyncStore(sql: (text: string) => Statement<unknown[]>): Sy
   const windowWhere = (col: string) => `${col} > @lo AND ${col} <= @hi AND NOT (${col} > @s0 AND ${col} <= @s1) AND ${col} > @after`;
   const markRefs = (kind: string) => sql(`SELECT seq, ref FROM sync_marks WHERE kind = '${kind}' AND ${windowWhere('seq')} ORDER BY seq LIMIT @limit`);
 
-  const DECK_COLS = `d.id, d.uid, d.name, d.description, d.source, d.origin, CASE d.origin WHEN 'builtin' THEN d.path END AS path,
-    d.created_at AS createdAt, d.meta_at AS metaAt, d.meta_device AS metaDevice FROM decks d`;
-  const CARD_COLS = `c.id, c.guid, d.uid AS deckUid, c.uid, c.note_uid AS noteUid, c.content, c.position, c.created_at AS createdAt,
-    (SELECT e.data FROM card_events e WHERE e.card_id = c.id AND e.kind = 'edit' ORDER BY e.at, e.device, e.uid LIMIT 1) AS firstEdit,
-    (SELECT (SELECT uid FROM decks WHERE id = json_extract(e.data, '$.from')) FROM card_events e WHERE e.card_id = c.id AND e.kind = 'move'
-      ORDER BY e.at, e.device, e.uid LIMIT 1) AS firstDeck
-    FROM cards c JOIN decks d ON d.id = c.deck_id`;
-  const EVENT_COLS = `e.id, e.uid, c.guid AS cardGuid, e.kind, e.at, e.day, e.device, e.action_uid AS actionUid,
-    CASE e.kind WHEN 'move' THEN json_object('from', (SELECT uid FROM decks WHERE id = json_extract(e.data, '$.from')),
-      'to', (SELECT uid FROM decks WHERE id = json_extract(e.data, '$.to'))) ELSE e.data END AS data, e.undone_at AS undoneAt
-    FROM card_events e JOIN cards c ON c.id = e.card_id`;
-  const REVIEW_COLS = `r.id, r.uid, c.guid AS cardGuid, r.rating, r.state_before AS stateBefore, r.state_after AS stateAfter, r.due, r.stability,
-    r.difficulty, r.elapsed_days AS elapsedDays, r.scheduled_days AS scheduledDays, r.reviewed_at AS reviewedAt, r.duration_ms AS durationMs,
-    r.kind, r.scheduled, r.answer, r.source_key AS sourceKey, r.day, r.device, r.action_uid AS actionUid, r.source_state AS sourceState,
-    r.undone_at AS undoneAt FROM reviews r JOIN cards c ON c.id = r.card_id`;
-  const SETTING_COLS = `k.key, s.value, k.at, k.device FROM setting_clock k LEFT JOIN settings s ON s.key = k.key`;
-
-  type Raw = Record<string, unknown> & { id?: number };
-  const strip = <T>(r: Raw): T => {
-    const { id: _id, ...rest } = r;
-    return rest as T;
+  // Each row is rendered by SQLite itself, so a page leaves as text: no object per row in JavaScript. As JSON
+  // (json_object; REALs print with 17 digits, exact) for files and small pushes, which the hub reads with
+  // json_to_recordset; or as COPY text (tab-separated, escaped, \N for null) for a large push to the hub.
+  type Field = [wire: string, expr: string, type: 'text' | 'int' | 'real'];
+  interface Shape {
+    fields: Field[];
+    from: string;
+  }
+  const SHAPES: Record<SyncKind, Shape> = {
+    decks: {
+      fields: [
+        ['uid', 'd.uid', 'text'], ['name', 'd.name', 'text'], ['description', 'd.description', 'text'], ['source', 'd.source', 'text'],
+        ['origin', 'd.origin', 'text'], ['path', "CASE d.origin WHEN 'builtin' THEN d.path END", 'text'], ['createdAt', 'd.created_at', 'int'],
+        ['metaAt', 'd.meta_at', 'int'], ['metaDevice', 'd.meta_device', 'text'],
+      ],
+      from: 'decks d',
+    },
+    // A card as created: its first edit's `before` and its first move's `from`, when it was edited or moved.
+    cards: {
+      fields: [
+        ['guid', 'c.guid', 'text'], ['deckUid', 'coalesce(c.first_deck, c.deck_uid)', 'text'],
+        ['uid', "coalesce(json_extract(c.edit, '$.before.uid'), c.uid)", 'text'],
+        ['noteUid', "coalesce(json_extract(c.edit, '$.before.noteUid'), c.note_uid)", 'text'],
+        ['content', "coalesce(json_extract(c.edit, '$.before.content'), c.content)", 'text'], ['position', 'c.position', 'int'],
+        ['createdAt', 'c.created_at', 'int'],
+      ],
+      from: `(SELECT c.id, c.guid, c.uid, c.note_uid, c.content, c.position, c.created_at, d.uid AS deck_uid,
+          (SELECT e.data FROM card_events e WHERE e.card_id = c.id AND e.kind = 'edit' ORDER BY e.at, e.device, e.uid LIMIT 1) AS edit,
+          (SELECT (SELECT uid FROM decks WHERE id = json_extract(e.data, '$.from')) FROM card_events e
+            WHERE e.card_id = c.id AND e.kind = 'move' ORDER BY e.at, e.device, e.uid LIMIT 1) AS first_deck
+        FROM cards c JOIN decks d ON d.id = c.deck_id) c`,
+    },
+    events: {
+      fields: [
+        ['uid', 'e.uid', 'text'], ['cardGuid', 'c.guid', 'text'], ['kind', 'e.kind', 'text'], ['at', 'e.at', 'int'], ['day', 'e.day', 'int'],
+        ['device', 'e.device', 'text'], ['actionUid', 'e.action_uid', 'text'],
+        ['data', `CASE e.kind WHEN 'move' THEN '' || json_object('from', (SELECT uid FROM decks WHERE id = json_extract(e.data, '$.from')),
+          'to', (SELECT uid FROM decks WHERE id = json_extract(e.data, '$.to'))) ELSE e.data END`, 'text'],
+        ['undoneAt', 'e.undone_at', 'int'],
+      ],
+      from: 'card_events e JOIN cards c ON c.id = e.card_id',
+    },
+    reviews: {
+      fields: [
+        ['uid', 'r.uid', 'text'], ['cardGuid', 'c.guid', 'text'], ['rating', 'r.rating', 'int'], ['stateBefore', 'r.state_before', 'int'],
+        ['stateAfter', 'r.state_after', 'int'], ['due', 'r.due', 'int'], ['stability', 'r.stability', 'real'], ['difficulty', 'r.difficulty', 'real'],
+        ['elapsedDays', 'r.elapsed_days', 'int'], ['scheduledDays', 'r.scheduled_days', 'int'], ['reviewedAt', 'r.reviewed_at', 'int'],
+        ['durationMs', 'r.duration_ms', 'int'], ['kind', 'r.kind', 'text'], ['scheduled', 'r.scheduled', 'int'], ['answer', 'r.answer', 'text'],
+        ['sourceKey', 'r.source_key', 'text'], ['day', 'r.day', 'int'], ['device', 'r.device', 'text'], ['actionUid', 'r.action_uid', 'text'],
+        ['sourceState', 'r.source_state', 'int'], ['undoneAt', 'r.undone_at', 'int'],
+      ],
+      from: 'reviews r JOIN cards c ON c.id = r.card_id',
+    },
+    settings: {
+      fields: [['key', 'k.key', 'text'], ['value', 's.value', 'text'], ['at', 'k.at', 'int'], ['device', 'k.device', 'text']],
+      from: 'setting_clock k LEFT JOIN settings s ON s.key = k.key',
+    },
   };
-  const toCard = (r: Raw): WireCard => {
-    const { id: _id, firstEdit, firstDeck, ...rest } = r as Raw & { firstEdit: string | null; firstDeck: string | null };
-    const card = rest as unknown as WireCard;
-    // The card as created: its first edit's `before` and its first move's `from`, when it has been edited or moved.
-    if (firstEdit) {
-      const before = (JSON.parse(firstEdit) as { before: { uid: string; noteUid: string; content: string } }).before;
-      card.uid = before.uid;
-      card.noteUid = before.noteUid;
-      card.content = before.content;
-    }
-    if (firstDeck) card.deckUid = firstDeck;
-    return card;
-  };
+  for (const kind of SYNC_KINDS) {
+    const names = SHAPES[kind].fields.map((f) => f[0]).join(',');
+    if (names !== WIRE_FIELDS[kind].join(',')) throw new Error(`sync: the ${kind} fields differ from WIRE_FIELDS`);
+  }
+  const asJson = (sh: Shape) => `json_object(${sh.fields.map(([w, e]) => `'${w}', ${e}`).join(', ')})`;
+  // Only text holding a tab, newline, carriage return or backslash needs escaping: one GLOB scan tells (@esc).
+  const copyText = (e: string) =>
+    `coalesce(CASE WHEN ${e} GLOB @esc THEN replace(replace(replace(replace(${e}, '\\', '\\\\'), char(9), '\\t'), char(10), '\\n'), char(13), '\\r') ELSE ${e} END, '\\N')`;
+  const asTsv = (sh: Shape) =>
+    sh.fields
+      .map(([, e, type]) =>
+        type === 'text' ? copyText(e)
+        : type === 'int' ? `coalesce(CAST(CAST(${e} AS INTEGER) AS TEXT), '\\N')`
+        : `CASE WHEN ${e} IS NULL THEN '\\N' ELSE printf('%.17g', ${e}) END`,
+      )
+      .join(" || char(9) || ");
+  const LOCAL_KEYS = JSON.stringify(LOCAL_SETTING_KEYS);
+  const COPY_SPECIAL = '*[\t\n\r\\]*';
 
-  function* outgoing(from: Marks, to: Marks, opts: { pageSize?: number; skip?: readonly [Marks, Marks] } = {}): Generator<SyncBatch> {
+  const jsonPage = (kind: SyncKind, parts: string[]): SyncPage => ({ kind, count: parts.length, json: `[${parts.join(',')}]` });
+
+  function* outgoing(from: Marks, to: Marks, opts: { pageSize?: number; skip?: readonly [Marks, Marks]; copyText?: boolean } = {}): Generator<SyncPage> {
     const limit = opts.pageSize ?? 5000;
-    const skip = opts.skip ?? [{ d: 0, c: 0, e: 0, r: 0, m: 0 }, { d: 0, c: 0, e: 0, r: 0, m: 0 }];
-    const byId = (key: keyof Marks, cols: string, alias: string, put: (b: SyncBatch, rows: Raw[]) => void) =>
-      function* (): Generator<SyncBatch> {
-        let after = 0;
-        const st = sql(`SELECT ${cols} WHERE ${windowWhere(`${alias}.id`)} ORDER BY ${alias}.id LIMIT @limit`);
-        for (;;) {
-          const rows = st.all({ lo: from[key], hi: to[key], s0: skip[0][key], s1: skip[1][key], after, limit }) as Raw[];
-          if (!rows.length) return;
-          after = rows[rows.length - 1]!.id!;
-          const b = emptyBatch();
-          put(b, rows);
-          yield b;
-        }
-      };
-    const byMark = (kind: string, cols: string, keyCol: string, put: (b: SyncBatch, rows: Raw[]) => void) =>
-      function* (): Generator<SyncBatch> {
-        let after = 0;
-        const st = sql(`SELECT ${cols} WHERE ${keyCol} IN (SELECT value FROM json_each(?))`);
-        for (;;) {
-          const refs = markRefs(kind).all({ lo: from.m, hi: to.m, s0: skip[0].m, s1: skip[1].m, after, limit }) as { seq: number; ref: string }[];
-          if (!refs.length) return;
-          after = refs[refs.length - 1]!.seq;
-          const rows = st.all(JSON.stringify([...new Set(refs.map((r) => r.ref))])) as Raw[];
-          const b = emptyBatch();
-          put(b, rows);
-          yield b;
-        }
-      };
-    yield* byId('d', DECK_COLS, 'd', (b, rows) => (b.decks = rows.map((r) => strip<WireDeck>(r))))();
-    yield* byMark('deck', DECK_COLS, 'd.uid', (b, rows) => (b.decks = rows.map((r) => strip<WireDeck>(r))))();
-    yield* byId('c', CARD_COLS, 'c', (b, rows) => (b.cards = rows.map(toCard)))();
-    yield* byId('e', EVENT_COLS, 'e', (b, rows) => (b.events = rows.map((r) => strip<WireEvent>(r))))();
-    yield* byMark('event', EVENT_COLS, 'e.uid', (b, rows) => (b.events = rows.map((r) => strip<WireEvent>(r))))();
-    yield* byId('r', REVIEW_COLS, 'r', (b, rows) => (b.reviews = rows.map((r) => strip<WireReview>(r))))();
-    yield* byMark('review', REVIEW_COLS, 'r.uid', (b, rows) => (b.reviews = rows.map((r) => strip<WireReview>(r))))();
-    yield* byMark('setting', SETTING_COLS, 'k.key', (b, rows) => (b.settings = (rows as unknown as WireSetting[]).filter((s) => !LOCAL_SETTING_KEYS.includes(s.key))))();
+    const skip = opts.skip ?? [ZERO_MARKS, ZERO_MARKS];
+    // New rows (by id) of cards, events and reviews may go as COPY text; changed rows (by mark) always go as JSON,
+    // so the rows of one COPY never repeat a key.
+    const byId = function* (kind: SyncKind, key: keyof Marks, alias: string): Generator<SyncPage> {
+      let after = 0;
+      const tsv = Boolean(opts.copyText) && kind !== 'decks';
+      const sh = SHAPES[kind];
+      const st = sql(`SELECT ${alias}.id, ${tsv ? asTsv(sh) : asJson(sh)} FROM ${sh.from} WHERE ${windowWhere(`${alias}.id`)} ORDER BY ${alias}.id LIMIT @limit`).raw();
+      for (;;) {
+        const rows = st.all({ lo: from[key], hi: to[key], s0: skip[0][key], s1: skip[1][key], after, limit, ...(tsv ? { esc: COPY_SPECIAL } : {}) }) as [number, string][];
+        if (!rows.length) return;
+        after = rows[rows.length - 1]![0];
+        const parts = rows.map((r) => r[1]);
+        yield tsv ? { kind, count: parts.length, json: '', copy: `${parts.join('\n')}\n` } : jsonPage(kind, parts);
+      }
+    };
+    const byMark = function* (kind: SyncKind, mark: string, keyCol: string, extra = ''): Generator<SyncPage> {
+      let after = 0;
+      const sh = SHAPES[kind];
+      const st = sql(`SELECT ${asJson(sh)} FROM ${sh.from} WHERE ${keyCol} IN (SELECT value FROM json_each(@refs)) ${extra}`).pluck();
+      for (;;) {
+        const refs = markRefs(mark).all({ lo: from.m, hi: to.m, s0: skip[0].m, s1: skip[1].m, after, limit }) as { seq: number; ref: string }[];
+        if (!refs.length) return;
+        after = refs[refs.length - 1]!.seq;
+        const rows = st.all({ refs: JSON.stringify([...new Set(refs.map((r) => r.ref))]), local: LOCAL_KEYS }) as string[];
+        if (rows.length) yield jsonPage(kind, rows);
+      }
+    };
+    yield* byId('decks', 'd', 'd');
+    yield* byMark('decks', 'deck', 'd.uid');
+    yield* byId('cards', 'c', 'c');
+    yield* byId('events', 'e', 'e');
+    yield* byMark('events', 'event', 'e.uid');
+    yield* byId('reviews', 'r', 'r');
+    yield* byMark('reviews', 'review', 'r.uid');
+    yield* byMark('settings', 'setting', 'k.key', 'AND k.key NOT IN (SELECT value FROM json_each(@local))');
   }
 
   // ---- applying ----------------------------------------------------------------------------------------------
@@ -291,6 +336,12 @@ export function createSyncStore(sql: (text: string) => Statement<unknown[]>): Sy
       return n + (to.m - from.m);
     },
     outgoing,
+    applyPage(p, into = emptyEffects()) {
+      if (p.copy !== undefined) throw new Error('sync: a COPY page is for the hub, not for a database file');
+      const batch = emptyBatch();
+      (batch[p.kind] as unknown[]) = JSON.parse(p.json) as unknown[];
+      return this.applyBatch(batch, into);
+    },
     applyBatch(batch, into = emptyEffects()) {
       // Ids found in an earlier transaction may belong to rows it rolled back: look them up afresh.
       deckIds.clear();

@@ -47,7 +47,9 @@ export async function run(opts: { db?: string; args: string[]; json?: boolean },
       const { SingleBar, Presets } = ((mod as unknown as { default?: typeof mod }).default ?? mod) as typeof mod;
       bar = new SingleBar({ format: '{phase} {bar} {value}/{total} rows', stream: process.stderr, clearOnComplete: true, hideCursor: true }, Presets.shades_classic);
     }
-    const trace = io.env.RECALL_SYNC_TRACE ? (step: string) => io.err(`sync: ${step}\n`) : undefined;
+    // RECALL_SYNC_TRACE=1: each step on stderr as it completes, with the ms since start (the crash tests kill on them).
+    const started = performance.now();
+    const trace = io.env.RECALL_SYNC_TRACE ? (step: string) => io.err(`sync: ${step} ${Math.round(performance.now() - started)}ms\n`) : undefined;
     const summary = await syncWith(ctx, target, { env: io.env, onProgress: (p) => void onProgress(p), trace });
     if (shown) bar?.stop();
     if (opts.json) printJson(io, summary);
