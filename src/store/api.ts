@@ -248,6 +248,8 @@ export interface LogStore {
   insertImportedReview(r: ImportedReview): void;
   hasSourceKey(key: string): boolean;
   cardLog(cardId: number): ReviewRow[];
+  /** The time of the card's latest log row (undone ones included), or null. */
+  lastLogAt(cardId: number): number | null;
   hasReviews(cardId: number): boolean;
   /** The study day replay would carry as the card's last review: the latest day of an answer since its last forget. */
   lastScheduledDay(cardId: number): number | undefined;

@@ -509,6 +509,9 @@ export function createStore(db: Db, path = ':memory:'): Store {
       // One order on every device: time, then device, then uid (row ids differ between databases; see docs/sync.md).
       return (sql(`${REVIEW_SELECT} WHERE card_id = ? AND undone_at IS NULL ORDER BY reviewed_at, device, uid`).all(cardId) as RawReview[]).map(toReviewRow);
     },
+    lastLogAt(cardId) {
+      return (sql('SELECT max(reviewed_at) FROM reviews WHERE card_id = ?').pluck().get(cardId) as number | null) ?? null;
+    },
     hasReviews(cardId) {
       return sql('SELECT 1 FROM reviews WHERE card_id = ? LIMIT 1').pluck().get(cardId) !== undefined;
     },
