@@ -58,7 +58,9 @@ export function createSyncStore(sql: (text: string) => Statement<unknown[]>): Sy
     ).get() as Marks;
 
   // One statement shape per table: the window is (lo, hi] minus the skip window (s0, s1], paged by id.
-  const windowWhere = (col: string) => `${col} > @lo AND ${col} <= @hi AND NOT (${col} > @s0 AND ${col} <= @s1) AND ${col} > @after`;
+  // One lower bound (@start: the cursor or the last page's end, whichever is later): with two, SQLite may range-scan
+  // from the smaller and filter a million rows by the other (16 ms of an incremental sync).
+  const windowWhere = (col: string) => `${col} > @start AND ${col} <= @hi AND NOT (${col} > @s0 AND ${col} <= @s1)`;
   const markRefs = (kind: string) => sql(`SELECT seq, ref FROM sync_marks WHERE kind = '${kind}' AND ${windowWhere('seq')} ORDER BY seq LIMIT @limit`);
 
   // Each row is rendered by SQLite itself, so a page leaves as text: no object per row in JavaScript. As JSON
@@ -151,7 +153,7 @@ export function createSyncStore(sql: (text: string) => Statement<unknown[]>): Sy
       const sh = SHAPES[kind];
       const st = sql(`SELECT ${alias}.id, ${tsv ? asTsv(sh) : asJson(sh)} FROM ${sh.from} WHERE ${windowWhere(`${alias}.id`)} ORDER BY ${alias}.id LIMIT @limit`).raw();
       for (;;) {
-        const rows = st.all({ lo: from[key], hi: to[key], s0: skip[0][key], s1: skip[1][key], after, limit, ...(tsv ? { esc: COPY_SPECIAL } : {}) }) as [number, string][];
+        const rows = st.all({ start: Math.max(from[key], after), hi: to[key], s0: skip[0][key], s1: skip[1][key], limit, ...(tsv ? { esc: COPY_SPECIAL } : {}) }) as [number, string][];
         if (!rows.length) return;
         after = rows[rows.length - 1]![0];
         const parts = rows.map((r) => r[1]);
@@ -163,7 +165,7 @@ export function createSyncStore(sql: (text: string) => Statement<unknown[]>): Sy
       const sh = SHAPES[kind];
       const st = sql(`SELECT ${asJson(sh)} FROM ${sh.from} WHERE ${keyCol} IN (SELECT value FROM json_each(@refs)) ${extra}`).pluck();
       for (;;) {
-        const refs = markRefs(mark).all({ lo: from.m, hi: to.m, s0: skip[0].m, s1: skip[1].m, after, limit }) as { seq: number; ref: string }[];
+        const refs = markRefs(mark).all({ start: Math.max(from.m, after), hi: to.m, s0: skip[0].m, s1: skip[1].m, limit }) as { seq: number; ref: string }[];
         if (!refs.length) return;
         after = refs[refs.length - 1]!.seq;
         const rows = st.all({ refs: JSON.stringify([...new Set(refs.map((r) => r.ref))]), local: LOCAL_KEYS }) as string[];
