@@ -24,7 +24,7 @@ export function summaryText(s: SyncSummary): string {
 }
 
 export async function run(opts: { db?: string; args: string[]; json?: boolean }, io: Io): Promise<number> {
-  const ctx = openContext({ db: opts.db, env: io.env });
+  const ctx = openContext({ db: opts.db, env: io.env, lazySettings: true });
   // A progress bar only where someone watches (stderr is a terminal, no --json), and only for long syncs.
   type Bar = { start(total: number, value: number, payload?: object): void; update(n: number, payload?: object): void; setTotal(n: number): void; stop(): void };
   let bar: Bar | null = null;
