@@ -1,10 +1,12 @@
 // recall sync as a user runs it (the built CLI as a process) against a real PostgreSQL server: the case Anki's
 // "latest modification wins" loses, passwords that are never printed or stored, a default target, one database
 // shared by several people isolated by row-level security, and errors that say what to do.
+import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, runCli, runJson, tempDir } from './helpers/cli.js';
+import Database from 'better-sqlite3';
+import { CLI, ensureBuilt, runCli, runJson, tempDir } from './helpers/cli.js';
 import { DAY, T0, answer, cardIdByGuid, openDevice, writeDecks } from './helpers/devices.js';
 import { PG_MISSING_MESSAGE, pgBinDir, startPg, type PgServer } from './helpers/pg.js';
 
@@ -156,6 +158,58 @@ describe.skipIf(!hasPg)('recall sync (CLI, real PostgreSQL)', () => {
     expect(pg.psql('SELECT count(*) FROM recall.reviews', 'shared_hub')).toBe('3');
     // Bob cannot write rows in Alice's name either.
     expect(() => pg.psql("INSERT INTO recall.settings(owner, key, value, at, device, seq) VALUES ('alice', 'x', '1', 0, 'd', 1)", 'shared_hub', 'bob')).toThrow(/row-level security/);
+  });
+
+  it('the local database is not locked while the hub is being talked to: another writer commits at once mid-push', async () => {
+    pg.createDatabase('unlocked');
+    const decks = writeDecks(t.dir);
+    const d = openDevice(t.dir, 'busy', decks);
+    const ids = d.ctx.store.allCardIds();
+    d.close();
+    // 60k log rows to push (written directly: this test is about locks, not schedules).
+    const conn = new Database(d.db);
+    const ins = conn.prepare(`INSERT INTO reviews(uid, card_id, rating, state_before, state_after, due, stability, difficulty, elapsed_days,
+      scheduled_days, reviewed_at, duration_ms, kind, scheduled, day, device) VALUES (?, ?, 3, 2, 2, ?, 5.5, 5, 1, 2, ?, 3000, 'review', 0, 20500, 'feedfeedfeedfeed')`);
+    conn.transaction(() => {
+      for (let i = 0; i < 60_000; i++) ins.run(`probe-${i}`, ids[i % ids.length], T0 + i, T0 + i);
+    })();
+    conn.close();
+    let probes = 0;
+    let refused = 0;
+    const child = spawn(process.execPath, [CLI, 'sync', pg.url('unlocked'), '--json'], { env: { ...process.env, ...env(d.db), RECALL_SYNC_TRACE: '1' } });
+    let err = '';
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    // From the moment it has connected until it reports the push done, write to the same database without waiting.
+    while (!/^sync: connected /m.test(err)) await new Promise((r) => setTimeout(r, 2));
+    while (!/^sync: pushed /m.test(err)) {
+      const w = new Database(d.db, { timeout: 0 });
+      try {
+        w.exec('BEGIN IMMEDIATE');
+        w.prepare("INSERT INTO local(key, value) VALUES ('probe', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(String(probes));
+        w.exec('COMMIT');
+        probes++;
+      } catch {
+        refused++;
+      } finally {
+        w.close();
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(await exited).toBe(0);
+    expect(refused).toBe(0);
+    expect(probes).toBeGreaterThan(0);
+  });
+
+  it('a hub whose schema is newer than this recall is refused, unchanged', () => {
+    pg.createDatabase('future');
+    const db = join(t.dir, 'future.db');
+    expect(runCli(['sync', pg.url('future')], env(db)).code).toBe(0);
+    pg.psql('INSERT INTO recall.migrations(version) VALUES (99)', 'future');
+    const r = runCli(['sync', pg.url('future')], env(db));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/schema is version 99/);
+    expect(r.stderr).toMatch(/upgrade recall/);
   });
 
   it('an unreachable hub or a missing file is an error that says what to do, and changes nothing', () => {

@@ -1,5 +1,7 @@
 // recall sync through the use case: two devices that studied apart end with one log and one schedule per card, by a
 // file target and by a real PostgreSQL hub; a second sync changes nothing.
+import { copyFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { applyCardAction } from '../src/app/card-actions.js';
 import { syncWith } from '../src/app/log-sync.js';
@@ -52,6 +54,90 @@ describe('sync with a database file', () => {
     expect(totalCount(s2.pushed) + totalCount(s2.pulled)).toBe(0);
     const s3 = await syncWith(b.ctx, a.db, { env });
     expect(totalCount(s3.pushed) + totalCount(s3.pulled)).toBe(0);
+  });
+});
+
+describe('merge rules', () => {
+  const edit = (d: Device, guid: string, front: string) => {
+    const id = cardIdByGuid(d.ctx, guid);
+    const card = d.ctx.store.getCard(id)!;
+    const before = { uid: card.uid, noteUid: card.noteUid, content: JSON.stringify(card.content) };
+    const after = { ...before, content: JSON.stringify({ ...card.content, front }) };
+    d.ctx.store.transaction(() => {
+      const actionUid = d.ctx.store.beginAction('edit', d.now, { cardId: id });
+      d.ctx.store.appendEvent(id, { kind: 'edit', before, after }, { at: d.now, day: d.ctx.day(d.now), actionUid });
+    });
+  };
+  const front = (d: Device, guid: string) => (d.ctx.store.getCard(cardIdByGuid(d.ctx, guid))!.content as { front: string }).front;
+
+  it('the same card edited on two devices apart: the later edit wins everywhere, the other stays in its history', async () => {
+    const { a, b } = pair();
+    const guid = 'file:Alpha/alpha2';
+    b.at(T0 + 5000);
+    edit(b, guid, 'later, on B');
+    a.at(T0 + 1000);
+    edit(a, guid, 'earlier, on A');
+    const s = await syncWith(a.ctx, b.db, { env });
+    expect(s.editsResolved).toBe(1);
+    b.ctx.reloadSettings();
+    expect(front(a, guid)).toBe('later, on B');
+    expect(front(b, guid)).toBe('later, on B');
+    for (const d of [a, b]) {
+      const edits = d.ctx.store.cardEvents(cardIdByGuid(d.ctx, guid)).filter((e) => e.data.kind === 'edit');
+      expect(edits.map((e) => (e.data.kind === 'edit' ? JSON.parse(e.data.after.content).front : null))).toEqual(['earlier, on A', 'later, on B']);
+    }
+  });
+
+  it('a card removed on one device and answered on the other stays removed, with every review kept', async () => {
+    const { a, b } = pair();
+    const guid = 'file:Alpha/alpha4';
+    a.at(T0 + 1000);
+    a.ctx.store.transaction(() => a.ctx.store.appendEvent(cardIdByGuid(a.ctx, guid), { kind: 'remove' }, { at: a.now, day: a.ctx.day(a.now) }));
+    b.at(T0 + 9000);
+    answer(b, cardIdByGuid(b.ctx, guid), 3);
+    answer(b, cardIdByGuid(b.ctx, guid), 3);
+    await syncWith(b.ctx, a.db, { env });
+    for (const d of [a, b]) {
+      const card = d.ctx.store.getCard(cardIdByGuid(d.ctx, guid))!;
+      expect(card.removed).toBe(true);
+      expect(d.ctx.store.cardLog(card.id)).toHaveLength(2);
+      expect(card.schedule?.reps).toBe(2);
+    }
+    expect(snapshot(a.db)).toEqual(snapshot(b.db));
+  });
+
+  it('settings: the last writer per key wins, whatever the order of syncs; a deletion is a write too', async () => {
+    const { a, b } = pair();
+    a.ctx.store.transaction(() => a.ctx.store.setSetting('desiredRetention', 0.85, T0 + 10));
+    b.ctx.store.transaction(() => b.ctx.store.setSetting('desiredRetention', 0.95, T0 + 20));
+    b.ctx.store.transaction(() => b.ctx.store.setSetting('presetX', { w: [1, 2] }, T0 + 5));
+    await syncWith(b.ctx, a.db, { env });
+    expect(a.ctx.store.getSetting('presetX')).toEqual({ w: [1, 2] });
+    a.ctx.store.transaction(() => a.ctx.store.setSetting('presetX', undefined, T0 + 30));
+    b.ctx.store.transaction(() => b.ctx.store.setSetting('presetX', { w: [3] }, T0 + 25));
+    await syncWith(a.ctx, b.db, { env });
+    for (const d of [a, b]) {
+      expect(d.ctx.store.getSetting('desiredRetention')).toBe(0.95);
+      expect(d.ctx.store.getSetting('presetX')).toBeUndefined();
+    }
+  });
+
+  it('a database file copied to another place gets its own device id; the original keeps its id', () => {
+    const { dir, a } = pair();
+    const id = a.ctx.store.deviceId;
+    a.close();
+    const copy = join(dir, 'copied.db');
+    copyFileSync(a.db, copy);
+    const c = openDevice(dir, 'copied', []);
+    const again = openDevice(dir, 'a', []);
+    try {
+      expect(c.ctx.store.deviceId).not.toBe(id);
+      expect(c.ctx.store.deviceId).toMatch(/^[0-9a-f]{16}$/);
+      expect(again.ctx.store.deviceId).toBe(id);
+    } finally {
+      c.close();
+      again.close();
+    }
   });
 });
 
