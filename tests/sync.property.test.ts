@@ -2,13 +2,14 @@
 // cards, settings) and in whatever order they sync (with each other's files, with a shared file, with a PostgreSQL
 // hub), once each has synced with the hub twice they all hold the same log, the same settings and the same
 // schedules and flags, each the replay of that union (doctor clean); and one more round of syncs changes nothing.
+// PROP_RUNS / PROP_PG_RUNS / PROP_SEED run more cases or other seeds locally.
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyCardAction, type CardActionRequest } from '../src/app/card-actions.js';
 import { openContext } from '../src/app/context.js';
-import { findScheduleMismatches, rescheduleAll } from '../src/app/maintenance.js';
+import { rescheduleAll } from '../src/app/maintenance.js';
 import { syncWith } from '../src/app/log-sync.js';
 import { undoLast } from '../src/app/undo.js';
 import { totalCount } from '../src/core/sync.js';
@@ -170,7 +171,6 @@ describe('sync: any histories, any sync order, one result', () => {
           await syncWith(d.ctx, hub, { env, pageSize: 7 });
         }
       }
-      if (process.env.PROP_DEBUG) for (const d of devs) for (const m of findScheduleMismatches(d.ctx)) console.log(d.name, JSON.stringify(m), JSON.stringify(d.ctx.store.cardLog(m.cardId).map((r) => [r.reviewedAt, r.rating, r.day, r.device, r.uid, r.kind, r.due, r.stateAfter])));
       const first = snapshot(devs[0]!.db);
       for (const d of devs) {
         expect(snapshot(d.db), `${d.name} differs from d0`).toEqual(first);
@@ -198,12 +198,6 @@ describe('sync: any histories, any sync order, one result', () => {
 
     }
   }
-
-  // PROP_CASE='[n, ops]' replays one counterexample (as fast-check prints it).
-  it.skipIf(!process.env.PROP_CASE)('one given case', async () => {
-    const [n, ops] = JSON.parse(process.env.PROP_CASE!.replace(/__proto__:null,/g, '')) as [number, Op[]];
-    await check(n, ops, (process.env.PROP_HUB as 'file' | 'postgres') ?? 'file');
-  });
 
   it('through files (a shared file, each other\'s files)', async () => {
     await fc.assert(
