@@ -9,6 +9,7 @@ import type { Grade } from '../src/core/types.js';
 import { buildTrainingItems, predictsLongTermReview } from '../src/optimizer/items.js';
 import { SCHEMA_VERSION } from '../src/store/migrations.js';
 import { BENCH_NOW, COLLECTIONS, copyCollection, ensureCollection, rng } from './generate.js';
+import { PG_MISSING_MESSAGE, pgBinDir, startPg } from '../tests/helpers/pg.js';
 import { hasCommand, percentile, repeat, repeatAsync, round, summarize, timeCommand, TimedOut, timeUntilDrawn, timeWithRss, type Summary } from './measure.js';
 
 type Status = 'PASS' | 'FAIL' | 'N/A';
@@ -244,6 +245,70 @@ export async function main(argv: string[], root: string): Promise<void> {
     });
   }
 
+  // 8-9. recall sync with a PostgreSQL hub started here from the machine's own binaries (as the tests do).
+  if (want('sync-first') || want('sync-incremental')) {
+    const firstWhat = `first \`recall sync\` of ${(gen.cards / 1000).toFixed(0)}k cards / ${(gen.reviews / 1000).toFixed(0)}k reviews to an empty hub`;
+    const incWhat = 'cold `recall sync` of 100 new reviews against a hub holding the collection';
+    if (!pgBinDir()) {
+      if (want('sync-first')) rows.push(unavailable('sync-first', firstWhat, '<= 60 s', PG_MISSING_MESSAGE));
+      if (want('sync-incremental')) rows.push(unavailable('sync-incremental', incWhat, '<= 3x', PG_MISSING_MESSAGE));
+    } else {
+      log('starting PostgreSQL (pg_config --bindir) for the sync rows');
+      // fsync on, as a real hub runs.
+      const pg = startPg({ fsync: true });
+      try {
+        let synced: { db: string; url: string } | null = null;
+        await safely('sync-first', firstWhat, '<= 60 s', () => {
+          let n = 0;
+          let pushed = 0;
+          const s = repeat(slowRuns, 0, () => {
+            const name = `first${n++}`;
+            pg.createDatabase(name);
+            const db = copyCollection(gen.path, join(workDir, `${name}.db`));
+            const url = pg.url(name);
+            const r = timeCommand(node, [cli, 'sync', url, '--json'], { env: env(db), timeoutMs: RUN_LIMIT_MS });
+            mustSucceed(r, 'recall sync');
+            pushed = JSON.parse(r.stdout).pushed.reviews;
+            if (pushed !== gen.reviews) throw new Error(`expected ${gen.reviews} reviews pushed, got ${pushed}`);
+            synced = { db, url };
+            return r.ms;
+          }, SLOW_BUDGET_MS);
+          const limit = 60_000;
+          return {
+            id: 'sync-first', what: firstWhat, unit: 'ms', median: round(s.median), min: round(s.min), max: round(s.max), runs: s.runs,
+            baseline: null, ratio: null, target: '<= 60 s', status: s.median <= limit ? 'PASS' : 'FAIL',
+            extra: { reviewsPushed: pushed, postgres: pg.psql('SHOW server_version'), fsync: 'on' },
+            note: 'cold CLI process, collection copy to a new empty database on a local PostgreSQL (Unix socket, fsync on) started by the bench',
+          } satisfies Row;
+        });
+        await safely('sync-incremental', incWhat, '<= 3x', () => {
+          if (!synced) {
+            const name = 'incremental';
+            pg.createDatabase(name);
+            const db = copyCollection(gen.path, join(workDir, `${name}.db`));
+            const r = timeCommand(node, [cli, 'sync', pg.url(name), '--json'], { env: env(db), timeoutMs: RUN_LIMIT_MS });
+            mustSucceed(r, 'recall sync (setup)');
+            synced = { db, url: pg.url(name) };
+          }
+          const { db, url } = synced;
+          let round = 0;
+          const s = repeat(fastRuns, warm, () => {
+            answerMany(db, 100, BENCH_NOW + 3_600_000 + round++ * 600_000);
+            const r = timeCommand(node, [cli, 'sync', url, '--json'], { env: env(db), timeoutMs: RUN_LIMIT_MS });
+            mustSucceed(r, 'recall sync');
+            const out = JSON.parse(r.stdout);
+            if (out.pushed.reviews !== 100) throw new Error(`expected 100 reviews pushed, got ${out.pushed.reviews}`);
+            return r.ms;
+          });
+          return ratioRow('sync-incremental', incWhat, s, nodeBase, 'node -e 0', 3, undefined, true,
+            'each run first commits 100 answers in-process (not timed), then times a cold `recall sync` (connect, schema check, push, pull, cursors) against the hub filled by sync-first');
+        });
+      } finally {
+        pg.destroy();
+      }
+    }
+  }
+
   rmSync(workDir, { recursive: true, force: true });
   const result = writeResults(true);
   process.stdout.write(formatTable(result.rows, opts.size, result.machine));
@@ -315,6 +380,23 @@ function measureAnswers(db: string, count: number): Row {
       },
       note: `in-process on a copy of the collection; median = p50 (wall), p99 = ${round(p99, 3)} ms wall, ${round(cpuP99, 3)} ms CPU (user+sys of the process); load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} CPUs`,
     };
+  } finally {
+    ctx.store.close();
+  }
+}
+
+/** Commits `count` answers in-process (due and new cards first), at `at` onwards: the new rows an incremental sync sends. */
+function answerMany(db: string, count: number, at: number): void {
+  const ctx = openContext({ db, env: { RECALL_NOW: new Date(at).toISOString() } });
+  try {
+    let now = at;
+    ctx.clock = () => now;
+    const ids = ctx.store.studyCards({ deckIds: null, now, dayEnd: now + 86_400_000, newLimit: count, reviewLimit: count }).map((c) => c.id);
+    for (let i = 0, done = 0; done < count && i < ids.length * 2; i++) {
+      const card = ctx.store.getCard(ids[i % ids.length]!)!;
+      now += 5_000;
+      if (commitAnswer(ctx, drawCard(ctx, card), 3, { durationMs: 5_000 }).ok) done++;
+    }
   } finally {
     ctx.store.close();
   }

@@ -59,6 +59,9 @@ export const RULES: Record<string, Rule> = {
   'only src/store imports better-sqlite3': importRule((f, t) => t === 'better-sqlite3' && !f.startsWith('store/')),
   'only src/scheduler imports ts-fsrs': importRule((f, t) => t === 'ts-fsrs' && !f.startsWith('scheduler/')),
   'only src/optimizer imports the FSRS optimizer binding': importRule((f, t) => t.startsWith('@open-spaced-repetition/binding') && !f.startsWith('optimizer/')),
+  'only src/store/pg-hub.ts imports the PostgreSQL client': importRule(
+    (f, t) => /^(pg|pg-[a-z-]+|pgpass)(\/|$)/.test(t) && f !== 'store/pg-hub.ts',
+  ),
   'only src/cli imports @inquirer': importRule((f, t) => t.startsWith('@inquirer/') && !f.startsWith('cli/')),
   'nothing outside src/cli imports cli/': importRule((f, t) => !f.startsWith('cli/') && t.startsWith('cli/')),
   'the pure core imports no adapters or use cases': importRule(
@@ -96,6 +99,7 @@ describe('architecture', () => {
     'only src/store imports better-sqlite3': { file: 'session/session.ts', text: "import Database from 'better-sqlite3';" },
     'only src/scheduler imports ts-fsrs': { file: 'quiz/exam.ts', text: "import { fsrs } from 'ts-fsrs';" },
     'only src/optimizer imports the FSRS optimizer binding': { file: 'app/study.ts', text: "const b = await import('@open-spaced-repetition/binding');" },
+    'only src/store/pg-hub.ts imports the PostgreSQL client': { file: 'app/log-sync.ts', text: "import pg from 'pg';" },
     'only src/cli imports @inquirer': { file: 'app/study.ts', text: "import { createPrompt } from '@inquirer/core';" },
     'nothing outside src/cli imports cli/': { file: 'session/session.ts', text: "import '../cli/x.js';" },
     'the pure core imports no adapters or use cases': { file: 'quiz/exam.ts', text: "export { openStudy } from '../app/study.js';" },

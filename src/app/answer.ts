@@ -32,14 +32,18 @@ export type CommitResult =
   /** Nothing was written: another session answered the card, or it was suspended, buried, moved or edited since it was drawn. */
   | { ok: false; reason: 'answered-elsewhere' | 'changed' };
 
-/** The instant an answer to `card` counts at: now, but strictly after its previous answer, so a card's log has one order. */
-function answerTime(card: StudyCard, now: number): number {
-  const last = card.schedule?.lastReview;
-  return last != null && now <= last ? last + 1 : now;
+/**
+ * The instant an answer to `card` counts at: now, but strictly after its previous answer and after every row of its
+ * log (a set-due entry leaves the last review where it was), so a card's rows from one device never share an
+ * instant and replay's order (time, device, uid) is the order they were made in, on every device.
+ */
+function answerTime(card: StudyCard, now: number, lastLogAt: number | null = null): number {
+  const last = Math.max(card.schedule?.lastReview ?? -Infinity, lastLogAt ?? -Infinity);
+  return last !== -Infinity && now <= last ? last + 1 : now;
 }
 
 export function drawCard(ctx: Context, card: StudyCard, now = ctx.clock()): Drawn {
-  const at = answerTime(card, now);
+  const at = answerTime(card, now, ctx.store.lastLogAt(card.id));
   const day = ctx.day(at);
   const lastReviewDay = card.schedule?.lastReview != null ? ctx.store.lastScheduledDay(card.id) : undefined;
   const outcomes = ctx.schedulerFor(card.deckId).preview(card.schedule, at, { day, lastReviewDay });

@@ -95,8 +95,9 @@ export function applyCardAction(ctx: Context, cardIds: readonly number[], req: C
  * their place among the answers: forget makes the card new again; set-due moves its due date and keeps its memory.
  */
 function manualEntry(ctx: Context, card: StudyCard, req: CardActionRequest, now: number, actionUid: string): void {
-  const last = card.schedule?.lastReview;
-  const at = last != null && now <= last ? last + 1 : now;
+  // Strictly after every row of the card's log, so one device's rows never share an instant (see answer.ts).
+  const last = Math.max(card.schedule?.lastReview ?? -Infinity, ctx.store.lastLogAt(card.id) ?? -Infinity);
+  const at = last !== -Infinity && now <= last ? last + 1 : now;
   const day = ctx.day(at);
   const due = req.kind === 'set-due' ? (req.days === 0 ? at : dayStartAfter(ctx, at, req.days)) : at;
   const before = card.schedule!;

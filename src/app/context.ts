@@ -45,10 +45,14 @@ export interface Context {
   reloadSettings(): void;
 }
 
-export function openContext(opts: { db?: string; env: Env }): Context {
+/**
+ * `peer`: opened as the sync partner of another database (a file target), not as this machine's collection.
+ * `lazySettings`: settings are read on first use (a sync that brings nothing new never needs them).
+ */
+export function openContext(opts: { db?: string; env: Env; peer?: boolean; lazySettings?: boolean }): Context {
   const clock = resolveClock(opts.env);
   const dbPath = resolveDbPath(opts.db, opts.env);
-  const store = openStore(dbPath, { now: clock() });
+  const store = openStore(dbPath, { now: clock(), peer: opts.peer });
   const ctx = { store, clock, dbPath } as Context;
   let perDeck = new Map<number, Scheduler>();
   let scheduler: Scheduler | null = null;
@@ -71,6 +75,29 @@ export function openContext(opts: { db?: string; env: Env }): Context {
   ctx.schedulerFor = (deckId) => perDeck.get(deckId) ?? ctx.scheduler;
   ctx.day = (ms) => studyDay(ms, ctx.timeZone, ctx.settings.dayStartHour);
   ctx.dayEnd = (ms) => nextDayStart(ms, ctx.timeZone, ctx.settings.dayStartHour);
-  ctx.reloadSettings();
+  if (opts.lazySettings) deferSettings(ctx);
+  else ctx.reloadSettings();
   return ctx;
+}
+
+/** Makes `settings`, `timeZone` and the schedulers load on first use (validating a configured zone costs ~20 ms). */
+function deferSettings(ctx: Context): void {
+  let loaded = false;
+  const load = () => {
+    if (!loaded) ctx.reloadSettings();
+  };
+  for (const key of ['settings', 'timeZone'] as const) {
+    let value: unknown;
+    Object.defineProperty(ctx, key, {
+      configurable: true,
+      enumerable: true,
+      get: () => (load(), value),
+      set: (v: unknown) => {
+        loaded = true;
+        value = v;
+      },
+    });
+  }
+  const schedulerFor = ctx.schedulerFor;
+  ctx.schedulerFor = (deckId) => (load(), schedulerFor(deckId));
 }

@@ -9,7 +9,8 @@ export interface ScheduleMismatch {
   replayed: Schedule | null;
 }
 
-const same = (a: Schedule | null, b: Schedule | null) => {
+/** Whether two schedules are the same (memory state compared to 1e-9). */
+export const sameSchedule = (a: Schedule | null, b: Schedule | null): boolean => {
   if (!a || !b) return a === b;
   return (
     a.state === b.state && a.due === b.due && a.reps === b.reps && a.lapses === b.lapses && a.lastReview === b.lastReview &&
@@ -23,7 +24,7 @@ export function findScheduleMismatches(ctx: Context, cardIds?: number[]): Schedu
   const out: ScheduleMismatch[] = [];
   forEachCardLog(ctx, cardIds, (cardId, stored, entries, deckId) => {
     const replayed = ctx.schedulerFor(deckId).replay(entries).schedule;
-    if (!same(stored, replayed)) out.push({ cardId, stored, replayed });
+    if (!sameSchedule(stored, replayed)) out.push({ cardId, stored, replayed });
   });
   return out;
 }
@@ -36,7 +37,7 @@ export function rescheduleAll(ctx: Context, cardIds?: number[]): { cards: number
     forEachCardLog(ctx, cardIds, (cardId, stored, entries, deckId) => {
       cards++;
       const replayed = ctx.schedulerFor(deckId).replay(entries).schedule;
-      if (!same(stored, replayed)) {
+      if (!sameSchedule(stored, replayed)) {
         ctx.store.setSchedule(cardId, replayed);
         changed++;
       }

@@ -161,6 +161,14 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 130 cancelled.`,
     .action(action(lazy(() => import('./commands/undo.js'))));
 
   program
+    .command('sync')
+    .description('merge review logs with a PostgreSQL hub or another recall database file (docs/sync.md)')
+    .argument('[target]', 'postgres://user@host/db, or the path of another recall database (default: config syncTarget)')
+    .option('--json', 'machine-readable output')
+    .addHelpText('after', '\nPasswords: never put one in a stored target; recall reads PGPASSWORD or ~/.pgpass, as psql does.')
+    .action(action(lazy(() => import('./commands/sync.js'))));
+
+  program
     .command('doctor')
     .description('check the database; --fix rebuilds schedules and card flags from the log')
     .option('--fix', 'repair what can be repaired')

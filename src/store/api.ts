@@ -4,6 +4,7 @@ import type { CardEvent, CardEventData } from '../core/card-events.js';
 import type { CardContent, CardExtras, CardSpec, CardState, CardType, Rating, ReviewEntry, ReviewKind, Schedule } from '../core/types.js';
 import type { ExportSource } from './export-source.js';
 import type { MediaStore } from './media.js';
+import type { SyncStore } from './sync-store.js';
 import type { DailyRow, DeckCountRow, DeckInfo, DueBucket, MemoryGroup, QuizAttemptRow, RetentionRow, StatsInput } from '../stats/types.js';
 
 export type DeckOrigin = 'builtin' | 'file' | 'anki';
@@ -186,7 +187,8 @@ export interface SettingsStore {
   /** Settings travel between devices (last writer per key); JSON values. */
   getSetting<T>(key: string): T | undefined;
   allSettings(): Record<string, unknown>;
-  setSetting(key: string, value: unknown): void;
+  /** `at` (epoch ms) stamps the write for last-writer-wins sync; without it, the wall clock. */
+  setSetting(key: string, value: unknown, at?: number): void;
   /** State of this database on this machine that never travels (sync cursors and the like). */
   getLocal(key: string): string | undefined;
   setLocal(key: string, value: string | undefined): void;
@@ -253,8 +255,10 @@ export interface LogStore {
   /** Whether the card's log already holds this answer (same millisecond, same rating): a package recall wrote, imported back. */
   hasAnswer(cardId: number, reviewedAt: number, rating: number): boolean;
   cardLog(cardId: number): ReviewRow[];
+  /** The time of the card's latest log row (undone ones included), or null. */
+  lastLogAt(cardId: number): number | null;
   hasReviews(cardId: number): boolean;
-  /** Study day of the card's last answer that moved its schedule, as recorded then. */
+  /** The study day replay would carry as the card's last review: the latest day of an answer since its last forget. */
   lastScheduledDay(cardId: number): number | undefined;
   setSchedule(cardId: number, s: Schedule | null): void;
   /** Takes an undone answer out of the day's rollup. */
@@ -288,7 +292,7 @@ export interface MaintenanceStore {
   fixCardStates(): void;
 }
 
-export interface Store extends SettingsStore, DeckStore, CardStore, LogStore, QuizStore, ReportStore, MaintenanceStore, MediaStore {
+export interface Store extends SettingsStore, DeckStore, CardStore, LogStore, QuizStore, ReportStore, MaintenanceStore, MediaStore, SyncStore {
   readonly path: string;
   /** This database's device id: every row it writes carries it. */
   readonly deviceId: string;

@@ -246,7 +246,7 @@ export const MIGRATIONS: readonly string[] = [
   -- Cards found by a global uid are found by their guid now (it is that uid); no other lookup is by uid alone.
   DROP INDEX cards_uid;
   `,
-  // Media of imported packages (issue 20). The files live in the media folder next to the database, one file per
+  // 7: media of imported packages (issue 20). The files live in the media folder next to the database, one file per
   // content hash (sha256, hex); cards name them as their notes did ("[image: al.png]"), and media_names maps each
   // such name to its content, so two names with the same bytes share one file.
   `
@@ -261,6 +261,68 @@ export const MIGRATIONS: readonly string[] = [
     hash TEXT NOT NULL REFERENCES media_files(hash)
   );
   CREATE INDEX media_names_hash ON media_names(hash);
+  `,
+  // 8: sync (recall sync, docs/sync.md). Rows that travel are found by a per-table high-water mark of their row ids
+  // (the log is append-only, so "new since the last sync" is "id above the cursor") plus `sync_marks`, a change
+  // sequence for the few things that change a row in place: an undo mark on a review or card event (grow-only), a
+  // deck's name or description, a setting. Settings and deck names travel as last-writer-wins registers, so each
+  // carries the time and device of its last write (`setting_clock` survives a deleted setting as its tombstone).
+  // Triggers stamp writes made by any code path with the wall clock and this device; the store and the sync
+  // overwrite the stamp with the time they mean (the command's clock, or the remote writer's). unixepoch('subsec')
+  // needs SQLite 3.42; better-sqlite3 12 ships 3.50+. (The triggers delete and insert rather than INSERT OR REPLACE:
+  // inside a trigger fired by an upsert, a REPLACE conflict clause is overridden and fails.)
+  `
+  CREATE TABLE sync_marks (
+    seq INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('review', 'event', 'deck', 'setting')),
+    ref TEXT NOT NULL
+  );
+  CREATE INDEX sync_marks_kind ON sync_marks(kind, seq);
+
+  CREATE TABLE setting_clock (key TEXT PRIMARY KEY, at INTEGER NOT NULL, device TEXT NOT NULL) WITHOUT ROWID;
+  INSERT INTO setting_clock(key, at, device) SELECT key, 0, (SELECT value FROM local WHERE key = 'deviceId') FROM settings;
+  INSERT INTO sync_marks(kind, ref) SELECT 'setting', key FROM settings;
+
+  ALTER TABLE decks ADD COLUMN meta_at INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE decks ADD COLUMN meta_device TEXT NOT NULL DEFAULT '';
+  UPDATE decks SET meta_at = created_at, meta_device = (SELECT value FROM local WHERE key = 'deviceId');
+
+  CREATE TRIGGER reviews_undo_mark AFTER UPDATE OF undone_at ON reviews
+    WHEN OLD.undone_at IS NULL AND NEW.undone_at IS NOT NULL BEGIN
+    INSERT INTO sync_marks(kind, ref) VALUES ('review', NEW.uid);
+  END;
+  CREATE TRIGGER card_events_undo_mark AFTER UPDATE OF undone_at ON card_events
+    WHEN OLD.undone_at IS NULL AND NEW.undone_at IS NOT NULL BEGIN
+    INSERT INTO sync_marks(kind, ref) VALUES ('event', NEW.uid);
+  END;
+  CREATE TRIGGER decks_meta_insert AFTER INSERT ON decks WHEN NEW.meta_device = '' BEGIN
+    UPDATE decks SET meta_at = NEW.created_at, meta_device = (SELECT value FROM local WHERE key = 'deviceId') WHERE id = NEW.id;
+  END;
+  CREATE TRIGGER decks_meta_update AFTER UPDATE OF name, description ON decks
+    WHEN OLD.name IS NOT NEW.name OR OLD.description IS NOT NEW.description BEGIN
+    UPDATE decks SET meta_at = max(CAST(unixepoch('subsec') * 1000 AS INTEGER), OLD.meta_at + 1),
+      meta_device = (SELECT value FROM local WHERE key = 'deviceId')
+      WHERE id = NEW.id AND NEW.meta_at = OLD.meta_at AND NEW.meta_device = OLD.meta_device;
+    INSERT INTO sync_marks(kind, ref) VALUES ('deck', NEW.uid);
+  END;
+  CREATE TRIGGER settings_clock_insert AFTER INSERT ON settings BEGIN
+    DELETE FROM setting_clock WHERE key = NEW.key;
+    INSERT INTO setting_clock(key, at, device)
+      VALUES (NEW.key, CAST(unixepoch('subsec') * 1000 AS INTEGER), (SELECT value FROM local WHERE key = 'deviceId'));
+    INSERT INTO sync_marks(kind, ref) VALUES ('setting', NEW.key);
+  END;
+  CREATE TRIGGER settings_clock_update AFTER UPDATE ON settings WHEN OLD.value IS NOT NEW.value BEGIN
+    DELETE FROM setting_clock WHERE key = NEW.key;
+    INSERT INTO setting_clock(key, at, device)
+      VALUES (NEW.key, CAST(unixepoch('subsec') * 1000 AS INTEGER), (SELECT value FROM local WHERE key = 'deviceId'));
+    INSERT INTO sync_marks(kind, ref) VALUES ('setting', NEW.key);
+  END;
+  CREATE TRIGGER settings_clock_delete AFTER DELETE ON settings BEGIN
+    DELETE FROM setting_clock WHERE key = OLD.key;
+    INSERT INTO setting_clock(key, at, device)
+      VALUES (OLD.key, CAST(unixepoch('subsec') * 1000 AS INTEGER), (SELECT value FROM local WHERE key = 'deviceId'));
+    INSERT INTO sync_marks(kind, ref) VALUES ('setting', OLD.key);
+  END;
   `,
 ];
 

@@ -13,6 +13,8 @@ import type {
 import { readExportSource } from './export-source.js';
 import { createMediaStore } from './media.js';
 import { deckCards, iterateFsrsRows, iterateReviews, readStatsRows } from './stats.js';
+import { createSyncStore } from './sync-store.js';
+import { checkDeviceHome } from './device.js';
 
 export type { Store, StudyCard, ReviewRow, DeckRow, DeckCounts, AnswerInput } from './api.js';
 
@@ -145,8 +147,21 @@ function eventPayload(d: CardEventData): string | null {
   return Object.keys(rest).length ? JSON.stringify(rest) : null;
 }
 
-export function openStore(path: string, opts: { now?: number; readonly?: boolean } = {}): Store {
-  return createStore(openDb(path, opts), path);
+/**
+ * `peer`: the database is opened as another one's sync partner (a file on a USB stick mounted at varying paths), not
+ * as this machine's collection, so its device id is left as it is.
+ */
+export function openStore(path: string, opts: { now?: number; readonly?: boolean; peer?: boolean } = {}): Store {
+  const db = openDb(path, opts);
+  if (!opts.readonly && !opts.peer && path !== ':memory:') {
+    try {
+      checkDeviceHome(db, path);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+  }
+  return createStore(db, path);
 }
 
 const REVIEW_SELECT = `SELECT id, uid, card_id AS cardId, rating, state_before AS stateBefore, state_after AS stateAfter, due, stability,
@@ -229,6 +244,7 @@ export function createStore(db: Db, path = ':memory:'): Store {
   };
 
   const store: Store = {
+    ...createSyncStore(sql),
     path,
     deviceId,
     close(): void {
@@ -258,9 +274,14 @@ export function createStore(db: Db, path = ':memory:'): Store {
       for (const r of sql('SELECT key, value FROM settings').all() as { key: string; value: string }[]) out[r.key] = JSON.parse(r.value);
       return out;
     },
-    setSetting(key, value) {
-      if (value === undefined) sql('DELETE FROM settings WHERE key = ?').run(key);
-      else sql('INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, JSON.stringify(value));
+    setSetting(key, value, at) {
+      const text = value === undefined ? undefined : JSON.stringify(value);
+      const before = sql('SELECT value FROM settings WHERE key = ?').pluck().get(key) as string | undefined;
+      if (before === text) return;
+      if (text === undefined) sql('DELETE FROM settings WHERE key = ?').run(key);
+      else sql('INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, text);
+      // Triggers stamped the write with the wall clock; the command's clock (RECALL_NOW in tests) is the one meant.
+      if (at !== undefined) sql('UPDATE setting_clock SET at = ?, device = ? WHERE key = ?').run(Math.trunc(at), deviceId, key);
     },
     getLocal(key) {
       return sql('SELECT value FROM local WHERE key = ?').pluck().get(key) as string | undefined;
@@ -506,13 +527,25 @@ export function createStore(db: Db, path = ':memory:'): Store {
       return sql('SELECT 1 FROM reviews WHERE source_key = ?').pluck().get(key) !== undefined;
     },
     cardLog(cardId) {
-      return (sql(`${REVIEW_SELECT} WHERE card_id = ? AND undone_at IS NULL ORDER BY reviewed_at, id`).all(cardId) as RawReview[]).map(toReviewRow);
+      // One order on every device: time, then device, then uid (row ids differ between databases; see docs/sync.md).
+      return (sql(`${REVIEW_SELECT} WHERE card_id = ? AND undone_at IS NULL ORDER BY reviewed_at, device, uid`).all(cardId) as RawReview[]).map(toReviewRow);
+    },
+    lastLogAt(cardId) {
+      return (sql('SELECT max(reviewed_at) FROM reviews WHERE card_id = ?').pluck().get(cardId) as number | null) ?? null;
     },
     hasReviews(cardId) {
       return sql('SELECT 1 FROM reviews WHERE card_id = ? LIMIT 1').pluck().get(cardId) !== undefined;
     },
     lastScheduledDay(cardId) {
-      return (sql('SELECT day FROM reviews WHERE card_id = ? AND scheduled = 1 AND undone_at IS NULL ORDER BY reviewed_at DESC, id DESC LIMIT 1').pluck().get(cardId) as number | undefined) ?? undefined;
+      // As replay counts it: the latest study day of an answer since the card was last forgotten; a set-due entry
+      // (rating 0 keeping the memory) is not an answer and leaves it alone.
+      return (
+        (sql(
+          `SELECT max(day) FROM reviews WHERE card_id = @id AND scheduled = 1 AND undone_at IS NULL AND rating > 0
+             AND reviewed_at >= coalesce((SELECT max(reviewed_at) FROM reviews
+               WHERE card_id = @id AND scheduled = 1 AND undone_at IS NULL AND rating = 0 AND state_after = 0), 0)`,
+        ).pluck().get({ id: cardId }) as number | null) ?? undefined
+      );
     },
     setSchedule(cardId, s) {
       if (s) upsertSchedule(cardId, s);

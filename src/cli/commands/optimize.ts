@@ -100,8 +100,8 @@ export async function run(opts: Opts, io: Io): Promise<number> {
       if (result.kept && !opts.dryRun) {
         state = enterPhase(state, 'rescheduling', performance.now());
         ctx.store.transaction(() => {
-          if (deckName) ctx.store.setSetting('deckParameters', { ...presets, [deckName]: result!.after.parameters });
-          else ctx.store.setSetting('parameters', result!.after.parameters);
+          if (deckName) ctx.store.setSetting('deckParameters', { ...presets, [deckName]: result!.after.parameters }, ctx.clock());
+          else ctx.store.setSetting('parameters', result!.after.parameters, ctx.clock());
           ctx.reloadSettings();
           rescheduled = rescheduleAll(ctx, deckIds ? ctx.store.cardIds({ deckIds, includeSuspended: true, includeRemoved: true }) : undefined).changed;
         });
