@@ -1,4 +1,5 @@
 // Terminal rendering of a StatsReport: pure, width-aware, colour through ANSI codes only when asked for.
+import { sanitize } from '../core/text.js';
 import { dayDate } from './compute.js';
 import type { Bucket, Rate, StatsReport } from './types.js';
 
@@ -206,6 +207,10 @@ export function renderStats(report: StatsReport, opts: RenderOptions): string {
     out.push(`  ${truncate(d.name, nameWidth).padEnd(nameWidth)}${cells.map((c, i) => String(c).padStart(colW[i]!)).join('')}`);
   }
   if (report.decks.length === 0) out.push('  (no decks)');
+  if (report.leeches > 0) {
+    const by = report.decks.filter((d) => d.leeches > 0).map((d) => `${sanitize(d.name)} ${d.leeches}`).join(', ');
+    out.push('', `  Leeches: ${report.leeches} (${by}); recall search is:leech lists them`);
+  }
 
   const dist = report.distributions;
   for (const [title, buckets] of [['Stability (days)', dist.stability], ['Difficulty', dist.difficulty], ['Retrievability now', dist.retrievability]] as const) {

@@ -1,5 +1,5 @@
 import { openContext } from '../../app/context.js';
-import { rescheduleAll } from '../../app/maintenance.js';
+import { setOption } from '../../app/options.js';
 import { RecallError } from '../../core/errors.js';
 import { printJson, styler, type Io } from '../io.js';
 import { resolveDeck, resolveDeckIds } from '../../app/decks.js';
@@ -23,8 +23,7 @@ export async function run(opts: Opts, io: Io): Promise<number> {
     const optimizerRows = ctx.store.optimizerRows(deckIds);
     // The binding is a native module of a few MB: load it only here.
     const { optimize } = await import('../../optimizer/fit.js');
-    const presets = (ctx.store.getSetting<Record<string, number[]>>('deckParameters') ?? {});
-    const current = deckName ? (presets[deckName] ?? ctx.settings.parameters) : ctx.settings.parameters;
+    const current = deckName ? ctx.optionsFor(resolveDeck(ctx, deckName).id).parameters : ctx.settings.parameters;
     let bar: { start(t: number, v: number): void; update(v: number): void; setTotal(t: number): void; stop(): void } | null = null;
     if (process.stderr.isTTY && !opts.json) {
       // cli-progress is CommonJS: its exports arrive on `default` when imported as a module.
@@ -49,13 +48,12 @@ export async function run(opts: Opts, io: Io): Promise<number> {
       bar?.stop();
     }
     let rescheduled = 0;
+    let preset: string | null = null;
     if (result.kept && !opts.dryRun) {
-      ctx.store.transaction(() => {
-        if (deckName) ctx.store.setSetting('deckParameters', { ...presets, [deckName]: result.after.parameters });
-        else ctx.store.setSetting('parameters', result.after.parameters);
-        ctx.reloadSettings();
-        rescheduled = rescheduleAll(ctx, deckIds ? ctx.store.cardIds({ deckIds, includeSuspended: true, includeRemoved: true }) : undefined).changed;
-      });
+      // A deck's parameters go into its preset (one is made for it if it has none); undoable like any setting.
+      const saved = setOption(ctx, 'parameters', result.after.parameters, deckName ? { deck: deckName } : {});
+      rescheduled = saved.rescheduled;
+      preset = saved.scope.kind === 'preset' ? saved.scope.preset : null;
     }
     if (opts.json) {
       printJson(io, {
@@ -66,6 +64,7 @@ export async function run(opts: Opts, io: Io): Promise<number> {
         kept: result.kept,
         outOfSample: result.outOfSample ?? null,
         saved: result.kept && !opts.dryRun,
+        preset,
         rescheduled,
       });
       return 0;
@@ -80,7 +79,7 @@ export async function run(opts: Opts, io: Io): Promise<number> {
     io.out('\n');
     if (!result.kept) io.out('The fitted parameters do not predict your history better than the current ones; keeping the current ones.\n');
     else if (opts.dryRun) io.out(st.yellow('Dry run: the fitted parameters are better, but nothing was saved.\n'));
-    else io.out(st.green(`Saved the fitted parameters${deckName ? ` for ${sanitize(deckName)}` : ''}; ${rescheduled} card(s) rescheduled by replaying their history.\n`));
+    else io.out(st.green(`Saved the fitted parameters${deckName ? ` for ${sanitize(deckName)} (preset "${sanitize(preset ?? '')}")` : ''}; ${rescheduled} card(s) rescheduled by replaying their history.\n`));
     return 0;
   } finally {
     ctx.store.close();

@@ -1,0 +1,48 @@
+// A plain table that fits the terminal: fixed columns keep their width, flexible ones share what is left (the
+// widest shrinks first) and their cells are cut with an ellipsis. Cells must already be inert (sanitized).
+
+export interface Column {
+  header: string;
+  align?: 'left' | 'right';
+  /** Shrinks to fit the width, down to `min`; otherwise the column is as wide as its widest cell. */
+  flex?: boolean;
+  min?: number;
+}
+
+/** Characters a cell takes on screen (code points; wide characters count as one, as elsewhere in recall). */
+const width = (s: string) => Array.from(s).length;
+
+function cut(s: string, w: number): string {
+  const chars = Array.from(s);
+  if (chars.length <= w) return s;
+  return w <= 1 ? chars.slice(0, w).join('') : `${chars.slice(0, w - 1).join('')}…`;
+}
+
+function pad(s: string, w: number, align: 'left' | 'right'): string {
+  const fill = ' '.repeat(Math.max(0, w - width(s)));
+  return align === 'right' ? fill + s : s + fill;
+}
+
+export function formatTable(columns: readonly Column[], rows: readonly string[][], totalWidth: number, style: { header: (s: string) => string } = { header: (s) => s }): string {
+  const gap = 2;
+  const widths = columns.map((c, i) => Math.max(width(c.header), ...rows.map((r) => width((r[i] ?? '').replace(/\n/g, ' ')))));
+  const budget = Math.max(20, totalWidth) - gap * (columns.length - 1);
+  let over = widths.reduce((a, b) => a + b, 0) - budget;
+  // Take from the widest flexible column, a character at a time, until the table fits or none can give more.
+  const floor = (i: number) => Math.max(columns[i]!.min ?? 8, width(columns[i]!.header));
+  while (over > 0) {
+    let best = -1;
+    columns.forEach((c, i) => {
+      if (c.flex && widths[i]! > floor(i) && (best === -1 || widths[i]! > widths[best]!)) best = i;
+    });
+    if (best === -1) break;
+    widths[best] = widths[best]! - 1;
+    over--;
+  }
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => pad(cut(cell.replace(/\n/g, ' '), widths[i]!), widths[i]!, columns[i]!.align ?? 'left'))
+      .join(' '.repeat(gap))
+      .trimEnd();
+  return [style.header(line(columns.map((c) => c.header))), ...rows.map(line)].join('\n') + '\n';
+}
