@@ -24,21 +24,25 @@ function pad(s: string, w: number, align: 'left' | 'right'): string {
 }
 
 export function formatTable(columns: readonly Column[], rows: readonly string[][], totalWidth: number, style: { header: (s: string) => string } = { header: (s) => s }): string {
-  const gap = 2;
   const widths = columns.map((c, i) => Math.max(width(c.header), ...rows.map((r) => width((r[i] ?? '').replace(/\n/g, ' ')))));
-  const budget = Math.max(20, totalWidth) - gap * (columns.length - 1);
-  let over = widths.reduce((a, b) => a + b, 0) - budget;
-  // Take from the widest flexible column, a character at a time, until the table fits or none can give more.
-  const floor = (i: number) => Math.max(columns[i]!.min ?? 8, width(columns[i]!.header));
-  while (over > 0) {
-    let best = -1;
-    columns.forEach((c, i) => {
-      if (c.flex && widths[i]! > floor(i) && (best === -1 || widths[i]! > widths[best]!)) best = i;
-    });
-    if (best === -1) break;
-    widths[best] = widths[best]! - 1;
-    over--;
-  }
+  const available = Math.max(20, totalWidth);
+  let gap = 2;
+  const over = () => widths.reduce((a, b) => a + b, 0) + gap * (columns.length - 1) - available;
+  // Take from the widest flexible column, a character at a time, down to its minimum; on a narrow terminal, down to
+  // its header's width, then with one space between columns.
+  const shrink = (floor: (i: number) => number) => {
+    while (over() > 0) {
+      let best = -1;
+      columns.forEach((c, i) => {
+        if (c.flex && widths[i]! > floor(i) && (best === -1 || widths[i]! > widths[best]!)) best = i;
+      });
+      if (best === -1) return;
+      widths[best] = widths[best]! - 1;
+    }
+  };
+  shrink((i) => Math.max(columns[i]!.min ?? 8, width(columns[i]!.header)));
+  shrink((i) => width(columns[i]!.header));
+  if (over() > 0) gap = 1;
   const line = (cells: string[]) =>
     cells
       .map((cell, i) => pad(cut(cell.replace(/\n/g, ' '), widths[i]!), widths[i]!, columns[i]!.align ?? 'left'))
