@@ -16,10 +16,14 @@ const NOTE = '# recall: ';
 /** Editors known to take `+LINE` before the file, to open at the card's entry. */
 const LINE_EDITORS = new Set(['vi', 'vim', 'nvim', 'nano', 'emacs', 'emacsclient', 'micro', 'kak', 'ne', 'joe', 'mg', 'hx', 'helix']);
 
+/** The text without the problem notes recall appended at its end (the text itself ends with a newline). */
 function stripNotes(text: string): string {
   const lines = text.split('\n');
-  while (lines.length && (lines[lines.length - 1]!.startsWith(NOTE) || (lines[lines.length - 1] === '' && lines.length > 1 && lines[lines.length - 2]!.startsWith(NOTE)))) lines.pop();
-  return lines.join('\n');
+  let end = lines.length;
+  if (end > 0 && lines[end - 1] === '') end--;
+  const last = end;
+  while (end > 0 && lines[end - 1]!.startsWith(NOTE)) end--;
+  return end === last ? text : `${lines.slice(0, end).join('\n')}\n`;
 }
 
 function withNotes(text: string, problems: readonly Diagnostic[]): string {
