@@ -52,7 +52,7 @@ describe('recall search', () => {
   it('prints a table that fits the terminal, and JSON with every field', () => {
     const { cli, json, env } = setup();
     const s = json('search', 'deck:spanish');
-    expect(s).toMatchObject({ query: 'deck:spanish', total: 5, limit: null, sort: 'deck' });
+    expect(s).toMatchObject({ query: 'deck:spanish', total: 5, limit: 100, sort: 'deck' });
     expect(Object.keys(s.cards[0]).sort()).toEqual(
       ['added', 'buried', 'content', 'deck', 'deckId', 'difficulty', 'due', 'guid', 'id', 'intervalDays', 'lapses', 'lastReview', 'leech', 'note', 'removed', 'reps', 'retrievability', 'stability', 'state', 'suspended', 'tags', 'type', 'uid'].sort(),
     );
@@ -69,7 +69,10 @@ describe('recall search', () => {
     // Several words on the command line are one query; one with spaces stays a phrase.
     expect(json('search', 'la', 'casa').total).toBe(2);
     expect(json('search', 'tag:greet').cards.map((c: any) => c.uid)).toEqual(['hola']);
-    expect(json('search', '', '--limit', '2').cards).toHaveLength(2);
+    const page = json('search', '', '--limit', '2', '--sort', 'id');
+    expect(page).toMatchObject({ total: 5, limit: 2 });
+    expect(page.cards.map((c: any) => c.id)).toEqual(s.cards.map((c: any) => c.id).sort((a: number, b: number) => a - b).slice(0, 2));
+    expect(json('search', '', '--limit', '0').limit).toBeNull();
   });
 
   it('a malformed query exits 2 with its column and a suggestion', () => {

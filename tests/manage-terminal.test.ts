@@ -4,6 +4,9 @@
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { commitAnswer, drawCard } from '../src/app/answer.js';
+import { openContext } from '../src/app/context.js';
+import { setOption } from '../src/app/options.js';
 import { CLI, Terminal, ensureBuilt, hasTmux, runCli, runJson, tempDir } from './helpers/cli.js';
 
 const ENV = { RECALL_NOW: '2026-03-10T09:00:00Z', TZ: 'UTC' };
@@ -91,6 +94,51 @@ describe.skipIf(!hasTmux)('recall add and recall edit in a real terminal', () =>
       tags: ['arith'],
       content: { prompt: '2 + 2 = ?', options: [{ text: '4', correct: true }, { text: '5', correct: false }], explanation: 'two and two' },
     });
+  });
+
+  it('review --query studies only the cards the search matches; a malformed query is a usage error', async () => {
+    const { db, deck, term } = setup();
+    writeFileSync(deck, 'deck: Spanish\n\n--- basic hola\nQ: hola\nA: hello\ntags: greet\n\n--- basic casa\nQ: la casa\nA: the house\n');
+    expect(runCli(['--db', db, 'import', deck], ENV).code).toBe(0);
+    const t = term(`node ${CLI} --db ${db} review --query tag:greet`);
+    await t.waitFor('space/Enter shows the answer');
+    expect(t.screen()).toContain('hola');
+    expect(t.screen()).toContain('1 new');
+    t.send('Space');
+    await t.waitFor('1 Again');
+    t.send('4');
+    await t.waitFor('Nothing more to study now.');
+    await t.waitFor('[exit 0]');
+    expect(t.screen()).not.toContain('la casa');
+    const bad = term(`node ${CLI} --db ${db} review --query 'dekc:x'`);
+    await bad.waitFor('column 1: unknown key "dekc" (did you mean deck?)');
+    await bad.waitFor('[exit 2]');
+  });
+
+  it('the session says when an answer makes a card a leech (tagged and, with leechAction suspend, suspended)', async () => {
+    const { db, term } = setup();
+    // The card is a review card, due: answered Good twice in the past, in process.
+    const ctx = openContext({ db, env: ENV });
+    let now = Date.parse('2026-03-01T09:00:00Z');
+    ctx.clock = () => now;
+    setOption(ctx, 'leechThreshold', 1, {});
+    setOption(ctx, 'leechAction', 'suspend', {});
+    const id = ctx.store.allCardIds()[0]!;
+    while (ctx.store.getCard(id)!.schedule?.state !== 2) {
+      commitAnswer(ctx, drawCard(ctx, ctx.store.getCard(id)!), 3, { durationMs: 1000 });
+      now = ctx.store.getCard(id)!.schedule!.due;
+    }
+    const due = ctx.store.getCard(id)!.schedule!.due;
+    ctx.store.close();
+    const t = term(`node ${CLI} --db ${db} review`, { RECALL_NOW: new Date(due + 60_000).toISOString() });
+    await t.waitFor('space/Enter shows the answer');
+    t.send('Space');
+    await t.waitFor('1 Again');
+    t.send('1');
+    await t.waitFor(`This card is a leech: forgotten 1 time. Tagged leech and suspended; rewrite it with recall edit ${id}, then recall unsuspend id:${id}.`);
+    await t.waitFor('Nothing more to study now.');
+    await t.waitFor('[exit 0]');
+    expect(runJson<any>(['--db', db, 'show', String(id)], ENV)).toMatchObject({ leech: true, suspended: true, tags: ['leech'] });
   });
 
   it('edit opens $EDITOR on the card, re-opens it with the problem, and saves the fixed card', async () => {

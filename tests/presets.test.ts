@@ -23,6 +23,7 @@ import { leechThresholdMet } from '../src/core/leech.js';
 import { DEFAULT_SETTINGS } from '../src/core/types.js';
 import { createScheduler } from '../src/scheduler/index.js';
 import { SCHEMA_VERSION } from '../src/store/migrations.js';
+import { buildStatsReport } from '../src/cli/commands/stats.js';
 import { tempDir } from './helpers/cli.js';
 
 const T0 = Date.parse('2026-03-10T09:00:00Z');
@@ -203,6 +204,9 @@ describe('leeches', () => {
     expect(searchCardIds(ctx, 'is:leech')).toEqual([id]);
     expect(searchCardIds(ctx, 'tag:leech')).toEqual([id]);
     expect(ctx.store.leechCounts(null).get(card.deckId)).toBe(1);
+    const stats = buildStatsReport(ctx, {});
+    expect(stats.leeches).toBe(1);
+    expect(stats.decks.find((d) => d.name === 'L')!.leeches).toBe(1);
     // One action: the answer, the tag and the suspension.
     const events = ctx.store.cardEvents(id!).filter((e) => e.actionUid === ctx.store.lastAction()!.uid);
     expect(events.map((e) => e.data.kind)).toEqual(['edit', 'suspend']);

@@ -349,7 +349,10 @@ describe('search on a collection', () => {
       fc.property(shape.chain((keys) => fc.tuple(fc.constant(keys), vals(keys.length), vals(keys.length))), ([keys, a, b]) => {
         const qa = compileQuery(resolveSearch(ctx, build(keys, a)));
         const qb = compileQuery(resolveSearch(ctx, build(keys, b)));
-        expect(qa.where).toBe(qb.where);
+        // A deck term has one placeholder per deck it names: the text depends on how many, never on what was typed.
+        const shapeOf = (where: string) => where.replace(/IN \(\?(, \?)*\)/g, 'IN (?...)');
+        expect(shapeOf(qa.where)).toBe(shapeOf(qb.where));
+        expect(qa.where.split('?').length - 1).toBe(qa.params.length);
         expect(qa.where.toLowerCase()).not.toContain('zq');
       }),
       { numRuns: 500 },

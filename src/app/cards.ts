@@ -64,7 +64,7 @@ export function cardInfo(ctx: Context, cardId: number): CardInfo {
   // The card as search sees it (removed or not), so show and search agree on every figure.
   const q = { ...resolveSearch(ctx, `id:${Math.trunc(cardId)}`), includeRemoved: true };
   const now = q.now;
-  const row = ctx.store.searchCards(q)[0];
+  const row = ctx.store.searchCards(q).rows[0];
   if (!row) throw new RecallError('no-such-card', `No card with id ${cardId}`, { exitCode: 2 });
   const deck = ctx.store.deckById(row.deckId)!;
   const { file, line } = locate(deck, row.noteUid);

@@ -82,9 +82,7 @@ export function searchCards(ctx: Context, text: string, opts: SearchOptions = {}
     throw new RecallError('bad-sort', `Cannot sort by "${opts.sort}"`, { hint: `sort by one of: ${SEARCH_SORTS.join(', ')}`, exitCode: 2 });
   }
   const q = resolveSearch(ctx, text);
-  const rows = ctx.store.searchCards(q, opts);
-  // Counting again only when the page may not hold every match.
-  const total = opts.limit && opts.limit > 0 && (rows.length === opts.limit || (opts.offset ?? 0) > 0) ? ctx.store.countCards(q) : rows.length + (opts.offset ?? 0);
+  const { total, rows } = ctx.store.searchCards(q, opts);
   return { total, cards: rows.map((r) => toHit(ctx, r, q.now)) };
 }
 

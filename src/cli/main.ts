@@ -173,7 +173,7 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 130 cancelled.`,
     .command('search')
     .description('find cards: words, "phrases", deck:, tag:, is:, type:, prop:, rated:, added:, id:, -negation, or, ( )')
     .argument('[query...]', 'the search (quote it), e.g. \'is:due "deck:My Deck*"\'; empty = every card')
-    .option('-n, --limit <n>', 'show at most this many (default 50 in the table, all with --json; 0 = all)')
+    .option('-n, --limit <n>', 'show at most this many (default 50 in the table, 100 with --json; 0 = all); the total is always said')
     .option('-s, --sort <field>', 'deck (default), id, due, added, interval, lapses, reps, stability, difficulty')
     .option('-r, --reverse', 'reverse the order')
     .option('--json', 'every field of every card')

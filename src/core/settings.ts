@@ -196,6 +196,8 @@ function parseBool(v: string): boolean | string {
 }
 
 function validZone(v: string): boolean {
+  // UTC is always valid; asking Intl (the first time, ~17 ms) is left to zones that need it.
+  if (v === 'UTC' || v === 'Etc/UTC') return true;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: v });
     return true;

@@ -314,8 +314,8 @@ export interface SearchRow {
 }
 
 export interface SearchStore {
-  /** Cards matching a resolved query (src/search), removed ones only if it asks for them. */
-  searchCards(q: ResolvedQuery, opts?: SearchOptions): SearchRow[];
+  /** Cards matching a resolved query (src/search), removed ones only if it asks for them: a page, and how many in all. */
+  searchCards(q: ResolvedQuery, opts?: SearchOptions): { total: number; rows: SearchRow[] };
   countCards(q: ResolvedQuery): number;
   searchIds(q: ResolvedQuery): number[];
 }

@@ -20,7 +20,10 @@ const OPS: Record<string, string> = { '=': '=', '!=': '!=', '<': '<', '<=': '<='
 
 const MATCH_MODE = { anchored: 0, contains: 1, hierarchical: 2 } as const;
 
-/** The same query compiled for the same shape always gives the same SQL text (tests hold it to that). */
+/**
+ * The same query compiled for the same shape always gives the same SQL text (tests hold it to that): which keys,
+ * operators and nesting, and how many decks or ids a term stands for; never the text typed.
+ */
 export function compileQuery(q: ResolvedQuery): CompiledQuery {
   const params: unknown[] = [];
   let usesSchedule = false;
@@ -28,12 +31,17 @@ export function compileQuery(q: ResolvedQuery): CompiledQuery {
     params.push(v);
     return '?';
   };
+  // Buried cards are few and have a partial index of their own: asking it keeps a filter on the cards_counts index,
+  // where reading each card's buried_until would visit every matching row.
+  const buried = () => `SELECT b.id FROM cards b WHERE b.buried_until > ${bind(q.now)}`;
   const term = (t: ResolvedTerm): string => {
     switch (t.key) {
       case 'text':
         return `recall_match(${bind(JSON.stringify(t.pattern.parts))}, recall_fields(c.content), ${MATCH_MODE.contains})`;
       case 'deck':
-        return `c.deck_id IN (SELECT value FROM json_each(${bind(JSON.stringify(t.deckIds))}))`;
+        // One placeholder per deck: with the list's length known, SQLite walks the cards_counts index per deck
+        // (through json_each it guessed the list's size and scanned every card).
+        return `c.deck_id IN (${t.deckIds.map((id) => bind(id)).join(', ')})`;
       case 'tag':
         if (t.pattern === null) return `coalesce(json_array_length(c.content, '$.tags'), 0) = 0`;
         return `EXISTS (SELECT 1 FROM json_each(c.content, '$.tags') t WHERE recall_match(${bind(JSON.stringify(t.pattern.parts))}, t.value, ${MATCH_MODE.hierarchical}))`;
@@ -47,12 +55,14 @@ export function compileQuery(q: ResolvedQuery): CompiledQuery {
             return 'c.state IN (2, 3)';
           case 'due':
             // As a session would show them: reviews due before today ends, learning cards due now; not set aside.
-            return `(c.suspended = 0 AND (c.buried_until IS NULL OR c.buried_until <= ${bind(q.now)})
-              AND ((c.state = 2 AND c.due < ${bind(q.dayEnd)}) OR (c.state IN (1, 3) AND c.due <= ${bind(q.now)})))`;
+            // Written as one range (state 1-3, due before today ends) and a check, so the cards_counts index serves
+            // it: learning cards due now are due before the day ends too.
+            return `(c.suspended = 0 AND c.state IN (1, 2, 3) AND c.due < ${bind(q.dayEnd)} AND (c.state = 2 OR c.due <= ${bind(q.now)})
+              AND c.id NOT IN (${buried()}))`;
           case 'suspended':
             return 'c.suspended = 1';
           case 'buried':
-            return `c.buried_until > ${bind(q.now)}`;
+            return `c.id IN (${buried()})`;
           case 'leech':
             return `EXISTS (SELECT 1 FROM json_each(c.content, '$.tags') t WHERE t.value = ${bind('leech')})`;
           case 'removed':
@@ -96,7 +106,7 @@ export function compileQuery(q: ResolvedQuery): CompiledQuery {
       case 'added':
         return `c.created_at >= ${bind(t.since)}`;
       case 'id':
-        return `c.id IN (SELECT value FROM json_each(${bind(JSON.stringify(t.ids))}))`;
+        return `c.id IN (${t.ids.map((id) => bind(id)).join(', ')})`;
     }
     throw new Error(`unhandled search term ${JSON.stringify(t)}`);
   };
@@ -121,7 +131,9 @@ export function compileQuery(q: ResolvedQuery): CompiledQuery {
 
 /** Sort keys, most significant first; `NULL` last whichever the direction (new cards have no due or interval). */
 const SORTS: Record<SearchSort, { expr: string; nullsLast?: boolean }[]> = {
-  deck: [{ expr: 'd.name' }, { expr: 'c.position' }, { expr: 'c.id' }],
+  // By deck, then when due; new cards last, in deck order. The position is read only for new cards: for the rest the
+  // cards_counts index holds every key, so sorting thousands of due cards never touches the table.
+  deck: [{ expr: 'd.name' }, { expr: 'c.state = 0' }, { expr: 'CASE WHEN c.state != 0 THEN c.due END' }, { expr: 'CASE WHEN c.state = 0 THEN c.position END' }, { expr: 'c.id' }],
   id: [{ expr: 'c.id' }],
   due: [{ expr: 'c.due', nullsLast: true }, { expr: 'c.id' }],
   added: [{ expr: 'c.created_at' }, { expr: 'c.id' }],
@@ -165,11 +177,25 @@ export function createSearchStore(db: Db, sql: (text: string) => Statement<unkno
     `FROM cards c JOIN decks d ON d.id = c.deck_id${c.usesSchedule || forceSchedule ? ' LEFT JOIN schedules s ON s.card_id = c.id' : ''} WHERE ${c.where}`;
 
   return {
-    searchCards(q: ResolvedQuery, opts: SearchOptions = {}): SearchRow[] {
+    searchCards(q: ResolvedQuery, opts: SearchOptions = {}): { total: number; rows: SearchRow[] } {
       const c = compileQuery(q);
-      const limit = opts.limit === undefined || opts.limit <= 0 ? -1 : Math.trunc(opts.limit);
-      const rows = sql(`${ROW_SELECT} ${from(c, true)} ORDER BY ${orderBy(opts)} LIMIT ? OFFSET ?`).all(...c.params, limit, Math.max(0, Math.trunc(opts.offset ?? 0))) as RawRow[];
-      return rows.map(toRow);
+      const limit = opts.limit === undefined || opts.limit <= 0 ? 0 : Math.trunc(opts.limit);
+      const offset = Math.max(0, Math.trunc(opts.offset ?? 0));
+      if (limit === 0 && offset === 0) {
+        const rows = (sql(`${ROW_SELECT} ${from(c, true)} ORDER BY ${orderBy(opts)}`).all(...c.params) as RawRow[]).map(toRow);
+        return { total: rows.length, rows };
+      }
+      // A page: every match's id in order first (the sort keys only, so the count comes with it), then the page's
+      // rows by id. Fetching 17k full rows to keep 100 cost ~250 ms; this costs what the ordering does.
+      const ids = sql(`SELECT c.id ${from(c, needsSchedule(opts))} ORDER BY ${orderBy(opts)}`).pluck().all(...c.params) as number[];
+      const page = ids.slice(offset, limit === 0 ? undefined : offset + limit);
+      if (page.length === 0) return { total: ids.length, rows: [] };
+      const byId = new Map(
+        (sql(`${ROW_SELECT} FROM cards c JOIN decks d ON d.id = c.deck_id LEFT JOIN schedules s ON s.card_id = c.id WHERE c.id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(page)) as RawRow[]).map(
+          (r) => [r.id, toRow(r)],
+        ),
+      );
+      return { total: ids.length, rows: page.map((id) => byId.get(id)!) };
     },
     countCards(q: ResolvedQuery): number {
       const c = compileQuery(q);
@@ -180,6 +206,11 @@ export function createSearchStore(db: Db, sql: (text: string) => Statement<unkno
       return sql(`SELECT c.id ${from(c, false)} ORDER BY c.id`).pluck().all(...c.params) as number[];
     },
   };
+}
+
+/** Whether a sort reads the schedule. */
+function needsSchedule(opts: SearchOptions): boolean {
+  return SORTS[opts.sort ?? 'deck'].some((k) => k.expr.includes('s.'));
 }
 
 /** ORDER BY for a sort, each key reversed for `reverse`. */

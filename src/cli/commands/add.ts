@@ -1,6 +1,7 @@
 // `recall add`: one card from flags, or from a form on a terminal. Appended to the deck's file when it has one.
 import { addNote, validateInput, type NoteInput } from '../../app/cards.js';
 import { openContext } from '../../app/context.js';
+import { syncBuiltinDecks } from '../../app/sync.js';
 import { RecallError } from '../../core/errors.js';
 import { sanitize } from '../../core/text.js';
 import type { CardType } from '../../core/types.js';
@@ -56,6 +57,8 @@ export async function run(opts: Opts, io: Io): Promise<number> {
   if (!interactive && opts.deck === undefined) throw new RecallError('no-deck', 'recall add needs --deck NAME', { hint: 'a deck that does not exist yet is made for the card', exitCode: 2 });
   const ctx = openContext({ db: opts.db, env: io.env });
   try {
+    // The built-in decks are in place first, so a card is never added under one of their names as a deck of its own.
+    syncBuiltinDecks(ctx);
     let input: NoteInput & { deck: string };
     if (interactive) {
       const { addForm, tryAgain } = await import('../add-form.js');

@@ -70,6 +70,8 @@ export async function runRename(opts: Opts, io: Io): Promise<number> {
   const [from, to] = opts.args as [string, string];
   const ctx = openContext({ db: opts.db, env: io.env });
   try {
+    // With the built-in decks in place, a new name can never be one of theirs.
+    syncBuiltinDecks(ctx);
     const r = renameDeck(ctx, from, to);
     if (opts.json) {
       printJson(io, r);

@@ -140,7 +140,7 @@ export async function run(opts: { db?: string; deck?: string[]; query?: string }
       if (res.leech) {
         io.out(
           st.yellow(
-            `This card is a leech: forgotten ${res.leech.lapses} times. ${res.leech.tagged ? 'Tagged leech' : 'It is tagged leech'}${res.leech.suspended ? ' and suspended' : ''}; ` +
+            `This card is a leech: forgotten ${plural(res.leech.lapses, 'time')}. ${res.leech.tagged ? 'Tagged leech' : 'It is tagged leech'}${res.leech.suspended ? ' and suspended' : ''}; ` +
               `rewrite it with recall edit ${drawn.card.id}${res.leech.suspended ? `, then recall unsuspend id:${drawn.card.id}` : ''}.\n`,
           ),
         );

@@ -45,7 +45,8 @@ export function dueLabel(c: CardHit, now: number): string {
 
 export async function run(opts: { db?: string; args: string[]; limit?: string; sort?: string; reverse?: boolean; json?: boolean }, io: Io): Promise<number> {
   const query = queryArg(opts.args);
-  const limit = parseLimit(opts.limit, opts.json ? 0 : 50);
+  // A page by default, with the total: a query can match a whole collection (`--limit 0` takes every match).
+  const limit = parseLimit(opts.limit, opts.json ? 100 : 50);
   const sort = parseSort(opts.sort);
   const ctx = openContext({ db: opts.db, env: io.env });
   try {
