@@ -136,7 +136,10 @@ describe.skipIf(!hasTmux)('recall add and recall edit in a real terminal', () =>
     await t.waitFor('1 Again');
     t.send('1');
     await t.waitFor(`This card is a leech: forgotten 1 time. Tagged leech and suspended; rewrite it with recall edit ${id}, then recall unsuspend id:${id}.`);
-    await t.waitFor('Nothing more to study now.');
+    // The session goes on without it (to the built-in decks' new cards).
+    await t.waitFor('space/Enter shows the answer');
+    expect(t.screen().split('This card is a leech')[1]).not.toContain('hola');
+    t.send('q');
     await t.waitFor('[exit 0]');
     expect(runJson<any>(['--db', db, 'show', String(id)], ENV)).toMatchObject({ leech: true, suspended: true, tags: ['leech'] });
   });
