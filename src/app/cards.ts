@@ -431,8 +431,11 @@ function applyCardEdit(ctx: Context, target: Extract<EditTarget, { kind: 'card' 
   if (edited === target.text) return { ok: true, changed: false, cardIds: [], actionUid: null };
   const note = parsed.notes[0]!;
   const specs = expandNote({ ...note, uid: target.noteUid, line: 0 });
-  const rows = ctx.store.noteCards(target.deckId, target.noteUid).filter((r) => target.cardIds.includes(r.id) || r.removed);
-  const byRole = new Map(rows.map((r) => [roleOf(cardSpecOf(r).content), r]));
+  const rows = ctx.store.noteCards(target.deckId, target.noteUid);
+  // The edited cards by role; a removed sibling fills a role only when no edited card has it (it comes back).
+  const byRole = new Map(
+    [...rows.filter((r) => r.removed && !target.cardIds.includes(r.id)), ...rows.filter((r) => target.cardIds.includes(r.id))].map((r) => [roleOf(cardSpecOf(r).content), r]),
+  );
   const now = ctx.clock();
   return ctx.store.transaction(() => {
     let actionUid: string | null = null;

@@ -143,7 +143,7 @@ export function openStudy(ctx: Context, opts: StudyOptions): Study {
       const byDeck = store.waitingByDeck({ deckIds: caps.map((c) => c.id), now, dayEnd: session.dayEnd, query });
       for (const c of caps) {
         const w = byDeck.get(c.id);
-        const reviews = c.reviewCap === 0 ? (w?.reviews ?? 0) : 0;
+        const reviews = c.reviewCap === 0 && c.reviewsPerDay < limits.reviewsPerDay ? (w?.reviews ?? 0) : 0;
         const news = c.newCap === 0 && c.newPerDay < limits.newPerDay ? (w?.news ?? 0) : 0;
         if (reviews || news) {
           deckLimits.push({ deck: store.deckById(c.id)!.name, preset: ctx.presetOf(c.id) ?? 'default', reviews, news, limits: { newPerDay: c.newPerDay, reviewsPerDay: c.reviewsPerDay } });
