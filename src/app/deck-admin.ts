@@ -187,9 +187,11 @@ export function hideDeck(ctx: Context, name: string, hide: boolean): { decks: st
   const family = ctx.store.decks().filter((d) => d.id === deck.id || d.name.toLowerCase().startsWith(`${deck.name.toLowerCase()}::`));
   const hidden = ctx.hiddenDeckIds();
   const changing = family.filter((d) => hidden.has(d.id) !== hide);
+  // Shown again is stored as false, not as a missing key: sync keeps the last writer of each key, and a removal
+  // would leave nothing to compare.
   const actionUid = commitSettings(
     ctx,
-    changing.map((d) => ({ key: `${DECK_HIDDEN_PREFIX}${d.uid}`, before: ctx.store.getSetting(`${DECK_HIDDEN_PREFIX}${d.uid}`), after: hide ? true : undefined })),
+    changing.map((d) => ({ key: `${DECK_HIDDEN_PREFIX}${d.uid}`, before: ctx.store.getSetting(`${DECK_HIDDEN_PREFIX}${d.uid}`), after: hide })),
     `${hide ? 'hiding' : 'showing'} "${deck.name}"`,
   );
   return { decks: family.map((d) => d.name), changed: changing.map((d) => d.name), actionUid };

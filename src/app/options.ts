@@ -245,7 +245,10 @@ export function usePreset(ctx: Context, presetRaw: string, deckName: string): Co
     }
   }
   const decks = ctx.store.decks().filter((d) => d.id === deck.id || d.name.toLowerCase().startsWith(`${deck.name.toLowerCase()}::`));
-  for (const d of decks) changes.push({ key: `${DECK_PRESET_PREFIX}${d.uid}`, before: read(ctx, `${DECK_PRESET_PREFIX}${d.uid}`), after: name ?? undefined });
+  // Back to the settings is stored as null, not as a missing key, so sync (last writer per key) can carry it.
+  for (const d of decks) {
+    if (ctx.presetOf(d.id) !== name) changes.push({ key: `${DECK_PRESET_PREFIX}${d.uid}`, before: read(ctx, `${DECK_PRESET_PREFIX}${d.uid}`), after: name });
+  }
   const previous = ctx.presetOf(deck.id) ?? DEFAULT_PRESET;
   const { actionUid, rescheduled } = commit(ctx, changes, decks.map((d) => d.id), true, `the preset change of "${deck.name}"`);
   return {
