@@ -69,6 +69,9 @@ describe('recall search', () => {
     // Several words on the command line are one query; one with spaces stays a phrase.
     expect(json('search', 'la', 'casa').total).toBe(2);
     expect(json('search', 'tag:greet').cards.map((c: any) => c.uid)).toEqual(['hola']);
+    // A query may start with a negation: it is not taken for an option.
+    expect(json('search', '-tag:greet', 'deck:spanish').total).toBe(4);
+    expect(json('suspend', '-tag:greet', '--dry-run')).toMatchObject({ matched: 4, dryRun: true });
     const page = json('search', '', '--limit', '2', '--sort', 'id');
     expect(page).toMatchObject({ total: 5, limit: 2 });
     expect(page.cards.map((c: any) => c.id)).toEqual(s.cards.map((c: any) => c.id).sort((a: number, b: number) => a - b).slice(0, 2));

@@ -173,10 +173,12 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 130 cancelled.`,
     .command('search')
     .description('find cards: words, "phrases", deck:, tag:, is:, type:, prop:, rated:, added:, id:, -negation, or, ( )')
     .argument('[query...]', 'the search (quote it), e.g. \'is:due "deck:My Deck*"\'; empty = every card')
-    .option('-n, --limit <n>', 'show at most this many (default 50 in the table, 100 with --json; 0 = all); the total is always said')
-    .option('-s, --sort <field>', 'deck (default), id, due, added, interval, lapses, reps, stability, difficulty')
-    .option('-r, --reverse', 'reverse the order')
+    .option('--limit <n>', 'show at most this many (default 50 in the table, 100 with --json; 0 = all); the total is always said')
+    .option('--sort <field>', 'deck (default), id, due, added, interval, lapses, reps, stability, difficulty')
+    .option('--reverse', 'reverse the order')
     .option('--json', 'every field of every card')
+    // A query may start with a negation (`-is:new`): what is not an option of the command is part of the query.
+    .allowUnknownOption()
     .action(action(lazy(() => import('./commands/search.js'))));
 
   program
@@ -184,6 +186,7 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 130 cancelled.`,
     .description("one card: content, deck, tags, where it comes from, schedule, and its whole history")
     .argument('<card...>', 'a card id, a card guid, or a search that matches one card')
     .option('--json', 'machine-readable output')
+    .allowUnknownOption()
     .action(action(lazy(() => import('./commands/show.js'))));
 
   program
@@ -212,6 +215,7 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 130 cancelled.`,
     .description('edit a card in $VISUAL/$EDITOR (a deck-file card: in its file); it keeps its history')
     .argument('<card...>', 'a card id, a card guid, or a search that matches one card')
     .option('--json', 'report as JSON')
+    .allowUnknownOption()
     .action(action(lazy(() => import('./commands/edit.js'))));
 
   for (const [kind, what] of [
@@ -227,6 +231,7 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 130 cancelled.`,
       .argument('<query...>', "the search, e.g. 'deck:Spanish is:leech'")
       .option('--dry-run', 'say how many would change, change nothing')
       .option('--json', 'machine-readable output')
+      .allowUnknownOption()
       .action(action(lazy(() => import('./commands/card-action.js').then((m) => ({ run: m.runner(kind) })))));
   }
 
