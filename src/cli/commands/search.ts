@@ -5,7 +5,6 @@ import { RecallError } from '../../core/errors.js';
 import { sanitize } from '../../core/text.js';
 import type { SearchSort } from '../../store/api.js';
 import { formatInterval } from '../../scheduler/index.js';
-import { cardLabel } from '../format.js';
 import { printJson, styler, type Io } from '../io.js';
 import { formatTable } from '../table.js';
 
@@ -59,6 +58,8 @@ export async function run(opts: { db?: string; args: string[]; limit?: string; s
       io.out(`No cards match${query ? ` "${sanitize(query)}"` : ''}.\n`);
       return 0;
     }
+    // Loaded for the table only: --json never formats a date or a question.
+    const { cardLabel } = await import('../format.js');
     const now = ctx.clock();
     const st = styler(io.color);
     const rows = cards.map((c) => [
