@@ -14,28 +14,37 @@ export const DEFAULT_LEECH: LeechOptions = { leechThreshold: 8, leechAction: 'ta
 
 export type Settings = SchedulerSettings & Limits & LeechOptions;
 
-const step = z.string().check(z.regex(/^\d+(\.\d+)?[smhd]$/, 'a step is a number followed by s, m, h or d, e.g. 30s or 10m'));
-const parameters = z.nullable(z.array(z.number().check(z.refine((n) => Number.isFinite(n)))).check(z.minLength(17), z.maxLength(21)));
+/**
+ * Schemas are built the first time they are needed: every command loads this module, and building all of them
+ * costs ~4 ms at start-up where only the few stored keys are checked.
+ */
+function lazy<T>(build: () => T): () => T {
+  let built: T | undefined;
+  return () => (built ??= build());
+}
+
+const step = () => z.string().check(z.regex(/^\d+(\.\d+)?[smhd]$/, 'a step is a number followed by s, m, h or d, e.g. 30s or 10m'));
+const parameters = () => z.nullable(z.array(z.number().check(z.refine((n) => Number.isFinite(n)))).check(z.minLength(17), z.maxLength(21)));
 
 /** What `recall config set` accepts, with the ranges users are told about. */
 export const SETTING_SPECS = {
-  desiredRetention: { schema: z.number().check(z.minimum(0.7), z.maximum(0.99)), range: 'a number from 0.70 to 0.99', parse: Number },
-  maximumInterval: { schema: z.int().check(z.minimum(1), z.maximum(36500)), range: 'whole days from 1 to 36500', parse: Number },
-  learningSteps: { schema: z.array(step).check(z.maxLength(10)), range: 'space-separated steps such as "1m 10m" (or "" for none)', parse: parseSteps },
-  relearningSteps: { schema: z.array(step).check(z.maxLength(10)), range: 'space-separated steps such as "10m" (or "" for none)', parse: parseSteps },
-  newPerDay: { schema: z.int().check(z.minimum(0), z.maximum(9999)), range: 'a whole number from 0 to 9999', parse: Number },
-  reviewsPerDay: { schema: z.int().check(z.minimum(0), z.maximum(99999)), range: 'a whole number from 0 to 99999', parse: Number },
-  dayStartHour: { schema: z.int().check(z.minimum(0), z.maximum(23)), range: 'an hour from 0 to 23', parse: Number },
+  desiredRetention: { schema: lazy(() => z.number().check(z.minimum(0.7), z.maximum(0.99))), range: 'a number from 0.70 to 0.99', parse: Number },
+  maximumInterval: { schema: lazy(() => z.int().check(z.minimum(1), z.maximum(36500))), range: 'whole days from 1 to 36500', parse: Number },
+  learningSteps: { schema: lazy(() => z.array(step()).check(z.maxLength(10))), range: 'space-separated steps such as "1m 10m" (or "" for none)', parse: parseSteps },
+  relearningSteps: { schema: lazy(() => z.array(step()).check(z.maxLength(10))), range: 'space-separated steps such as "10m" (or "" for none)', parse: parseSteps },
+  newPerDay: { schema: lazy(() => z.int().check(z.minimum(0), z.maximum(9999))), range: 'a whole number from 0 to 9999', parse: Number },
+  reviewsPerDay: { schema: lazy(() => z.int().check(z.minimum(0), z.maximum(99999))), range: 'a whole number from 0 to 99999', parse: Number },
+  dayStartHour: { schema: lazy(() => z.int().check(z.minimum(0), z.maximum(23))), range: 'an hour from 0 to 23', parse: Number },
   timeZone: {
-    schema: z.nullable(z.string()).check(z.refine((v) => v === null || validZone(v), 'unknown time zone')),
+    schema: lazy(() => z.nullable(z.string()).check(z.refine((v) => v === null || validZone(v), 'unknown time zone'))),
     range: 'an IANA time zone such as Europe/Berlin, or "system"',
     parse: (v: string) => (v === 'system' || v === '' ? null : v),
   },
-  enableFuzz: { schema: z.boolean(), range: 'true or false', parse: parseBool },
-  leechThreshold: { schema: z.int().check(z.minimum(0), z.maximum(9999)), range: 'a whole number of lapses from 1 to 9999, or 0 to turn leeches off', parse: Number },
-  leechAction: { schema: z.enum(['tag', 'suspend']), range: '"tag" (tag the card leech) or "suspend" (tag and suspend it)', parse: (v: string) => v.trim().toLowerCase() },
+  enableFuzz: { schema: lazy(() => z.boolean()), range: 'true or false', parse: parseBool },
+  leechThreshold: { schema: lazy(() => z.int().check(z.minimum(0), z.maximum(9999))), range: 'a whole number of lapses from 1 to 9999, or 0 to turn leeches off', parse: Number },
+  leechAction: { schema: lazy(() => z.enum(['tag', 'suspend'])), range: '"tag" (tag the card leech) or "suspend" (tag and suspend it)', parse: (v: string) => v.trim().toLowerCase() },
   parameters: {
-    schema: parameters,
+    schema: lazy(parameters),
     range: '17 to 21 FSRS parameters separated by spaces or commas, or "default" for the FSRS defaults',
     parse: (v: string) => (/^\s*(default|none|)\s*$/i.test(v) ? null : v.trim().split(/[\s,]+/).map(Number)),
   },
@@ -76,7 +85,7 @@ export function resolveSettingKey(key: string): SettingKey {
 export function parseSettingValue(key: SettingKey, raw: string): unknown {
   const spec = SETTING_SPECS[key];
   const value = spec.parse(raw);
-  const result = (spec.schema as z.ZodMiniType).safeParse(value);
+  const result = (spec.schema() as z.ZodMiniType).safeParse(value);
   if (!result.success) {
     throw new RecallError('bad-setting-value', `Invalid value "${raw}" for ${key}`, { hint: `${key} must be ${spec.range}`, exitCode: 2 });
   }
@@ -111,7 +120,7 @@ function checkIncreasing(key: SettingKey, steps: string[]): void {
 
 /** One stored value, if it is valid for `key`. */
 export function validSetting(key: SettingKey, value: unknown): { ok: true; value: unknown } | { ok: false } {
-  const r = (SETTING_SPECS[key].schema as z.ZodMiniType).safeParse(value);
+  const r = (SETTING_SPECS[key].schema() as z.ZodMiniType).safeParse(value);
   return r.success ? { ok: true, value: r.data } : { ok: false };
 }
 
