@@ -179,6 +179,18 @@ describe('recall edit', () => {
     expect(json('show', String(hola)).content.back).toBe('hello');
   });
 
+  it('a deck imported under another name (--deck) is still edited in its file', () => {
+    const { json, env, dir, cli } = setup();
+    const other = join(dir, 'other.deck');
+    writeFileSync(other, 'deck: Header name\n\n--- basic one\nQ: one\nA: 1\n');
+    expect(cli('import', other, '--deck', 'Renamed').code).toBe(0);
+    const card = json('search', 'deck:renamed').cards[0].id;
+    const ed = editor(dir, 'ed2.sh', `sed -i 's/^A: 1$/A: uno/' "$1"`);
+    expect(runJson(['edit', String(card)], { ...env, EDITOR: ed, VISUAL: '' })).toMatchObject({ changed: true, file: other });
+    expect(readFileSync(other, 'utf8')).toContain('A: uno');
+    expect(json('show', String(card))).toMatchObject({ deck: 'Renamed', content: { back: 'uno' } });
+  });
+
   it('re-opens the editor with the located problems until the text is valid; a database card gets an edit event', () => {
     const { json, env, dir } = setup();
     const card = json('add', '--deck', 'Mine', '--create', '--front', 'sky colour', '--back', 'blu').cardIds[0];

@@ -327,7 +327,8 @@ export function undoAdd(ctx: Context, data: Record<string, unknown>): string[] {
 
 /** What `recall edit` opens: the deck file itself at the card's entry, or the card's entry alone. */
 export type EditTarget =
-  | { kind: 'file'; cardId: number; deck: string; file: string; line: number; text: string }
+  /** `header`: the file's own `deck:` name (a deck imported with --deck has another name in the database). */
+  | { kind: 'file'; cardId: number; deck: string; header: string; file: string; line: number; text: string }
   | { kind: 'card'; cardId: number; deck: string; deckId: number; noteUid: string; cardIds: number[]; text: string };
 
 export type EditOutcome =
@@ -375,8 +376,10 @@ export function prepareEdit(ctx: Context, cardId: number): EditTarget {
   if (file) {
     const text = readFileSync(file, 'utf8');
     const parsed = parseDeck(text, file);
-    const headerOk = parsed.header.name === deck.name;
-    if (headerOk) return { kind: 'file', cardId, deck: deck.name, file, line: entryLine(parsed.notes, card.noteUid) ?? 1, text };
+    if (parsed.diagnostics.length) {
+      throw new RecallError('deck-invalid', `${file} has problems; fix them before editing one of its cards`, { hint: `recall check ${file} lists them`, exitCode: 1 });
+    }
+    return { kind: 'file', cardId, deck: deck.name, header: parsed.header.name, file, line: entryLine(parsed.notes, card.noteUid) ?? 1, text };
   }
   const group = noteGroup(ctx, cardId);
   const id = /^[A-Za-z0-9_.-]+$/.test(group.note.uid) && !group.note.uid.startsWith('~');
@@ -398,8 +401,8 @@ export function applyEdit(ctx: Context, target: EditTarget, edited: string): Edi
 function applyFileEdit(ctx: Context, target: Extract<EditTarget, { kind: 'file' }>, edited: string): EditOutcome {
   const parsed = parseDeck(edited, target.file);
   if (parsed.diagnostics.length) return { ok: false, diagnostics: parsed.diagnostics };
-  if (parsed.header.name !== target.deck) {
-    return { ok: false, diagnostics: [{ file: target.file, line: 1, message: `the deck: line must stay "${target.deck}"`, hint: `rename the deck with recall deck rename "${target.deck}" NEW` }] };
+  if (parsed.header.name !== target.header) {
+    return { ok: false, diagnostics: [{ file: target.file, line: 1, message: `the deck: line must stay "${target.header}"`, hint: `rename the deck with recall deck rename "${target.deck}" NEW` }] };
   }
   if (edited === target.text) return { ok: true, changed: false, cardIds: [], actionUid: null };
   const current = existsSync(target.file) ? readFileSync(target.file, 'utf8') : null;
