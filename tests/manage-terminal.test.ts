@@ -115,6 +115,20 @@ describe.skipIf(!hasTmux)('recall add and recall edit in a real terminal', () =>
     await bad.waitFor('[exit 2]');
   });
 
+  it('quiz --query asks only the cards the search matches', async () => {
+    const { db, deck, term } = setup();
+    writeFileSync(deck, 'deck: Spanish\n\n--- basic hola\nQ: hola\nA: hello\ntags: greet\n\n--- basic casa\nQ: la casa\nA: the house\n');
+    expect(runCli(['--db', db, 'import', deck], ENV).code).toBe(0);
+    const t = term(`node ${CLI} --db ${db} quiz --query tag:greet --count 5`);
+    await t.waitFor('question 1 of 1');
+    expect(t.screen()).toContain('hola');
+    t.send('Space');
+    await t.waitFor('1 Again');
+    t.send('3');
+    await t.waitFor('Score: 1 / 1');
+    await t.waitFor('[exit 0]');
+  });
+
   it('the session says when an answer makes a card a leech (tagged and, with leechAction suspend, suspended)', async () => {
     const { db, term } = setup();
     // The card is a review card, due: answered Good twice in the past, in process.
