@@ -147,6 +147,20 @@ export async function main(argv: string[], root: string): Promise<void> {
     return ratioRow('decks', 'cold `recall decks --json`', s, nodeBase, 'node -e 0', 2);
   });
 
+  // 1b. cold `recall search` with --json: a due filter over half the decks (a wildcard), every field of every match
+  const searchQuery = 'is:due "deck:Bench::Deck 1*"';
+  await safely('search', `cold \`recall search '${searchQuery}' --json\``, '<= 2x', () => {
+    const db = copyCollection(gen.path, join(workDir, 'search.db'));
+    let matches = 0;
+    const s = repeat(fastRuns, warm, () => {
+      const r = timeCommand(node, [cli, 'search', searchQuery, '--json'], { env: env(db) });
+      mustSucceed(r, 'recall search');
+      matches = JSON.parse(r.stdout).total;
+      return r.ms;
+    });
+    return ratioRow('search', `cold \`recall search '${searchQuery}' --json\``, s, nodeBase, 'node -e 0', 2, { matches });
+  });
+
   // 2. cold `recall review` until the first card is drawn (on a pty)
   await safely('review', 'cold `recall review` to first card', '<= 3x', async () => {
     if (!hasCommand('script')) throw new Error('util-linux `script` is not installed (needed for a pseudo-terminal)');

@@ -44,7 +44,7 @@ function target(file: string, spec: string): string {
   return parts.join('/');
 }
 
-const PURE = ['core/', 'decks/', 'quiz/', 'session/', 'stats/', 'scheduler/', 'exporters/'];
+const PURE = ['core/', 'decks/', 'quiz/', 'session/', 'stats/', 'scheduler/', 'exporters/', 'search/'];
 const inside = (file: string, dirs: string[]) => dirs.some((d) => file.startsWith(d));
 
 type Rule = (files: SourceFile[]) => string[];

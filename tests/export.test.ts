@@ -247,7 +247,7 @@ describe('recall export', () => {
     store.close();
     await runStatsCommand({ db: dbPath, deck: 'hist', json: true }, io);
     const report = JSON.parse(io.stdout());
-    expect(Object.keys(report)).toEqual(['today', 'streak', 'reviewsPerDay', 'heatmap', 'retention', 'forecast', 'decks', 'distributions', 'quizzes']);
+    expect(Object.keys(report)).toEqual(['today', 'streak', 'reviewsPerDay', 'heatmap', 'retention', 'forecast', 'decks', 'leeches', 'distributions', 'quizzes']);
     const text = fakeIo(io.env as Record<string, string>);
     text.columns = 60;
     await runStatsCommand({ db: dbPath, deck: 'hist' }, text);

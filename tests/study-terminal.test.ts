@@ -27,10 +27,8 @@ function setup() {
   writeFileSync(deck, `deck: Preset\n\n${Array.from({ length: 8 }, (_, i) => `--- basic p${i}\nQ: preset question ${i}\nA: answer ${i}\n`).join('\n')}`);
   expect(runCli(['--db', db, 'import', deck], ENV).code).toBe(0);
   expect(runCli(['--db', db, 'config', 'set', 'timeZone', 'UTC'], ENV).code).toBe(0);
-  // The deck's own parameters, as `recall optimize --deck Preset` would store them.
-  const conn = new Database(db);
-  conn.prepare("INSERT INTO settings(key, value) VALUES ('deckParameters', ?)").run(JSON.stringify({ Preset: PRESET }));
-  conn.close();
+  // The deck's own parameters, in its own preset, as `recall optimize --deck Preset` would store them.
+  expect(runCli(['--db', db, 'config', 'set', 'parameters', PRESET.join(' '), '--deck', 'Preset'], ENV).code).toBe(0);
   const term = new Terminal(`node ${CLI} --db ${db} review --deck Preset`, { env: ENV, socketDir: t.dir });
   cleanups.push(() => term.kill());
   return { db, term };

@@ -11,6 +11,7 @@ import { openContext, type Context } from '../src/app/context.js';
 import { resolveDeckIds } from '../src/app/decks.js';
 import { importPaths } from '../src/app/import.js';
 import { checkCardFlags, findScheduleMismatches } from '../src/app/maintenance.js';
+import { setOption } from '../src/app/options.js';
 import { openStudy, type Study } from '../src/app/study.js';
 import { undoLast } from '../src/app/undo.js';
 import { GRADES, type Grade } from '../src/core/types.js';
@@ -51,9 +52,9 @@ function setup(n = 6, deckName = 'Study'): { ctx: Context; at: (ms: number) => v
 /** Distinctive FSRS-6 parameters: initial stabilities and growth far from the defaults, so a wrong scheduler shows. */
 const PRESET = [0.9, 2.5, 8.0, 40.0, 6.8, 0.6, 2.2, 0.002, 1.8, 0.12, 1.1, 1.6, 0.07, 0.4, 1.7, 0.5, 3.0, 0.5, 0.3, 0.1, 0.15];
 
+/** The deck's own parameters, in a preset of its own, as `recall optimize --deck` stores them. */
 function withPreset(ctx: Context, deckName: string) {
-  ctx.store.transaction(() => ctx.store.setSetting('deckParameters', { [deckName]: PRESET }));
-  ctx.reloadSettings();
+  setOption(ctx, 'parameters', PRESET, { deck: deckName });
 }
 
 /** The answer row and schedule as stored. */

@@ -130,7 +130,9 @@ describe.skipIf(!hasPg)('sync crash safety', () => {
       let out: Outcome;
       if (round % 20 === 7 && target === hub) {
         // The server goes away mid-sync (immediate stop: no checkpoint, like a crash), then comes back.
-        out = await syncKilled(env(dbs[i]!), hub, { step: rand() < 0.5 ? 'connected' : 'pushed', onStep: () => pg.stop('immediate') });
+        // The sync holds still after the chosen step while the server stops, so the stop lands mid-sync every time.
+        const step = stops === 0 || rand() < 0.5 ? 'connected' : 'pushed';
+        out = await syncKilled({ ...env(dbs[i]!), RECALL_SYNC_HOLD: `${step}:3000` }, hub, { step, onStep: () => pg.stop('immediate') });
         pg.start();
         stops++;
         if (out.code !== 0) {

@@ -7,6 +7,7 @@ import { isSafeMediaName, zipAnkiPackage, type MediaFile } from '../exporters/an
 import { writeAnkiCollection } from '../store/anki-writer.js';
 import type { Context } from './context.js';
 import { resolveDeckIds } from './decks.js';
+import { deckParametersByName } from './options.js';
 import { cardSpecOf } from './export.js';
 import { plural } from '../core/plural.js';
 import { writeFileAtomic } from './files.js';
@@ -89,7 +90,7 @@ export function exportAnkiPackage(ctx: Context, opts: AnkiExportOptions): AnkiEx
       reviewsPerDay: ctx.settings.reviewsPerDay,
       parameters: ctx.settings.parameters ?? ctx.scheduler.defaultParameters(),
     },
-    deckParameters: ctx.store.getSetting<Record<string, number[]>>('deckParameters') ?? {},
+    deckParameters: deckParametersByName(ctx),
     decks,
   });
   const bytes = zipAnkiPackage({

@@ -1,6 +1,7 @@
 // Answering a card, as Anki's scheduler does it: compute all four outcomes once, when the card is drawn, with the
 // card's own scheduler (its deck's preset, the study days, fuzz); show them; commit the chosen one in a transaction
 // that first checks the card is still as it was drawn. The interval on the button is the interval saved.
+import { LEECH_TAG, leechThresholdMet, withTag } from '../core/leech.js';
 import { GRADES, type Grade, type ReviewKind, type Schedule } from '../core/types.js';
 import type { Outcome } from '../scheduler/index.js';
 import type { StudyCard } from '../store/api.js';
@@ -27,8 +28,15 @@ export interface CommitOptions {
   attemptId?: number | null;
 }
 
+/** A lapse that made the card a leech: it was tagged `leech` (unless it already was), and suspended if its preset says so. */
+export interface LeechResult {
+  lapses: number;
+  tagged: boolean;
+  suspended: boolean;
+}
+
 export type CommitResult =
-  | { ok: true; reviewId: number; actionUid: string; schedule: Schedule | null; grade: Grade; intervalMs: number | null; buried: number[] }
+  | { ok: true; reviewId: number; actionUid: string; schedule: Schedule | null; grade: Grade; intervalMs: number | null; buried: number[]; leech: LeechResult | null }
   /** Nothing was written: another session answered the card, or it was suspended, buried, moved or edited since it was drawn. */
   | { ok: false; reason: 'answered-elsewhere' | 'changed' };
 
@@ -110,6 +118,7 @@ export function commitAnswer(ctx: Context, drawn: Drawn, grade: Grade, opts: Com
     // Siblings (the other side of a reversed pair, other deletions of a cloze) wait until tomorrow, as in Anki.
     const buried = scheduled ? ctx.store.siblingsToBury(card, at) : [];
     for (const id of buried) ctx.store.appendEvent(id, { kind: 'bury', until: dayEnd }, { at, day, actionUid });
+    const leech = scheduled ? markLeech(ctx, card, outcome.schedule, { at, day, actionUid }) : null;
     return {
       ok: true,
       reviewId,
@@ -118,6 +127,27 @@ export function commitAnswer(ctx: Context, drawn: Drawn, grade: Grade, opts: Com
       grade,
       intervalMs: scheduled ? outcome.schedule.due - at : null,
       buried,
+      leech,
     };
   });
+}
+
+/**
+ * A lapse that reaches the deck's leech threshold tags the card and, with `leechAction = suspend`, suspends it: both
+ * as events of the answer's own action, so undoing the answer takes them back too.
+ */
+function markLeech(ctx: Context, card: StudyCard, after: Schedule, meta: { at: number; day: number; actionUid: string }): LeechResult | null {
+  const lapsesBefore = card.schedule?.lapses ?? 0;
+  if (after.lapses <= lapsesBefore) return null;
+  const opts = ctx.optionsFor(card.deckId);
+  if (!leechThresholdMet(after.lapses, opts.leechThreshold)) return null;
+  const row = ctx.store.getCard(card.id)!;
+  // The stored text itself, so the edit's "before" is byte for byte the version it replaces.
+  const stored = ctx.store.noteCards(row.deckId, row.noteUid).find((c) => c.id === card.id)!;
+  const before = { uid: row.uid, noteUid: row.noteUid, content: stored.contentJson };
+  const tagged = withTag(before.content, LEECH_TAG);
+  if (tagged !== null) ctx.store.appendEvent(card.id, { kind: 'edit', before, after: { ...before, content: tagged } }, meta);
+  const suspend = opts.leechAction === 'suspend' && !row.suspended;
+  if (suspend) ctx.store.appendEvent(card.id, { kind: 'suspend' }, meta);
+  return { lapses: after.lapses, tagged: tagged !== null, suspended: suspend };
 }

@@ -25,7 +25,7 @@ export interface CardActionResult {
 }
 
 /** Whether the request would change this card. */
-function applies(card: StudyCard, req: CardActionRequest, now: number): boolean {
+export function applies(card: StudyCard, req: CardActionRequest, now: number): boolean {
   switch (req.kind) {
     case 'suspend':
       return !card.suspended;

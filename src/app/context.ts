@@ -2,7 +2,7 @@
 import envPaths from 'env-paths';
 import { join } from 'node:path';
 import { RecallError } from '../core/errors.js';
-import { settingsFrom, type Settings } from '../core/settings.js';
+import { DECK_HIDDEN_PREFIX, DECK_PRESET_PREFIX, presetsFrom, settingsFrom, withPreset, type Preset, type Settings } from '../core/settings.js';
 import type { Clock } from '../core/types.js';
 import { createScheduler, nextDayStart, resolveTimeZone, studyDay, type Scheduler } from '../scheduler/index.js';
 import type { Store } from '../store/api.js';
@@ -37,8 +37,16 @@ export interface Context {
   scheduler: Scheduler;
   timeZone: string;
   dbPath: string;
-  /** The scheduler for a deck: its own fitted parameters (a preset from `recall optimize --deck`), else the global ones. */
+  /** The scheduler for a deck: with its preset's options (retention, steps, parameters, ...), else the global ones. */
   schedulerFor(deckId: number): Scheduler;
+  /** The options in force for a deck: the global settings with its preset's values over them. */
+  optionsFor(deckId: number): Settings;
+  /** The preset a deck uses; null = the global settings. */
+  presetOf(deckId: number): string | null;
+  /** Presets stored, by name. */
+  presets(): Map<string, Preset>;
+  /** Decks hidden with `recall deck hide`: left out of sessions, counts and statistics. */
+  hiddenDeckIds(): Set<number>;
   /** The study day containing `ms`, and when the next one starts. */
   day(ms: number): number;
   dayEnd(ms: number): number;
@@ -54,25 +62,54 @@ export function openContext(opts: { db?: string; env: Env; peer?: boolean; lazyS
   const dbPath = resolveDbPath(opts.db, opts.env);
   const store = openStore(dbPath, { now: clock(), peer: opts.peer });
   const ctx = { store, clock, dbPath } as Context;
-  let perDeck = new Map<number, Scheduler>();
   let scheduler: Scheduler | null = null;
+  let stored: Record<string, unknown> = {};
+  let presets = new Map<string, Preset>();
+  // Per-deck state is read on first use (the deck list is one small query): `recall decks` never needs it.
+  let perDeck: { presetOf: Map<number, string>; hidden: Set<number> } | null = null;
+  const byPreset = new Map<string, { options: Settings; scheduler: Scheduler | null }>();
   // Built on first use: `recall decks` and `recall stats` never schedule anything.
   Object.defineProperty(ctx, 'scheduler', { get: () => (scheduler ??= createScheduler(ctx.settings)), enumerable: true });
+  const deckState = () => {
+    if (perDeck) return perDeck;
+    perDeck = { presetOf: new Map(), hidden: new Set() };
+    const keys = Object.keys(stored);
+    if (keys.some((k) => k.startsWith(DECK_PRESET_PREFIX) || k.startsWith(DECK_HIDDEN_PREFIX))) {
+      for (const d of store.decks()) {
+        const name = stored[`${DECK_PRESET_PREFIX}${d.uid}`];
+        if (typeof name === 'string' && presets.has(name)) perDeck.presetOf.set(d.id, name);
+        if (stored[`${DECK_HIDDEN_PREFIX}${d.uid}`] === true) perDeck.hidden.add(d.id);
+      }
+    }
+    return perDeck;
+  };
+  const presetEntry = (name: string) => {
+    let e = byPreset.get(name);
+    if (!e) byPreset.set(name, (e = { options: withPreset(ctx.settings, presets.get(name)), scheduler: null }));
+    return e;
+  };
   ctx.reloadSettings = () => {
-    const stored = store.allSettings();
+    stored = store.allSettings();
     ctx.settings = settingsFrom(stored);
     scheduler = null;
     ctx.timeZone = resolveTimeZone(ctx.settings.timeZone);
-    perDeck = new Map();
-    const presets = (stored.deckParameters ?? {}) as Record<string, number[]>;
-    if (Object.keys(presets).length) {
-      for (const d of store.decks()) {
-        const w = presets[d.name];
-        if (Array.isArray(w)) perDeck.set(d.id, createScheduler({ ...ctx.settings, parameters: w }));
-      }
-    }
+    presets = presetsFrom(stored);
+    perDeck = null;
+    byPreset.clear();
   };
-  ctx.schedulerFor = (deckId) => perDeck.get(deckId) ?? ctx.scheduler;
+  ctx.presetOf = (deckId) => deckState().presetOf.get(deckId) ?? null;
+  ctx.presets = () => presets;
+  ctx.hiddenDeckIds = () => deckState().hidden;
+  ctx.optionsFor = (deckId) => {
+    const name = ctx.presetOf(deckId);
+    return name === null ? ctx.settings : presetEntry(name).options;
+  };
+  ctx.schedulerFor = (deckId) => {
+    const name = ctx.presetOf(deckId);
+    if (name === null) return ctx.scheduler;
+    const e = presetEntry(name);
+    return (e.scheduler ??= createScheduler(e.options));
+  };
   ctx.day = (ms) => studyDay(ms, ctx.timeZone, ctx.settings.dayStartHour);
   ctx.dayEnd = (ms) => nextDayStart(ms, ctx.timeZone, ctx.settings.dayStartHour);
   if (opts.lazySettings) deferSettings(ctx);

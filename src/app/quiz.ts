@@ -6,6 +6,7 @@ import type { CardType, Grade } from '../core/types.js';
 import { scoreExam, selectQuestions, selfGradeScore, type ExamAnswer, type ExamResult } from '../quiz/exam.js';
 import { gradeAnswer, type QuizAnswer } from '../quiz/grade.js';
 import { answerText, isSelfGraded, mulberry32, presentCard } from '../quiz/present.js';
+import type { ResolvedQuery } from '../search/resolve.js';
 import type { StudyCard } from '../store/api.js';
 import { commitAnswer, drawCard, type CommitResult, type Drawn } from './answer.js';
 import type { Context } from './context.js';
@@ -20,6 +21,9 @@ export interface QuizOptions {
   seed?: number;
   /** Names as given on the command line, recorded with the attempt. */
   deckNames?: string[] | null;
+  /** Only cards this search matches (`recall quiz --query`), and the query as typed, recorded with the attempt. */
+  query?: ResolvedQuery | null;
+  queryText?: string | null;
 }
 
 export interface QuizQuestion {
@@ -56,11 +60,13 @@ export function assertQuizCount(count: number, raw: unknown = count): void {
 export function startQuiz(ctx: Context, opts: QuizOptions): Quiz {
   assertQuizCount(opts.count);
   const now = ctx.clock();
+  const hidden = ctx.hiddenDeckIds();
+  const deckIds = opts.deckIds ?? (hidden.size ? ctx.store.decks().filter((d) => !hidden.has(d.id)).map((d) => d.id) : null);
   const cards = ctx.store
-    .cardIds({ deckIds: opts.deckIds, types: opts.types })
+    .cardIds({ deckIds, types: opts.types, query: opts.query ?? null })
     .map((id) => ctx.store.getCard(id))
     .filter((c): c is StudyCard => c !== undefined);
-  if (cards.length === 0) throw new RecallError('no-questions', 'No cards match the chosen decks and types', { hint: 'check --deck and --type, or import a deck' });
+  if (cards.length === 0) throw new RecallError('no-questions', 'No cards match the chosen decks and types', { hint: 'check --deck, --type and --query, or import a deck' });
   const seed = opts.seed ?? now % 2_147_483_647;
   const picked = selectQuestions(
     cards.map((c) => ({
@@ -74,7 +80,7 @@ export function startQuiz(ctx: Context, opts: QuizOptions): Quiz {
     mulberry32(seed),
   );
   const attemptId = ctx.store.transaction(() =>
-    ctx.store.createQuizAttempt(now, { decks: opts.deckNames ?? null, types: opts.types ?? null, count: opts.count, schedule: opts.schedule, seed }, picked.length),
+    ctx.store.createQuizAttempt(now, { decks: opts.deckNames ?? null, types: opts.types ?? null, count: opts.count, schedule: opts.schedule, seed, ...(opts.queryText ? { query: opts.queryText } : {}) }, picked.length),
   );
   const answers: (ExamAnswer & { actionUid: string })[] = [];
   const questionSeed = (i: number) => seed + i * 7919;

@@ -3,15 +3,33 @@
 // the caller's business: `recall review` only draws what `next()` returns and reports the keys.
 import type { Grade } from '../core/types.js';
 import { applyAnswer, applyUndo, bucketOf, createSession, dropCard, nextCard, remaining, restoreCard, setAside, summarize, type Bucket, type SessionCard, type SessionState } from '../session/session.js';
+import type { ResolvedQuery } from '../search/resolve.js';
 import type { StudyCard } from '../store/api.js';
 import { commitAnswer, drawCard, type CommitResult, type Drawn } from './answer.js';
 import { applyCardAction } from './card-actions.js';
 import type { Context } from './context.js';
 import { canUndo, undoLast, type UndoResult } from './undo.js';
+import './undo-hooks.js';
 
 export interface StudyOptions {
-  /** Decks to study (subdecks resolved by the caller); null = every deck. */
+  /** Decks to study (subdecks resolved by the caller); null = every deck that is not hidden. */
   deckIds: number[] | null;
+  /**
+   * The deck whose limits cap the whole session, as the deck selected in Anki does: given when the session is one
+   * deck (with its subdecks). Absent: the global limits. Each deck's own preset limits apply within the session too.
+   */
+  rootDeckId?: number | null;
+  /** Only cards this search matches (`recall review --query`). */
+  query?: ResolvedQuery | null;
+}
+
+/** A deck whose own daily limit (its preset's) held cards back. */
+export interface DeckLimitHeld {
+  deck: string;
+  preset: string;
+  reviews: number;
+  news: number;
+  limits: { newPerDay: number; reviewsPerDay: number };
 }
 
 /** Why there is nothing to show, with what the learner can do about it. */
@@ -21,6 +39,10 @@ export interface SessionEnd {
   /** Cards left out today by the daily limits: reviews due today and new cards waiting. */
   heldBack: { reviews: number; news: number };
   limits: { newPerDay: number; reviewsPerDay: number };
+  /** Whose limits those are: the root deck on a preset of its own, else null (the global settings). */
+  limitsDeck: string | null;
+  /** Decks whose own limits held cards back (counted in `heldBack` too). */
+  deckLimits: DeckLimitHeld[];
   /** Reviews due within the next week: what "study ahead" would bring. */
   ahead: number;
 }
@@ -67,33 +89,82 @@ function studyable(c: StudyCard | undefined, now: number): c is StudyCard {
 
 export function openStudy(ctx: Context, opts: StudyOptions): Study {
   const { store } = ctx;
-  const deckIds = opts.deckIds;
+  const hidden = ctx.hiddenDeckIds();
+  // Hidden decks are left out of a session over every deck; a deck named on the command line is studied anyway.
+  const deckIds = opts.deckIds ?? (hidden.size ? store.decks().filter((d) => !hidden.has(d.id)).map((d) => d.id) : null);
+  const query = opts.query ?? null;
+  const rootDeckId = opts.rootDeckId ?? null;
+  const top = () => (rootDeckId !== null ? ctx.optionsFor(rootDeckId) : ctx.settings);
+  const sessionDecks = () => deckIds ?? store.decks().map((d) => d.id);
   let learnAhead = false;
+
+  /** Each session deck's own limits and what is left of them today. */
+  const deckCaps = (day: number) => {
+    const done = store.doneByDeck(day);
+    return sessionDecks().map((id) => {
+      const o = ctx.optionsFor(id);
+      const d = done.get(id) ?? { newDone: 0, reviewsDone: 0 };
+      return { id, newPerDay: o.newPerDay, reviewsPerDay: o.reviewsPerDay, newCap: Math.max(0, o.newPerDay - d.newDone), reviewCap: Math.max(0, o.reviewsPerDay - d.reviewsDone), done: d };
+    });
+  };
 
   const load = (): SessionState => {
     const now = ctx.clock();
-    const done = store.doneOnDay(ctx.day(now));
-    const newLeft = Math.max(0, ctx.settings.newPerDay - done.newDone);
-    const reviewsLeft = Math.max(0, ctx.settings.reviewsPerDay - done.reviewsDone);
+    const day = ctx.day(now);
+    const limits = top();
+    const caps = deckCaps(day);
+    const done = caps.reduce((t, c) => ({ newDone: t.newDone + c.done.newDone, reviewsDone: t.reviewsDone + c.done.reviewsDone }), { newDone: 0, reviewsDone: 0 });
+    const newLeft = Math.max(0, limits.newPerDay - done.newDone);
+    const reviewsLeft = Math.max(0, limits.reviewsPerDay - done.reviewsDone);
     const dayEnd = ctx.dayEnd(now);
-    const cards = store.studyCards({ deckIds, now, dayEnd, newLimit: newLeft, reviewLimit: reviewsLeft }).map(toSessionCard);
-    return createSession(cards, { dayEnd, newLeft, reviewsLeft });
+    // When every deck has the session's limits, a deck's share can never be the tighter one: one query does.
+    const uniform = caps.every((c) => c.newPerDay === limits.newPerDay && c.reviewsPerDay === limits.reviewsPerDay);
+    let cards: StudyCard[];
+    if (uniform) cards = store.studyCards({ deckIds, now, dayEnd, newLimit: newLeft, reviewLimit: reviewsLeft, query });
+    else {
+      cards = caps.flatMap((c) =>
+        store.studyCards({ deckIds: [c.id], now, dayEnd, newLimit: Math.min(c.newCap, newLeft), reviewLimit: Math.min(c.reviewCap, reviewsLeft), query }),
+      );
+      // Reviews of all decks in due order, so the session's own limit takes the most overdue first.
+      const reviews = cards.filter((c) => c.schedule?.state === 2).sort((a, b) => a.schedule!.due - b.schedule!.due);
+      cards = [...cards.filter((c) => c.schedule?.state !== 2), ...reviews];
+    }
+    return createSession(cards.map(toSessionCard), { dayEnd, newLeft, reviewsLeft });
   };
   let session = load();
 
   const end = (now: number): SessionEnd => {
-    // With the queue empty, whatever is still due today (or new) was left out by a limit.
-    const waiting = store.waitingCounts({ deckIds, now, dayEnd: session.dayEnd });
-    const heldBack = { reviews: session.reviewsLeft === 0 ? waiting.reviews : 0, news: session.newLeft === 0 ? waiting.news : 0 };
+    const limits = top();
+    // With the queue empty, whatever is still due today (or new) was left out by a limit: the session's, or a deck's.
+    const waiting = store.waitingCounts({ deckIds, now, dayEnd: session.dayEnd, query });
+    const deckLimits: DeckLimitHeld[] = [];
+    const caps = deckCaps(ctx.day(now)).filter((c) => c.newPerDay !== limits.newPerDay || c.reviewsPerDay !== limits.reviewsPerDay);
+    if (caps.length) {
+      const byDeck = store.waitingByDeck({ deckIds: caps.map((c) => c.id), now, dayEnd: session.dayEnd, query });
+      for (const c of caps) {
+        const w = byDeck.get(c.id);
+        const reviews = c.reviewCap === 0 && c.reviewsPerDay < limits.reviewsPerDay ? (w?.reviews ?? 0) : 0;
+        const news = c.newCap === 0 && c.newPerDay < limits.newPerDay ? (w?.news ?? 0) : 0;
+        if (reviews || news) {
+          deckLimits.push({ deck: store.deckById(c.id)!.name, preset: ctx.presetOf(c.id) ?? 'default', reviews, news, limits: { newPerDay: c.newPerDay, reviewsPerDay: c.reviewsPerDay } });
+        }
+      }
+    }
+    const heldBack = {
+      reviews: session.reviewsLeft === 0 ? waiting.reviews : deckLimits.reduce((t, d) => t + d.reviews, 0),
+      news: session.newLeft === 0 ? waiting.news : deckLimits.reduce((t, d) => t + d.news, 0),
+    };
     // Cards held back by a limit are due already, but come only when the limits reset with the next study day
     // (new cards only if their limit is not zero).
-    const later = store.nextDue(now, deckIds, now);
-    const reset = heldBack.reviews > 0 || (heldBack.news > 0 && ctx.settings.newPerDay > 0) ? session.dayEnd : null;
+    const later = store.nextDue(now, deckIds, now, query);
+    const reset = heldBack.reviews > 0 || (heldBack.news > 0 && (limits.newPerDay > 0 || deckLimits.some((d) => d.limits.newPerDay > 0))) ? session.dayEnd : null;
     return {
       nextDue: later === null ? reset : reset === null ? later : Math.min(later, reset),
       heldBack,
-      limits: { newPerDay: ctx.settings.newPerDay, reviewsPerDay: ctx.settings.reviewsPerDay },
-      ahead: store.waitingCounts({ deckIds, now, dayEnd: now + WEEK }).reviews,
+      limits: { newPerDay: limits.newPerDay, reviewsPerDay: limits.reviewsPerDay },
+      limitsDeck: rootDeckId !== null && ctx.presetOf(rootDeckId) !== null ? store.deckById(rootDeckId)!.name : null,
+      deckLimits,
+      ahead: store.waitingCounts({ deckIds, now, dayEnd: now + WEEK, query }).reviews,
     };
   };
 
@@ -129,6 +200,8 @@ export function openStudy(ctx: Context, opts: StudyOptions): Study {
         return res;
       }
       session = applyAnswer(session, card, bucketFor(session, card), res.schedule!, { actionUid: res.actionUid, grade, durationMs: o.durationMs });
+      // A leech suspended by this answer leaves the session; undoing the answer brings it back with the rest.
+      if (res.leech?.suspended) session = { ...dropCard(session, card.id), history: session.history };
       return res;
     },
 
@@ -177,7 +250,7 @@ export function openStudy(ctx: Context, opts: StudyOptions): Study {
 
     studyAhead() {
       const now = ctx.clock();
-      const ahead = store.studyCards({ deckIds, now, dayEnd: now + WEEK, newLimit: 0, reviewLimit: 50 }).filter((c) => c.schedule?.state === 2);
+      const ahead = store.studyCards({ deckIds, now, dayEnd: now + WEEK, newLimit: 0, reviewLimit: 50, query }).filter((c) => c.schedule?.state === 2);
       if (ahead.length === 0) return false;
       session = { ...createSession(ahead.map(toSessionCard), { dayEnd: ctx.dayEnd(now), newLeft: 0, reviewsLeft: ahead.length }), history: session.history };
       return true;
@@ -187,7 +260,7 @@ export function openStudy(ctx: Context, opts: StudyOptions): Study {
       const now = ctx.clock();
       const taken = new Set([...session.news, ...session.history.map((h) => h.card)].map((c) => c.id));
       const extra = store
-        .studyCards({ deckIds, now, dayEnd: session.dayEnd, newLimit: n + taken.size, reviewLimit: 0 })
+        .studyCards({ deckIds, now, dayEnd: session.dayEnd, newLimit: n + taken.size, reviewLimit: 0, query })
         .filter((c) => bucketOf(toSessionCard(c)) === 'new' && !taken.has(c.id))
         .slice(0, n)
         .map(toSessionCard);
@@ -197,7 +270,7 @@ export function openStudy(ctx: Context, opts: StudyOptions): Study {
     },
 
     summary() {
-      return { ...summarize(session), nextDue: store.nextDue(ctx.clock(), deckIds) };
+      return { ...summarize(session), nextDue: store.nextDue(ctx.clock(), deckIds, undefined, query) };
     },
   };
 }

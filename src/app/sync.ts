@@ -81,7 +81,7 @@ export function parseDeckFile(file: string, text?: string): ParsedDeck {
 export function applyDeck(
   store: Store,
   parsed: ParsedDeck,
-  opts: { origin: 'builtin' | 'file'; path: string; hash: string; now: number; day: number; deckName?: string; dryRun?: boolean },
+  opts: { origin: 'builtin' | 'file'; path: string; hash: string; now: number; day: number; deckName?: string; dryRun?: boolean; actionUid?: string },
 ): SyncResult {
   const name = opts.deckName ?? parsed.header.name;
   const existingDeck = store.deckByName(name);
@@ -102,7 +102,7 @@ export function applyDeck(
   );
   // New cards are studied in file order: the entry's line, then the card's order within the entry.
   const position = (spec: { line?: number }) => spec.line ?? 0;
-  const meta = { at: opts.now, day: opts.day };
+  const meta = { at: opts.now, day: opts.day, actionUid: opts.actionUid ?? null };
   const rows = new Map(existing.map((c) => [c.id, c]));
   for (const u of plan.update) {
     const row = rows.get(u.id)!;

@@ -12,13 +12,17 @@ export interface UndoResult {
   cardIds: number[];
   /** For an answer: the grade that was taken back. */
   grade?: number;
+  /** What the action recorded (a label for messages, the settings it changed, ...). */
+  data: Record<string, unknown>;
+  /** What the undo could not do by itself and the user should know (a deck file changed since, say). */
+  notes: string[];
 }
 
 /**
  * Hooks for actions whose effects are not all card rows (a deck renamed, a setting changed): each kind may register
  * how to take back what its `data` records. Card rows are handled here for every kind.
  */
-export type UndoHook = (ctx: Context, data: Record<string, unknown>) => void;
+export type UndoHook = (ctx: Context, data: Record<string, unknown>) => string[] | void;
 const hooks = new Map<string, UndoHook>();
 export function registerUndo(kind: string, hook: UndoHook): void {
   hooks.set(kind, hook);
@@ -39,10 +43,10 @@ export function undoLast(ctx: Context): UndoResult | null {
     for (const id of derived) ctx.store.rederiveCard(id);
     const replayed = new Set([...reviews.filter((r) => r.scheduled).map((r) => r.cardId), ...events.filter((e) => e.data.kind === 'move').map((e) => e.cardId)]);
     for (const id of replayed) rescheduleCard(ctx, id);
-    hooks.get(action.kind)?.(ctx, action.data);
+    const notes = hooks.get(action.kind)?.(ctx, action.data) ?? [];
     const own = typeof action.data.cardId === 'number' ? [action.data.cardId] : [];
     const cardIds = [...new Set([...own, ...reviews.map((r) => r.cardId), ...derived])];
     const grade = reviews.find((r) => r.rating > 0)?.rating;
-    return { actionUid: action.uid, kind: action.kind, at: action.at, cardIds, ...(grade ? { grade } : {}) };
+    return { actionUid: action.uid, kind: action.kind, at: action.at, cardIds, ...(grade ? { grade } : {}), data: action.data, notes };
   });
 }

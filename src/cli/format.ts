@@ -37,9 +37,12 @@ const ACTION_NAMES: Record<string, string> = {
 
 /** "Undid the answer Good on "What is MFA?" (MFA)." or "Undid the suspension of 12 cards." */
 export function undoMessage(u: UndoResult & { cards: StudyCard[] }): string {
+  // Actions on decks and settings say what they were themselves.
+  const notes = u.notes.length ? ` ${u.notes.map((n) => `Note: ${sanitize(n)}.`).join(' ')}` : '';
+  if (!(u.kind in ACTION_NAMES) && typeof u.data.label === 'string') return `Undid ${sanitize(u.data.label)}.${notes}`;
   const card = u.cards[0];
   const name = ACTION_NAMES[u.kind] ?? sanitize(u.kind);
   const grade = u.kind === 'answer' && u.grade ? ` ${GRADE_NAMES[u.grade as Grade]}` : '';
   const target = u.cardIds.length > 1 && u.kind !== 'answer' ? `${u.cardIds.length} cards` : card ? `"${cardLabel(card.content)}" (${sanitize(card.deckName)})` : 'a card';
-  return `Undid ${name}${grade} ${u.kind === 'answer' ? 'on' : 'of'} ${target}.`;
+  return `Undid ${name}${grade} ${u.kind === 'answer' ? 'on' : 'of'} ${target}.${notes}`;
 }

@@ -49,6 +49,7 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 130 cancelled.`,
     .command('review', { isDefault: true })
     .description('study due and new cards (the default command)')
     .option('-d, --deck <name>', 'only this deck (repeatable; subdecks included)', collect)
+    .option('-q, --query <query>', 'only cards this search matches (see recall search)')
     .action(action(lazy(() => import('./commands/review.js'))));
 
   program
@@ -72,6 +73,7 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 130 cancelled.`,
     .addOption(new Option('-t, --type <type...>', 'only these question types').choices(['basic', 'reversed', 'cloze', 'typed', 'choice', 'multi', 'truefalse', 'classify']))
     .option('--schedule', 'let the answers move FSRS schedules')
     .option('--seed <n>', 'seed for question order and option shuffles')
+    .option('-q, --query <query>', 'only cards this search matches (see recall search)')
     .action(action(lazy(() => import('./commands/quiz.js'))));
 
   program
@@ -141,18 +143,143 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 130 cancelled.`,
     .option('--json', 'machine-readable output')
     .action(action(lazy(() => import('./commands/optimize.js'))));
 
-  const config = program.command('config').description('show or change settings');
+  const configCmd = (name: keyof typeof import('./commands/config.js')) => action(lazy(() => import('./commands/config.js').then((m) => ({ run: m[name] as Runner }))));
+  const config = program
+    .command('config')
+    .description('settings and per-deck presets: `recall config` shows them all, and which preset each deck uses')
+    .argument('[command]')
+    .option('--json', 'machine-readable output')
+    .action(configCmd('runShow'));
   config
     .command('get')
+    .description('the value of a setting (or all), globally or as a deck or preset has it')
     .argument('[key]', 'setting name')
+    .option('-d, --deck <name>', 'as this deck has it (from its preset)')
+    .option('-p, --preset <name>', 'as this preset has it')
     .option('--json', 'machine-readable output')
-    .action(action(lazy(() => import('./commands/config.js').then((m) => ({ run: m.runGet })))));
+    .action(configCmd('runGet'));
   config
     .command('set')
+    .description('change a setting; with --deck, in the deck\'s preset (one is made for it); reschedules by replay')
     .argument('<key>', 'setting name')
     .argument('<value>', 'new value')
+    .option('-d, --deck <name>', "in this deck's preset (made for the deck if it has none)")
+    .option('-p, --preset <name>', 'in this preset (made if it does not exist)')
     .option('--json', 'machine-readable output')
-    .action(action(lazy(() => import('./commands/config.js').then((m) => ({ run: m.runSet })))));
+    .action(configCmd('runSet'));
+  config
+    .command('reset')
+    .description('a setting back to its default; with --deck or --preset, the preset\'s value back to the global one')
+    .argument('<key>', 'setting name (parameters: the fitted FSRS parameters)')
+    .option('-d, --deck <name>', "in this deck's preset")
+    .option('-p, --preset <name>', 'in this preset')
+    .option('--json', 'machine-readable output')
+    .action(configCmd('runReset'));
+  config
+    .command('use')
+    .description('give a deck (and its subdecks) a preset; "default" = the global settings')
+    .argument('<preset>', 'preset name (made if it does not exist)')
+    .requiredOption('-d, --deck <name>', 'the deck')
+    .option('--json', 'machine-readable output')
+    .action(configCmd('runUse'));
+
+  program
+    .command('search')
+    .description('find cards: words, "phrases", deck:, tag:, is:, type:, prop:, rated:, added:, id:, -negation, or, ( )')
+    .argument('[query...]', 'the search (quote it), e.g. \'is:due "deck:My Deck*"\'; empty = every card')
+    .option('--limit <n>', 'show at most this many (default 50 in the table, 100 with --json; 0 = all); the total is always said')
+    .option('--sort <field>', 'deck (default), id, due, added, interval, lapses, reps, stability, difficulty')
+    .option('--reverse', 'reverse the order')
+    .option('--json', 'every field of every card')
+    // A query may start with a negation (`-is:new`): what is not an option of the command is part of the query.
+    .allowUnknownOption()
+    .action(action(lazy(() => import('./commands/search.js'))));
+
+  program
+    .command('show')
+    .description("one card: content, deck, tags, where it comes from, schedule, and its whole history")
+    .argument('<card...>', 'a card id, a card guid, or a search that matches one card')
+    .option('--json', 'machine-readable output')
+    .allowUnknownOption()
+    .action(action(lazy(() => import('./commands/show.js'))));
+
+  program
+    .command('add')
+    .description('add a card: from flags, or from a form on a terminal; appended to the deck file when the deck has one')
+    .option('-d, --deck <name>', 'the deck (made if it does not exist; --create when a similar name exists)')
+    .addOption(new Option('-t, --type <type>', 'question type (default basic)').choices(['basic', 'reversed', 'cloze', 'typed', 'choice', 'multi', 'truefalse', 'classify']))
+    .option('--front <text>', 'the question (basic, reversed, typed, choice, multi, classify) or statement (truefalse)')
+    .option('--back <text>', 'the answer (basic, reversed, typed) or true/false (truefalse)')
+    .option('--text <text>', 'cloze text with {{hidden}} parts')
+    .option('--accept <answer>', 'another accepted answer (typed; repeatable)', collect)
+    .option('--correct <option>', 'a right option (choice, multi; repeatable)', collect)
+    .option('--wrong <option>', 'a wrong option (choice, multi; repeatable)', collect)
+    .option('--category <name>', 'a category (classify; repeatable)', collect)
+    .option('--item <"text => category">', 'an item to classify (classify; repeatable)', collect)
+    .option('--explain <text>', 'shown after the answer')
+    .option('--source <text>', 'where the fact comes from')
+    .option('--tags <tags>', 'space-separated tags')
+    .option('--id <id>', "the card's id in its deck (default: made from the question)")
+    .option('--create', 'make the deck even if a deck with a similar name exists')
+    .option('--json', 'machine-readable output')
+    .action(action(lazy(() => import('./commands/add.js'))));
+
+  program
+    .command('edit')
+    .description('edit a card in $VISUAL/$EDITOR (a deck-file card: in its file); it keeps its history')
+    .argument('<card...>', 'a card id, a card guid, or a search that matches one card')
+    .option('--json', 'report as JSON')
+    .allowUnknownOption()
+    .action(action(lazy(() => import('./commands/edit.js'))));
+
+  for (const [kind, what] of [
+    ['suspend', 'suspend every card a search matches (they leave sessions until unsuspended)'],
+    ['unsuspend', 'unsuspend every card a search matches'],
+    ['bury', 'bury every card a search matches until tomorrow'],
+    ['unbury', 'unbury every card a search matches'],
+    ['forget', 'make every card a search matches new again (its history is kept)'],
+  ] as const) {
+    program
+      .command(kind)
+      .description(`${what}; one action, undone by recall undo`)
+      .argument('<query...>', "the search, e.g. 'deck:Spanish is:leech'")
+      .option('--dry-run', 'say how many would change, change nothing')
+      .option('--json', 'machine-readable output')
+      .allowUnknownOption()
+      .action(action(lazy(() => import('./commands/card-action.js').then((m) => ({ run: m.runner(kind) })))));
+  }
+
+  const deck = program.command('deck').description('list, rename, delete, hide and unhide decks');
+  const deckCmd = (name: 'runList' | 'runRename' | 'runDelete') => action(lazy(() => import('./commands/deck.js').then((m) => ({ run: m[name] }))));
+  deck
+    .command('list')
+    .description('every deck with its origin, preset, counts and leeches (hidden ones marked)')
+    .option('--all', 'also decks whose cards were all deleted')
+    .option('--json', 'machine-readable output')
+    .action(deckCmd('runList'));
+  deck
+    .command('rename')
+    .description('rename a deck and its subdecks (their identity and history stay; a deck file\'s deck: line follows)')
+    .argument('<old>', 'current name')
+    .argument('<new>', 'new name')
+    .option('--json', 'machine-readable output')
+    .action(deckCmd('runRename'));
+  deck
+    .command('delete')
+    .description('remove every card of a deck and its subdecks (review history kept; recall undo brings them back)')
+    .argument('<name>', 'deck name')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .option('--dry-run', 'say what would be deleted, change nothing')
+    .option('--json', 'machine-readable output')
+    .action(deckCmd('runDelete'));
+  for (const [kind, hide] of [['hide', true], ['unhide', false]] as const) {
+    deck
+      .command(kind)
+      .description(hide ? 'leave a deck (and its subdecks) out of sessions, counts and statistics; built-in decks stay hidden across upgrades' : 'show a hidden deck again')
+      .argument('<name>', 'deck name')
+      .option('--json', 'machine-readable output')
+      .action(action(lazy(() => import('./commands/deck.js').then((m) => ({ run: m.hideRunner(hide) })))));
+  }
 
   program
     .command('undo')

@@ -1,6 +1,7 @@
 // Sync plan between the cards of a deck file and the cards already in the database. Pure: the store applies it.
 import type { CardContent, CardSpec } from '../core/types.js';
 import { textSimilarity } from '../core/normalize.js';
+import { LEECH_TAG, withoutTag } from '../core/leech.js';
 
 export interface ExistingCard {
   id: number;
@@ -179,7 +180,12 @@ export function planDeckSync(existing: ExistingCard[], incoming: CardSpec[]): Sy
     }
     const { existing: e, spec: s } = r;
     const old = parseContent(e.contentJson);
-    const same = !e.removed && e.noteUid === s.noteUid && old !== null && deepEqual(old, JSON.parse(cardContentJson(s)));
+    const incoming = JSON.parse(cardContentJson(s)) as Record<string, unknown>;
+    // The leech tag is recall's own, not the file's: a card whose entry is otherwise the same keeps it (and stays
+    // unchanged); an entry that changed replaces the card's content, and the leech tag with it.
+    const same =
+      !e.removed && e.noteUid === s.noteUid && old !== null &&
+      (deepEqual(old, incoming) || deepEqual(withoutTag(old as unknown as Record<string, unknown>, LEECH_TAG), incoming));
     (same ? plan.unchanged : plan.update).push({ id: e.id, spec: s });
   });
   // Cards already removed stay removed: nothing to do, nothing to report.

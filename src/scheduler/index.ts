@@ -2,6 +2,7 @@
 import { fsrs, createEmptyCard, State, StrategyMode, type Card, type FSRS, type Grade as FsrsGrade, type StepUnit } from 'ts-fsrs';
 import type { CardState, Grade, Schedule, SchedulerSettings } from '../core/types.js';
 import { GRADES } from '../core/types.js';
+import { stepMs } from '../core/settings.js';
 import { resolveTimeZone, toSchedulerTime } from './day.js';
 
 export { studyDay, nextDayStart, dayStartInstant, resolveTimeZone, isValidTimeZone, assertTimeZone, LOCAL_ZONE } from './day.js';
@@ -30,6 +31,30 @@ export type ReplayEntry =
 export interface DayHint {
   day?: number;
   lastReviewDay?: number;
+}
+
+/**
+ * What each grade does to a card in its (re)learning steps, as ts-fsrs's basic strategy decides it: Again goes back
+ * to the first step, Hard repeats the current one (the mean of the first two, or 1.5 times a single step), Good moves
+ * to the next; a review card that lapses goes to the relearning step it is on. In milliseconds, whole seconds.
+ */
+export function stepOutcomes(
+  learning: readonly number[],
+  relearning: readonly number[],
+  state: CardState,
+  curStep: number,
+): Partial<Record<Grade, { ms: number; next: number }>> {
+  const steps = state === 3 || state === 2 ? relearning : learning;
+  if (steps.length === 0 || curStep >= steps.length) return {};
+  const first = steps[0]!;
+  if (state === 2) return { 1: { ms: steps[Math.max(0, curStep)]!, next: 0 } };
+  const out: Partial<Record<Grade, { ms: number; next: number }>> = {
+    1: { ms: first, next: 0 },
+    2: { ms: Math.round((steps.length === 1 ? first * 1.5 : (first + steps[1]!) / 2) / 1000) * 1000, next: curStep },
+  };
+  const next = steps[curStep + 1];
+  if (next) out[3] = { ms: next, next: curStep + 1 };
+  return out;
 }
 
 export interface Scheduler {
@@ -67,6 +92,21 @@ export function createScheduler(settings: SchedulerSettings): Scheduler {
     const day = Math.floor(this.review_time.getTime() / (24 * HOUR));
     return `${day}_${this.current.reps}_${this.current.difficulty * this.current.stability}`;
   });
+  // ts-fsrs counts steps in whole minutes (it reads `1.5h` as 1h and `30s` not at all). Steps that are whole minutes
+  // are left to it, so schedules stay exactly as they always were; any other step set is given to it through a
+  // strategy in fractional minutes, and the due time of a (re)learning outcome is then set to the second.
+  const exactSteps = [...settings.learningSteps, ...settings.relearningSteps].some((st) => !/^\d+m$|^\d+h$|^\d+d$/.test(st));
+  const learningMs = settings.learningSteps.map(stepMs);
+  const relearningMs = settings.relearningSteps.map(stepMs);
+  if (exactSteps) {
+    engine.useStrategy(StrategyMode.LEARNING_STEPS, (_params, state, curStep) => {
+      const out: Partial<Record<FsrsGrade, { scheduled_minutes: number; next_step: number }>> = {};
+      for (const [g, o] of Object.entries(stepOutcomes(learningMs, relearningMs, state as unknown as CardState, curStep))) {
+        out[Number(g) as FsrsGrade] = { scheduled_minutes: o.ms / 60_000, next_step: o.next };
+      }
+      return out;
+    });
+  }
   const shift = (ms: number, day?: number) => {
     const shifted = toSchedulerTime(ms, timeZone, settings.dayStartHour);
     const correction = day === undefined ? 0 : (day - Math.floor(shifted / DAY)) * DAY;
@@ -110,10 +150,15 @@ export function createScheduler(settings: SchedulerSettings): Scheduler {
     if (day !== undefined && days.lastReviewDay !== undefined && day < days.lastReviewDay) day = days.lastReviewDay;
     const nowShift = shift(at, day);
     const result = engine.next(toCard(schedule, at, days.lastReviewDay), new Date(at + nowShift), grade as unknown as FsrsGrade);
+    const next = fromCard(result.card, at, nowShift);
+    if (exactSteps && (next.state === 1 || next.state === 3) && next.scheduledDays === 0) {
+      const step = stepOutcomes(learningMs, relearningMs, (schedule?.state ?? 0) as CardState, schedule?.learningSteps ?? 0)[grade];
+      if (step) next.due = at + step.ms;
+    }
     return {
       grade,
       stateBefore: (schedule?.state ?? 0) as CardState,
-      schedule: fromCard(result.card, at, nowShift),
+      schedule: next,
       elapsedDays: result.log.elapsed_days,
       ...(day === undefined ? {} : { day }),
     };

@@ -190,11 +190,13 @@ export function computeStats(input: StatsInput, now: number): StatsReport {
 
   const deckStats = new Map<number, DeckStats & { rSum: number; rCount: number; mastered: number }>();
   const counts = new Map(input.deckCounts.map((c) => [c.deckId, c]));
+  const leeches = new Map((input.leeches ?? []).map((l) => [l.deckId, l.count]));
   for (const d of input.decks) {
     const c = counts.get(d.id);
     deckStats.set(d.id, {
       id: d.id, name: d.name, new: c?.new ?? 0, learning: c?.learning ?? 0, young: c?.young ?? 0, mature: c?.mature ?? 0,
-      suspended: c?.suspended ?? 0, total: c?.total ?? 0, averageRetrievability: null, mastery: null, rSum: 0, rCount: 0, mastered: c?.mastered ?? 0,
+      suspended: c?.suspended ?? 0, total: c?.total ?? 0, averageRetrievability: null, mastery: null, leeches: leeches.get(d.id) ?? 0, rSum: 0, rCount: 0,
+      mastered: c?.mastered ?? 0,
     });
   }
   const dist = emptyDistributions();
@@ -268,6 +270,7 @@ export function computeStats(input: StatsInput, now: number): StatsReport {
       averageRetrievability: rCount > 0 ? rSum / rCount : null,
       mastery: d.total > 0 ? mastered / d.total : null,
     })),
+    leeches: [...deckStats.values()].reduce((n, d) => n + d.leeches, 0),
     distributions: dist,
     quizzes,
   };

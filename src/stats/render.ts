@@ -213,6 +213,10 @@ export function renderStats(report: StatsReport, opts: RenderOptions): string {
     out.push(`  ${truncate(names[k]!, nameWidth).padEnd(nameWidth)}${cells.map((c, i) => String(c).padStart(colW[i]!)).join('')}`);
   });
   if (report.decks.length === 0) out.push('  (no decks)');
+  if (report.leeches > 0) {
+    const by = report.decks.filter((d) => d.leeches > 0).map((d) => `${sanitize(d.name)} ${d.leeches}`).join(', ');
+    out.push('', `  Leeches: ${report.leeches} (${by}); recall search is:leech lists them`);
+  }
 
   const dist = report.distributions;
   for (const [title, buckets] of [['Stability (days)', dist.stability], ['Difficulty', dist.difficulty], ['Retrievability now', dist.retrievability]] as const) {

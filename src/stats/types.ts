@@ -93,6 +93,8 @@ export interface StatsInput {
   dueBuckets: DueBucket[];
   decks: DeckInfo[];
   quizzes: QuizAttemptRow[];
+  /** Cards tagged leech per deck (removed cards left out); absent = none counted. */
+  leeches?: { deckId: number; count: number }[];
   /**
    * `dayStarts[i]` is the instant study day `today + i` starts, for i = 0..forecastDays (DST-aware, so computed by
    * the caller). `dayStarts[1]` is the end of today.
@@ -134,6 +136,8 @@ export interface DeckStats {
   averageRetrievability: number | null;
   /** Share of the deck's cards whose stability is at least 21 days; null for an empty deck. */
   mastery: number | null;
+  /** Cards tagged leech: lapsed `leechThreshold` times (recall search is:leech lists them). */
+  leeches: number;
 }
 
 export interface QuizDeckResult {
@@ -190,6 +194,8 @@ export interface StatsReport {
   retention: { day: RetentionPeriod; week: RetentionPeriod; month: RetentionPeriod; year: RetentionPeriod };
   forecast: (DayCount & { due: number })[];
   decks: DeckStats[];
+  /** Leeches over the decks shown. */
+  leeches: number;
   distributions: { stability: Bucket[]; difficulty: Bucket[]; retrievability: Bucket[] };
   quizzes: QuizResult[];
 }

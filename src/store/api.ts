@@ -6,8 +6,10 @@ import type { ExportSource } from './export-source.js';
 import type { MediaStore } from './media.js';
 import type { SyncStore } from './sync-store.js';
 import type { DailyRow, DeckCountRow, DeckInfo, DueBucket, MemoryGroup, QuizAttemptRow, RetentionRow, StatsInput } from '../stats/types.js';
+import type { ResolvedQuery } from '../search/resolve.js';
 
-export type DeckOrigin = 'builtin' | 'file' | 'anki';
+/** `user`: a deck made in recall itself (`recall add` to a new deck): its cards live only in the database. */
+export type DeckOrigin = 'builtin' | 'file' | 'anki' | 'user';
 
 export interface DeckRow {
   id: number;
@@ -215,7 +217,7 @@ export interface CardStore {
   insertCard(deckId: number, spec: CardSpec, position: number, now: number): number;
   setPosition(id: number, position: number): void;
   /** Ids of the cards in these decks (all when null), optionally of some types; removed cards left out. */
-  cardIds(filter?: { deckIds?: readonly number[] | null; types?: readonly CardType[]; includeSuspended?: boolean; includeRemoved?: boolean }): number[];
+  cardIds(filter?: { deckIds?: readonly number[] | null; types?: readonly CardType[]; includeSuspended?: boolean; includeRemoved?: boolean; query?: ResolvedQuery | null }): number[];
   /** Every card id, removed ones included, in id order. */
   allCardIds(): number[];
   /** Siblings (same note) that answering this card buries: new or review cards, not suspended, removed or already buried. */
@@ -224,11 +226,11 @@ export interface CardStore {
    * Cards a session may show: not suspended, removed or buried, in the chosen decks; learning cards, reviews due before
    * `dayEnd`, and new cards in deck order (up to `newLimit`).
    */
-  studyCards(opts: { deckIds: readonly number[] | null; now: number; dayEnd: number; newLimit: number; reviewLimit: number }): StudyCard[];
+  studyCards(opts: { deckIds: readonly number[] | null; now: number; dayEnd: number; newLimit: number; reviewLimit: number; query?: ResolvedQuery | null }): StudyCard[];
   /** How many reviews and new cards wait beyond what the session took (for "limit reached" messages). */
-  waitingCounts(opts: { deckIds: readonly number[] | null; now: number; dayEnd: number }): { reviews: number; news: number };
+  waitingCounts(opts: { deckIds: readonly number[] | null; now: number; dayEnd: number; query?: ResolvedQuery | null }): { reviews: number; news: number };
   /** The earliest due time of a studyable learning or review card (only after `after`, when given). */
-  nextDue(now: number, deckIds?: readonly number[] | null, after?: number): number | null;
+  nextDue(now: number, deckIds?: readonly number[] | null, after?: number, query?: ResolvedQuery | null): number | null;
   /** Median time of the learner's right answers on this card, else on cards of its type in its deck; null if too few. */
   typicalDuration(cardId: number, deckId: number, type: string): number | null;
   deckCards(deckId: number): ExportCardRow[];
@@ -292,7 +294,91 @@ export interface MaintenanceStore {
   fixCardStates(): void;
 }
 
-export interface Store extends SettingsStore, DeckStore, CardStore, LogStore, QuizStore, ReportStore, MaintenanceStore, MediaStore, SyncStore {
+export type SearchSort = 'deck' | 'id' | 'due' | 'added' | 'interval' | 'lapses' | 'reps' | 'stability' | 'difficulty';
+
+export interface SearchOptions {
+  sort?: SearchSort;
+  reverse?: boolean;
+  /** 0 or absent: every match. */
+  limit?: number;
+  offset?: number;
+}
+
+/** A card as search lists it: the card row with its schedule's figures. */
+export interface SearchRow {
+  id: number;
+  guid: string;
+  deckId: number;
+  deckName: string;
+  uid: string;
+  noteUid: string;
+  contentJson: string;
+  suspended: boolean;
+  buriedUntil: number | null;
+  removed: boolean;
+  position: number;
+  createdAt: number;
+  state: number;
+  due: number | null;
+  stability: number | null;
+  difficulty: number | null;
+  intervalDays: number | null;
+  reps: number;
+  lapses: number;
+  lastReview: number | null;
+}
+
+export interface SearchStore {
+  /** Cards matching a resolved query (src/search), removed ones only if it asks for them: a page, and how many in all. */
+  searchCards(q: ResolvedQuery, opts?: SearchOptions): { total: number; rows: SearchRow[] };
+  countCards(q: ResolvedQuery): number;
+  searchIds(q: ResolvedQuery): number[];
+}
+
+/** Managing the collection: decks renamed, cards found by guid, per-deck figures for limits and lists. */
+export interface CollectionStore {
+  renameDeck(id: number, name: string): void;
+  cardByGuid(guid: string): number | undefined;
+  /** What was studied on `day`, per deck: new cards and reviews (the daily rollup). */
+  doneByDeck(day: number): Map<number, { newDone: number; reviewsDone: number }>;
+  /** Studyable reviews due before `dayEnd` and new cards, per deck (for "held back by a limit" messages). */
+  waitingByDeck(opts: { deckIds: readonly number[] | null; now: number; dayEnd: number; query?: ResolvedQuery | null }): Map<number, { reviews: number; news: number }>;
+  /** Cards tagged leech (not removed), per deck. */
+  leechCounts(deckIds: readonly number[] | null): Map<number, number>;
+  /** Every card of these decks that is not removed (the cards a deck delete removes). */
+  liveCardIds(deckIds: readonly number[]): number[];
+  /** The highest position in a deck, for a card added at its end. */
+  maxPosition(deckId: number): number;
+  /** Cards of one note in a deck (siblings included), removed ones too, by id. */
+  noteCards(deckId: number, noteUid: string): DeckCardRow[];
+  /** A card's whole review log in time order, undone answers included (marked). */
+  reviewHistory(cardId: number): HistoryReview[];
+  /** When a card's row was created. */
+  cardCreatedAt(cardId: number): number | undefined;
+  /** Replaces what an action records (for what is known only once its rows are written). */
+  updateActionData(uid: string, data: Record<string, unknown>): void;
+}
+
+export interface HistoryReview {
+  uid: string;
+  reviewedAt: number;
+  day: number;
+  rating: number;
+  kind: ReviewKind;
+  scheduled: boolean;
+  stateBefore: number;
+  stateAfter: number;
+  due: number;
+  stability: number;
+  difficulty: number;
+  elapsedDays: number;
+  scheduledDays: number;
+  durationMs: number;
+  device: string | null;
+  undoneAt: number | null;
+}
+
+export interface Store extends SettingsStore, DeckStore, CardStore, LogStore, QuizStore, ReportStore, MaintenanceStore, MediaStore, SyncStore, SearchStore, CollectionStore {
   readonly path: string;
   /** This database's device id: every row it writes carries it. */
   readonly deviceId: string;

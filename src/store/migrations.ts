@@ -324,6 +324,23 @@ export const MIGRATIONS: readonly string[] = [
     INSERT INTO sync_marks(kind, ref) VALUES ('setting', OLD.key);
   END;
   `,
+  // 9: per-deck options become named presets (Anki's deck options). The FSRS parameters `recall optimize --deck`
+  // kept in one `deckParameters` setting (deck name -> parameters) become a preset per deck, named after it, and
+  // the deck's choice of preset a setting keyed by its uid: one setting per preset and per deck, so sync (last
+  // writer per key) merges changes to different decks. Only settings change; "Default" is the global settings'
+  // name, so a deck of that name gets "Default deck".
+  `
+  INSERT OR IGNORE INTO settings(key, value)
+    SELECT 'preset:' || CASE WHEN lower(j.key) = 'default' THEN j.key || ' deck' ELSE j.key END, json_object('parameters', json(j.value))
+    FROM settings s, json_each(CASE WHEN json_valid(s.value) AND json_type(s.value) = 'object' THEN s.value ELSE '{}' END) j
+    WHERE s.key = 'deckParameters' AND j.type = 'array';
+  INSERT OR IGNORE INTO settings(key, value)
+    SELECT 'deckPreset:' || d.uid, json_quote(CASE WHEN lower(j.key) = 'default' THEN j.key || ' deck' ELSE j.key END)
+    FROM settings s, json_each(CASE WHEN json_valid(s.value) AND json_type(s.value) = 'object' THEN s.value ELSE '{}' END) j
+      JOIN decks d ON d.name = j.key
+    WHERE s.key = 'deckParameters' AND j.type = 'array';
+  DELETE FROM settings WHERE key = 'deckParameters';
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

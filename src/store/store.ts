@@ -15,6 +15,8 @@ import { createMediaStore } from './media.js';
 import { deckCards, iterateFsrsRows, iterateReviews, readStatsRows } from './stats.js';
 import { createSyncStore } from './sync-store.js';
 import { checkDeviceHome } from './device.js';
+import { createSearchStore } from './search.js';
+import { createCollectionStore, queryClause } from './collection.js';
 
 export type { Store, StudyCard, ReviewRow, DeckRow, DeckCounts, AnswerInput } from './api.js';
 
@@ -243,9 +245,28 @@ export function createStore(db: Db, path = ':memory:'): Store {
     return differs;
   };
 
+  /** The session's cards when a search narrows it (`recall review --query`): the same three queues, filtered. */
+  const filteredStudyCards = (opts: Parameters<Store['studyCards']>[0], query: NonNullable<Parameters<Store['studyCards']>[0]['query']>) => {
+    const deckFilter = opts.deckIds ? `AND c.deck_id IN (${idList(opts.deckIds)})` : '';
+    const run = (condition: string, order: string, extra: unknown[]) => {
+      const params: unknown[] = [opts.now];
+      const filter = queryClause(query, params);
+      return sql(
+        `${STUDY_CARD_SELECT} WHERE c.suspended = 0 AND c.removed = 0 AND (c.buried_until IS NULL OR c.buried_until <= ?) ${deckFilter} ${filter}
+         AND ${condition} ORDER BY ${order}`,
+      ).all(...params, ...extra) as RawStudyCard[];
+    };
+    const learning = run('s.state IN (1, 3)', 's.due', []);
+    const reviews = run('s.state = 2 AND s.due < ?', 's.due LIMIT ?', [opts.dayEnd, opts.reviewLimit]);
+    const news = run('(s.state IS NULL OR s.state = 0)', 'c.deck_id, c.position, c.id LIMIT ?', [opts.newLimit]);
+    return [...learning, ...reviews, ...news].map(toStudyCard);
+  };
+
   const store: Store = {
     ...createSyncStore(sql),
     path,
+    ...createSearchStore(db, sql),
+    ...createCollectionStore(db, sql),
     deviceId,
     close(): void {
       // Answers skip automatic checkpoints (see db.ts); fold the WAL back in when a command ends, without waiting.
@@ -389,12 +410,13 @@ export function createStore(db: Db, path = ':memory:'): Store {
       if (!filter.includeRemoved) where.push('removed = 0');
       if (!filter.includeSuspended) where.push('suspended = 0');
       if (filter.deckIds) where.push(`deck_id IN (${idList(filter.deckIds)})`);
-      const params: string[] = [];
+      const params: unknown[] = [];
       if (filter.types?.length) {
         where.push(`type IN (${filter.types.map(() => '?').join(',')})`);
         params.push(...filter.types);
       }
-      return sql(`SELECT id FROM cards WHERE ${where.join(' AND ')} ORDER BY id`).pluck().all(...params) as number[];
+      const query = queryClause(filter.query, params);
+      return sql(`SELECT c.id FROM cards c WHERE ${where.join(' AND ')} ${query} ORDER BY c.id`).pluck().all(...params) as number[];
     },
     allCardIds() {
       return sql('SELECT id FROM cards ORDER BY id').pluck().all() as number[];
@@ -407,6 +429,7 @@ export function createStore(db: Db, path = ':memory:'): Store {
       ).pluck().all(card.deckId, card.noteUid, card.id, now) as number[];
     },
     studyCards(opts) {
+      if (opts.query) return filteredStudyCards(opts, opts.query);
       const deckFilter = opts.deckIds ? `AND c.deck_id IN (${idList(opts.deckIds)})` : '';
       const base = `${STUDY_CARD_SELECT} WHERE c.suspended = 0 AND c.removed = 0 AND (c.buried_until IS NULL OR c.buried_until <= @now) ${deckFilter}`;
       // Learning and review cards have a schedule: an inner join lets SQLite walk the (state, due) index.
@@ -418,20 +441,24 @@ export function createStore(db: Db, path = ':memory:'): Store {
     },
     waitingCounts(opts) {
       const deckFilter = opts.deckIds ? `AND c.deck_id IN (${idList(opts.deckIds)})` : '';
+      const params: unknown[] = [opts.dayEnd, opts.now];
+      const query = queryClause(opts.query, params);
       const r = sql(
-        `SELECT coalesce(sum(c.state = 2 AND c.due < @dayEnd), 0) AS reviews, coalesce(sum(c.state = 0), 0) AS news FROM cards c
-         WHERE c.suspended = 0 AND c.removed = 0 AND (c.buried_until IS NULL OR c.buried_until <= @now) ${deckFilter}`,
-      ).get({ now: opts.now, dayEnd: opts.dayEnd }) as { reviews: number; news: number };
+        `SELECT coalesce(sum(c.state = 2 AND c.due < ?), 0) AS reviews, coalesce(sum(c.state = 0), 0) AS news FROM cards c
+         WHERE c.suspended = 0 AND c.removed = 0 AND (c.buried_until IS NULL OR c.buried_until <= ?) ${deckFilter} ${query}`,
+      ).get(...params) as { reviews: number; news: number };
       return r;
     },
-    nextDue(now, deckIds, after) {
+    nextDue(now, deckIds, after, query) {
       const deckFilter = deckIds ? `AND c.deck_id IN (${idList(deckIds)})` : '';
+      const params: unknown[] = [now, after ?? -1];
+      const filter = queryClause(query, params);
       return (
         (sql(
           `SELECT min(s.due) FROM schedules s JOIN cards c ON c.id = s.card_id
-           WHERE c.suspended = 0 AND c.removed = 0 AND s.state != 0 AND (c.buried_until IS NULL OR c.buried_until <= @now)
-             AND s.due > @after ${deckFilter}`,
-        ).pluck().get({ now, after: after ?? -1 }) as number | null) ?? null
+           WHERE c.suspended = 0 AND c.removed = 0 AND s.state != 0 AND (c.buried_until IS NULL OR c.buried_until <= ?)
+             AND s.due > ? ${deckFilter} ${filter}`,
+        ).pluck().get(...params) as number | null) ?? null
       );
     },
     typicalDuration(cardId, deckId, type) {

@@ -1,4 +1,5 @@
 import { openContext } from '../../app/context.js';
+import { listDecks } from '../../app/deck-admin.js';
 import { syncBuiltinDecks } from '../../app/sync.js';
 import { sanitize } from '../../core/text.js';
 import { printJson, styler, type Io } from '../io.js';
@@ -6,10 +7,14 @@ import { printJson, styler, type Io } from '../io.js';
 export async function run(opts: { db?: string; json?: boolean }, io: Io): Promise<number> {
   const ctx = openContext({ db: opts.db, env: io.env });
   try {
-    const now = ctx.clock();
     const { errors } = syncBuiltinDecks(ctx);
     for (const e of errors) io.err(`recall: warning: ${sanitize(e)}\n`);
-    const counts = ctx.store.deckCounts(now, ctx.dayEnd(now)).map((c) => ({ ...c, name: opts.json ? c.name : sanitize(c.name) }));
+    // Hidden decks and deleted ones (every card removed) are not listed; `recall deck list` shows them.
+    const all = listDecks(ctx, { leeches: false });
+    const counts = all
+      .filter((d) => !d.hidden)
+      .map((d) => ({ name: opts.json ? d.name : sanitize(d.name), new: d.new, learning: d.learning, due: d.due, suspended: d.suspended, total: d.total }));
+    const hiddenCount = all.length - counts.length;
     if (opts.json) {
       printJson(io, counts);
       return 0;
@@ -23,7 +28,8 @@ export async function run(opts: { db?: string; json?: boolean }, io: Io): Promis
         `${c.name.padEnd(nameWidth)}  ${st.blue(pad(c.new, 5))}  ${st.red(pad(c.learning, 5))}  ${st.green(pad(c.due, 5))}  ${st.dim(pad(c.suspended, 5))}  ${pad(c.total, 6)}\n`,
       );
     }
-    if (counts.length === 0) io.out('No decks yet. Import one with: recall import PATH\n');
+    if (counts.length === 0 && hiddenCount === 0) io.out('No decks yet. Import one with: recall import PATH\n');
+    if (hiddenCount > 0) io.out(st.dim(`${hiddenCount} hidden deck${hiddenCount === 1 ? '' : 's'} not shown (recall deck list shows all; recall deck unhide NAME)\n`));
     return 0;
   } finally {
     ctx.store.close();

@@ -1,5 +1,5 @@
 import { openContext } from '../../app/context.js';
-import { rescheduleAll } from '../../app/maintenance.js';
+import { setOption } from '../../app/options.js';
 import { RecallError } from '../../core/errors.js';
 import { printJson, styler, type Io } from '../io.js';
 import { resolveDeck, resolveDeckIds } from '../../app/decks.js';
@@ -75,6 +75,7 @@ export async function run(opts: Opts, io: Io): Promise<number> {
     const live = process.stderr.isTTY && !opts.json ? await liveProgress(() => state) : null;
     let result;
     let rescheduled = 0;
+    let preset: string | null = null;
     let rowCount = 0;
     try {
       const optimizerRows = ctx.store.optimizerRows(deckIds);
@@ -83,8 +84,7 @@ export async function run(opts: Opts, io: Io): Promise<number> {
       state = enterPhase(state, 'building', performance.now(), expectedTimes(rates, { rows: rowCount, items: Math.round(rowCount * 0.65) }));
       // The binding is a native module of a few MB: load it only here.
       const { runOptimizer } = await import('../../optimizer/run.js');
-      const presets = (ctx.store.getSetting<Record<string, number[]>>('deckParameters') ?? {});
-      const current = deckName ? (presets[deckName] ?? ctx.settings.parameters) : ctx.settings.parameters;
+      const current = deckName ? ctx.optionsFor(resolveDeck(ctx, deckName).id).parameters : ctx.settings.parameters;
       result = await runOptimizer(optimizerRows, {
         timeZone: ctx.timeZone,
         dayStartHour: ctx.settings.dayStartHour,
@@ -99,12 +99,10 @@ export async function run(opts: Opts, io: Io): Promise<number> {
       });
       if (result.kept && !opts.dryRun) {
         state = enterPhase(state, 'rescheduling', performance.now());
-        ctx.store.transaction(() => {
-          if (deckName) ctx.store.setSetting('deckParameters', { ...presets, [deckName]: result!.after.parameters }, ctx.clock());
-          else ctx.store.setSetting('parameters', result!.after.parameters, ctx.clock());
-          ctx.reloadSettings();
-          rescheduled = rescheduleAll(ctx, deckIds ? ctx.store.cardIds({ deckIds, includeSuspended: true, includeRemoved: true }) : undefined).changed;
-        });
+        // A deck's parameters go into its preset (one is made for it if it has none); undoable like any setting.
+        const saved = setOption(ctx, 'parameters', result.after.parameters, deckName ? { deck: deckName } : {});
+        rescheduled = saved.rescheduled;
+        preset = saved.scope.kind === 'preset' ? saved.scope.preset : null;
       }
       // Close the last phase, then remember this machine's speed for the next estimate.
       const end = performance.now();
@@ -122,6 +120,7 @@ export async function run(opts: Opts, io: Io): Promise<number> {
         kept: result.kept,
         outOfSample: result.outOfSample ?? null,
         saved: result.kept && !opts.dryRun,
+        preset,
         rescheduled,
       });
       return 0;
@@ -136,7 +135,7 @@ export async function run(opts: Opts, io: Io): Promise<number> {
     io.out('\n');
     if (!result.kept) io.out('The fitted parameters do not predict your history better than the current ones; keeping the current ones.\n');
     else if (opts.dryRun) io.out(st.yellow('Dry run: the fitted parameters are better, but nothing was saved.\n'));
-    else io.out(st.green(`Saved the fitted parameters${deckName ? ` for ${sanitize(deckName)}` : ''}; ${plural(rescheduled, 'card')} rescheduled by replaying ${rescheduled === 1 ? 'its' : 'their'} history.\n`));
+    else io.out(st.green(`Saved the fitted parameters${deckName ? ` for ${sanitize(deckName)} (preset "${sanitize(preset ?? '')}")` : ''}; ${plural(rescheduled, 'card')} rescheduled by replaying ${rescheduled === 1 ? 'its' : 'their'} history.\n`));
     return 0;
   } finally {
     ctx.store.close();

@@ -1,6 +1,7 @@
 // `recall quiz`: asks what the quiz use case hands over and prints the score. No SQL, no scheduling here.
 import { openContext } from '../../app/context.js';
 import { resolveDeckIds } from '../../app/decks.js';
+import { resolveSearch } from '../../app/search.js';
 import { assertQuizCount, startQuiz } from '../../app/quiz.js';
 import { syncBuiltinDecks } from '../../app/sync.js';
 import { RecallError } from '../../core/errors.js';
@@ -18,6 +19,7 @@ interface Opts {
   type?: CardType[];
   schedule?: boolean;
   seed?: string;
+  query?: string;
 }
 
 export async function run(opts: Opts, io: Io): Promise<number> {
@@ -34,6 +36,8 @@ export async function run(opts: Opts, io: Io): Promise<number> {
     const quiz = startQuiz(ctx, {
       deckIds: resolveDeckIds(ctx, opts.deck),
       deckNames: opts.deck ?? null,
+      query: opts.query === undefined ? null : resolveSearch(ctx, opts.query),
+      queryText: opts.query ?? null,
       types: opts.type,
       count,
       schedule: Boolean(opts.schedule),

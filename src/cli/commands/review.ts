@@ -1,6 +1,7 @@
 // `recall review`: draws what the study use case hands over and reads keys. No SQL, no scheduling, no queue here.
 import { openContext } from '../../app/context.js';
-import { resolveDeckIds } from '../../app/decks.js';
+import { resolveDeck, resolveDeckIds } from '../../app/decks.js';
+import { resolveSearch } from '../../app/search.js';
 import { openStudy, type SessionEnd } from '../../app/study.js';
 import { syncBuiltinDecks } from '../../app/sync.js';
 import { sanitize } from '../../core/text.js';
@@ -17,17 +18,33 @@ const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? o
 export function describeEnd(end: SessionEnd, now: number, timeZone: string, st: Styler, waiting: boolean): string[] {
   const lines: string[] = [];
   const { heldBack, limits } = end;
-  if (heldBack.reviews > 0) {
+  // Held back by a deck's own limits (its preset's): say which deck, and how to raise them for it.
+  const own = { reviews: 0, news: 0 };
+  for (const d of end.deckLimits) {
+    const deck = sanitize(d.deck);
+    if (d.reviews > 0) {
+      own.reviews += d.reviews;
+      lines.push(`"${deck}" reached its review limit (${d.limits.reviewsPerDay} a day, preset "${sanitize(d.preset)}"): ${plural(d.reviews, 'more review')} due today; raise it with ${st.bold(`recall config set reviewsPerDay ${Math.max(d.limits.reviewsPerDay * 2, d.limits.reviewsPerDay + d.reviews)} --deck "${deck}"`)}.`);
+    }
+    if (d.news > 0) {
+      own.news += d.news;
+      lines.push(`"${deck}" reached its new card limit (${d.limits.newPerDay} a day, preset "${sanitize(d.preset)}"): ${plural(d.news, 'new card')} ${d.news === 1 ? 'waits' : 'wait'}; raise it with ${st.bold(`recall config set newPerDay ${Math.max(10, d.limits.newPerDay * 2)} --deck "${deck}"`)}.`);
+    }
+  }
+  const scope = end.limitsDeck === null ? '' : ` --deck "${sanitize(end.limitsDeck)}"`;
+  // What the session's own limits held back, beyond the decks' own.
+  const held = { reviews: Math.max(0, heldBack.reviews - own.reviews), news: Math.max(0, heldBack.news - own.news) };
+  if (held.reviews > 0) {
     lines.push(
-      `Daily review limit reached: ${plural(heldBack.reviews, 'more review')} ${heldBack.reviews === 1 ? 'is' : 'are'} due today (limit ${limits.reviewsPerDay} a day; ` +
-        `raise it with ${st.bold(`recall config set reviewsPerDay ${Math.max(limits.reviewsPerDay * 2, limits.reviewsPerDay + heldBack.reviews)}`)}).`,
+      `Daily review limit reached: ${plural(held.reviews, 'more review')} ${held.reviews === 1 ? 'is' : 'are'} due today (limit ${limits.reviewsPerDay} a day; ` +
+        `raise it with ${st.bold(`recall config set reviewsPerDay ${Math.max(limits.reviewsPerDay * 2, limits.reviewsPerDay + held.reviews)}${scope}`)}).`,
     );
   }
-  if (heldBack.news > 0) {
+  if (held.news > 0) {
     lines.push(
       limits.newPerDay === 0
-        ? `New cards are off (newPerDay is 0): ${plural(heldBack.news, 'new card')} ${heldBack.news === 1 ? 'waits' : 'wait'}; turn them on with ${st.bold('recall config set newPerDay 20')}.`
-        : `New card limit reached: ${plural(heldBack.news, 'new card')} ${heldBack.news === 1 ? 'waits' : 'wait'} (limit ${limits.newPerDay} a day; raise it with ${st.bold(`recall config set newPerDay ${limits.newPerDay * 2}`)}).`,
+        ? `New cards are off (newPerDay is 0): ${plural(held.news, 'new card')} ${held.news === 1 ? 'waits' : 'wait'}; turn them on with ${st.bold(`recall config set newPerDay 20${scope}`)}.`
+        : `New card limit reached: ${plural(held.news, 'new card')} ${held.news === 1 ? 'waits' : 'wait'} (limit ${limits.newPerDay} a day; raise it with ${st.bold(`recall config set newPerDay ${limits.newPerDay * 2}${scope}`)}).`,
     );
   }
   if (waiting) lines.push(`Only learning cards are left today; the next is due ${formatWhen(end.nextDue ?? now, now, timeZone)}.`);
@@ -36,7 +53,7 @@ export function describeEnd(end: SessionEnd, now: number, timeZone: string, st: 
   return lines;
 }
 
-export async function run(opts: { db?: string; deck?: string[] }, io: Io): Promise<number> {
+export async function run(opts: { db?: string; deck?: string[]; query?: string }, io: Io): Promise<number> {
   requireTty(io, 'review');
   const ctx = openContext({ db: opts.db, env: io.env });
   const st = styler(io.color);
@@ -45,7 +62,10 @@ export async function run(opts: { db?: string; deck?: string[] }, io: Io): Promi
   try {
     const { errors } = syncBuiltinDecks(ctx);
     for (const e of errors) io.err(`recall: warning: ${sanitize(e)}\n`);
-    const study = openStudy(ctx, { deckIds: resolveDeckIds(ctx, opts.deck) });
+    // One deck named: its limits cap the session (and each subdeck's its own share), as when a deck is chosen in Anki.
+    const rootDeckId = opts.deck?.length === 1 ? resolveDeck(ctx, opts.deck[0]!).id : null;
+    const query = opts.query === undefined ? null : resolveSearch(ctx, opts.query);
+    const study = openStudy(ctx, { deckIds: resolveDeckIds(ctx, opts.deck), rootDeckId, query });
     let cancelled = false;
     let offered = false;
     for (;;) {
@@ -122,6 +142,14 @@ export async function run(opts: { db?: string; deck?: string[] }, io: Io): Promi
         continue;
       }
       ack();
+      if (res.leech) {
+        io.out(
+          st.yellow(
+            `This card is a leech: forgotten ${plural(res.leech.lapses, 'time')}. ${res.leech.tagged ? 'Tagged leech' : 'It is tagged leech'}${res.leech.suspended ? ' and suspended' : ''}; ` +
+              `rewrite it with recall edit ${drawn.card.id}${res.leech.suspended ? `, then recall unsuspend id:${drawn.card.id}` : ''}.\n`,
+          ),
+        );
+      }
     }
     const sum = study.summary();
     const now = ctx.clock();

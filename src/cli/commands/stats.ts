@@ -29,21 +29,23 @@ export function deckIdsFor(ctx: Context, name: string | undefined): number[] | n
 /** Reads the rows and computes the report at the context's clock. */
 export function buildStatsReport(ctx: Context, opts: { deck?: string; days?: string }): StatsReport {
   const days = parseDays(opts.days);
-  const deckIds = deckIdsFor(ctx, opts.deck);
+  // Hidden decks are left out of the statistics unless asked for by name.
+  const hidden = ctx.hiddenDeckIds();
+  const deckIds = deckIdsFor(ctx, opts.deck) ?? (hidden.size ? ctx.store.decks().filter((d) => !hidden.has(d.id)).map((d) => d.id) : null);
   const now = ctx.clock();
   const today = ctx.day(now);
   const dayStarts: number[] = [];
   for (let i = 0; i <= FORECAST_DAYS; i++) dayStarts.push(dayStartInstant(today + i, ctx.timeZone, ctx.settings.dayStartHour));
-  // Decks with parameters of their own (`recall optimize --deck`) forget along their own curve.
-  const presets = ctx.store.getSetting<Record<string, number[]>>('deckParameters') ?? {};
+  // Decks whose preset has parameters of its own (`recall optimize --deck`) forget along their own curve.
   const deckDecay: Record<number, number> = {};
   for (const d of ctx.store.decks()) {
-    const w = presets[d.name];
-    if (Array.isArray(w)) deckDecay[d.id] = decayOf(w);
+    const w = ctx.optionsFor(d.id).parameters;
+    if (ctx.presetOf(d.id) !== null && w !== ctx.settings.parameters) deckDecay[d.id] = decayOf(w);
   }
   const decay = decayOf(ctx.settings.parameters);
   const rows = ctx.store.statsRows({ deckIds, today, now, dayEnd: dayStarts[1]!, horizon: dayStarts[FORECAST_DAYS]!, decay, deckDecay });
-  return computeStats({ ...rows, today, days, dayStarts }, now);
+  const leeches = [...ctx.store.leechCounts(deckIds)].map(([deckId, count]) => ({ deckId, count }));
+  return computeStats({ ...rows, leeches, today, days, dayStarts }, now);
 }
 
 export async function run(opts: { db?: string; deck?: string; days?: string; json?: boolean }, io: Io): Promise<number> {

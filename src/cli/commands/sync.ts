@@ -49,7 +49,15 @@ export async function run(opts: { db?: string; args: string[]; json?: boolean },
     }
     // RECALL_SYNC_TRACE=1: each step on stderr as it completes, with the ms since start (the crash tests kill on them).
     const started = performance.now();
-    const trace = io.env.RECALL_SYNC_TRACE ? (step: string) => io.err(`sync: ${step} ${Math.round(performance.now() - started)}ms\n`) : undefined;
+    // RECALL_SYNC_HOLD=STEP:MS (with the trace): the sync stands still that long after STEP, a window the crash test
+    // stops the server in, so "the server went away mid-sync" happens every time rather than when timing allows.
+    const [holdStep, holdMs] = (io.env.RECALL_SYNC_HOLD ?? '').split(':');
+    const trace = io.env.RECALL_SYNC_TRACE
+      ? (step: string) => {
+          io.err(`sync: ${step} ${Math.round(performance.now() - started)}ms\n`);
+          if (step === holdStep && Number(holdMs) > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.min(10_000, Number(holdMs)));
+        }
+      : undefined;
     const summary = await syncWith(ctx, target, { env: io.env, onProgress: (p) => void onProgress(p), trace });
     if (shown) bar?.stop();
     if (opts.json) printJson(io, summary);

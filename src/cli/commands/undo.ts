@@ -1,6 +1,7 @@
 // `recall undo`: takes back the most recent action made on this device (an answer, a suspension, a burial, ...).
 import { openContext } from '../../app/context.js';
 import { undoLast } from '../../app/undo.js';
+import '../../app/undo-hooks.js';
 import type { StudyCard } from '../../store/api.js';
 import { cardLabel, undoMessage } from '../format.js';
 import { printJson, type Io } from '../io.js';
@@ -16,6 +17,8 @@ export async function run(opts: { db?: string; json?: boolean }, io: Io): Promis
           kind: r.kind,
           at: r.at,
           ...(r.grade ? { grade: r.grade } : {}),
+          ...(typeof r.data.label === 'string' ? { label: r.data.label } : {}),
+          notes: r.notes,
           cards: cards.map((c) => ({ id: c.id, deck: c.deckName, question: cardLabel(c.content, 200) })),
         },
       });
