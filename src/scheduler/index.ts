@@ -1,9 +1,10 @@
 // The only module that imports ts-fsrs. Everything else sees plain `Schedule` values in epoch ms.
-import { fsrs, createEmptyCard, State, StrategyMode, type Card, type FSRS, type Grade as FsrsGrade, type StepUnit } from 'ts-fsrs';
+import { fsrs, createEmptyCard, BasicLearningStepsStrategy, State, StrategyMode, type Card, type FSRS, type Grade as FsrsGrade, type StepUnit, type TLearningStepsStrategy } from 'ts-fsrs';
 import type { CardState, Grade, Schedule, SchedulerSettings } from '../core/types.js';
 import { GRADES } from '../core/types.js';
 import { stepMs } from '../core/settings.js';
 import { resolveTimeZone, toSchedulerTime } from './day.js';
+import { createFastNext, fuzzSeed, type FsrsCardMs } from './fast-next.js';
 
 export { studyDay, nextDayStart, dayStartInstant, resolveTimeZone, isValidTimeZone, assertTimeZone, LOCAL_ZONE } from './day.js';
 
@@ -89,8 +90,7 @@ export function createScheduler(settings: SchedulerSettings): Scheduler {
   // another zone would see past intervals replay differently. Seed from the study day (recorded with each answer,
   // so replay sees the same one), the repetition count and the memory state instead.
   engine.useStrategy(StrategyMode.SEED, function seed() {
-    const day = Math.floor(this.review_time.getTime() / (24 * HOUR));
-    return `${day}_${this.current.reps}_${this.current.difficulty * this.current.stability}`;
+    return fuzzSeed(this.review_time.getTime(), this.current.reps, this.current.difficulty, this.current.stability);
   });
   // ts-fsrs counts steps in whole minutes (it reads `1.5h` as 1h and `30s` not at all). Steps that are whole minutes
   // are left to it, so schedules stay exactly as they always were; any other step set is given to it through a
@@ -98,15 +98,19 @@ export function createScheduler(settings: SchedulerSettings): Scheduler {
   const exactSteps = [...settings.learningSteps, ...settings.relearningSteps].some((st) => !/^\d+m$|^\d+h$|^\d+d$/.test(st));
   const learningMs = settings.learningSteps.map(stepMs);
   const relearningMs = settings.relearningSteps.map(stepMs);
+  let stepsStrategy: TLearningStepsStrategy = BasicLearningStepsStrategy;
   if (exactSteps) {
-    engine.useStrategy(StrategyMode.LEARNING_STEPS, (_params, state, curStep) => {
+    stepsStrategy = (_params, state, curStep) => {
       const out: Partial<Record<FsrsGrade, { scheduled_minutes: number; next_step: number }>> = {};
       for (const [g, o] of Object.entries(stepOutcomes(learningMs, relearningMs, state as unknown as CardState, curStep))) {
         out[Number(g) as FsrsGrade] = { scheduled_minutes: o.ms / 60_000, next_step: o.next };
       }
       return out;
-    });
+    };
+    engine.useStrategy(StrategyMode.LEARNING_STEPS, stepsStrategy);
   }
+  // Replay computes each answer as engine.next would, without its per-call scheduler object (see fast-next.ts).
+  const fastNext = createFastNext(engine, stepsStrategy);
   const shift = (ms: number, day?: number) => {
     const shifted = toSchedulerTime(ms, timeZone, settings.dayStartHour);
     const correction = day === undefined ? 0 : (day - Math.floor(shifted / DAY)) * DAY;
@@ -150,7 +154,37 @@ export function createScheduler(settings: SchedulerSettings): Scheduler {
     if (day !== undefined && days.lastReviewDay !== undefined && day < days.lastReviewDay) day = days.lastReviewDay;
     const nowShift = shift(at, day);
     const result = engine.next(toCard(schedule, at, days.lastReviewDay), new Date(at + nowShift), grade as unknown as FsrsGrade);
-    const next = fromCard(result.card, at, nowShift);
+    return outcome(schedule, grade, at, nowShift, fromCard(result.card, at, nowShift), result.log.elapsed_days, day);
+  };
+
+  /** What `answer` gives, computed by fastNext (ts-fsrs itself when fastNext declines). */
+  const replayAnswer = (schedule: Schedule | null, now: number, grade: Grade, days: DayHint): Outcome => {
+    const at = schedule?.lastReview != null ? Math.max(now, schedule.lastReview) : now;
+    let day = days.day;
+    if (day !== undefined && days.lastReviewDay !== undefined && day < days.lastReviewDay) day = days.lastReviewDay;
+    const nowShift = shift(at, day);
+    let card: FsrsCardMs;
+    if (schedule) {
+      const lastShift = schedule.lastReview === null ? 0 : shift(schedule.lastReview, days.lastReviewDay);
+      card = {
+        due: schedule.due + lastShift, stability: schedule.stability, difficulty: schedule.difficulty, elapsedDays: schedule.elapsedDays,
+        scheduledDays: schedule.scheduledDays, learningSteps: schedule.learningSteps, reps: schedule.reps, lapses: schedule.lapses,
+        state: schedule.state, lastReview: schedule.lastReview === null ? null : schedule.lastReview + lastShift,
+      };
+    } else {
+      card = { due: at + nowShift, stability: 0, difficulty: 0, elapsedDays: 0, scheduledDays: 0, learningSteps: 0, reps: 0, lapses: 0, state: 0, lastReview: null };
+    }
+    const fast = fastNext(card, at + nowShift, grade);
+    if (!fast) return answer(schedule, now, grade, days);
+    const c = fast.card;
+    const next: Schedule = {
+      state: c.state as CardState, due: Math.max(at, c.due - nowShift), stability: c.stability, difficulty: c.difficulty, elapsedDays: c.elapsedDays,
+      scheduledDays: c.scheduledDays, learningSteps: c.learningSteps, reps: c.reps, lapses: c.lapses, lastReview: at,
+    };
+    return outcome(schedule, grade, at, nowShift, next, fast.elapsedDays, day);
+  };
+
+  const outcome = (schedule: Schedule | null, grade: Grade, at: number, nowShift: number, next: Schedule, elapsedDays: number, day: number | undefined): Outcome => {
     if (exactSteps && (next.state === 1 || next.state === 3) && next.scheduledDays === 0) {
       const step = stepOutcomes(learningMs, relearningMs, (schedule?.state ?? 0) as CardState, schedule?.learningSteps ?? 0)[grade];
       if (step) next.due = at + step.ms;
@@ -159,7 +193,7 @@ export function createScheduler(settings: SchedulerSettings): Scheduler {
       grade,
       stateBefore: (schedule?.state ?? 0) as CardState,
       schedule: next,
-      elapsedDays: result.log.elapsed_days,
+      elapsedDays,
       ...(day === undefined ? {} : { day }),
     };
   };
@@ -185,7 +219,7 @@ export function createScheduler(settings: SchedulerSettings): Scheduler {
           outcomes.push({ grade: 1, stateBefore: before, schedule, elapsedDays: 0 });
           continue;
         }
-        const o = answer(schedule, e.reviewedAt, e.rating, { day: e.day, lastReviewDay });
+        const o = replayAnswer(schedule, e.reviewedAt, e.rating, { day: e.day, lastReviewDay });
         outcomes.push(o);
         schedule = o.schedule;
         if (e.day !== undefined) lastReviewDay = Math.max(e.day, lastReviewDay ?? e.day);
