@@ -6,7 +6,7 @@ import { decodeRecallRecord, plausibleDay, type RecallNoteRecord } from '../core
 import { plural } from '../core/plural.js';
 import { sanitize } from '../core/text.js';
 import { CardState, type AnkiOrigin, type CardContent } from '../core/types.js';
-import { AnkiSchemaError, readAnkiSqlite, type AnkiRawCollection, type Loose } from '../store/anki-reader.js';
+import { AnkiSchemaError, readAnkiSqlite, type AnkiRawCollection, type AnkiRevlogRow, type Loose } from '../store/anki-reader.js';
 import { diag, type ImportDiagnostic } from './diagnostics.js';
 import { htmlToText } from './html.js';
 import { openInputFile } from './input.js';
@@ -68,7 +68,7 @@ function fail(file: string, code: string, message: string, hint: string = REEXPO
   return new RecallError(code, message, { file, hint });
 }
 
-function readCollection(path: string, tmpDir: string): AnkiRawCollection {
+function readCollection(path: string, tmpDir: string, revlog: ReviewLog): AnkiRawCollection {
   let dir: string;
   try {
     dir = mkdtempSync(join(tmpDir, 'recall-anki-'));
@@ -86,7 +86,7 @@ function readCollection(path: string, tmpDir: string): AnkiRawCollection {
       closeSync(fd);
     }
     try {
-      return readAnkiSqlite(copy, { maxNoteBytes: MAX_NOTE_BYTES });
+      return readAnkiSqlite(copy, { maxNoteBytes: MAX_NOTE_BYTES, onRevlog: (r) => revlog.add(r) });
     } catch (e) {
       if (e instanceof AnkiSchemaError) throw fail(path, 'anki-unsupported', `Not an Anki collection recall can read: ${e.message}`, CHECK_DB_HINT);
       const msg = (e as Error).message || String(e);
@@ -399,20 +399,34 @@ export function classifyRevlog(rows: readonly RevlogRow[]): { classes: RevlogCla
   return { classes, windowStart: start };
 }
 
+/** How many of one card's revlog rows (chronological) fall in each class, and how many had their ease remapped. */
+function countHistory(rows: readonly RevlogRow[], remapV1: boolean): { counts: Record<RevlogClass, number>; remapped: number } {
+  const { classes } = classifyRevlog(rows);
+  const counts: Record<RevlogClass, number> = { rated: 0, manual: 0, cram: 0, superseded: 0 };
+  let remapped = 0;
+  classes.forEach((cls, i) => {
+    counts[cls]++;
+    const r = rows[i]!;
+    if (cls !== 'manual' && remapV1 && (r.ease === 2 || r.ease === 3) && (r.type === 0 || r.type === 2)) remapped++;
+  });
+  return { counts, remapped };
+}
+
 /** One card's revlog rows (chronological) as planned reviews, with how many fell in each class. */
 export function planReviews(rows: readonly RevlogRow[], guid: string, ord: number, remapV1: boolean): { reviews: PlannedReview[]; counts: Record<RevlogClass, number>; remapped: number } {
   const { classes, windowStart } = classifyRevlog(rows);
   const counts: Record<RevlogClass, number> = { rated: 0, manual: 0, cram: 0, superseded: 0 };
   let remapped = 0;
   let afterStart = false;
-  const reviews = rows.map((r, i): PlannedReview => {
+  // A plain loop and one object literal per row: a million rows go through here in a large import.
+  const prefix = `anki:${guid}:${ord}:`;
+  const reviews: PlannedReview[] = new Array<PlannedReview>(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
     const cls = classes[i]!;
     counts[cls]++;
-    const base = {
-      sourceKey: `anki:${guid}:${ord}:${r.id}`,
-      reviewedAt: r.id,
-      durationMs: Math.min(MAX_DURATION_MS, Math.max(0, Math.round(r.time) || 0)),
-    };
+    const sourceKey = prefix + String(r.id);
+    const durationMs = Math.min(MAX_DURATION_MS, Math.max(0, Math.round(r.time) || 0));
     if (cls === 'manual') {
       // Manual rows before the counted window stay history too, so replay starts at the window.
       const scheduled = i >= windowStart;
@@ -422,7 +436,8 @@ export function planReviews(rows: readonly RevlogRow[], guid: string, ord: numbe
           ? { state: CardState.Review, due: r.id + r.ivl * DAY_MS }
           : { state: CardState.Relearning, due: r.id - r.ivl * 1000 };
       if (manual.state === CardState.New) afterStart = true;
-      return { ...base, rating: 0, scheduled, manual };
+      reviews[i] = { sourceKey, reviewedAt: r.id, durationMs, rating: 0, scheduled, manual };
+      continue;
     }
     let ease = r.ease;
     // Anki's v1 -> v2 upgrade: in learning/relearning the v1 scheduler had 3 buttons (2 = Good, 3 = Easy).
@@ -436,8 +451,11 @@ export function planReviews(rows: readonly RevlogRow[], guid: string, ord: numbe
     // our learning steps cannot know it, and filtered-deck answers (4) have no state of ours at all.
     const sourceState = afterStart || i === windowStart ? 0 : r.type >= 0 && r.type <= 3 ? r.type + 1 : undefined;
     afterStart = false;
-    return sourceState === undefined ? { ...base, rating, scheduled: cls === 'rated' } : { ...base, rating, scheduled: cls === 'rated', sourceState };
-  });
+    const scheduled = cls === 'rated';
+    reviews[i] = sourceState === undefined
+      ? { sourceKey, reviewedAt: r.id, durationMs, rating, scheduled }
+      : { sourceKey, reviewedAt: r.id, durationMs, rating, scheduled, sourceState };
+  }
   return { reviews, counts, remapped };
 }
 
@@ -510,7 +528,10 @@ export function etcZoneForOffset(offsetMinutes: number): string | null {
 // ---------------------------------------------------------------------------------------------------------
 
 export function readAnkiPackageWithStats(path: string, opts: AnkiPackageOptions): { plan: ImportPlan; stats: AnkiImportStats } {
-  const built = buildPlan(readCollection(path, opts.tmpDir), path, opts);
+  const revlog = new ReviewLog((opts.now ?? Number.POSITIVE_INFINITY) + DAY_MS);
+  const raw = readCollection(path, opts.tmpDir, revlog);
+  revlog.seal();
+  const built = buildPlan(raw, revlog, path, opts);
   const { fd, size } = openInputFile(path, Number.MAX_SAFE_INTEGER, '');
   try {
     // The files stay in the caller's temporary folder until the import has kept them.
@@ -530,7 +551,7 @@ export function readAnkiPackage(path: string, opts: AnkiPackageOptions): ImportP
 const isoDate = (ms: number) => (Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString().slice(0, 10) : String(ms));
 
 /** A revlog row's values checked; a reason when the row cannot be used. */
-function checkRevlog(r: AnkiRawCollection['revlog'][number], latest: number): RevlogRow | { problem: string } {
+function checkRevlog(r: AnkiRevlogRow, latest: number): RevlogRow | { problem: string } {
   const id = int(r.id);
   const cid = int(r.cid);
   // Anki's revlog id is the answer's time in ms; JavaScript dates end at 8.64e15.
@@ -562,7 +583,127 @@ export function noteRef(id: unknown, flds: unknown): string {
   return `note ${shownId}${label ? ` "${label}"` : ''}`;
 }
 
-function buildPlan(raw: AnkiRawCollection, file: string, opts: AnkiPackageOptions): { plan: ImportPlan; stats: AnkiImportStats } {
+/** SQLite's order of values (NULL, numbers, text, blobs; text and blobs byte by byte), for values read from a file. */
+function compareLoose(a: Loose, b: Loose): number {
+  const rank = (v: Loose) => (v === null ? 0 : typeof v === 'number' || typeof v === 'bigint' ? 1 : typeof v === 'string' ? 2 : 3);
+  const ra = rank(a);
+  const rb = rank(b);
+  if (ra !== rb) return ra - rb;
+  if (ra === 1) return (a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : 0;
+  if (ra === 2) return Buffer.compare(Buffer.from(a as string), Buffer.from(b as string));
+  if (ra === 3) return Buffer.compare(a as Uint8Array, b as Uint8Array);
+  return 0;
+}
+
+/**
+ * The review log, checked row by row as it is read and kept as columns of numbers grouped by card: a collection of
+ * years has a million rows, and as objects (the file's rows, then the checked ones, then the planned reviews, all
+ * alive until the import ends) they made the import spend a fifth of its time collecting garbage, at 1.8 GB.
+ * A card's rows become objects only when the card is planned or written.
+ */
+class ReviewLog {
+  private size = 0;
+  private cols = ReviewLog.columns(4096);
+  /** Row numbers grouped by card, each card's in the order read; filled by seal(). */
+  private order = new Int32Array(0);
+  private readonly byCard = new Map<number, { start: number; count: number }>();
+  rowsRead = 0;
+  /** Rows that cannot be used, by kind of problem: how many, and the first as an example. */
+  private readonly malformed = new Map<string, { count: number; first: string; at: { cid: Loose; id: Loose } }>();
+
+  /** The kinds of unusable rows, in the order of their first rows. */
+  problems(): { count: number; first: string }[] {
+    const firstRow = (a: { at: { cid: Loose; id: Loose } }, b: { at: { cid: Loose; id: Loose } }) => compareLoose(a.at.cid, b.at.cid) || compareLoose(a.at.id, b.at.id);
+    return [...this.malformed.values()].sort(firstRow);
+  }
+
+  constructor(private readonly latest: number) {}
+
+  private static columns(n: number) {
+    return { id: new Float64Array(n), cid: new Float64Array(n), ease: new Float64Array(n), ivl: new Float64Array(n), lastIvl: new Float64Array(n), factor: new Float64Array(n), time: new Float64Array(n), type: new Float64Array(n) };
+  }
+
+  add(r: AnkiRevlogRow): void {
+    this.rowsRead++;
+    const row = checkRevlog(r, this.latest);
+    if ('problem' in row) {
+      // The example of each kind, and the order kinds are reported in, is the first such row by card and time, as
+      // SQLite orders (cid, id): the report does not depend on the order the table was read in.
+      const kind = row.problem.replace(/ (is|dated) .*/, ' $1');
+      const m = this.malformed.get(kind);
+      const at = { cid: r.cid, id: r.id };
+      if (!m) this.malformed.set(kind, { count: 1, first: `row ${String(r.id)}: ${row.problem}`, at });
+      else {
+        m.count++;
+        if (compareLoose(at.cid, m.at.cid) < 0 || (compareLoose(at.cid, m.at.cid) === 0 && compareLoose(at.id, m.at.id) < 0)) {
+          m.first = `row ${String(r.id)}: ${row.problem}`;
+          m.at = at;
+        }
+      }
+      return;
+    }
+    if (this.size === this.cols.id.length) {
+      const grown = ReviewLog.columns(this.size * 2);
+      for (const k of Object.keys(grown) as (keyof typeof grown)[]) grown[k].set(this.cols[k]);
+      this.cols = grown;
+    }
+    const i = this.size++;
+    const c = this.cols;
+    c.id[i] = row.id;
+    c.cid[i] = row.cid;
+    c.ease[i] = row.ease;
+    c.ivl[i] = row.ivl;
+    c.lastIvl[i] = row.lastIvl;
+    c.factor[i] = row.factor;
+    c.time[i] = row.time;
+    c.type[i] = row.type;
+  }
+
+  /** Groups the rows by card (a counting sort: each card's rows stay in the order read). */
+  seal(): void {
+    const { cid } = this.cols;
+    for (let i = 0; i < this.size; i++) {
+      const g = this.byCard.get(cid[i]!);
+      if (g) g.count++;
+      else this.byCard.set(cid[i]!, { start: 0, count: 1 });
+    }
+    let at = 0;
+    const next = new Map<number, number>();
+    for (const [card, g] of this.byCard) {
+      g.start = at;
+      next.set(card, at);
+      at += g.count;
+    }
+    this.order = new Int32Array(this.size);
+    for (let i = 0; i < this.size; i++) {
+      const k = next.get(cid[i]!)!;
+      this.order[k] = i;
+      next.set(cid[i]!, k + 1);
+    }
+  }
+
+  /** The card's rows in time order (Anki's table order already is; another file's is sorted). */
+  rows(cardId: number): RevlogRow[] {
+    const g = this.byCard.get(cardId);
+    if (!g) return [];
+    const c = this.cols;
+    const out: RevlogRow[] = [];
+    let sorted = true;
+    for (let k = g.start; k < g.start + g.count; k++) {
+      const i = this.order[k]!;
+      out.push({ id: c.id[i]!, cid: c.cid[i]!, ease: c.ease[i]!, ivl: c.ivl[i]!, lastIvl: c.lastIvl[i]!, factor: c.factor[i]!, time: c.time[i]!, type: c.type[i]! });
+      if (out.length > 1 && out[out.length - 2]!.id > out[out.length - 1]!.id) sorted = false;
+    }
+    return sorted ? out : out.sort((a, b) => a.id - b.id);
+  }
+
+  /** Every card that has rows, with how many. */
+  counts(): IterableIterator<[number, { count: number }]> {
+    return this.byCard.entries();
+  }
+}
+
+function buildPlan(raw: AnkiRawCollection, revlog: ReviewLog, file: string, opts: AnkiPackageOptions): { plan: ImportPlan; stats: AnkiImportStats } {
   const ver = int(raw.ver);
   if (ver === undefined || ver < 11 || ver > 18) {
     throw fail(file, 'anki-unsupported', `Anki collection schema ${String(raw.ver)} is not supported (recall reads 11 to 18)`);
@@ -668,30 +809,14 @@ function buildPlan(raw: AnkiRawCollection, file: string, opts: AnkiPackageOption
   if (dupGuid > 0) warn(`${plural(dupGuid, 'note repeats', 'notes repeat')} the guid of an earlier note${example(firstOf.dupGuid)}; each is imported as a note of its own, identified by its note id`, CHECK_DB_HINT);
   if (blobNotes > 0) warn(`${plural(blobNotes, 'note stores its', 'notes store their')} fields or tags as binary data${example(firstOf.blob)}; read as UTF-8 text`, CHECK_DB_HINT);
 
-  const latest = (opts.now ?? Number.POSITIVE_INFINITY) + DAY_MS;
-  const revlogByCard = new Map<number, RevlogRow[]>();
-  const malformed = new Map<string, { count: number; first: string }>();
-  for (const r of raw.revlog) {
-    const row = checkRevlog(r, latest);
-    if ('problem' in row) {
-      const kind = row.problem.replace(/ (is|dated) .*/, ' $1');
-      const m = malformed.get(kind);
-      if (m) m.count++;
-      else malformed.set(kind, { count: 1, first: `row ${String(r.id)}: ${row.problem}` });
-      continue;
-    }
-    const list = revlogByCard.get(row.cid) ?? [];
-    list.push(row);
-    revlogByCard.set(row.cid, list);
-  }
   let malformedRows = 0;
-  for (const { count, first } of malformed.values()) {
+  for (const { count, first } of revlog.problems()) {
     malformedRows += count;
     skip(`${plural(count, 'review-log row')} skipped, e.g. ${first}`, first.includes('future') ? "check the computer's clock where the reviews were made" : CHECK_DB_HINT);
   }
 
   const stats: AnkiImportStats = {
-    notes: raw.notes.length, cards: 0, revlogRows: raw.revlog.length,
+    notes: raw.notes.length, cards: 0, revlogRows: raw.revlogRows,
     rated: 0, manual: 0, cram: 0, superseded: 0, orphaned: 0, remappedV1: 0, malformed: malformedRows,
   };
   const decks = new Map<string, PlannedDeck>();
@@ -735,30 +860,41 @@ function buildPlan(raw: AnkiRawCollection, file: string, opts: AnkiPackageOption
     const odid = int(card.odid) ?? 0;
     const homeDeck = odid ? odid : (int(card.did) ?? 0);
     const deckName = opts.deck ?? deckNames.get(homeDeck) ?? 'Default';
-    const history = planReviews(revlogByCard.get(cid) ?? [], note.guid, ord, remapV1);
-    for (const k of Object.keys(history.counts) as RevlogClass[]) stats[k] += history.counts[k];
-    stats.remappedV1 += history.remapped;
+    const counted = countHistory(revlog.rows(cid), remapV1);
+    for (const k of Object.keys(counted.counts) as RevlogClass[]) stats[k] += counted.counts[k];
+    stats.remappedV1 += counted.remapped;
     // A package recall wrote carries each card as recall had it (question types Anki lacks, exact text) and the
     // study day of each answer; notes that came from Anki keep their Anki note for the way back.
     const kept = recordOf(note)?.cards[String(ord)];
     const own = kept?.card && !ownUids.has(`${deckName}\u0000${kept.card.uid}`) ? kept.card : undefined;
-    if (kept?.days) withRecordedDays(history.reviews, kept.days);
+    const days = kept?.days;
+    const guid = note.guid;
     let planned: PlannedCard;
     if (own) {
       ownUids.add(`${deckName}\u0000${own.uid}`);
       const { uid, noteUid: ownNote, content, explanation, source, tags: ownTags } = own;
-      planned = { uid, noteUid: ownNote, content, reviews: history.reviews, ankiCardId: cid, uidInDeck: true };
+      planned = { uid, noteUid: ownNote, content, reviews: [], ankiCardId: cid, uidInDeck: true };
       if (explanation) planned.explanation = explanation;
       if (source) planned.source = source;
       if (ownTags?.length) planned.tags = ownTags;
     } else {
-      planned = { uid: noteUid + built.uidSuffix, noteUid, content: built.content, reviews: history.reviews, ankiCardId: cid };
+      planned = { uid: noteUid + built.uidSuffix, noteUid, content: built.content, reviews: [], ankiCardId: cid };
       if (note.tags.length) planned.tags = note.tags;
       if (built.explanation) planned.explanation = built.explanation;
       const origin = ankiOrigin(note, nt, { id: cid, ord }, note.values);
       if (origin) planned.anki = origin;
       else oversizedTypes.add(nt.name);
     }
+    // The history is planned when it is read (by the import, card by card as it writes), from the compact log.
+    Object.defineProperty(planned, 'reviews', {
+      enumerable: true,
+      configurable: true,
+      get(): PlannedReview[] {
+        const reviews = planReviews(revlog.rows(cid), guid, ord, remapV1).reviews;
+        if (days) withRecordedDays(reviews, days);
+        return reviews;
+      },
+    });
     const queue = int(card.queue) ?? 0;
     if (queue === -1) planned.suspended = true;
     if (queue === -2 || queue === -3) planned.buried = true;
@@ -779,7 +915,7 @@ function buildPlan(raw: AnkiRawCollection, file: string, opts: AnkiPackageOption
   if (badCards > 0) skip(`${plural(badCards, 'card has', 'cards have')} an id, note or template number that is not a number: skipped`, CHECK_DB_HINT);
   if (skippedCards > 0) warn(`${plural(skippedCards, 'card has', 'cards have')} no note or note type${example(firstSkippedCard)}; skipped`, CHECK_DB_HINT);
   if (overLimit > 0) skip(`${plural(overLimit, 'card belongs', 'cards belong')} to notes with more than ${MAX_CARDS_PER_NOTE} cards${example(firstOverLimit)}; those beyond the ${MAX_CARDS_PER_NOTE}th are skipped`, 'split such notes in Anki into smaller ones');
-  for (const [cid, rows] of revlogByCard) if (!imported.has(cid)) stats.orphaned += rows.length;
+  for (const [cid, { count }] of revlog.counts()) if (!imported.has(cid)) stats.orphaned += count;
   if (stats.orphaned > 0) warn(`${plural(stats.orphaned, 'review-log row belongs', 'review-log rows belong')} to cards deleted in Anki and ${stats.orphaned === 1 ? 'is' : 'are'} not imported`);
 
   const offset = typeof conf.localOffset === 'number' ? conf.localOffset : typeof conf.creationOffset === 'number' ? conf.creationOffset : undefined;

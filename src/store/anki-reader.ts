@@ -8,7 +8,10 @@ import { sqlite } from './db.js';
 // generated `flds` can build a 400 MB string per row, a recursive view never ends), so the schema is checked
 // before any row is read: the tables recall reads must be plain tables without generated or hidden columns.
 // Values come back as whatever type the file holds (the "loose" rows below); sizes are measured with
-// octet_length, which SQLite answers from the record header, so an oversized value is never loaded.
+// octet_length, which SQLite answers from the record header, so an oversized value is never loaded. The two big
+// tables (cards, and the review log: a million rows in a collection of years) are first scanned for an oversized
+// value, which no file Anki wrote holds; when there is none they are read as they are (wrapping each value in a
+// size check cost half the read), else value by value as the small tables are.
 
 /** A value as SQLite returns it: the importer checks the type of every one it uses. */
 export type Loose = number | bigint | string | Uint8Array | null;
@@ -45,7 +48,8 @@ export interface AnkiRawCollection {
   templateRows: { ntid: Loose; ord: Loose; name: Loose; config: Loose }[];
   notes: AnkiNoteRow[];
   cards: AnkiCardRow[];
-  revlog: AnkiRevlogRow[];
+  /** Rows of the review log: handed to `onRevlog` one by one (see readAnkiSqlite), never held here. */
+  revlogRows: number;
 }
 
 /** The file is an SQLite database, but not one shaped like an Anki collection (or shaped to attack a reader). */
@@ -57,8 +61,22 @@ const MAX_META_BYTES = 32 * 2 ** 20;
 const REQUIRED = ['col', 'notes', 'cards', 'revlog'] as const;
 const OPTIONAL = ['config', 'decks', 'notetypes', 'fields', 'templates'] as const;
 
+export interface AnkiReadOptions {
+  maxNoteBytes: number;
+  /**
+   * Called with each review-log row, in the table's order (Anki's: by id, i.e. time). The object is reused for the
+   * next row: copy what you keep. A million rows held as objects cost more in garbage collection than reading them.
+   */
+  onRevlog: (row: AnkiRevlogRow) => void;
+}
+
+const REVLOG_COLUMNS = ['id', 'cid', 'ease', 'ivl', 'lastIvl', 'factor', 'time', 'type'] as const;
+const CARD_COLUMNS = ['id', 'nid', 'did', 'ord', 'type', 'queue', 'due', 'ivl', 'factor', 'reps', 'lapses', 'odid'] as const;
+/** Numbers are short; a column that should hold one but holds a longer text or blob reads as NULL. */
+const MAX_NUMBER_BYTES = 64;
+
 /** Opens `path` read-only and returns its rows; throws AnkiSchemaError or the driver's error. */
-export function readAnkiSqlite(path: string, opts: { maxNoteBytes: number }): AnkiRawCollection {
+export function readAnkiSqlite(path: string, opts: AnkiReadOptions): AnkiRawCollection {
   const db = sqlite(path, { readonly: true, fileMustExist: true });
   try {
     // Functions marked unsafe may not run from the schema; a second belt besides the checks below.
@@ -88,8 +106,12 @@ export function readAnkiSqlite(path: string, opts: { maxNoteBytes: number }): An
       const n = db.prepare(`SELECT count(*) FROM ${table} WHERE ${cols.map((c) => `octet_length(${c}) > ${MAX_META_BYTES}`).join(' OR ')}`).pluck().get() as number;
       if (n > 0) throw new AnkiSchemaError(`its ${table} table holds values larger than ${MAX_META_BYTES / 2 ** 20} MiB`);
     };
-    // Numbers are short; a column that should hold one but holds a long text or blob reads as NULL.
-    const nums = (cols: string[]) => cols.map((c) => `${capped(c, 64)} AS ${c}`).join(', ');
+    const nums = (cols: readonly string[]) => cols.map((c) => `${capped(c, MAX_NUMBER_BYTES)} AS ${c}`).join(', ');
+    /** The columns as they are when no value in them is longer than a number can be (one scan of the sizes), else capped. */
+    const numsOrPlain = (table: string, cols: readonly string[]) => {
+      const long = db.prepare(`SELECT EXISTS (SELECT 1 FROM ${table} WHERE ${cols.map((c) => `octet_length(${c}) > ${MAX_NUMBER_BYTES}`).join(' OR ')})`).pluck().get();
+      return long ? nums(cols) : cols.map((c) => `${c} AS ${c}`).join(', ');
+    };
     oversized('col', ['conf', 'models', 'decks']);
     const col = db.prepare(`SELECT ver, crt, conf, models, decks FROM col LIMIT 1`).get() as
       | { ver: Loose; crt: Loose; conf: Loose; models: Loose; decks: Loose }
@@ -101,6 +123,23 @@ export function readAnkiSqlite(path: string, opts: { maxNoteBytes: number }): An
     if (has('templates')) oversized('templates', ['config', 'name']);
     if (has('decks')) oversized('decks', ['name']);
     if (has('fields')) oversized('fields', ['name']);
+    const readRevlog = (): number => {
+      const row: AnkiRevlogRow = { id: null, cid: null, ease: null, ivl: null, lastIvl: null, factor: null, time: null, type: null };
+      let n = 0;
+      for (const v of db.prepare(`SELECT ${numsOrPlain('revlog', REVLOG_COLUMNS)} FROM revlog`).raw().iterate() as IterableIterator<Loose[]>) {
+        row.id = v[0]!;
+        row.cid = v[1]!;
+        row.ease = v[2]!;
+        row.ivl = v[3]!;
+        row.lastIvl = v[4]!;
+        row.factor = v[5]!;
+        row.time = v[6]!;
+        row.type = v[7]!;
+        opts.onRevlog(row);
+        n++;
+      }
+      return n;
+    };
     return {
       ver: col.ver,
       crt: col.crt,
@@ -122,10 +161,8 @@ export function readAnkiSqlite(path: string, opts: { maxNoteBytes: number }): An
            FROM notes ORDER BY id`,
         )
         .all() as AnkiNoteRow[],
-      cards: db
-        .prepare(`SELECT ${nums(['id', 'nid', 'did', 'ord', 'type', 'queue', 'due', 'ivl', 'factor', 'reps', 'lapses', 'odid'])} FROM cards ORDER BY nid, ord, id`)
-        .all() as AnkiCardRow[],
-      revlog: db.prepare(`SELECT ${nums(['id', 'cid', 'ease', 'ivl', 'lastIvl', 'factor', 'time', 'type'])} FROM revlog ORDER BY cid, id`).all() as AnkiRevlogRow[],
+      cards: db.prepare(`SELECT ${numsOrPlain('cards', CARD_COLUMNS)} FROM cards ORDER BY nid, ord, id`).all() as AnkiCardRow[],
+      revlogRows: readRevlog(),
     };
   } finally {
     db.close();
