@@ -3,7 +3,9 @@
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
 import { applyCardAction } from '../src/app/card-actions.js';
+import { importPaths } from '../src/app/import.js';
 import { syncWith } from '../src/app/log-sync.js';
 import { totalCount } from '../src/core/sync.js';
 import { tempDir } from './helpers/cli.js';
@@ -38,6 +40,16 @@ function studyApart(a: Device, b: Device) {
 }
 
 const env = { RECALL_NOW: new Date(T0).toISOString() };
+
+/** The uids of a database's imported answers. */
+function reviewUids(db: string): string[] {
+  const conn = new Database(db, { readonly: true });
+  try {
+    return conn.prepare("SELECT uid FROM reviews WHERE kind = 'import'").pluck().all() as string[];
+  } finally {
+    conn.close();
+  }
+}
 
 describe('sync with a database file', () => {
   it('merges both ways, and a second sync changes nothing', async () => {
@@ -120,6 +132,21 @@ describe('merge rules', () => {
       expect(d.ctx.store.getSetting('desiredRetention')).toBe(0.95);
       expect(d.ctx.store.getSetting('presetX')).toBeUndefined();
     }
+  });
+
+  it('the same Anki history imported on two devices is one set of rows: its answers have the same uids, and a sync moves none', async () => {
+    const { a, b } = pair();
+    const kanji = 'tests/fixtures/anki-kanjiplot/collection.anki2';
+    importPaths(a.ctx, [kanji]);
+    importPaths(b.ctx, [kanji]);
+    const uids = (d: Device) => new Set(reviewUids(d.db));
+    const ua = uids(a);
+    expect(ua.size).toBeGreaterThan(1000);
+    expect(uids(b)).toEqual(ua);
+    const s = await syncWith(a.ctx, b.db, { env });
+    expect(s.pushed.reviews + s.pulled.reviews).toBe(0);
+    expect(uids(a)).toEqual(ua);
+    expect(doctorClean(a.ctx)).toEqual({ schedules: [], flags: [] });
   });
 
   it('a database file copied to another place gets its own device id; the original keeps its id', () => {

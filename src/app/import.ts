@@ -15,6 +15,7 @@ import { parseRecallJson } from '../importers/recall-json.js';
 import { inputKind, openInputFile, readInputText } from '../importers/input.js';
 import { assertTimeZone, studyDay, type ReplayEntry, type Scheduler } from '../scheduler/index.js';
 import { cardJson, isGlobalUid } from '../store/store.js';
+import type { ImportedReview } from '../store/api.js';
 import type { Context } from './context.js';
 import { discardWritten, importMedia, renameRefs } from './media.js';
 import { replayEntries } from './replay.js';
@@ -299,50 +300,67 @@ function applyPlan(
 
   /** Merges new rows into the card's log in time order, replays, and writes the new rows with their replayed states. */
   function insertHistory(cardId: number, deckId: number, fresh: PlannedReview[], scheduler: Scheduler): void {
-    type Merged = { entry: ReplayEntry | null; planned?: PlannedReview; reviewedAt: number };
     const existingLog = store.hasReviews(cardId) ? store.cardLog(cardId) : [];
-    const merged: Merged[] = [];
-    const existingEntries = replayEntries(existingLog);
-    for (const e of existingEntries) merged.push({ entry: e, reviewedAt: e.reviewedAt });
+    // The card's scheduled rows and the new ones, by time (a stable sort: at the same millisecond the row already
+    // in the log comes first). A card new to the database has only the new rows, already in time order.
+    const existing = existingLog.length ? replayEntries(existingLog) : [];
+    const planned: (PlannedReview | null)[] = [];
+    const entries: (ReplayEntry | null)[] = [];
+    const times: number[] = [];
+    for (const e of existing) {
+      planned.push(null);
+      entries.push(e);
+      times.push(e.reviewedAt);
+    }
     for (const p of fresh) {
       const day = p.day ?? dayOf(p.reviewedAt);
-      const entry: ReplayEntry | null = !p.scheduled
-        ? null
-        : p.rating === 0
-          ? { rating: 0, reviewedAt: p.reviewedAt, day, manual: p.manual ?? { state: 0 as CardState, due: p.reviewedAt } }
-          : { rating: p.rating, reviewedAt: p.reviewedAt, day };
-      merged.push({ entry, planned: p, reviewedAt: p.reviewedAt });
+      planned.push(p);
+      entries.push(
+        !p.scheduled
+          ? null
+          : p.rating === 0
+            ? { rating: 0, reviewedAt: p.reviewedAt, day, manual: p.manual ?? { state: 0 as CardState, due: p.reviewedAt } }
+            : { rating: p.rating, reviewedAt: p.reviewedAt, day },
+      );
+      times.push(p.reviewedAt);
     }
-    merged.sort((a, b) => a.reviewedAt - b.reviewedAt);
-    const { outcomes } = scheduler.replay(merged.flatMap((m) => (m.entry ? [m.entry] : [])));
-    let k = 0;
+    let order: number[] | null = null;
+    for (let i = 1; i < times.length; i++) {
+      if (times[i]! < times[i - 1]!) {
+        order = times.map((_t, k) => k).sort((a, b) => times[a]! - times[b]! || a - b);
+        break;
+      }
+    }
+    const at = (k: number) => (order ? order[k]! : k);
+    const toReplay: ReplayEntry[] = [];
+    for (let k = 0; k < entries.length; k++) {
+      const e = entries[at(k)];
+      if (e) toReplay.push(e);
+    }
+    const { outcomes } = scheduler.replay(toReplay);
+    const rows: ImportedReview[] = [];
+    let o = 0;
     let current: Schedule | null = null;
-    for (const m of merged) {
+    for (let k = 0; k < entries.length; k++) {
+      const i = at(k);
       const before = current;
       let elapsedDays = 0;
-      if (m.entry) {
-        const o = outcomes[k++]!;
-        current = o.schedule;
-        elapsedDays = o.elapsedDays;
+      if (entries[i]) {
+        const outcome = outcomes[o++]!;
+        current = outcome.schedule;
+        elapsedDays = outcome.elapsedDays;
       }
-      if (!m.planned) continue;
-      const p = m.planned;
+      const p = planned[i];
+      if (!p) continue;
       const day = p.day ?? dayOf(p.reviewedAt);
-      store.insertImportedReview({
-        cardId,
-        rating: p.rating,
-        stateBefore: before?.state ?? 0,
-        schedule: current,
-        elapsedDays,
-        reviewedAt: p.reviewedAt,
-        durationMs: p.durationMs,
-        scheduled: p.scheduled,
-        sourceKey: p.sourceKey,
-        day,
-        sourceState: p.sourceState ?? null,
+      const stateBefore = before?.state ?? 0;
+      rows.push({
+        cardId, rating: p.rating, stateBefore, schedule: current, elapsedDays, reviewedAt: p.reviewedAt, durationMs: p.durationMs,
+        scheduled: p.scheduled, sourceKey: p.sourceKey, day, sourceState: p.sourceState ?? null,
       });
-      if (p.rating > 0) daily.add(day, deckId, p.rating, Math.max(0, Math.round(p.durationMs)), (before?.state ?? 0) === 0);
+      if (p.rating > 0) daily.add(day, deckId, p.rating, Math.max(0, Math.round(p.durationMs)), stateBefore === 0);
     }
+    store.insertImportedReviews(rows);
     // The stored schedule is exactly what replaying the whole log gives, as doctor checks. A card with no earlier
     // history has just been replayed in full; one with history is replayed again from the log as stored.
     store.setSchedule(cardId, existingLog.length === 0 ? current : scheduler.replay(replayEntries(store.cardLog(cardId))).schedule);

@@ -3,6 +3,7 @@
 import type { CardEvent, CardEventData } from '../core/card-events.js';
 import type { CardContent, CardExtras, CardSpec, CardState, CardType, Rating, ReviewEntry, ReviewKind, Schedule } from '../core/types.js';
 import type { ExportSource } from './export-source.js';
+import type { ImportStore } from './import-store.js';
 import type { MediaStore } from './media.js';
 import type { SyncStore } from './sync-store.js';
 import type { DailyRow, DeckCountRow, DeckInfo, DueBucket, MemoryGroup, QuizAttemptRow, RetentionRow, StatsInput } from '../stats/types.js';
@@ -252,7 +253,6 @@ export interface LogStore {
 
   /** Writes one answer: the log entry, the card's new schedule and the day's rollup (the caller holds the transaction). */
   recordAnswer(a: AnswerInput): { reviewId: number; uid: string };
-  insertImportedReview(r: ImportedReview): void;
   hasSourceKey(key: string): boolean;
   /** Whether the card's log already holds this answer (same millisecond, same rating): a package recall wrote, imported back. */
   hasAnswer(cardId: number, reviewedAt: number, rating: number): boolean;
@@ -378,13 +378,14 @@ export interface HistoryReview {
   undoneAt: number | null;
 }
 
-export interface Store extends SettingsStore, DeckStore, CardStore, LogStore, QuizStore, ReportStore, MaintenanceStore, MediaStore, SyncStore, SearchStore, CollectionStore {
+export interface Store extends SettingsStore, DeckStore, CardStore, LogStore, QuizStore, ReportStore, MaintenanceStore, MediaStore, SyncStore, SearchStore, CollectionStore, ImportStore {
   readonly path: string;
   /** This database's device id: every row it writes carries it. */
   readonly deviceId: string;
   /**
    * For a command about to write a great deal (an import): lets SQLite keep up to `mib` MiB of pages in memory.
-   * With the default 2 MiB, a million-row transaction spills and rereads index pages all along.
+   * With the default 2 MiB, a million-row transaction spills and rereads index pages all along. Temporary
+   * files (statement journals of multi-row inserts) are kept in memory too.
    */
   reserveCache(mib: number): void;
   /** Runs `fn` in one IMMEDIATE transaction (nested calls join the outer one). */

@@ -1,0 +1,61 @@
+// Writes of an import: a collection of years is a million review rows in one transaction, so they go in several
+// rows to a statement, under ids that need no random source and keep the unique indexes in order.
+import type { Statement } from 'better-sqlite3';
+import type { ImportedReview } from './api.js';
+
+export interface ImportStore {
+  /**
+   * Writes imported answers (the caller holds the transaction). An imported row's global uid is its source key
+   * (`anki:<note guid>:<ord>:<revlog id>`): the same for every device that imports the same file, so their logs
+   * merge into one row (docs/sync.md), and never one of the random ids recall's own rows get (those have no colon).
+   */
+  insertImportedReviews(rows: readonly ImportedReview[]): void;
+}
+
+/** Rows per statement: one statement step per batch instead of per row (17 values a row; SQLite allows 32766). */
+const BATCH = 32;
+const COLUMNS = `uid, card_id, rating, state_before, state_after, due, stability, difficulty, elapsed_days, scheduled_days,
+  reviewed_at, duration_ms, kind, scheduled, answer, source_key, attempt_id, day, source_state, device`;
+const ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'import', ?, NULL, ?, NULL, ?, ?, ?)";
+const VALUES_PER_ROW = 17;
+
+export function createImportStore(sql: (text: string) => Statement<unknown[]>, deviceId: string): ImportStore {
+  const statements = new Map<number, Statement<unknown[]>>();
+  const insert = (n: number) => {
+    let s = statements.get(n);
+    if (!s) statements.set(n, (s = sql(`INSERT INTO reviews(${COLUMNS}) VALUES ${Array.from({ length: n }, () => ROW).join(', ')}`)));
+    return s;
+  };
+  const values: unknown[] = [];
+  return {
+    insertImportedReviews(rows) {
+      for (let start = 0; start < rows.length; start += BATCH) {
+        const n = Math.min(BATCH, rows.length - start);
+        values.length = n * VALUES_PER_ROW;
+        let k = 0;
+        for (let i = start; i < start + n; i++) {
+          const r = rows[i]!;
+          const s = r.schedule;
+          values[k++] = r.sourceKey;
+          values[k++] = r.cardId;
+          values[k++] = r.rating;
+          values[k++] = r.stateBefore;
+          values[k++] = s?.state ?? 0;
+          values[k++] = s?.due ?? r.reviewedAt;
+          values[k++] = s?.stability ?? 0;
+          values[k++] = s?.difficulty ?? 0;
+          values[k++] = r.elapsedDays;
+          values[k++] = s?.scheduledDays ?? 0;
+          values[k++] = r.reviewedAt;
+          values[k++] = Math.max(0, Math.round(r.durationMs));
+          values[k++] = r.scheduled ? 1 : 0;
+          values[k++] = r.sourceKey;
+          values[k++] = r.day;
+          values[k++] = r.sourceState;
+          values[k++] = deviceId;
+        }
+        insert(n).run(values);
+      }
+    },
+  };
+}
