@@ -164,6 +164,8 @@ export function importPaths(ctx: Context, paths: string[], opts: ImportOptions =
       // A collection of years is hundreds of thousands of rows in one transaction: index pages stay in memory.
       ctx.store.reserveCache(256);
       ctx.store.transaction(() => {
+        const reviewRows = loaded.reduce((n, l) => n + (l.kind === 'plan' ? (l.plan.reviewCount ?? l.plan.decks.reduce((m, d) => m + d.cards.reduce((k, c) => k + c.reviews.length, 0), 0)) : 0), 0);
+        const rebuildIndexes = ctx.store.deferReportIndexes(reviewRows);
         for (const item of loaded) {
           const fileReport = { file: item.file, format: item.kind === 'recall' ? 'recall' : item.plan.format, cardsAdded: 0, cardsUpdated: 0, cardsUnchanged: 0, cardsRemoved: 0, reviewsImported: 0 };
           if (item.kind === 'recall') {
@@ -189,6 +191,7 @@ export function importPaths(ctx: Context, paths: string[], opts: ImportOptions =
           report.cardsRemoved += fileReport.cardsRemoved;
           report.reviewsImported += fileReport.reviewsImported;
         }
+        rebuildIndexes();
         // The per-day rollup gains the imported answers, counted as they were written (no rescan of the log).
         daily.flush(ctx.store);
         if (opts.dryRun) throw new DryRunRollback();

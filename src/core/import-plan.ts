@@ -14,6 +14,11 @@ export interface ImportPlan {
   /** The source collection's own day settings, when it records them (Anki packages). */
   timeZone?: string | null;
   dayStartHour?: number | null;
+  /**
+   * How many review rows the cards hold in all, when the importer knows it without planning them (an Anki package
+   * plans each card's history when it is read); else it is counted from the cards.
+   */
+  reviewCount?: number;
   /** Media files of the package, unpacked to a temporary folder: the name its notes use, and where the bytes are. */
   media?: { name: string; path: string; size: number }[];
 }

@@ -930,6 +930,7 @@ function buildPlan(raw: AnkiRawCollection, revlog: ReviewLog, file: string, opts
     warnings,
     timeZone,
     dayStartHour: rollover,
+    reviewCount: stats.rated + stats.manual + stats.cram + stats.superseded,
   };
   return { plan, stats };
 }

@@ -2,6 +2,7 @@
 // rows to a statement, under ids that need no random source and keep the unique indexes in order.
 import type { Statement } from 'better-sqlite3';
 import type { ImportedReview } from './api.js';
+import type { Db } from './db.js';
 
 export interface ImportStore {
   /**
@@ -10,7 +11,19 @@ export interface ImportStore {
    * merge into one row (docs/sync.md), and never one of the random ids recall's own rows get (those have no colon).
    */
   insertImportedReviews(rows: readonly ImportedReview[]): void;
+  /**
+   * For an import about to write `rows` answers (the caller holds the transaction): when that is more than the log
+   * holds already, the log's indexes that only reports read (per-day counts, true retention) are dropped now, and
+   * the returned function builds them again, in one sorted pass each instead of a million inserts at random
+   * places. If the transaction fails, the rollback brings them back as they were.
+   */
+  deferReportIndexes(rows: number): () => void;
 }
+
+/** Indexes of `reviews` no import reads (found by name, re-created from the definition the database holds). */
+const REPORT_INDEXES = ['reviews_day', 'reviews_true_retention'];
+/** Below this many new rows, keeping the indexes up to date costs less than a second anyway. */
+const DEFER_MIN_ROWS = 20_000;
 
 /** Rows per statement: one statement step per batch instead of per row (17 values a row; SQLite allows 32766). */
 const BATCH = 32;
@@ -19,7 +32,7 @@ const COLUMNS = `uid, card_id, rating, state_before, state_after, due, stability
 const ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'import', ?, NULL, ?, NULL, ?, ?, ?)";
 const VALUES_PER_ROW = 17;
 
-export function createImportStore(sql: (text: string) => Statement<unknown[]>, deviceId: string): ImportStore {
+export function createImportStore(db: Db, sql: (text: string) => Statement<unknown[]>, deviceId: string): ImportStore {
   const statements = new Map<number, Statement<unknown[]>>();
   const insert = (n: number) => {
     let s = statements.get(n);
@@ -56,6 +69,18 @@ export function createImportStore(sql: (text: string) => Statement<unknown[]>, d
         }
         insert(n).run(values);
       }
+    },
+    deferReportIndexes(rows) {
+      if (rows < DEFER_MIN_ROWS) return () => {};
+      // Rows are never deleted: the largest id is the size of the log, without counting it.
+      const held = (sql('SELECT max(id) FROM reviews').pluck().get() as number | null) ?? 0;
+      if (rows <= held) return () => {};
+      const defs = REPORT_INDEXES.map((name) => sql("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'reviews' AND name = ?").pluck().get(name) as string | undefined)
+        .filter((d): d is string => typeof d === 'string');
+      for (const name of REPORT_INDEXES) db.exec(`DROP INDEX IF EXISTS ${name}`);
+      return () => {
+        for (const d of defs) db.exec(d);
+      };
     },
   };
 }

@@ -641,7 +641,7 @@ export function createStore(db: Db, path = ':memory:'): Store {
       db.exec('UPDATE cards SET state = coalesce((SELECT s.state FROM schedules s WHERE s.card_id = cards.id), 0), due = (SELECT s.due FROM schedules s WHERE s.card_id = cards.id)');
     },
     ...createMediaStore(sql),
-    ...createImportStore(sql, deviceId),
+    ...createImportStore(db, sql, deviceId),
   };
   return store;
 }
