@@ -175,6 +175,22 @@ describe('planDeckSync', () => {
     expect(cardContentJson(old[0]!)).toBe(JSON.stringify({ type: 'basic', front: old[0]!.content.type === 'basic' ? old[0]!.content.front : '', back: 'The identity created with the account.' }));
   });
 
+  it('cardContentJson of a card with its Anki origin is exactly JSON.stringify of it, the note type shared or not', () => {
+    const noteType = { id: 17, name: 'Basic "quoted"', kind: 0 as const, fields: ['Front', 'Back'], templates: [{ name: 'Card 1', qfmt: '{{Front}}', afmt: '{{FrontSide}}<hr id=answer>{{Back}}' }], css: '.card {\n color: black; }\u2028', sortField: 0 };
+    const origin = (id: number) => ({ guid: `g\u0000${id}`, noteId: id, cardId: id + 1, ord: 0, mod: 1591088400, noteType, fields: [`front ${id}`, 'back'] });
+    for (const spec of [
+      { uid: 'a', noteUid: 'a', content: { type: 'basic' as const, front: 'f', back: 'b' }, tags: ['t'], anki: origin(1) },
+      { uid: 'b', noteUid: 'b', content: { type: 'basic' as const, front: 'f2', back: 'b2' }, explanation: 'e', anki: origin(2) },
+      { uid: 'c', noteUid: 'c', content: { type: 'basic' as const, front: 'f3', back: 'b3' }, anki: { ...origin(3), noteType: { ...noteType, css: 'other' }, extra: undefined } },
+    ]) {
+      const obj: Record<string, unknown> = { ...spec.content };
+      if (spec.explanation) obj.explanation = spec.explanation;
+      if (spec.tags) obj.tags = spec.tags;
+      obj.anki = spec.anki;
+      expect(cardContentJson(spec)).toBe(JSON.stringify(obj));
+    }
+  });
+
   it('never adds a uid that already exists in the deck', () => {
     const ex: ExistingCard[] = [
       { id: 7, uid: '~x::c2', noteUid: 'other', contentJson: '{"type":"basic","front":"zzz","back":"yyy"}', removed: true },

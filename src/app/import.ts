@@ -261,7 +261,7 @@ function applyPlan(
         if (existing!.suspended !== suspended) store.appendEvent(cardId, { kind: suspended ? 'suspend' : 'unsuspend' }, meta);
         fileReport.cardsUnchanged++;
       } else if (!existing) {
-        cardId = store.insertCard(deckId, card, index, now);
+        cardId = store.insertCard(deckId, card, index, now, json);
         if (suspended) store.appendEvent(cardId, { kind: 'suspend' }, meta);
         fileReport.cardsAdded++;
       } else {

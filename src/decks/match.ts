@@ -33,8 +33,29 @@ export function cardContentJson(spec: CardSpec): string {
   if (spec.explanation) obj.explanation = spec.explanation;
   if (spec.source) obj.source = spec.source;
   if (spec.tags?.length) obj.tags = spec.tags;
-  if (spec.anki) obj.anki = spec.anki;
-  return JSON.stringify(obj);
+  if (!spec.anki) return JSON.stringify(obj);
+  // `anki` comes last: the same text JSON.stringify gives, with the note type (shared by every card of an import
+  // that has it, and most of the text) written once per note type.
+  const head = JSON.stringify(obj);
+  return `${head.slice(0, -1)},"anki":${originJson(spec.anki as unknown as Record<string, unknown>)}}`;
+}
+
+const noteTypeJson = new WeakMap<object, string>();
+
+/** JSON.stringify(origin) for plain data, the note type's text kept per note type object. */
+function originJson(origin: Record<string, unknown>): string {
+  const parts: string[] = [];
+  for (const key of Object.keys(origin)) {
+    const value = origin[key];
+    let text: string | undefined;
+    if (key === 'noteType' && typeof value === 'object' && value !== null) {
+      text = noteTypeJson.get(value);
+      if (text === undefined) noteTypeJson.set(value, (text = JSON.stringify(value)));
+    } else text = JSON.stringify(value);
+    // As JSON.stringify does: a key whose value has no JSON form (undefined) is left out.
+    if (text !== undefined) parts.push(`${JSON.stringify(key)}:${text}`);
+  }
+  return `{${parts.join(',')}}`;
 }
 
 function isProvisional(uid: string): boolean {

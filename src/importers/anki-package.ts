@@ -467,15 +467,18 @@ const MAX_NOTE_TYPE_CHARS = 256 * 1024;
 
 /** The Anki note of a card, as Anki stored it; undefined when its note type is too large to keep per card. */
 function ankiOrigin(note: { id: number; guid: string; mod: number }, nt: NoteType, card: { id: number; ord: number }, values: string[]): AnkiOrigin | undefined {
-  const size = nt.css.length + nt.templates.reduce((n, t) => n + t.name.length + t.qfmt.length + t.afmt.length, 0);
-  if (size > MAX_NOTE_TYPE_CHARS) return undefined;
-  return {
-    guid: note.guid,
-    noteId: note.id,
-    cardId: card.id,
-    ord: card.ord,
-    mod: note.mod,
-    noteType: {
+  const noteType = noteTypeOrigin(nt);
+  if (!noteType) return undefined;
+  return { guid: note.guid, noteId: note.id, cardId: card.id, ord: card.ord, mod: note.mod, noteType, fields: values };
+}
+
+/** One origin object per note type, shared by its cards (and written to JSON once: see cardContentJson). */
+const noteTypeOrigins = new WeakMap<NoteType, AnkiOrigin['noteType'] | null>();
+function noteTypeOrigin(nt: NoteType): AnkiOrigin['noteType'] | undefined {
+  let origin = noteTypeOrigins.get(nt);
+  if (origin === undefined) {
+    const size = nt.css.length + nt.templates.reduce((n, t) => n + t.name.length + t.qfmt.length + t.afmt.length, 0);
+    origin = size > MAX_NOTE_TYPE_CHARS ? null : {
       id: nt.id,
       name: nt.name,
       kind: nt.cloze ? 1 : 0,
@@ -483,9 +486,10 @@ function ankiOrigin(note: { id: number; guid: string; mod: number }, nt: NoteTyp
       templates: nt.templates.map((t) => ({ name: t.name, qfmt: t.qfmt, afmt: t.afmt })),
       css: nt.css,
       sortField: nt.sortField,
-    },
-    fields: values,
-  };
+    };
+    noteTypeOrigins.set(nt, origin);
+  }
+  return origin ?? undefined;
 }
 
 /** The study days recall recorded with a card's answers, where plausible: history then replays as it was studied. */

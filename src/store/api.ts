@@ -215,7 +215,8 @@ export interface CardStore {
   cardByUid(uid: string, deckId?: number): { id: number; deckId: number; contentJson: string; suspended: boolean; removed: boolean } | undefined;
   cardsOfDeck(deckId: number): DeckCardRow[];
   /** Creates a card's row; flags come only from events afterwards. */
-  insertCard(deckId: number, spec: CardSpec, position: number, now: number): number;
+  /** `contentJson`: the card's stored form (`cardJson(spec)`) when the caller has it already. */
+  insertCard(deckId: number, spec: CardSpec, position: number, now: number, contentJson?: string): number;
   setPosition(id: number, position: number): void;
   /** Ids of the cards in these decks (all when null), optionally of some types; removed cards left out. */
   cardIds(filter?: { deckIds?: readonly number[] | null; types?: readonly CardType[]; includeSuspended?: boolean; includeRemoved?: boolean; query?: ResolvedQuery | null }): number[];

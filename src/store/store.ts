@@ -386,7 +386,7 @@ export function createStore(db: Db, path = ':memory:'): Store {
         (r) => ({ ...r, removed: r.removed === 1 }),
       );
     },
-    insertCard(deckId, spec, position, now) {
+    insertCard(deckId, spec, position, now, contentJson) {
       // Anki keeps its guids globally unique; a deck file's ids are unique within their deck. A deck's uid never
       // changes, so it is read once.
       let deckUid = deckUids.get(deckId);
@@ -395,7 +395,7 @@ export function createStore(db: Db, path = ':memory:'): Store {
       const insert = (guid: string) =>
         Number(
           sql('INSERT INTO cards(deck_id, uid, guid, note_uid, type, content, position, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
-            deckId, spec.uid, guid, spec.noteUid, spec.content.type, cardJson(spec), position, now, now,
+            deckId, spec.uid, guid, spec.noteUid, spec.content.type, contentJson ?? cardJson(spec), position, now, now,
           ).lastInsertRowid,
         );
       // The natural guid is almost always free: try it, and look for another only when it is taken.
