@@ -1,9 +1,14 @@
+/** \r, ESC, the 8-bit CSI, the other C0 and C1 controls (tab and newline stay), bidi controls. */
+const NEEDS_WORK = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/;
+
 /**
  * Makes text from decks and imports inert on a terminal: removes escape sequences (CSI, OSC, DCS, ...), every
  * other C0/C1 control except newline and tab, and Unicode bidi overrides that could disguise what is shown.
  * Carriage returns are dropped so a line cannot be overwritten.
  */
 export function sanitize(text: string): string {
+  // Every pattern below needs one of these characters; most text has none (an import sanitizes every field).
+  if (!NEEDS_WORK.test(text)) return text;
   return text
     .replace(/\r\n?/g, '\n')
     .replace(/\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?/g, '') // OSC ... BEL/ST

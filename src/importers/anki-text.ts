@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { basename, extname } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { RecallError } from '../core/errors.js';
@@ -152,7 +152,8 @@ function defaultDeckName(file: string): string {
 }
 
 function hashText(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex').slice(0, 16);
+  // crypto.hash: one call, no Hash object per note (Node 20.12+).
+  return hash('sha256', text, 'hex').slice(0, 16);
 }
 
 function clozeNumbers(text: string): number[] {
@@ -215,10 +216,15 @@ export function parseAnkiText(text: string, file: string, opts: AnkiTextOptions 
   const fieldText = (v: string): string => (html ? htmlToText(v) : stripControl(v).trim());
   let rows = 0;
   let shapeErrors = 0;
+  // Per file, not per row: a big export has tens of thousands of rows.
+  const fileDeck = header.deck || defaultDeckName(file);
+  const kinds = new Map<string, NoteKind | undefined>();
+  const columnsFor = new Map<number, number[]>();
 
   for (const { record, info } of records) {
     // info.lines is the record's last line; quoted newlines inside it push the first line back.
-    const newlines = record.reduce((n, f) => n + (f.match(/\n/g)?.length ?? 0), 0);
+    let newlines = 0;
+    for (const f of record) for (let at = f.indexOf('\n'); at !== -1; at = f.indexOf('\n', at + 1)) newlines++;
     const line = headerLines + info.lines - newlines;
     if (record.every((f) => f.trim() === '')) continue;
     rows++;
@@ -231,7 +237,8 @@ export function parseAnkiText(text: string, file: string, opts: AnkiTextOptions 
 
     const cell = (i: number | undefined): string => (i === undefined ? '' : (record[i] ?? '').trim());
     const notetype = cell(special.notetype) || header.notetype || 'Basic';
-    let kind = kindOf(notetype);
+    let kind = kinds.get(notetype);
+    if (!kinds.has(notetype)) kinds.set(notetype, (kind = kindOf(notetype)));
     if (kind === undefined) {
       if (!unknownNotetypes.has(notetype)) {
         unknownNotetypes.add(notetype);
@@ -255,8 +262,13 @@ export function parseAnkiText(text: string, file: string, opts: AnkiTextOptions 
       warnings.push(diag('error', file, line, `Row has ${width} field${width === 1 ? '' : 's'} but a ${notetype} note needs ${needed}: skipped`, `separate the fields with ${separatorName(separator)}, or name the separator in a "#separator:" line at the top`));
       continue;
     }
-    const fieldCols: number[] = [];
-    for (let i = 0; i < Math.max(expected, record.length); i++) if (!specialSet.has(i)) fieldCols.push(i);
+    const span = Math.max(expected, record.length);
+    let fieldCols = columnsFor.get(span);
+    if (!fieldCols) {
+      fieldCols = [];
+      for (let i = 0; i < span; i++) if (!specialSet.has(i)) fieldCols.push(i);
+      columnsFor.set(span, fieldCols);
+    }
     const fields = fieldCols.slice(0, FIELD_COUNT[kind]).map((i) => fieldText(record[i] ?? ''));
     while (fields.length < FIELD_COUNT[kind]) fields.push('');
     const [first = '', second = '', third = ''] = fields;
@@ -268,14 +280,15 @@ export function parseAnkiText(text: string, file: string, opts: AnkiTextOptions 
 
     const guid = cell(special.guid);
     const noteUid = guid ? `anki:${guid}` : `ankitxt:${hashText(first)}`;
-    const deckName = opts.deck ?? (cell(special.deck) || header.deck || defaultDeckName(file));
+    const deckName = opts.deck ?? (cell(special.deck) || fileDeck);
     const key = `${deckName}\u0000${noteUid}`;
     if (seen.has(key)) {
       warnings.push(diag('error', file, line, guid ? `Duplicate guid "${guid}": skipped` : 'Duplicate first field: skipped', 'without a guid column, notes are identified by their first field'));
       continue;
     }
 
-    const tags = [...new Set([...header.tags, ...cell(special.tags).split(/\s+/).filter(Boolean)])];
+    const rowTags = cell(special.tags);
+    const tags = rowTags === '' ? [...new Set(header.tags)] : [...new Set([...header.tags, ...rowTags.split(/\s+/).filter(Boolean)])];
     const base = (uid: string, content: CardContent): PlannedCard => ({
       uid, noteUid, content, line, reviews: [], ...(tags.length ? { tags } : {}),
     });
