@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { unzipSync, zipSync } from 'fflate';
 import { nanoid } from 'nanoid';
 import { syncBuiltinDecks } from '../src/app/sync.js';
 import { DEFAULT_SETTINGS, type CardContent, type Grade, type Schedule } from '../src/core/types.js';
@@ -226,4 +227,74 @@ function nextReviewTime(r: () => number, due: number, scheduledDays: number, las
   let t = due + Math.floor(r() * 10 * 3_600_000);
   if (r() < 0.15) t += Math.floor(1 + r() * 6) * DAY;
   return t;
+}
+
+/** Bump when ensureAnkiPackage changes what it writes. */
+const PACKAGE_VERSION = 1;
+
+export interface AnkiPackageResult {
+  path: string;
+  cached: boolean;
+  seconds: number;
+  cards: number;
+  reviews: number;
+}
+
+/**
+ * The collection as a plain Anki collection package (.colpkg) with its whole history, for the big-import row:
+ * exported by recall itself (`recall export collection`), then made to read as a collection Anki wrote, not one
+ * recall wrote: recall's own note record (`notes.data`) is emptied and the built-in decks are left out, so the
+ * import takes the path of an Anki user's collection (cards built from the note types, every answer replayed).
+ * Cached beside the collection, under its name.
+ */
+export function ensureAnkiPackage(dataDir: string, collection: string, exportWith: (db: string, out: string) => void, log: (s: string) => void): AnkiPackageResult {
+  const path = `${collection.replace(/\.db$/, '')}-anki-v${PACKAGE_VERSION}.colpkg`;
+  const meta = `${path}.json`;
+  if (existsSync(path) && existsSync(meta)) {
+    const m = JSON.parse(readFileSync(meta, 'utf8')) as { cards: number; reviews: number; seconds: number };
+    return { path, cached: true, ...m };
+  }
+  const t0 = performance.now();
+  log(`exporting ${collection} as an Anki package (once; cached) ...`);
+  const work = join(dataDir, `package-${process.pid}`);
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  try {
+    const db = copyCollection(collection, join(work, 'collection.db'));
+    const exported = join(work, 'export.colpkg');
+    exportWith(db, exported);
+    const files = unzipSync(readFileSync(exported));
+    const inner = join(work, 'collection.anki21');
+    const name = 'collection.anki21';
+    if (!files[name]) throw new Error(`the export holds no ${name}`);
+    writeFileSync(inner, files[name]!);
+    const anki = new Database(inner);
+    let counts: { cards: number; reviews: number };
+    try {
+      anki.exec("UPDATE notes SET data = ''");
+      const decks = JSON.parse(anki.prepare('SELECT decks FROM col').pluck().get() as string) as Record<string, { id: number; name: string }>;
+      const keep = Object.values(decks).filter((d) => d.name.startsWith('Bench')).map((d) => Number(d.id));
+      if (keep.length === 0) throw new Error('the export has no Bench decks');
+      anki.exec(`DELETE FROM revlog WHERE cid IN (SELECT id FROM cards WHERE did NOT IN (${keep.join(',')}))`);
+      anki.exec(`DELETE FROM cards WHERE did NOT IN (${keep.join(',')})`);
+      anki.exec('DELETE FROM notes WHERE id NOT IN (SELECT nid FROM cards)');
+      anki.exec('VACUUM');
+      counts = {
+        cards: anki.prepare('SELECT count(*) FROM cards').pluck().get() as number,
+        reviews: anki.prepare('SELECT count(*) FROM revlog').pluck().get() as number,
+      };
+    } finally {
+      anki.close();
+    }
+    files[name] = readFileSync(inner);
+    const tmp = `${path}.tmp`;
+    writeFileSync(tmp, zipSync(files, { level: 6 }));
+    renameSync(tmp, path);
+    const seconds = (performance.now() - t0) / 1000;
+    writeFileSync(meta, `${JSON.stringify({ ...counts, seconds })}\n`);
+    log(`  done in ${seconds.toFixed(1)} s (${counts.cards} cards, ${counts.reviews} review-log rows)`);
+    return { path, cached: false, seconds, ...counts };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 }

@@ -156,3 +156,29 @@ export function timeWithRss(args: string[], env: NodeJS.ProcessEnv, tmpDir: stri
   }
   return { ...r, rssKb };
 }
+
+export interface UsageRun extends RunResult {
+  /** User + system CPU time of the process, ms (null without GNU time). */
+  cpuMs: number | null;
+  rssKb: number | null;
+}
+
+/**
+ * Runs `node args...` under GNU time (when present) for its CPU time and peak RSS besides the wall time: on a
+ * shared machine the CPU time is the steadier figure.
+ */
+export function timeWithUsage(args: string[], env: NodeJS.ProcessEnv, tmpDir: string, timeoutMs?: number): UsageRun {
+  const out = join(tmpDir, `usage-${process.pid}.txt`);
+  rmSync(out, { force: true });
+  if (!existsSync('/usr/bin/time')) return { ...timeCommand(process.execPath, args, { env, timeoutMs }), cpuMs: null, rssKb: null };
+  const r = timeCommand('/usr/bin/time', ['-f', '%U %S %M', '-o', out, process.execPath, ...args], { env, timeoutMs });
+  let cpuMs: number | null = null;
+  let rssKb: number | null = null;
+  if (existsSync(out)) {
+    const last = readFileSync(out, 'utf8').trim().split('\n').pop() ?? '';
+    const [user, sys, rss] = last.split(' ').map(Number);
+    if (Number.isFinite(user) && Number.isFinite(sys)) cpuMs = (user! + sys!) * 1000;
+    if (Number.isFinite(rss)) rssKb = rss!;
+  }
+  return { ...r, cpuMs, rssKb };
+}
