@@ -35,7 +35,10 @@ export function processIo(argv: readonly string[] = []): Io {
     argv,
     env,
     stdoutIsTty,
-    stdinIsTty: Boolean(process.stdin.isTTY),
+    // Asked on use: touching process.stdin builds a stream for it (~2 ms), which only interactive commands need.
+    get stdinIsTty() {
+      return Boolean(process.stdin.isTTY);
+    },
     columns: process.stdout.columns || Number(env.COLUMNS) || 80,
     color,
   };

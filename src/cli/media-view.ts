@@ -3,6 +3,7 @@
 // file's path so it can be opened. The escape sequences of an inline image are the one thing recall prints that
 // does not pass the sanitiser: they are made by the libraries (terminal-image for kitty and iTerm2, sixel for
 // sixel) only from files recall itself stored in its media folder, never from card text.
+import { importExternal } from '../core/external.js';
 import { spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, delimiter, join } from 'node:path';
@@ -76,8 +77,8 @@ export async function drawImages(paths: readonly string[], term: MediaTerminal, 
       const bytes = readFileSync(path);
       const width = Math.max(10, Math.min(term.columns - 2, 60));
       if (term.protocol === 'sixel') {
-        const { Jimp } = await import('jimp');
-        const { image2sixel } = await import('sixel');
+        const { Jimp } = await importExternal<typeof import('jimp')>('jimp');
+        const { image2sixel } = await importExternal<typeof import('sixel')>('sixel');
         const image = await Jimp.fromBuffer(bytes);
         // About 10 pixels a column: a picture as wide as the text, never larger than it is.
         const targetWidth = Math.min(image.bitmap.width, width * 10);
@@ -90,7 +91,7 @@ export async function drawImages(paths: readonly string[], term: MediaTerminal, 
         write(`${ansiEscapes.image(bytes, { width, height: rows, preserveAspectRatio: true })}\n`);
       } else {
         // terminal-image writes kitty's graphics sequence to stdout itself and returns ''.
-        const { default: terminalImage } = await import('terminal-image');
+        const { default: terminalImage } = await importExternal<typeof import('terminal-image')>('terminal-image');
         const out = await terminalImage.buffer(bytes, { width, height: rows, preferNativeRender: true });
         write(`${out}\n`);
       }

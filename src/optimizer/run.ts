@@ -1,6 +1,7 @@
 // Runs the optimizer off the caller's thread when the built worker is there (dist/optimize-worker.js), so a
 // progress display keeps moving; in place otherwise (tests running from source), with the same events.
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { RecallError } from '../core/errors.js';
 import type { OptimizeOptions, OptimizeResult } from './fit.js';
@@ -19,7 +20,8 @@ export async function runOptimizer(rows: readonly OptimizerRow[], opts: Optimize
     const { optimize } = await import('./fit.js');
     return optimize(rows, opts);
   }
-  const { Worker } = await import('node:worker_threads');
+  // Required, not imported: see src/core/external.ts.
+  const { Worker } = createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
   return new Promise<OptimizeResult>((resolve, reject) => {
     const worker = new Worker(workerFile, { workerData: { rows, opts: plain } });
     let settled = false;

@@ -10,14 +10,14 @@ import type { WorkerMessage } from './run.js';
 const port = parentPort!;
 const post = (m: WorkerMessage) => port.postMessage(m);
 const { rows, opts } = workerData as { rows: OptimizerRow[]; opts: Omit<OptimizeOptions, 'onPhase' | 'onProgress'> };
-try {
-  const result = await optimize(rows, {
-    ...opts,
-    onPhase: (phase, info) => post({ kind: 'phase', phase, ...info }),
-    onProgress: (done, total) => post({ kind: 'progress', done, total }),
-  });
-  post({ kind: 'result', result });
-} catch (e) {
-  const err = e instanceof RecallError ? { code: e.code, message: e.message, hint: e.hint } : { code: 'optimizer-failed', message: e instanceof Error ? e.message : String(e) };
-  post({ kind: 'error', error: err });
-}
+optimize(rows, {
+  ...opts,
+  onPhase: (phase, info) => post({ kind: 'phase', phase, ...info }),
+  onProgress: (done, total) => post({ kind: 'progress', done, total }),
+}).then(
+  (result) => post({ kind: 'result', result }),
+  (e: unknown) => {
+    const err = e instanceof RecallError ? { code: e.code, message: e.message, hint: e.hint } : { code: 'optimizer-failed', message: e instanceof Error ? e.message : String(e) };
+    post({ kind: 'error', error: err });
+  },
+);
