@@ -457,16 +457,19 @@ export function createStore(db: Db, path = ':memory:'): Store {
       return r;
     },
     nextDue(now, deckIds, after, query) {
+      // The first eligible card in due order of each state that has a due time, read along schedules_due(state, due)
+      // and stopping there; one min() over every later due card joined its card row each: ~80 ms on 100k cards at
+      // the end of every session.
       const deckFilter = deckIds ? `AND c.deck_id IN (${idList(deckIds)})` : '';
-      const params: unknown[] = [now, after ?? -1];
-      const filter = queryClause(query, params);
-      return (
-        (sql(
-          `SELECT min(s.due) FROM schedules s JOIN cards c ON c.id = s.card_id
-           WHERE c.suspended = 0 AND c.removed = 0 AND s.state != 0 AND (c.buried_until IS NULL OR c.buried_until <= ?)
-             AND s.due > ? ${deckFilter} ${filter}`,
-        ).pluck().get(...params) as number | null) ?? null
-      );
+      const params: unknown[] = [];
+      const parts = [1, 2, 3].map((state) => {
+        params.push(state, after ?? -1, now);
+        const filter = queryClause(query, params);
+        return `SELECT * FROM (SELECT s.due AS due FROM schedules s JOIN cards c ON c.id = s.card_id
+           WHERE s.state = ? AND s.due > ? AND c.suspended = 0 AND c.removed = 0 AND (c.buried_until IS NULL OR c.buried_until <= ?)
+             ${deckFilter} ${filter} ORDER BY s.due LIMIT 1)`;
+      });
+      return (sql(`SELECT min(due) FROM (${parts.join(' UNION ALL ')})`).pluck().get(...params) as number | null) ?? null;
     },
     typicalDuration(cardId, deckId, type) {
       const median = (xs: number[]) => {
