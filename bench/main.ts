@@ -313,20 +313,31 @@ export async function main(argv: string[], root: string): Promise<void> {
       const db = copyCollection(optGen.path, join(workDir, 'opt.db'));
       const itemsFile = join(workDir, 'items.json');
       const nItems = writeTrainingItems(db, itemsFile);
+      // CPU time (user+sys, all threads) of both processes too: on the shared 2-CPU machine it is the steadier figure.
+      const cpu: number[] = [];
       const s = repeat(slowRuns, 0, () => {
-        const r = timeCommand(node, [cli, 'optimize', '--dry-run', '--json'], { env: env(db), timeoutMs: RUN_LIMIT_MS });
+        const r = timeWithUsage([cli, 'optimize', '--dry-run', '--json'], env(db), workDir, RUN_LIMIT_MS);
         mustSucceed(r, 'recall optimize');
+        if (r.cpuMs !== null) cpu.push(r.cpuMs);
         return r.ms;
       });
       const inner: number[] = [];
+      const baseCpu: number[] = [];
       const b = repeat(slowRuns, 0, () => {
-        const r = timeCommand(node, [join(root, 'bench/.build/fit-baseline.js'), itemsFile], { env: process.env });
+        const r = timeWithUsage([join(root, 'bench/.build/fit-baseline.js'), itemsFile], process.env, workDir);
         mustSucceed(r, 'fit baseline');
+        if (r.cpuMs !== null) baseCpu.push(r.cpuMs);
         inner.push(JSON.parse(r.stdout).ms);
         return r.ms;
       });
+      const cpuMedian = cpu.length ? summarize(cpu).median : null;
+      const baseCpuMedian = baseCpu.length ? summarize(baseCpu).median : null;
       return ratioRow('optimize', `\`recall optimize\` over ${(optGen.reviews / 1000).toFixed(0)}k reviews`, s, b, 'cold node: computeParameters alone on the same items', 1.3,
-        { trainingItems: nItems, computeParametersCallMedian: round(summarize(inner).median) });
+        {
+          trainingItems: nItems, computeParametersCallMedian: round(summarize(inner).median),
+          cpuMedianMs: cpuMedian === null ? null : round(cpuMedian), baselineCpuMedianMs: baseCpuMedian === null ? null : round(baseCpuMedian),
+          cpuRatio: cpuMedian !== null && baseCpuMedian ? round(cpuMedian / baseCpuMedian, 2) : null,
+        });
     });
   }
 

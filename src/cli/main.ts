@@ -142,6 +142,7 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 130 cancelled.`,
     .option('-d, --deck <name>', 'fit a preset for this deck only')
     .option('--all', 'fit one set for all decks (the default)')
     .option('--dry-run', 'report, change nothing')
+    .option('--evaluate', 'also measure out-of-sample quality by time-series splits (several more fits: slower)')
     .option('--json', 'machine-readable output')
     .action(action(lazy(() => import('./commands/optimize.js'))));
 
