@@ -180,6 +180,12 @@ const STUDY_CARD_SELECT = `
     s.elapsed_days, s.scheduled_days, s.learning_steps, s.reps, s.lapses, s.last_review
   FROM cards c JOIN decks d ON d.id = c.deck_id LEFT JOIN schedules s ON s.card_id = c.id`;
 
+// Built once: a statement text made per call would be hashed again for the cache lookup on every answer.
+const UPSERT_SCHEDULE = `INSERT INTO schedules(card_id, ${scheduleCols}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT(card_id) DO UPDATE SET state = excluded.state, due = excluded.due, stability = excluded.stability,
+    difficulty = excluded.difficulty, elapsed_days = excluded.elapsed_days, scheduled_days = excluded.scheduled_days,
+    learning_steps = excluded.learning_steps, reps = excluded.reps, lapses = excluded.lapses, last_review = excluded.last_review`;
+
 /** Ids are integers from the database, so inlining them is safe and keeps one statement shape per count. */
 function idList(ids: readonly number[]): string {
   return ids.map((id) => Math.trunc(id)).join(',') || 'NULL';
@@ -195,6 +201,9 @@ export function createStore(db: Db, path = ':memory:'): Store {
     return s;
   };
   const deviceId = (sql("SELECT value FROM local WHERE key = 'deviceId'").pluck().get() as string | undefined) ?? 'unknown';
+  // One transaction function for the connection's life, handed the work to run: better-sqlite3 builds five wrappers
+  // for each db.transaction() it is asked for (~12 us an answer on a loaded machine, ~2 us for this one).
+  const inTransaction = db.transaction((fn: () => unknown) => fn());
 
   const deckUids = new Map<number, string>();
   const deckSelect = 'SELECT id, uid, name, description, source, origin, path, file_hash AS fileHash FROM decks';
@@ -213,13 +222,7 @@ export function createStore(db: Db, path = ':memory:'): Store {
          duration_ms = duration_ms + excluded.duration_ms, new_cards = new_cards + excluded.new_cards`,
     ).run(day, deckId, reviews, again, durationMs, newCards);
 
-  const upsertSchedule = (cardId: number, s: Schedule) =>
-    sql(
-      `INSERT INTO schedules(card_id, ${scheduleCols}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT(card_id) DO UPDATE SET state = excluded.state, due = excluded.due, stability = excluded.stability,
-         difficulty = excluded.difficulty, elapsed_days = excluded.elapsed_days, scheduled_days = excluded.scheduled_days,
-         learning_steps = excluded.learning_steps, reps = excluded.reps, lapses = excluded.lapses, last_review = excluded.last_review`,
-    ).run(...scheduleParams(cardId, s));
+  const upsertSchedule = (cardId: number, s: Schedule) => sql(UPSERT_SCHEDULE).run(...scheduleParams(cardId, s));
 
   const deckOfCard = (cardId: number) => sql('SELECT deck_id FROM cards WHERE id = ?').pluck().get(cardId) as number;
 
@@ -285,8 +288,7 @@ export function createStore(db: Db, path = ':memory:'): Store {
       db.pragma('temp_store = MEMORY');
     },
     transaction<T>(fn: () => T): T {
-      const tx = db.transaction(fn);
-      return db.inTransaction ? tx() : tx.immediate();
+      return (db.inTransaction ? inTransaction(fn) : inTransaction.immediate(fn)) as T;
     },
 
     // settings
