@@ -435,7 +435,8 @@ export function createStore(db: Db, path = ':memory:'): Store {
     },
     siblingsToBury(cardId, now) {
       // From the card's id, not its deck and note as parameters: a bound value compared with an indexed column makes
-      // SQLite re-plan the statement on every run once ANALYZE has left samples (sqlite_stat4): ~60 us an answer.
+      // SQLite re-plan the statement on every run once ANALYZE has left samples (sqlite_stat4; the planner reads the
+      // value, so a new binding expires the plan): ~60 us an answer. A column of the card's row is not a binding.
       return sql(
         `SELECT s.id FROM cards c JOIN cards s ON s.deck_id = c.deck_id AND s.note_uid = c.note_uid LEFT JOIN schedules sc ON sc.card_id = s.id
          WHERE c.id = ? AND s.id != c.id AND s.suspended = 0 AND s.removed = 0
@@ -560,20 +561,22 @@ export function createStore(db: Db, path = ':memory:'): Store {
       return (sql(`${REVIEW_SELECT} WHERE card_id = ? AND undone_at IS NULL ORDER BY reviewed_at, device, uid`).all(cardId) as RawReview[]).map(toReviewRow);
     },
     lastLogAt(cardId) {
-      return (sql('SELECT max(reviewed_at) FROM reviews WHERE card_id = ?').pluck().get(cardId) as number | null) ?? null;
+      // Reached from the card's row, so no bound value meets an indexed column: see siblingsToBury.
+      return (sql('SELECT (SELECT max(r.reviewed_at) FROM reviews r WHERE r.card_id = c.id) FROM cards c WHERE c.id = ?').pluck().get(cardId) as number | null | undefined) ?? null;
     },
     hasReviews(cardId) {
       return sql('SELECT 1 FROM reviews WHERE card_id = ? LIMIT 1').pluck().get(cardId) !== undefined;
     },
     lastScheduledDay(cardId) {
       // As replay counts it: the latest study day of an answer since the card was last forgotten; a set-due entry
-      // (rating 0 keeping the memory) is not an answer and leaves it alone.
+      // (rating 0 keeping the memory) is not an answer and leaves it alone. From the card's row, as lastLogAt.
       return (
         (sql(
-          `SELECT max(day) FROM reviews WHERE card_id = @id AND scheduled = 1 AND undone_at IS NULL AND rating > 0
-             AND reviewed_at >= coalesce((SELECT max(reviewed_at) FROM reviews
-               WHERE card_id = @id AND scheduled = 1 AND undone_at IS NULL AND rating = 0 AND state_after = 0), 0)`,
-        ).pluck().get({ id: cardId }) as number | null) ?? undefined
+          `SELECT (SELECT max(r.day) FROM reviews r WHERE r.card_id = c.id AND r.scheduled = 1 AND r.undone_at IS NULL AND r.rating > 0
+             AND r.reviewed_at >= coalesce((SELECT max(f.reviewed_at) FROM reviews f
+               WHERE f.card_id = c.id AND f.scheduled = 1 AND f.undone_at IS NULL AND f.rating = 0 AND f.state_after = 0), 0))
+           FROM cards c WHERE c.id = ?`,
+        ).pluck().get(cardId) as number | null | undefined) ?? undefined
       );
     },
     setSchedule(cardId, s) {
