@@ -46,6 +46,18 @@ const dayOffsetCache = new Map<string, Map<number, number>>();
 /** Zones whose offset never changes: UTC and the Etc/GMT±N zones an Anki package's offset maps to. */
 const FIXED_ZONE = /^(?:UTC|GMT|Etc\/(?:UTC|UCT|GMT|Universal|Zulu|GMT[+-]\d{1,2}))$/;
 
+/**
+ * The offset of a fixed zone without asking Intl (its first use costs ~15 ms of CPU at start-up): zero for the
+ * UTC and GMT names, -N hours for Etc/GMT+N (POSIX signs: Etc/GMT+5 is five hours behind), within the range the
+ * IANA database has (Etc/GMT-14 to Etc/GMT+12); null otherwise, which asks Intl.
+ */
+function fixedOffset(timeZone: string): number | null {
+  const m = /^Etc\/GMT([+-])(\d{1,2})$/.exec(timeZone);
+  if (!m) return /^(?:UTC|GMT|Etc\/(?:UTC|UCT|GMT|Universal|Zulu))$/.test(timeZone) ? 0 : null;
+  const hours = (m[1] === '+' ? -1 : 1) * Number(m[2]) + 0;
+  return hours >= -12 && hours <= 14 ? hours * HOUR : null;
+}
+
 function computeOffset(ms: number, timeZone: string): number {
   const minutes = timeZone === LOCAL_ZONE ? -new Date(ms).getTimezoneOffset() : tzOffset(timeZone, new Date(ms));
   return Number.isFinite(minutes) ? minutes * 60_000 : 0;
@@ -61,7 +73,7 @@ export function offsetMs(ms: number, timeZone: string): number {
   if (FIXED_ZONE.test(timeZone)) {
     let fixed = dayOffsetCache.get(timeZone)?.get(0);
     if (fixed === undefined) {
-      fixed = computeOffset(0, timeZone);
+      fixed = fixedOffset(timeZone) ?? computeOffset(0, timeZone);
       dayOffsetCache.set(timeZone, new Map([[0, fixed]]));
     }
     return fixed;
