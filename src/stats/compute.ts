@@ -210,6 +210,14 @@ export function computeStats(input: StatsInput, now: number): StatsReport {
     dist.difficulty[g.difficulty]!.count += g.count;
     if (g.retrievability !== null) dist.retrievability[g.retrievability]!.count += g.count;
   }
+  for (const r of input.retrievability ?? []) {
+    const ds = deckStats.get(r.deckId);
+    if (ds) {
+      ds.rSum += r.sum;
+      ds.rCount += r.count;
+    }
+    r.buckets.forEach((n, i) => (dist.retrievability[i]!.count += n));
+  }
 
   const reviewsPerDay: StatsReport['reviewsPerDay'] = [];
   for (let d = today - input.days + 1; d <= today; d++) {

@@ -173,7 +173,7 @@ export interface OptimizerRow {
 }
 
 /** The part of the statistics input that comes from the database. */
-export type StatsRows = Pick<StatsInput, 'daily' | 'retention' | 'deckCounts' | 'memory' | 'dueToday' | 'dueBuckets' | 'decks' | 'quizzes'>;
+export type StatsRows = Pick<StatsInput, 'daily' | 'retention' | 'deckCounts' | 'memory' | 'retrievability' | 'dueToday' | 'dueBuckets' | 'decks' | 'quizzes'>;
 export type { DailyRow, DeckCountRow, DeckInfo, DueBucket, MemoryGroup, QuizAttemptRow, RetentionRow };
 
 export interface StatsQuery {
@@ -267,7 +267,7 @@ export interface LogStore {
   /** Takes an undone answer out of the day's rollup. */
   unbumpDaily(r: ReviewRow): void;
   /** Adds counted answers to a day's rollup (an import, which tallies them as it writes). */
-  addToDaily(r: { day: number; deckId: number; reviews: number; again: number; durationMs: number; newCards: number }): void;
+  addToDaily(r: { day: number; deckId: number; reviews: number; again: number; durationMs: number; newCards: number; retention?: readonly number[] }): void;
   doneOnDay(day: number, deckIds?: readonly number[] | null): { newDone: number; reviewsDone: number };
   rebuildDaily(): void;
 }
@@ -293,6 +293,9 @@ export interface MaintenanceStore {
   /** Cards whose copy of their schedule's state and due (for fast counts) differs from it. */
   staleCardStates(): number;
   fixCardStates(): void;
+  /** Rows of the statistics' rollups (`daily`, `card_counts`) that differ from what the log and the cards say. */
+  staleRollups(): { daily: number; cardCounts: number };
+  rebuildRollups(): void;
 }
 
 export type SearchSort = 'deck' | 'id' | 'due' | 'added' | 'interval' | 'lapses' | 'reps' | 'stability' | 'difficulty';
