@@ -45,8 +45,8 @@ function readCardCounts(db: Db, deckIds: readonly number[] | null): { deckCounts
  * Retrievability now of every answered card, per deck: how many have one, their sum, and how many fall in each
  * bucket of `R_EDGES`. It depends on the time, so it cannot be kept in a rollup: one pass over the narrow partial
  * index `cards_retrievability` (migration 10), in deck order so SQLite groups without sorting, the buckets handed
- * over as one digit per card (R_EDGES are the tenths, and min(9, floor(r * 10)) picks the same bucket as
- * `bucketIndex`, which a test checks at every edge).
+ * over as one digit per card (there are ten). Scaling, floor(r * 10), would be cheaper but is not exact: the double
+ * just below 0.9, times 10, rounds to 9.
  */
 function readRetrievability(db: Db, deckIds: readonly number[] | null, opts: { now: number; decay: number; deckDecay?: Record<number, number> }): RetrievabilityRow[] {
   // The forgetting curve of src/stats/compute.ts (`forgettingCurve`) in SQL, with the factor computed in JS so
@@ -60,7 +60,7 @@ function readRetrievability(db: Db, deckIds: readonly number[] | null, opts: { n
       ELSE pow(1 + ${choose(curveFactor)} * max(0, (@now - last_review_copy) / 86400000.0) / stability_copy, ${choose((d) => -d)}) END`;
   const rows = db
     .prepare(
-      `SELECT deck_id, count(r), coalesce(sum(r), 0), coalesce(group_concat(min(9, CAST(r * 10 AS INTEGER)), ''), '') FROM (
+      `SELECT deck_id, count(r), coalesce(sum(r), 0), coalesce(group_concat(${descendingBucket('r', R_EDGES)}, ''), '') FROM (
          SELECT deck_id, ${r} AS r FROM cards WHERE state > 0 AND removed = 0 ${deckFilter(deckIds, 'deck_id')} ORDER BY deck_id LIMIT -1)
        GROUP BY deck_id`,
     )
@@ -71,6 +71,12 @@ function readRetrievability(db: Db, deckIds: readonly number[] | null, opts: { n
     for (let i = 0; i < digits.length; i++) buckets[digits.charCodeAt(i) - 48]!++;
     return { deckId, count, sum, buckets };
   });
+}
+
+/** `CASE` giving the index of the bucket of `edges` that `expr` falls in, as `bucketIndex` does; NULL stays NULL. */
+function descendingBucket(expr: string, edges: readonly number[]): string {
+  const whens = edges.map((e, i) => ({ e, i })).slice(1).reverse().map(({ e, i }) => `WHEN ${expr} >= ${e} THEN ${i}`);
+  return `CASE WHEN ${expr} IS NULL THEN NULL ${whens.join(' ')} ELSE 0 END`;
 }
 
 /**
