@@ -94,6 +94,8 @@ export interface StatsInput {
   days: number;
   /** Every day with answers (any order); days before the chart still count for streaks and the heatmap. */
   daily: DailyRow[];
+  /** Days with answers before the first day of `daily`, when it starts at `detailFrom` (only streaks need them). */
+  studiedBefore?: number[];
   /** Days within the last year; older rows are ignored. */
   retention: RetentionRow[];
   deckCounts: DeckCountRow[];

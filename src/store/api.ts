@@ -173,7 +173,7 @@ export interface OptimizerRow {
 }
 
 /** The part of the statistics input that comes from the database. */
-export type StatsRows = Pick<StatsInput, 'daily' | 'retention' | 'deckCounts' | 'memory' | 'retrievability' | 'dueToday' | 'dueBuckets' | 'decks' | 'quizzes'>;
+export type StatsRows = Pick<StatsInput, 'daily' | 'studiedBefore' | 'retention' | 'deckCounts' | 'memory' | 'retrievability' | 'dueToday' | 'dueBuckets' | 'decks' | 'quizzes'>;
 export type { DailyRow, DeckCountRow, DeckInfo, DueBucket, MemoryGroup, QuizAttemptRow, RetentionRow };
 
 export interface StatsQuery {
@@ -184,6 +184,8 @@ export interface StatsQuery {
   horizon: number;
   decay: number;
   deckDecay?: Record<number, number>;
+  /** The first day whose figures are read in full (`detailFrom` in src/stats/compute.ts); earlier days only as studied or not. */
+  detailFrom?: number;
 }
 
 export interface SettingsStore {
