@@ -167,6 +167,6 @@ describe('statistics rollups', () => {
     const diff = [...m.matchAll(/WHEN difficulty_copy >= (\d+) THEN (\d)/g)].map((x) => Number(x[1]));
     expect(diff.reverse()).toEqual(DIFFICULTY_EDGES.slice(1));
     expect(m).toContain(`interval_copy >= ${MATURE_DAYS} THEN 3`);
-    expect(m).toContain(`stability_copy >= ${MASTERY_STABILITY})) * 100`);
+    expect(m).toContain(`(stability_copy >= ${MASTERY_STABILITY})) * 100`);
   });
 });

@@ -347,10 +347,11 @@ export const MIGRATIONS: readonly string[] = [
   // - A card's figures live with its deck: moving a card moves its answers' counts in daily to its new deck, as a
   //   rebuild would find them.
   // - Each card carries copies of the rest of its schedule's memory state (stability, difficulty, interval, last
-  //   answer), kept by the same triggers as state and due; card_counts counts cards per deck by what the statistics
-  //   show of them (category, answered, mastered, stability and difficulty bucket: the edges of src/stats/compute.ts,
-  //   a test holds them equal), kept by triggers on cards. Retrievability depends on the time, so it is computed per
-  //   card from a narrow index of the answered cards.
+  //   answer), kept by the same triggers as state and due; card_counts counts answered cards per deck by what the
+  //   statistics show of them (category, mastered, stability and difficulty bucket: the edges of src/stats/compute.ts,
+  //   a test holds them equal), kept by a trigger on cards. New cards are left out: the cards_counts index counts them
+  //   as fast, and a trigger on every card inserted cost an import of 50k notes a fifth more time. Retrievability
+  //   depends on the time, so it is computed per card from a narrow index of the answered cards.
   // - Leeches are counted through a partial index of the cards whose content mentions the tag.
   `
   ALTER TABLE daily ADD COLUMN young_total INTEGER NOT NULL DEFAULT 0;
@@ -405,19 +406,15 @@ export const MIGRATIONS: readonly string[] = [
       mod = mod + 1 WHERE id = OLD.card_id;
   END;
 
-  -- What the statistics count a card as, NULL for a removed card: ((category * 2 + answered) * 2 + mastered) * 100
-  -- + stability bucket * 10 + difficulty bucket (buckets 0 unless answered). Categories: 0 new, 1 learning,
-  -- 2 young, 3 mature, 4 suspended.
-  ALTER TABLE cards ADD COLUMN stats_key INTEGER GENERATED ALWAYS AS (CASE WHEN removed = 1 THEN NULL ELSE
-    (((CASE WHEN suspended = 1 THEN 4 WHEN state = 0 THEN 0 WHEN state IN (1, 3) THEN 1 WHEN interval_copy >= 21 THEN 3 ELSE 2 END) * 2
-      + (state > 0)) * 2 + (state > 0 AND stability_copy >= 21)) * 100
-    + CASE WHEN state > 0 THEN
-        (CASE WHEN stability_copy >= 365 THEN 9 WHEN stability_copy >= 180 THEN 8 WHEN stability_copy >= 90 THEN 7 WHEN stability_copy >= 30 THEN 6
-          WHEN stability_copy >= 21 THEN 5 WHEN stability_copy >= 14 THEN 4 WHEN stability_copy >= 7 THEN 3 WHEN stability_copy >= 3 THEN 2
-          WHEN stability_copy >= 1 THEN 1 ELSE 0 END) * 10
-        + CASE WHEN difficulty_copy >= 9 THEN 8 WHEN difficulty_copy >= 8 THEN 7 WHEN difficulty_copy >= 7 THEN 6 WHEN difficulty_copy >= 6 THEN 5
-          WHEN difficulty_copy >= 5 THEN 4 WHEN difficulty_copy >= 4 THEN 3 WHEN difficulty_copy >= 3 THEN 2 WHEN difficulty_copy >= 2 THEN 1 ELSE 0 END
-      ELSE 0 END
+  -- What the statistics count an answered card as, NULL for a new or removed card: (category * 2 + mastered) * 100
+  -- + stability bucket * 10 + difficulty bucket. Categories: 1 learning, 2 young, 3 mature, 4 suspended.
+  ALTER TABLE cards ADD COLUMN stats_key INTEGER GENERATED ALWAYS AS (CASE WHEN removed = 1 OR state = 0 THEN NULL ELSE
+    ((CASE WHEN suspended = 1 THEN 4 WHEN state IN (1, 3) THEN 1 WHEN interval_copy >= 21 THEN 3 ELSE 2 END) * 2 + (stability_copy >= 21)) * 100
+    + (CASE WHEN stability_copy >= 365 THEN 9 WHEN stability_copy >= 180 THEN 8 WHEN stability_copy >= 90 THEN 7 WHEN stability_copy >= 30 THEN 6
+        WHEN stability_copy >= 21 THEN 5 WHEN stability_copy >= 14 THEN 4 WHEN stability_copy >= 7 THEN 3 WHEN stability_copy >= 3 THEN 2
+        WHEN stability_copy >= 1 THEN 1 ELSE 0 END) * 10
+    + CASE WHEN difficulty_copy >= 9 THEN 8 WHEN difficulty_copy >= 8 THEN 7 WHEN difficulty_copy >= 7 THEN 6 WHEN difficulty_copy >= 6 THEN 5
+        WHEN difficulty_copy >= 5 THEN 4 WHEN difficulty_copy >= 4 THEN 3 WHEN difficulty_copy >= 3 THEN 2 WHEN difficulty_copy >= 2 THEN 1 ELSE 0 END
     END) VIRTUAL;
   CREATE TABLE card_counts (
     deck_id INTEGER NOT NULL,
@@ -426,10 +423,7 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (deck_id, stats_key)
   ) WITHOUT ROWID;
   INSERT INTO card_counts(deck_id, stats_key, cards) SELECT deck_id, stats_key, count(*) FROM cards WHERE stats_key IS NOT NULL GROUP BY 1, 2;
-  CREATE TRIGGER cards_counts_insert AFTER INSERT ON cards WHEN NEW.stats_key IS NOT NULL BEGIN
-    INSERT INTO card_counts(deck_id, stats_key, cards) VALUES (NEW.deck_id, NEW.stats_key, 1)
-      ON CONFLICT(deck_id, stats_key) DO UPDATE SET cards = cards + 1;
-  END;
+  -- Cards are inserted new (state 0, no key); their schedule's copy trigger updates them into card_counts.
   CREATE TRIGGER cards_counts_update AFTER UPDATE OF deck_id, removed, suspended, state, interval_copy, stability_copy, difficulty_copy ON cards
     WHEN OLD.deck_id IS NOT NEW.deck_id OR OLD.stats_key IS NOT NEW.stats_key BEGIN
     UPDATE card_counts SET cards = cards - 1 WHERE deck_id = OLD.deck_id AND stats_key = OLD.stats_key;

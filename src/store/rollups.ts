@@ -31,12 +31,25 @@ export function dailyFromLog(where: string): string {
 export const DAILY_COLUMNS = 'day, deck_id, reviews, again, duration_ms, new_cards, young_total, young_passed, mature_total, mature_passed';
 const DAILY_FIGURES = 'reviews, again, duration_ms, new_cards, young_total, young_passed, mature_total, mature_passed';
 
+/**
+ * Where an answer counts in its day's true-retention counts: 0 young, 2 mature (the passed count is the next one),
+ * -1 nowhere. `reviewState` is the state it was given in: the source's (`source_state`), else, for an answer that
+ * rescheduled, replay's (`state_before`), else null.
+ */
+export function retentionSlot(rating: number, reviewState: number | null, elapsedDays: number): -1 | 0 | 2 {
+  if (rating <= 0 || reviewState !== 2) return -1;
+  return elapsedDays >= 21 ? 2 : 0;
+}
+
 /** What one answer adds to its day's true-retention counts: [young total, young passed, mature total, mature passed]. */
-export function retentionDelta(r: { rating: number; scheduled: boolean; stateBefore: number; sourceState?: number | null; elapsedDays: number }): [number, number, number, number] {
-  const state = r.sourceState ?? (r.scheduled ? r.stateBefore : null);
-  if (r.rating <= 0 || state !== 2) return [0, 0, 0, 0];
-  const passed = r.rating > 1 ? 1 : 0;
-  return r.elapsedDays >= 21 ? [0, 0, 1, passed] : [1, passed, 0, 0];
+export function retentionDelta(r: { rating: number; scheduled: boolean; stateBefore: number; sourceState?: number | null; elapsedDays: number }): number[] {
+  const delta = [0, 0, 0, 0];
+  const slot = retentionSlot(r.rating, r.sourceState ?? (r.scheduled ? r.stateBefore : null), r.elapsedDays);
+  if (slot >= 0) {
+    delta[slot] = 1;
+    if (r.rating > 1) delta[slot + 1] = 1;
+  }
+  return delta;
 }
 
 /** `card_counts` as the cards say it is. */

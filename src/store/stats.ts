@@ -7,31 +7,42 @@ import { curveFactor, R_EDGES } from '../stats/compute.js';
 
 
 /**
- * Card counts per deck and the stability and difficulty distributions, from the `card_counts` rollup (migration 10,
- * kept by triggers): a few hundred rows instead of 100k cards. Each row's key is
- * ((category * 2 + answered) * 2 + mastered) * 100 + stability bucket * 10 + difficulty bucket.
+ * Card counts per deck and the stability and difficulty distributions: answered cards from the `card_counts` rollup
+ * (migration 10, kept by a trigger), a few hundred rows instead of 100k cards, each keyed
+ * (category * 2 + mastered) * 100 + stability bucket * 10 + difficulty bucket; new cards from the `cards_counts`
+ * index, one range per deck.
  */
 function readCardCounts(db: Db, deckIds: readonly number[] | null): { deckCounts: DeckCountRow[]; memory: MemoryGroup[] } {
   const rows = db
     .prepare(`SELECT deck_id, stats_key, cards FROM card_counts WHERE cards != 0 ${deckFilter(deckIds, 'deck_id')} ORDER BY deck_id, stats_key`)
     .raw()
     .all() as [number, number, number][];
+  const unanswered = db
+    .prepare(`SELECT deck_id, suspended, count(*) FROM cards WHERE ${inDeckList(deckIds, 'deck_id')} AND removed = 0 AND suspended IN (0, 1) AND state = 0 GROUP BY deck_id, suspended`)
+    .raw()
+    .all() as [number, number, number][];
   const decks = new Map<number, DeckCountRow>();
+  const deck = (deckId: number) => {
+    let d = decks.get(deckId);
+    if (!d) decks.set(deckId, (d = { deckId, new: 0, learning: 0, young: 0, mature: 0, suspended: 0, total: 0, mastered: 0 }));
+    return d;
+  };
+  for (const [deckId, suspended, count] of unanswered) {
+    const d = deck(deckId);
+    d.total += count;
+    d[suspended === 1 ? 'suspended' : 'new'] += count;
+  }
   const memory = new Map<string, MemoryGroup>();
   for (const [deckId, key, count] of rows) {
     const difficulty = key % 10;
     const stability = Math.floor(key / 10) % 10;
-    let k = Math.floor(key / 100);
+    const k = Math.floor(key / 100);
     const mastered = k % 2 === 1;
-    k = Math.floor(k / 2);
-    const answered = k % 2 === 1;
     const category = Math.floor(k / 2);
-    const d = decks.get(deckId) ?? { deckId, new: 0, learning: 0, young: 0, mature: 0, suspended: 0, total: 0, mastered: 0 };
-    decks.set(deckId, d);
+    const d = deck(deckId);
     d.total += count;
     d[(['new', 'learning', 'young', 'mature', 'suspended'] as const)[category]!] += count;
     if (mastered) d.mastered += count;
-    if (!answered) continue;
     // Retrievability comes apart (readRetrievability): these groups only bin stability and difficulty.
     const mKey = `${deckId}:${stability}:${difficulty}`;
     const m = memory.get(mKey) ?? { deckId, stability, difficulty, retrievability: null, count: 0, retrievabilitySum: 0 };
