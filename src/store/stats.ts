@@ -1,10 +1,11 @@
-// Reads for `recall stats` and `recall export`. Per-day figures come from the `daily` rollup, never a scan of the
-// log; retention reads only the last year of it through the `reviews_true_retention` index (migration 4).
+// Reads for `recall stats` and `recall export`. The statistics never scan the log or hand 100k cards to JS: per-day
+// figures and true retention come from the `daily` rollup, card counts and the distributions from `card_counts`
+// (src/store/rollups.ts), what is due from index ranges; only retrievability, which moves with the clock, is
+// computed per card, in SQL.
 import type { Db } from './db.js';
 import type { ExportCardRow, ExportReviewRow, FsrsReviewRow, StatsQuery, StatsRows } from './api.js';
 import type { DailyRow, DeckCountRow, DeckInfo, DueBucket, MemoryGroup, QuizAttemptRow, RetentionRow, RetrievabilityRow } from '../stats/types.js';
 import { curveFactor, R_EDGES } from '../stats/compute.js';
-
 
 /**
  * Card counts per deck and the stability and difficulty distributions: answered cards from the `card_counts` rollup
