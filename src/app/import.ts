@@ -15,6 +15,7 @@ import { parseRecallJson } from '../importers/recall-json.js';
 import { inputKind, openInputFile, readInputText } from '../importers/input.js';
 import { assertTimeZone, studyDay, type ReplayEntry, type Scheduler } from '../scheduler/index.js';
 import { cardJson, isGlobalUid } from '../store/store.js';
+import { retentionSlot } from '../store/rollups.js';
 import type { ImportedReview } from '../store/api.js';
 import type { Context } from './context.js';
 import { discardWritten, importMedia, renameRefs } from './media.js';
@@ -361,7 +362,8 @@ function applyPlan(
         cardId, rating: p.rating, stateBefore, schedule: current, elapsedDays, reviewedAt: p.reviewedAt, durationMs: p.durationMs,
         scheduled: p.scheduled, sourceKey: p.sourceKey, day, sourceState: p.sourceState ?? null,
       });
-      if (p.rating > 0) daily.add(day, deckId, p.rating, Math.max(0, Math.round(p.durationMs)), stateBefore === 0);
+      const slot = retentionSlot(p.rating, p.sourceState ?? (p.scheduled ? stateBefore : null), elapsedDays);
+      if (p.rating > 0) daily.add(day, deckId, p.rating, Math.max(0, Math.round(p.durationMs)), stateBefore === 0, slot);
     }
     store.insertImportedReviews(rows);
     // The stored schedule is exactly what replaying the whole log gives, as doctor checks. A card with no earlier
@@ -378,11 +380,15 @@ export type { PlannedCard };
  * without reading a million rows back.
  */
 class DailyTally {
-  private readonly rows = new Map<string, { day: number; deckId: number; reviews: number; again: number; durationMs: number; newCards: number }>();
-  add(day: number, deckId: number, rating: number, durationMs: number, wasNew: boolean): void {
+  private readonly rows = new Map<string, { day: number; deckId: number; reviews: number; again: number; durationMs: number; newCards: number; retention: number[] }>();
+  add(day: number, deckId: number, rating: number, durationMs: number, wasNew: boolean, retentionSlot: number): void {
     const key = `${day}:${deckId}`;
     let r = this.rows.get(key);
-    if (!r) this.rows.set(key, (r = { day, deckId, reviews: 0, again: 0, durationMs: 0, newCards: 0 }));
+    if (!r) this.rows.set(key, (r = { day, deckId, reviews: 0, again: 0, durationMs: 0, newCards: 0, retention: [0, 0, 0, 0] }));
+    if (retentionSlot >= 0) {
+      r.retention[retentionSlot]!++;
+      if (rating > 1) r.retention[retentionSlot + 1]!++;
+    }
     r.reviews++;
     if (rating === 1) r.again++;
     r.durationMs += durationMs;

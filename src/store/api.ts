@@ -175,7 +175,7 @@ export interface OptimizerRow {
 }
 
 /** The part of the statistics input that comes from the database. */
-export type StatsRows = Pick<StatsInput, 'daily' | 'retention' | 'deckCounts' | 'memory' | 'dueToday' | 'dueBuckets' | 'decks' | 'quizzes'>;
+export type StatsRows = Pick<StatsInput, 'daily' | 'studiedBefore' | 'retention' | 'deckCounts' | 'memory' | 'retrievability' | 'dueToday' | 'dueBuckets' | 'decks' | 'quizzes'>;
 export type { DailyRow, DeckCountRow, DeckInfo, DueBucket, MemoryGroup, QuizAttemptRow, RetentionRow };
 
 export interface StatsQuery {
@@ -186,6 +186,8 @@ export interface StatsQuery {
   horizon: number;
   decay: number;
   deckDecay?: Record<number, number>;
+  /** The first day whose figures are read in full (`detailFrom` in src/stats/compute.ts); earlier days only as studied or not. */
+  detailFrom?: number;
 }
 
 export interface SettingsStore {
@@ -277,7 +279,7 @@ export interface LogStore {
   /** Takes an undone answer out of the day's rollup. */
   unbumpDaily(r: ReviewRow): void;
   /** Adds counted answers to a day's rollup (an import, which tallies them as it writes). */
-  addToDaily(r: { day: number; deckId: number; reviews: number; again: number; durationMs: number; newCards: number }): void;
+  addToDaily(r: { day: number; deckId: number; reviews: number; again: number; durationMs: number; newCards: number; retention?: readonly number[] }): void;
   doneOnDay(day: number, deckIds?: readonly number[] | null): { newDone: number; reviewsDone: number };
   rebuildDaily(): void;
 }
@@ -303,6 +305,9 @@ export interface MaintenanceStore {
   /** Cards whose copy of their schedule's state and due (for fast counts) differs from it. */
   staleCardStates(): number;
   fixCardStates(): void;
+  /** Rows of the statistics' rollups (`daily`, `card_counts`) that differ from what the log and the cards say. */
+  staleRollups(): { daily: number; cardCounts: number };
+  rebuildRollups(): void;
 }
 
 export type SearchSort = 'deck' | 'id' | 'due' | 'added' | 'interval' | 'lapses' | 'reps' | 'stability' | 'difficulty';

@@ -18,6 +18,7 @@ import { createImportStore } from './import-store.js';
 import { checkDeviceHome } from './device.js';
 import { createSearchStore } from './search.js';
 import { createCollectionStore, queryClause } from './collection.js';
+import { DAILY_COLUMNS, rebuildCardCounts, rebuildDailyRows, retentionDelta, staleRollups } from './rollups.js';
 
 export type { Store, StudyCard, ReviewRow, DeckRow, DeckCounts, AnswerInput } from './api.js';
 
@@ -215,12 +216,15 @@ export function createStore(db: Db, path = ':memory:'): Store {
     return candidate;
   };
 
-  const bumpDaily = (day: number, deckId: number, reviews: number, again: number, durationMs: number, newCards: number) =>
+  // `retention`: the true-retention counts (rollups.ts retentionDelta).
+  const bumpDaily = (day: number, deckId: number, reviews: number, again: number, durationMs: number, newCards: number, retention: readonly number[]) =>
     sql(
-      `INSERT INTO daily(day, deck_id, reviews, again, duration_ms, new_cards) VALUES (?, ?, ?, ?, ?, ?)
+      `INSERT INTO daily(${DAILY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(day, deck_id) DO UPDATE SET reviews = reviews + excluded.reviews, again = again + excluded.again,
-         duration_ms = duration_ms + excluded.duration_ms, new_cards = new_cards + excluded.new_cards`,
-    ).run(day, deckId, reviews, again, durationMs, newCards);
+         duration_ms = duration_ms + excluded.duration_ms, new_cards = new_cards + excluded.new_cards,
+         young_total = young_total + excluded.young_total, young_passed = young_passed + excluded.young_passed,
+         mature_total = mature_total + excluded.mature_total, mature_passed = mature_passed + excluded.mature_passed`,
+    ).run(day, deckId, reviews, again, durationMs, newCards, ...retention);
 
   const upsertSchedule = (cardId: number, s: Schedule) => sql(UPSERT_SCHEDULE).run(...scheduleParams(cardId, s));
 
@@ -553,7 +557,7 @@ export function createStore(db: Db, path = ':memory:'): Store {
         a.answer ?? null, a.attemptId ?? null, a.day, deviceId, a.actionUid,
       );
       if (a.scheduled && s) upsertSchedule(a.cardId, s);
-      if (a.scheduled && a.rating > 0) bumpDaily(a.day, a.deckId ?? deckOfCard(a.cardId), 1, a.rating === 1 ? 1 : 0, Math.round(a.durationMs), a.stateBefore === 0 ? 1 : 0);
+      if (a.scheduled && a.rating > 0) bumpDaily(a.day, a.deckId ?? deckOfCard(a.cardId), 1, a.rating === 1 ? 1 : 0, Math.round(a.durationMs), a.stateBefore === 0 ? 1 : 0, retentionDelta(a));
       return { reviewId: Number(info.lastInsertRowid), uid };
     },
     hasAnswer(cardId, reviewedAt, rating) {
@@ -590,11 +594,14 @@ export function createStore(db: Db, path = ':memory:'): Store {
       else sql('DELETE FROM schedules WHERE card_id = ?').run(cardId);
     },
     unbumpDaily(r) {
-      if (!r.scheduled || r.rating <= 0) return;
-      bumpDaily(r.day, deckOfCard(r.cardId), -1, r.rating === 1 ? -1 : 0, -r.durationMs, r.stateBefore === 0 ? -1 : 0);
+      // As rollups.ts counts: imported answers count even when they did not reschedule.
+      const counted = (r.scheduled || r.kind === 'import') && r.rating > 0 ? -1 : 0;
+      const retention = retentionDelta(r).map((n) => -n);
+      if (counted === 0 && retention.every((n) => n === 0)) return;
+      bumpDaily(r.day, deckOfCard(r.cardId), counted, counted && (r.rating === 1 ? -1 : 0), counted * r.durationMs, counted && (r.stateBefore === 0 ? -1 : 0), retention);
     },
     addToDaily(r) {
-      bumpDaily(r.day, r.deckId, r.reviews, r.again, r.durationMs, r.newCards);
+      bumpDaily(r.day, r.deckId, r.reviews, r.again, r.durationMs, r.newCards, r.retention ?? [0, 0, 0, 0]);
     },
     doneOnDay(day, deckIds) {
       const deckFilter = deckIds ? `AND deck_id IN (${idList(deckIds)})` : '';
@@ -606,13 +613,7 @@ export function createStore(db: Db, path = ':memory:'): Store {
     rebuildDaily() {
       // Imported answers that did not reschedule (Anki's cram reviews) were still answers given that day, so they
       // count, as in Anki's own graphs.
-      store.transaction(() => {
-        db.exec('DELETE FROM daily');
-        db.exec(`INSERT INTO daily(day, deck_id, reviews, again, duration_ms, new_cards)
-          SELECT r.day, c.deck_id, count(*), sum(r.rating = 1), sum(r.duration_ms), sum(r.state_before = 0)
-          FROM reviews r JOIN cards c ON c.id = r.card_id
-          WHERE r.undone_at IS NULL AND r.rating > 0 AND (r.scheduled = 1 OR r.kind = 'import') GROUP BY r.day, c.deck_id`);
-      });
+      store.transaction(() => rebuildDailyRows(db));
     },
 
     // quizzes
@@ -656,10 +657,25 @@ export function createStore(db: Db, path = ':memory:'): Store {
       return (db.pragma('foreign_key_check') as unknown[]).length;
     },
     staleCardStates() {
-      return sql('SELECT count(*) FROM cards c LEFT JOIN schedules s ON s.card_id = c.id WHERE c.state != coalesce(s.state, 0) OR c.due IS NOT s.due').pluck().get() as number;
+      return sql(
+        `SELECT count(*) FROM cards c LEFT JOIN schedules s ON s.card_id = c.id WHERE c.state != coalesce(s.state, 0) OR c.due IS NOT s.due
+           OR c.stability_copy IS NOT s.stability OR c.difficulty_copy IS NOT s.difficulty OR c.interval_copy IS NOT s.scheduled_days
+           OR c.last_review_copy IS NOT s.last_review`,
+      ).pluck().get() as number;
     },
     fixCardStates() {
-      db.exec('UPDATE cards SET state = coalesce((SELECT s.state FROM schedules s WHERE s.card_id = cards.id), 0), due = (SELECT s.due FROM schedules s WHERE s.card_id = cards.id)');
+      db.exec(`UPDATE cards SET state = coalesce((SELECT s.state FROM schedules s WHERE s.card_id = cards.id), 0),
+        (due, stability_copy, difficulty_copy, interval_copy, last_review_copy) =
+          (SELECT s.due, s.stability, s.difficulty, s.scheduled_days, s.last_review FROM schedules s WHERE s.card_id = cards.id)`);
+    },
+    staleRollups() {
+      return staleRollups(db);
+    },
+    rebuildRollups() {
+      store.transaction(() => {
+        rebuildDailyRows(db);
+        rebuildCardCounts(db);
+      });
     },
     ...createMediaStore(sql),
     ...createImportStore(db, sql, deviceId),
