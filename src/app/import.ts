@@ -242,7 +242,8 @@ function applyPlan(
     const deckId = intoBuiltin
       ? builtinDeck.id
       : store.upsertDeck({ name: deck.name, description: deck.description ?? '', source: deck.source ?? plan.file, origin: plan.format === 'recall-json' ? 'file' : 'anki', path: plan.file, fileHash: null }, now);
-    const scheduler = ctx.schedulerFor(deckId);
+    // Built when a card brings history (a text export has none; building ts-fsrs's scheduler costs a few ms).
+    let scheduler: Scheduler | undefined;
     if (!report.decks.includes(deck.name)) report.decks.push(deck.name);
     let notInBuiltin = 0;
     // New cards known to be new without a lookup, written together before anything else reads or writes cards.
@@ -311,7 +312,7 @@ function applyPlan(
       const fresh = existing ? card.reviews.filter((r) => !store.hasSourceKey(r.sourceKey) && !store.hasAnswer(cardId, r.reviewedAt, r.rating)) : card.reviews;
       if (fresh.length) {
         fileReport.reviewsImported += fresh.length;
-        insertHistory(cardId, deckId, fresh, scheduler);
+        insertHistory(cardId, deckId, fresh, (scheduler ??= ctx.schedulerFor(deckId)));
       }
       if (card.buried) store.appendEvent(cardId, { kind: 'bury', until: ctx.dayEnd(now) }, meta);
       done++;

@@ -21,9 +21,10 @@ export interface FreshCardStore {
 /**
  * Indexes of `cards` an insert only maintains (no lookup while cards are written goes through them), and the guid
  * index, whose uniqueness the caller guarantees for these rows. Dropped and built again from the definitions the
- * database holds (the same schema, rows sorted once) when a batch outgrows the table.
+ * database holds (the same schema, rows sorted once) when a batch outgrows the table. (cards_buried stays: a new card
+ * has no entry in it, and building it would read the whole table.)
  */
-const DEFERRABLE = ['cards_note', 'cards_new_order', 'cards_counts', 'cards_buried', 'cards_guid'];
+const DEFERRABLE = ['cards_note', 'cards_new_order', 'cards_counts', 'cards_guid'];
 /** Below this many new cards, keeping the indexes up to date costs a few milliseconds anyway. */
 const DEFER_MIN_CARDS = 5_000;
 
