@@ -260,8 +260,7 @@ function applyPlan(
       // Anki notes are one per collection (guid), so their cards are followed into whichever deck they are in; cards
       // recall exported with their deck-file ids are unique only within their deck.
       const byGuid = !card.uidInDeck && isGlobalUid(card.uid);
-      if (byGuid && !intoBuiltin && !card.suspended && !card.buried && card.reviews.length === 0 && guids.isFree(card.uid)) {
-        guids.take(card.uid);
+      if (byGuid && !intoBuiltin && !card.suspended && !card.buried && card.reviews.length === 0 && guids.claim(card.uid)) {
         pending.push({ spec: card, json, position: index });
         fileReport.cardsAdded++;
         done++;
@@ -407,12 +406,15 @@ class FreshGuids {
   private readonly emptyPrefix = new Map<string, boolean>();
   private readonly taken = new Set<string>();
   constructor(private readonly store: Context['store']) {}
-  isFree(uid: string): boolean {
-    if (uid.includes('#') || this.taken.has(uid)) return false;
-    const prefix = uid.slice(0, uid.indexOf(':') + 1);
+  /** Whether a card with this global uid can be created as new without a lookup; if so, it is taken. */
+  claim(uid: string): boolean {
+    const prefix = uid.startsWith('ankitxt:') ? 'ankitxt:' : 'anki:';
     let empty = this.emptyPrefix.get(prefix);
     if (empty === undefined) this.emptyPrefix.set(prefix, (empty = !this.store.hasGuidPrefix(prefix)));
-    return empty;
+    if (!empty || uid.includes('#')) return false;
+    const before = this.taken.size;
+    this.taken.add(uid);
+    return this.taken.size > before;
   }
   /** A card with this global uid was created: its guid is the uid (or, when that was taken, the uid with `#n`). */
   take(uid: string): void {
