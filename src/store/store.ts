@@ -341,31 +341,34 @@ export function createStore(db: Db, path = ':memory:'): Store {
       );
     },
     deckCounts(now, dayEnd, deckId) {
-      // One ordered pass over the cards_counts index (no temp b-tree, no card rows, no schedule lookups), then the
-      // few buried cards taken back out. 100k cards: ~17 ms, against ~130 ms joining schedules.
-      type Group = { deckId: number; removed: number; suspended: number; state: number; n: number; dueSoon: number | null };
-      const select = `SELECT deck_id AS deckId, removed, suspended, state, count(*) AS n, sum(due < @dayEnd) AS dueSoon FROM cards`;
-      const groupBy = 'GROUP BY deck_id, removed, suspended, state';
-      const all = sql(`${select} ${groupBy}`).all({ dayEnd }) as Group[];
-      const buried = sql(`${select} WHERE buried_until > @now ${groupBy}`).all({ dayEnd, now }) as Group[];
+      // Range counts over the cards_counts index, a handful per deck: counting index entries is ~10x cheaper than
+      // reading their columns, which a GROUP BY over the whole index did (100k cards: 16 -> 7 ms of CPU). Then the
+      // few buried cards are taken back out.
+      const range = 'SELECT count(*) FROM cards WHERE deck_id = d.id AND removed = 0';
+      const active = `${range} AND suspended = 0`;
+      type Row = { id: number; name: string; suspended: number; new: number; learning: number; review: number; due: number };
+      const rows = sql(
+        `SELECT d.id, d.name, (${range} AND suspended = 1) AS suspended, (${active} AND state = 0) AS new,
+           (${active} AND state IN (1, 3)) AS learning, (${active} AND state = 2) AS review,
+           (${active} AND state = 2 AND due < @dayEnd) AS due
+         FROM decks d WHERE @deckId IS NULL OR d.id = @deckId ORDER BY d.name`,
+      ).all({ dayEnd, deckId: deckId ?? null }) as Row[];
       const counts = new Map<number, DeckCounts>();
-      for (const d of store.decks()) {
-        if (deckId === undefined || d.id === deckId) counts.set(d.id, { name: d.name, new: 0, learning: 0, due: 0, suspended: 0, total: 0 });
+      for (const r of rows) {
+        counts.set(r.id, { name: r.name, new: r.new, learning: r.learning, due: r.due, suspended: r.suspended, total: r.suspended + r.new + r.learning + r.review });
       }
-      const add = (g: Group, sign: 1 | -1) => {
+      type Buried = { deckId: number; state: number; n: number; dueSoon: number | null };
+      const buried = sql(
+        `SELECT deck_id AS deckId, state, count(*) AS n, sum(due < @dayEnd) AS dueSoon FROM cards
+         WHERE buried_until > @now AND removed = 0 AND suspended = 0 GROUP BY deck_id, state`,
+      ).all({ dayEnd, now }) as Buried[];
+      for (const g of buried) {
         const c = counts.get(g.deckId);
-        if (!c || g.removed === 1) return;
-        if (sign === 1) c.total += g.n;
-        if (g.suspended === 1) {
-          if (sign === 1) c.suspended += g.n;
-          return;
-        }
-        if (g.state === 0) c.new += sign * g.n;
-        else if (g.state === 2) c.due += sign * (g.dueSoon ?? 0);
-        else c.learning += sign * g.n;
-      };
-      for (const g of all) add(g, 1);
-      for (const g of buried) add(g, -1);
+        if (!c) continue;
+        if (g.state === 0) c.new -= g.n;
+        else if (g.state === 2) c.due -= g.dueSoon ?? 0;
+        else c.learning -= g.n;
+      }
       return [...counts.values()];
     },
 
@@ -455,16 +458,19 @@ export function createStore(db: Db, path = ':memory:'): Store {
       return r;
     },
     nextDue(now, deckIds, after, query) {
+      // The first eligible card in due order of each state that has a due time, read along schedules_due(state, due)
+      // and stopping there; one min() over every later due card joined its card row each: ~80 ms on 100k cards at
+      // the end of every session.
       const deckFilter = deckIds ? `AND c.deck_id IN (${idList(deckIds)})` : '';
-      const params: unknown[] = [now, after ?? -1];
-      const filter = queryClause(query, params);
-      return (
-        (sql(
-          `SELECT min(s.due) FROM schedules s JOIN cards c ON c.id = s.card_id
-           WHERE c.suspended = 0 AND c.removed = 0 AND s.state != 0 AND (c.buried_until IS NULL OR c.buried_until <= ?)
-             AND s.due > ? ${deckFilter} ${filter}`,
-        ).pluck().get(...params) as number | null) ?? null
-      );
+      const params: unknown[] = [];
+      const parts = [1, 2, 3].map((state) => {
+        params.push(state, after ?? -1, now);
+        const filter = queryClause(query, params);
+        return `SELECT * FROM (SELECT s.due AS due FROM schedules s JOIN cards c ON c.id = s.card_id
+           WHERE s.state = ? AND s.due > ? AND c.suspended = 0 AND c.removed = 0 AND (c.buried_until IS NULL OR c.buried_until <= ?)
+             ${deckFilter} ${filter} ORDER BY s.due LIMIT 1)`;
+      });
+      return (sql(`SELECT min(due) FROM (${parts.join(' UNION ALL ')})`).pluck().get(...params) as number | null) ?? null;
     },
     typicalDuration(cardId, deckId, type) {
       const median = (xs: number[]) => {
@@ -620,12 +626,14 @@ export function createStore(db: Db, path = ':memory:'): Store {
     },
     optimizerRows(deckIds) {
       const filter = deckIds ? `AND c.deck_id IN (${idList(deckIds)})` : '';
+      // Raw rows, made into objects here: a third less CPU than better-sqlite3's named-column objects plus a copy
+      // (measured on 100k rows: ~300 ms down to ~195 ms).
       const rows = sql(
-        `SELECT r.card_id AS cardId, r.reviewed_at AS reviewedAt, r.rating, r.scheduled, r.kind, r.state_before AS stateBefore, r.state_after AS stateAfter
+        `SELECT r.card_id, r.reviewed_at, r.rating, r.scheduled, r.kind, r.state_before, r.state_after
          FROM reviews r JOIN cards c ON c.id = r.card_id
          WHERE r.undone_at IS NULL ${filter} ORDER BY r.card_id, r.reviewed_at, r.id`,
-      ).all() as (Omit<OptimizerRow, 'scheduled'> & { scheduled: number })[];
-      return rows.map((r) => ({ ...r, scheduled: r.scheduled === 1 }));
+      ).raw().all() as [number, number, OptimizerRow['rating'], number, OptimizerRow['kind'], OptimizerRow['stateBefore'], OptimizerRow['stateAfter']][];
+      return rows.map((r) => ({ cardId: r[0], reviewedAt: r[1], rating: r[2], scheduled: r[3] === 1, kind: r[4], stateBefore: r[5], stateAfter: r[6] }));
     },
 
     // maintenance
