@@ -4,6 +4,7 @@ import type { CardEvent, CardEventData } from '../core/card-events.js';
 import type { CardContent, CardExtras, CardSpec, CardState, CardType, Rating, ReviewEntry, ReviewKind, Schedule } from '../core/types.js';
 import type { ExportSource } from './export-source.js';
 import type { ImportStore } from './import-store.js';
+import type { FreshCardStore } from './fresh-cards.js';
 import type { MediaStore } from './media.js';
 import type { SyncStore } from './sync-store.js';
 import type { DailyRow, DeckCountRow, DeckInfo, DueBucket, MemoryGroup, QuizAttemptRow, RetentionRow, StatsInput } from '../stats/types.js';
@@ -394,7 +395,7 @@ export interface HistoryReview {
   undoneAt: number | null;
 }
 
-export interface Store extends SettingsStore, DeckStore, CardStore, LogStore, QuizStore, ReportStore, MaintenanceStore, MediaStore, SyncStore, SearchStore, CollectionStore, ImportStore {
+export interface Store extends SettingsStore, DeckStore, CardStore, LogStore, QuizStore, ReportStore, MaintenanceStore, MediaStore, SyncStore, SearchStore, CollectionStore, ImportStore, FreshCardStore {
   readonly path: string;
   /** This database's device id: every row it writes carries it. */
   readonly deviceId: string;

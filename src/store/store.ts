@@ -15,6 +15,7 @@ import { createMediaStore } from './media.js';
 import { deckCards, iterateFsrsRows, iterateReviews, readStatsRows } from './stats.js';
 import { createSyncStore } from './sync-store.js';
 import { createImportStore } from './import-store.js';
+import { createFreshCardStore } from './fresh-cards.js';
 import { checkDeviceHome } from './device.js';
 import { createSearchStore } from './search.js';
 import { createCollectionStore, queryClause } from './collection.js';
@@ -679,6 +680,7 @@ export function createStore(db: Db, path = ':memory:'): Store {
     },
     ...createMediaStore(sql),
     ...createImportStore(db, sql, deviceId),
+    ...createFreshCardStore(db, sql),
   };
   return store;
 }
