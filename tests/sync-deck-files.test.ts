@@ -165,6 +165,9 @@ describe('a deck from a file on one device, only in the database on another', ()
     expect(reread(a, file)).toMatchObject({ cardsUpdated: 0, cardsRemoved: 0 });
     await sync(a, b);
     for (const d of [a, b]) expect(back(d, 'adios')).toBe('fromS2');
+    // recall edit brings the file up to date before it opens it.
+    expect(prepareEdit(a.ctx, card(a, 'adios').id).text).toContain('A: fromS2\n');
+    expect(readFileSync(file, 'utf8')).toBe(SPANISH.replace('A: goodbye\n', 'A: fromS2\n'));
   });
 
   it('a card deleted from the file is still removed everywhere', async () => {

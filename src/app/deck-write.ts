@@ -32,6 +32,18 @@ function withoutLeech(spec: CardSpec): CardSpec {
 
 const VALID_ID = /^[A-Za-z0-9_.-]+$/;
 
+function groupByLine<T>(xs: readonly T[], line: (x: T) => number | undefined): Map<number, T[]> {
+  const m = new Map<number, T[]>();
+  for (const x of xs) {
+    const l = line(x);
+    if (l === undefined) continue;
+    const g = m.get(l);
+    if (g) g.push(x);
+    else m.set(l, [x]);
+  }
+  return m;
+}
+
 /** Writes the database's version of every file-backed deck among `decks` into its file (see the top of this file). */
 export function writeDecksThrough(ctx: SyncContext, decks: readonly DeckRow[]): WriteThroughResult {
   const out: WriteThroughResult = { files: [], warnings: [] };
@@ -86,10 +98,12 @@ function writeDeckThrough(ctx: SyncContext, deck: DeckRow, out: WriteThroughResu
     rewrite.set(note.line, { note, noteUid: row.noteUid });
   }
   // An entry whose every card the database removed, or moved to another deck, while the file kept it as read.
+  const addsAt = groupByLine(plan.add, (s) => s.line);
+  const matchedAt = groupByLine([...plan.update, ...plan.unchanged], (u) => u.spec.line);
   for (const note of parsed.notes) {
     if (rewrite.has(note.line)) continue;
-    const specs = plan.add.filter((s) => s.line === note.line);
-    const ups = [...plan.update, ...plan.unchanged].filter((u) => u.spec.line === note.line);
+    const specs = addsAt.get(note.line) ?? [];
+    const ups = matchedAt.get(note.line) ?? [];
     const gone = ups.every((u) => rows.get(u.id)!.removed) && specs.every((s) => !changedSinceRead(base, s));
     const asRead = ups.every((u) => !changedSinceRead(base, u.spec));
     if (gone && asRead && (ups.length > 0 || specs.length > 0) && base !== 'as-read') cut.add(note.line);
