@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { addNote, applyEdit, prepareEdit } from '../src/app/cards.js';
 import { importPaths } from '../src/app/import.js';
 import { syncWith } from '../src/app/log-sync.js';
+import { replaceEntryAt } from '../src/decks/edit.js';
 import { parseDeck } from '../src/decks/parse.js';
 import { tempDir } from './helpers/cli.js';
 import { T0, cardIdByGuid, doctorClean, openDevice, snapshot, type Device } from './helpers/devices.js';
@@ -243,5 +244,19 @@ describe('a database from before the record of what was last read', () => {
     await sync(a, b);
     expect(entries(file).notes.map((n) => n.uid)).toEqual(['hola', 'adios', 'gato', 'gracias']);
     expect(readFileSync(file, 'utf8')).toContain('A: fromB\n\n--- basic gato');
+  });
+});
+
+describe('replaceEntryAt', () => {
+  const text = 'deck: X\r\n\r\n--- basic a\r\nQ: a\r\nA: 1\r\n\r\n# about b\r\n--- basic b\r\nQ: b\r\nA: 2\r\n';
+  const lines = parseDeck(text, 'x').notes.map((n) => n.line);
+  it('replaces one entry in the file\'s line endings, keeping the blank and comment lines before the next', () => {
+    expect(lines).toEqual([3, 8]);
+    expect(replaceEntryAt(text, lines, 3, '--- basic a\nQ: a\nA: one')).toBe(text.replace('A: 1', 'A: one'));
+    expect(replaceEntryAt(text, lines, 8, '--- basic b\nQ: b\n  two lines\nA: 2')).toBe(text.replace('Q: b\r\n', 'Q: b\r\n  two lines\r\n'));
+  });
+  it('cuts an entry with the blank line after it', () => {
+    expect(replaceEntryAt(text, lines, 3, null)).toBe('deck: X\r\n\r\n# about b\r\n--- basic b\r\nQ: b\r\nA: 2\r\n');
+    expect(replaceEntryAt(text, lines, 8, null)).toBe('deck: X\r\n\r\n--- basic a\r\nQ: a\r\nA: 1\r\n\r\n# about b\r\n');
   });
 });
