@@ -9,6 +9,7 @@ import { planDeckSync } from '../decks/match.js';
 import { appendEntry, entryText, replaceEntryAt } from '../decks/edit.js';
 import { notesFromCards, parseDeck, type ParsedNote } from '../decks/parse.js';
 import { LEECH_TAG } from '../core/leech.js';
+import { detectFormat } from '../importers/detect.js';
 import type { CardSpec } from '../core/types.js';
 import type { DeckRow } from '../store/api.js';
 import { cardSpecOf } from './export.js';
@@ -31,6 +32,14 @@ function withoutLeech(spec: CardSpec): CardSpec {
 }
 
 const VALID_ID = /^[A-Za-z0-9_.-]+$/;
+
+function isDeckFile(path: string, text: string): boolean {
+  try {
+    return detectFormat(path, Buffer.from(text.slice(0, 4096))) === 'recall';
+  } catch {
+    return false;
+  }
+}
 
 function groupByLine<T>(xs: readonly T[], line: (x: T) => number | undefined): Map<number, T[]> {
   const m = new Map<number, T[]>();
@@ -72,6 +81,8 @@ function writeDeckThrough(ctx: SyncContext, deck: DeckRow, out: WriteThroughResu
     return;
   }
   const text = readFileSync(file, 'utf8');
+  // A deck imported from recall's JSON export also has origin `file`: only a recall deck file is written into.
+  if (!isDeckFile(file, text)) return;
   const parsed = parseDeck(text, file);
   if (parsed.diagnostics.length) {
     out.warnings.push(`${file} has problems (recall check ${file}); it was not updated, the database keeps the changes`);
