@@ -5,6 +5,7 @@
 import { chmodSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { applyCardAction } from '../src/app/card-actions.js';
 import { addNote, applyEdit, prepareEdit } from '../src/app/cards.js';
 import { importPaths } from '../src/app/import.js';
 import { syncWith } from '../src/app/log-sync.js';
@@ -220,6 +221,29 @@ describe('a deck from a file on one device, only in the database on another', ()
     expect(card(a, 'gato').removed).toBe(true);
     expect(readFileSync(file, 'utf8')).toBe(SPANISH.replace('\n--- basic gato\nQ: gato\nA: cat\n', ''));
     expect(reread(a, file)).toMatchObject({ cardsRemoved: 0, cardsAdded: 0, cardsUnchanged: 2 });
+  });
+});
+
+describe('moves', () => {
+  it('a card moved out of the deck on another device leaves the file, and comes back into it when moved back', async () => {
+    const { file, a, b } = await setup();
+    b.at(T0 + 1000);
+    addNote(b.ctx, 'Other', { type: 'basic', front: 'x', back: 'y' }, { create: true });
+    const other = b.ctx.store.deckByName('Other')!;
+    const spanish = b.ctx.store.deckByName('Spanish')!;
+    applyCardAction(b.ctx, [card(b, 'gato').id], { kind: 'move', deckId: other.id });
+    a.at(T0 + 2000);
+    await sync(a, b);
+    expect(entries(file).notes.map((n) => n.uid)).toEqual(['hola', 'adios']);
+    expect(reread(a, file)).toMatchObject({ cardsAdded: 0, cardsRemoved: 0, cardsUnchanged: 2 });
+    b.at(T0 + 3000);
+    applyCardAction(b.ctx, [card(b, 'gato').id], { kind: 'move', deckId: spanish.id });
+    a.at(T0 + 4000);
+    await sync(a, b);
+    expect(entries(file).notes.map((n) => n.uid)).toEqual(['hola', 'adios', 'gato']);
+    expect(reread(a, file)).toMatchObject({ cardsAdded: 0, cardsRemoved: 0, cardsUnchanged: 3 });
+    await sync(a, b);
+    expect(snapshot(a.db)).toEqual(snapshot(b.db));
   });
 });
 
