@@ -179,6 +179,11 @@ function writeDeckThrough(ctx: SyncContext, deck: DeckRow, out: WriteThroughResu
     out.warnings.push(`${file} is not writable: the changes to deck "${deck.name}" are kept in the database only`);
     return;
   }
+  // The user may have saved the file since it was read here: their text wins, this write waits for the next time.
+  if (readFileSync(file, 'utf8') !== text) {
+    out.warnings.push(`${file} changed while the deck's changes were being written; it was left as it is`);
+    return;
+  }
   writeFileAtomic(file, next, { force: true });
   out.files.push(file);
   const now = ctx.clock();
