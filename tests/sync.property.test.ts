@@ -1,16 +1,21 @@
 // Property: whatever two or three devices do apart (answers, undo, suspend/bury/forget/set-due, moves, edits, new
-// cards, settings) and in whatever order they sync (with each other's files, with a shared file, with a PostgreSQL
-// hub), once each has synced with the hub twice they all hold the same log, the same settings and the same
-// schedules and flags, each the replay of that union (doctor clean); and one more round of syncs changes nothing.
+// cards, settings, and on d0, which has the decks from its deck files, edits in those files) and in whatever order
+// they sync (with each other's files, with a shared file, with a PostgreSQL hub), once each has synced with the hub
+// twice they all hold the same log, the same settings and the same schedules and flags, each the replay of that
+// union (doctor clean); d0's deck files hold what the databases hold (reading them again changes nothing); and one
+// more round of syncs changes nothing.
 // PROP_RUNS / PROP_PG_RUNS / PROP_SEED run more cases or other seeds locally.
-import { copyFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyCardAction, type CardActionRequest } from '../src/app/card-actions.js';
 import { openContext } from '../src/app/context.js';
 import { rescheduleAll } from '../src/app/maintenance.js';
+import { importPaths } from '../src/app/import.js';
 import { syncWith } from '../src/app/log-sync.js';
+import { entryText, replaceEntryAt } from '../src/decks/edit.js';
+import { parseDeck } from '../src/decks/parse.js';
 import { undoLast } from '../src/app/undo.js';
 import { totalCount } from '../src/core/sync.js';
 import type { Grade } from '../src/core/types.js';
@@ -25,6 +30,8 @@ type Op =
   | { op: 'move'; dev: number; card: number; deck: number }
   | { op: 'edit'; dev: number; card: number; text: string }
   | { op: 'add'; dev: number; deck: number }
+  /** On d0, which has the deck files: an entry's answer changed in the file, then the file read again. */
+  | { op: 'file-edit'; dev: number; deck: number; card: number; text: string }
   | { op: 'setting'; dev: number; key: 'desiredRetention' | 'maximumInterval' | 'newPerDay'; pick: number }
   | { op: 'wait'; dev: number; ms: number }
   | { op: 'sync'; dev: number; with: number | 'hub' | 'shared' };
@@ -48,6 +55,10 @@ const opArb = (devices: number, cards: number): fc.Arbitrary<Op> => {
     { weight: 1, arbitrary: fc.record({ op: fc.constant('move' as const), dev, card, deck: fc.integer({ min: 0, max: 1 }) }) },
     { weight: 2, arbitrary: fc.record({ op: fc.constant('edit' as const), dev, card, text: fc.constantFrom('red', 'green', 'tab\there', 'back\\slash', 'new\nline', 'é ✓ \\N') }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('add' as const), dev, deck: fc.integer({ min: 0, max: 1 }) }) },
+    {
+      weight: 2,
+      arbitrary: fc.record({ op: fc.constant('file-edit' as const), dev: fc.constant(0), deck: fc.integer({ min: 0, max: 1 }), card, text: fc.constantFrom('in file', 'from the file', 'file ✓') }),
+    },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('setting' as const), dev, key: fc.constantFrom('desiredRetention' as const, 'maximumInterval' as const, 'newPerDay' as const), pick: fc.integer({ min: 0, max: 2 }) }) },
     { weight: 3, arbitrary: fc.record({ op: fc.constant('wait' as const), dev, ms: fc.oneof(fc.integer({ min: 1, max: 20 * 60_000 }), fc.integer({ min: DAY / 2, max: 9 * DAY })) }) },
     { weight: 3, arbitrary: fc.record({ op: fc.constant('sync' as const), dev, with: fc.oneof(fc.constant('hub' as const), fc.constant('shared' as const), fc.integer({ min: 0, max: devices - 1 })) }) },
@@ -89,6 +100,18 @@ describe('sync: any histories, any sync order, one result', () => {
         const d = openDevice(t.dir, `d${i}`, []);
         d.at(T0 + (i % 2) * 3);
         devs.push(d);
+        // d0 has the decks from its own copy of the deck files (the file is their truth there: the merge's changes
+        // are written into it); the other devices hold them only in their databases.
+        d.ctx.store.transaction(() => {
+          for (const deck of d.ctx.store.decks().filter((x) => x.origin === 'file')) {
+            let path: string | null = null;
+            if (i === 0) {
+              path = join(t.dir, basename(deck.path!));
+              copyFileSync(deck.path!, path);
+            }
+            d.ctx.store.upsertDeck({ ...deck, path }, T0);
+          }
+        });
       }
       const shared = join(t.dir, 'shared.db');
       copyFileSync(emptyTemplate, shared);
@@ -144,6 +167,17 @@ describe('sync: any histories, any sync order, one result', () => {
             ctx.store.transaction(() => ctx.store.insertCard(deck.id, { uid, noteUid: uid, content: { type: 'basic', front: `new ${uid}`, back: 'b' } }, 1000 + added, d.now));
             break;
           }
+          case 'file-edit': {
+            const deck = ctx.store.decks().find((x) => x.uid === decks[o.deck]!.uid)!;
+            const text = readFileSync(deck.path!, 'utf8');
+            const parsed = parseDeck(text, deck.path!);
+            const note = parsed.notes[o.card % parsed.notes.length];
+            if (!note || note.body.type !== 'basic') break;
+            const entry = entryText({ ...note, body: { ...note.body, back: `${note.body.back} ${o.text}` } });
+            writeFileSync(deck.path!, replaceEntryAt(text, parsed.notes.map((n) => n.line), note.line, entry));
+            importPaths(ctx, [deck.path!]);
+            break;
+          }
           case 'setting': {
             ctx.store.transaction(() => {
               ctx.store.setSetting(o.key, SETTING_VALUES[o.key][o.pick], d.now);
@@ -170,6 +204,12 @@ describe('sync: any histories, any sync order, one result', () => {
           d.ctx.reloadSettings();
           await syncWith(d.ctx, hub, { env, pageSize: 7 });
         }
+      }
+      // d0's deck files hold what its database holds: they are valid, and reading them again changes nothing.
+      for (const deck of devs[0]!.ctx.store.decks().filter((x) => x.origin === 'file' && x.path)) {
+        expect(parseDeck(readFileSync(deck.path!, 'utf8'), deck.path!).diagnostics).toEqual([]);
+        const r = importPaths(devs[0]!.ctx, [deck.path!]);
+        expect(r, `reading ${deck.path} again`).toMatchObject({ cardsAdded: 0, cardsUpdated: 0, cardsRemoved: 0 });
       }
       const first = snapshot(devs[0]!.db);
       for (const d of devs) {

@@ -15,6 +15,7 @@ import { expandNote, notesFromCards, parseDeck, type ParsedNote } from '../decks
 import type { DeckRow, HistoryReview } from '../store/api.js';
 import type { Context } from './context.js';
 import { checkDeckName } from './deck-admin.js';
+import { writeDecksThrough } from './deck-write.js';
 import { cardSpecOf } from './export.js';
 import { writeFileAtomic } from './files.js';
 import { resolveSearch, searchCardIds, toHit, type CardHit } from './search.js';
@@ -374,6 +375,9 @@ export function prepareEdit(ctx: Context, cardId: number): EditTarget {
   }
   const file = deck.origin === 'file' ? deckFile(deck) : null;
   if (file) {
+    // A change the database holds and the file does not yet (a sync that could not write it) goes in first, so the
+    // editor opens the card's current text.
+    writeDecksThrough(ctx, [deck]);
     const text = readFileSync(file, 'utf8');
     const parsed = parseDeck(text, file);
     if (parsed.diagnostics.length) {

@@ -11,6 +11,7 @@ import {
 } from '../core/sync.js';
 import { emptyEffects, type ApplyEffects } from '../store/sync-store.js';
 import { openContext, type Context, type Env } from './context.js';
+import { fileBackedDecks, writeDecksThrough, type WriteThroughResult } from './deck-write.js';
 import { rescheduleAll, sameSchedule } from './maintenance.js';
 import { rescheduleCard } from './replay.js';
 
@@ -43,6 +44,16 @@ export interface SyncSummary {
   editsResolved: number;
   /** The partner was not the one the cursors remember (replaced, restored): everything was compared again. */
   fullResync: boolean;
+  /** Deck files of this device the merge's changes were written into (so each stays the truth of its deck). */
+  filesWritten: string[];
+  /** Deck files that could not take the merge's changes (missing, not writable, with problems): the database keeps them. */
+  warnings: string[];
+}
+
+/** After a merge that touched cards: their changes written into this device's deck files. */
+function writeThrough(ctx: Context, fx: ApplyEffects): WriteThroughResult {
+  if (fx.cards.size === 0 && fx.rederive.size === 0) return { files: [], warnings: [] };
+  return writeDecksThrough(ctx, fileBackedDecks(ctx));
 }
 
 /** Settings that do not change any schedule: a change of any other (presets, retention, steps, zone) replays all. */
@@ -178,6 +189,7 @@ async function syncHub(ctx: Context, url: string, opts: SyncOptions): Promise<Sy
       return d;
     });
     trace('applied');
+    const files = writeThrough(ctx, derived.effects);
     return {
       target: redactTarget(url),
       kind: 'postgres',
@@ -186,6 +198,8 @@ async function syncHub(ctx: Context, url: string, opts: SyncOptions): Promise<Sy
       rescheduled: derived.rescheduled,
       editsResolved: derived.editsResolved,
       fullResync,
+      filesWritten: files.files,
+      warnings: files.warnings,
     };
   } finally {
     await hub.close();
@@ -253,6 +267,7 @@ async function syncFile(ctx: Context, path: string, opts: SyncOptions): Promise<
       return d;
     });
     trace('applied');
+    const files = writeThrough(ctx, derived.effects);
     return {
       target: path,
       kind: 'file',
@@ -261,6 +276,8 @@ async function syncFile(ctx: Context, path: string, opts: SyncOptions): Promise<
       rescheduled: derived.rescheduled,
       editsResolved: derived.editsResolved,
       fullResync,
+      filesWritten: files.files,
+      warnings: files.warnings,
     };
   } finally {
     peer.store.close();

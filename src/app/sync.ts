@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { RecallError, formatDiagnostic } from '../core/errors.js';
 import { plural } from '../core/plural.js';
 import { parseDeck, type ParsedDeck } from '../decks/parse.js';
-import { planDeckSync } from '../decks/match.js';
+import { cardContentJson, planDeckSync, type ExistingCard, type SyncPlan } from '../decks/match.js';
+import type { CardSpec } from '../core/types.js';
 import type { DeckRow, Store } from '../store/api.js';
 import { versionOf } from '../store/store.js';
 
@@ -77,6 +78,15 @@ export function parseDeckFile(file: string, text?: string): ParsedDeck {
  * Applies a parsed deck file to the database (the caller runs this inside a transaction). Cards keep their rows,
  * and so their history, when they are matched; a changed card gets an edit event (its earlier version stays in its
  * history); cards gone from the file get a remove event, never deleted, and a restore event if they come back.
+ *
+ * A user's deck file (origin `file`) is one of several writers of its cards: sync brings edits and cards made on
+ * other devices. So a re-read is three-way, against what this device last read of the file (`lastRead`):
+ * - an entry whose text is as last read says nothing new: the database (which may hold a later edit, or a removal,
+ *   from another device) wins; only an entry changed since the last read is applied, as an edit made now;
+ * - only cards that were read from the file before and are gone from it now are removed: cards made in the
+ *   database (added on a device without the file, synced in, added before the file existed) are never removed by
+ *   a re-read.
+ * Built-in decks have one writer, their file: it always wins.
  */
 export function applyDeck(
   store: Store,
@@ -87,6 +97,7 @@ export function applyDeck(
   const existingDeck = store.deckByName(name);
   const existing = existingDeck ? store.cardsOfDeck(existingDeck.id) : [];
   const plan = planDeckSync(existing, parsed.cards);
+  const kept = opts.origin === 'file' && existingDeck ? threeWay(plan, lastReadOf(store, existingDeck, opts.hash), existing) : [];
   const result: SyncResult = {
     deck: name,
     added: plan.add.length,
@@ -116,7 +127,68 @@ export function applyDeck(
   for (const u of plan.unchanged) store.setPosition(u.id, position(u.spec));
   for (const spec of plan.add) store.insertCard(deckId, spec, position(spec), opts.now);
   for (const id of plan.remove) store.appendEvent(id, { kind: 'remove' }, meta);
+  if (opts.origin === 'file') {
+    const read = new Map<string, string>();
+    for (const u of [...plan.update, ...plan.unchanged]) read.set(u.spec.uid, entryHash(u.spec));
+    for (const spec of [...plan.add, ...kept]) read.set(spec.uid, entryHash(spec));
+    recordRead(store, store.deckById(deckId)!.uid, read);
+  }
   return result;
+}
+
+/** What this device last read of a deck's file: each card's uid (as matched) and the hash of its entry's text then. */
+export type LastRead = Map<string, string>;
+
+const readKey = (deckUid: string) => `deckFileRead:${deckUid}`;
+
+/** A card's entry as read from its file, as a short hash: its ids and its content. */
+export function entryHash(spec: CardSpec): string {
+  return hashText(`${spec.uid}\u0000${spec.noteUid}\u0000${cardContentJson(spec)}`).slice(0, 16);
+}
+
+/**
+ * What was last read of the deck's file. A database from before this record has none: when the file is the one
+ * last read (its hash), every entry is as read; otherwise nothing is known (null): the file's text wins, as it
+ * always did, and no card is removed.
+ */
+export function lastReadOf(store: Store, deck: DeckRow, fileHash: string): LastRead | 'as-read' | null {
+  const raw = store.getLocal(readKey(deck.uid));
+  if (raw !== undefined) {
+    try {
+      return new Map(Object.entries(JSON.parse(raw) as Record<string, string>));
+    } catch {
+      // A damaged record is no record.
+    }
+  }
+  return deck.fileHash !== null && deck.fileHash === fileHash ? 'as-read' : null;
+}
+
+/** Remembers, in this database's local state (it never travels: another device has its own file), what was read. */
+export function recordRead(store: Store, deckUid: string, read: LastRead): void {
+  store.setLocal(readKey(deckUid), JSON.stringify(Object.fromEntries(read)));
+}
+
+/** Whether the file's entry for this card changed since the last read. */
+export function changedSinceRead(base: LastRead | 'as-read' | null, spec: CardSpec): boolean {
+  if (base === 'as-read') return false;
+  if (base === null) return true;
+  return base.get(spec.uid) !== entryHash(spec);
+}
+
+/**
+ * Narrows a file-vs-database plan by the last read (see applyDeck): the database wins where the file did not change.
+ * Returns the entries left out because they are as last read but their cards are no longer in this deck (moved away).
+ */
+function threeWay(plan: SyncPlan, base: LastRead | 'as-read' | null, existing: readonly ExistingCard[]): CardSpec[] {
+  const changed = (spec: CardSpec) => changedSinceRead(base, spec);
+  plan.unchanged.push(...plan.update.filter((u) => !changed(u.spec)));
+  plan.update = plan.update.filter((u) => changed(u.spec));
+  const kept = base === null ? [] : plan.add.filter((spec) => !changed(spec));
+  if (kept.length) plan.add = plan.add.filter(changed);
+  // Only cards read from the file before, and gone from it now, are removed by reading it.
+  const uidOf = new Map(existing.map((e) => [e.id, e.uid]));
+  plan.remove = base instanceof Map ? plan.remove.filter((id) => base.has(uidOf.get(id)!)) : [];
+  return kept;
 }
 
 /** The names of the built-in decks: those in the database and those shipped in `dir` (their `deck:` lines). */

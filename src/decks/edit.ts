@@ -57,3 +57,26 @@ export function removeEntry(text: string, entry: string): string | null {
 export function entryLine(notes: readonly ParsedNote[], noteUid: string): number | undefined {
   return notes.find((n) => n.uid === noteUid)?.line;
 }
+
+/**
+ * The text with the entry whose separator is on `line` replaced by `entry` (or cut out, with the blank line after
+ * it, when `entry` is null). The entry runs to the next separator in `lines` (the separators of every entry),
+ * without the blank and comment lines just before that one, which stay as they are. Everything else stays byte for
+ * byte, in the file's own line endings.
+ */
+export function replaceEntryAt(text: string, lines: readonly number[], line: number, entry: string | null): string {
+  const nl = eol(text);
+  const all = text.split(/\r\n|\r|\n/);
+  const start = line - 1;
+  const next = lines.filter((l) => l > line).reduce((a, b) => Math.min(a, b), all.length + 1);
+  let end = next - 2;
+  while (end > start && (all[end]!.trim() === '' || all[end]!.startsWith('#'))) end--;
+  if (entry !== null) {
+    all.splice(start, end - start + 1, ...entry.split('\n'));
+  } else {
+    const blankAfter = end + 1 < all.length - 1 && all[end + 1]!.trim() === '' ? 1 : 0;
+    const blankBefore = !blankAfter && start > 0 && all[start - 1]!.trim() === '' ? 1 : 0;
+    all.splice(start - blankBefore, end - start + 1 + blankAfter + blankBefore);
+  }
+  return all.join(nl);
+}

@@ -24,10 +24,12 @@ export interface ApplyEffects {
   days: Set<number>;
   /** Settings keys whose value changed. */
   settings: Set<string>;
+  /** Cards created here by the merge, or whose content as created changed. */
+  cards: Set<number>;
 }
 
 export function emptyEffects(): ApplyEffects {
-  return { counts: zeroCounts(), rederive: new Set(), replay: new Set(), edited: new Set(), days: new Set(), settings: new Set() };
+  return { counts: zeroCounts(), rederive: new Set(), replay: new Set(), edited: new Set(), days: new Set(), settings: new Set(), cards: new Set() };
 }
 
 export interface SyncStore {
@@ -259,6 +261,7 @@ export function createSyncStore(sql: (text: string) => Statement<unknown[]>): Sy
       );
       cardIds.set(c.guid, id);
       fx.counts.cards++;
+      fx.cards.add(id);
       return;
     }
     cardIds.set(c.guid, local.id);
@@ -266,6 +269,7 @@ export function createSyncStore(sql: (text: string) => Statement<unknown[]>): Sy
     if (!local.edited && local.content !== c.content && preferredBase(local.content, c.content) === c.content) {
       sql('UPDATE cards SET type = ?, content = ? WHERE id = ?').run(type, c.content, local.id);
       fx.counts.cards++;
+      fx.cards.add(local.id);
     }
   };
 

@@ -20,6 +20,8 @@ export function summaryText(s: SyncSummary): string {
   after.push(`${s.editsResolved} edit${s.editsResolved === 1 ? '' : 's'} resolved (the later edit kept)`);
   lines.push(after.join(', ') + '.');
   if (s.fullResync) lines.push('The target was not the one last synced with (replaced or restored), so everything was compared again.');
+  if (s.filesWritten.length) lines.push(`Deck files updated: ${s.filesWritten.map((f) => sanitize(f)).join(', ')}.`);
+  for (const w of s.warnings) lines.push(`warning: ${sanitize(w)}`);
   return `${lines.join('\n')}\n`;
 }
 
