@@ -89,6 +89,8 @@ export interface AnswerInput {
   answer?: string | null;
   attemptId?: number | null;
   actionUid: string | null;
+  /** The card's deck, when the caller knows it as it is stored (saves a lookup for the day's rollup). */
+  deckId?: number;
 }
 
 /** An imported answer with the state replay gave it. */
@@ -209,6 +211,11 @@ export interface DeckStore {
 export interface CardStore {
   getCard(id: number): StudyCard | undefined;
   /**
+   * What an answer's commit checks, and only that: the card's revision (`StudyCard.revision`) and its last review as
+   * `getCard(id).schedule?.lastReview` gives it (undefined without a schedule); undefined if there is no such card.
+   */
+  cardRevision(id: number): { revision: number; lastReview: number | null | undefined } | undefined;
+  /**
    * The card of that uid: one with a global uid (an Anki note's `anki:<guid>`, see isGlobalUid) wherever it is; with
    * `deckId`, the one in that deck (deck-file ids are unique only within their deck).
    */
@@ -222,8 +229,11 @@ export interface CardStore {
   cardIds(filter?: { deckIds?: readonly number[] | null; types?: readonly CardType[]; includeSuspended?: boolean; includeRemoved?: boolean; query?: ResolvedQuery | null }): number[];
   /** Every card id, removed ones included, in id order. */
   allCardIds(): number[];
-  /** Siblings (same note) that answering this card buries: new or review cards, not suspended, removed or already buried. */
-  siblingsToBury(card: { id: number; deckId: number; noteUid: string }, now: number): number[];
+  /**
+   * Siblings (same note, same deck, as the card is stored) that answering this card buries: new or review cards, not
+   * suspended, removed or already buried.
+   */
+  siblingsToBury(cardId: number, now: number): number[];
   /**
    * Cards a session may show: not suspended, removed or buried, in the chosen decks; learning cards, reviews due before
    * `dayEnd`, and new cards in deck order (up to `newLimit`).
