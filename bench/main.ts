@@ -309,6 +309,47 @@ export async function main(argv: string[], root: string): Promise<void> {
     return decksRow('decks-anki', ankiDecksWhat, db);
   });
 
+  // 6d-6e. export to Anki: the whole large collection as a .colpkg, and one deck of it as an .apkg (cold, to a new file)
+  {
+    const exportRow = (id: string, what: string, args: string[], limitMs: number, check: (report: { cards: number; reviews: number }) => void): Row => {
+      const db = copyCollection(gen.path, join(workDir, 'export.db'));
+      const out = join(workDir, `${id}.pkg`);
+      const cpu: number[] = [];
+      const rss: number[] = [];
+      let report = { cards: 0, reviews: 0, bytes: 0 };
+      const s = repeat(slowRuns, 0, () => {
+        rmSync(out, { force: true });
+        const r = timeWithUsage([cli, 'export', ...args, '-o', out, '--json'], env(db), workDir, RUN_LIMIT_MS);
+        mustSucceed(r, `recall export ${args.join(' ')}`);
+        report = JSON.parse(r.stdout);
+        check(report);
+        if (r.cpuMs !== null) cpu.push(r.cpuMs);
+        if (r.rssKb !== null) rss.push(r.rssKb);
+        return r.ms;
+      }, SLOW_BUDGET_MS);
+      return {
+        id, what, unit: 'ms', median: round(s.median), min: round(s.min), max: round(s.max), runs: s.runs,
+        baseline: null, ratio: null, target: `<= ${limitMs / 1000} s`, status: s.median <= limitMs ? 'PASS' : 'FAIL',
+        extra: {
+          cards: report.cards, reviews: report.reviews, packageMb: round(report.bytes / 2 ** 20, 1),
+          cpuMedianMs: cpu.length ? round(summarize(cpu).median) : null, peakRssMb: rss.length ? round(Math.max(...rss) / 1024, 1) : null,
+        },
+        note: `cold \`recall export ${args.join(' ')} -o FILE --json\` of the bench collection to a new file; cpuMedianMs = user+system CPU of the process (GNU time)`,
+      } satisfies Row;
+    };
+    const colpkgWhat = `export of the whole collection (${gen.cards / 1000}k cards / ${(gen.reviews / 1000).toFixed(0)}k reviews) as an Anki .colpkg`;
+    await safely('export-colpkg', colpkgWhat, '<= 15 s', () =>
+      exportRow('export-colpkg', colpkgWhat, ['collection', '--format', 'colpkg'], 15_000, (r) => {
+        if (r.cards < gen.cards || r.reviews !== gen.reviews) throw new Error(`expected ${gen.cards} cards and ${gen.reviews} reviews, got ${r.cards} and ${r.reviews}`);
+      }));
+    const deck = 'Bench::Deck 01';
+    const apkgWhat = `export of one deck (${deck}) of the bench collection as an Anki .apkg`;
+    await safely('export-apkg', apkgWhat, '<= 2 s', () =>
+      exportRow('export-apkg', apkgWhat, ['deck', deck, '--format', 'apkg'], 2_000, (r) => {
+        if (r.cards === 0 || r.reviews === 0) throw new Error(`expected the cards and reviews of ${deck}, got ${r.cards} cards and ${r.reviews} reviews`);
+      }));
+  }
+
   // 7. recall optimize vs computeParameters alone
   if (optGen) {
     await safely('optimize', `\`recall optimize\` over ${(optGen.reviews / 1000).toFixed(0)}k reviews`, '<= 1.3x', () => {

@@ -19,12 +19,24 @@ export function isSafeMediaName(name: string): boolean {
   return name.length > 0 && name.length <= 255 && !/[\\/:*?"<>|\u0000-\u001f]/.test(name) && name !== '.' && name !== '..';
 }
 
+/**
+ * fflate's deflate level for the collection. Measured on a 99 MB collection: level 1 gives 40.4 MB in 2.3 s of CPU,
+ * level 6 39.2 MB in 3.7 s (a 145 MB one: 9.6 s at level 6). An export is written once and read once.
+ */
+const COLLECTION_LEVEL = 1;
+
+/** A zip without zip64 (fflate writes none) counts its entries in 16 bits. */
+const MAX_ENTRIES = 65_535;
+
 export function zipAnkiPackage(parts: { collection: Uint8Array; legacyNotice: Uint8Array; media: readonly MediaFile[]; now: number }): Uint8Array {
+  if (parts.media.length + 4 > MAX_ENTRIES) {
+    throw new RangeError(`a package holds at most ${MAX_ENTRIES - 4} media files; this one would hold ${parts.media.length}`);
+  }
   const mtime = new Date(parts.now);
   // Anki stores everything but the collection as is; the collection is deflated (schema-11 SQLite packs well).
   const files: Zippable = {
     meta: [META_LEGACY_2, { level: 0 }],
-    'collection.anki21': [parts.collection, { level: 6 }],
+    'collection.anki21': [parts.collection, { level: COLLECTION_LEVEL }],
     'collection.anki2': [parts.legacyNotice, { level: 0 }],
   };
   const map: Record<string, string> = {};

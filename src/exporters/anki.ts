@@ -10,7 +10,7 @@
 // - `ivl` is days; in the revlog, days after the answer, or negative seconds for a learning step;
 // - `factor` is the SM-2 ease in permille on cards, and Anki's FSRS difficulty (0.1-1.1, x1000) in the revlog;
 // - `cards.data` holds the FSRS memory state as Anki 23.10+ writes it: {"s":stability,"d":difficulty 1-10,"dr":...}.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { encodeRecallRecord, type RecallCardRecord } from '../core/recall-record.js';
 import type { AnkiNoteTypeOrigin, CardContent, CardSpec, CardState, Rating, Schedule } from '../core/types.js';
 import { noteBodyOf } from '../decks/parse.js';
@@ -171,7 +171,7 @@ export function stripHtml(html: string): string {
 
 /** Anki's duplicate-check checksum: the first 4 bytes of the SHA-1 of the stripped first field, as an integer. */
 export function fieldChecksum(text: string): number {
-  return createHash('sha1').update(text, 'utf8').digest().readUInt32BE(0);
+  return parseInt(hash('sha1', text, 'hex').slice(0, 8), 16);
 }
 
 /** Learning steps such as `30s`, `10m`, `1h`, `1d` in minutes, as Anki's options store them (fractions allowed). */
@@ -205,9 +205,42 @@ const round = (x: number, places: number) => Math.round(x * 10 ** places) / 10 *
 // ---------------------------------------------------------------------------------------------------------
 // Ids
 
+/**
+ * A set of numbers in one Float64Array (open addressing, NaN = empty slot). A Set of a million ids above 2^31 keeps
+ * each as a heap number and was most of the time spent handing out review-log ids.
+ */
+class NumberSet {
+  private slots = new Float64Array(1024).fill(NaN);
+  private size = 0;
+  private slotOf(v: number): number {
+    const mask = this.slots.length - 1;
+    // Integers up to 2^53: mix the low and high 32 bits.
+    let i = Math.imul((v % 4294967296) ^ Math.imul(Math.floor(v / 4294967296), 0x9e3779b1), 0x85ebca6b) & mask;
+    for (;;) {
+      const x = this.slots[i]!;
+      if (x === v || x !== x) return i;
+      i = (i + 1) & mask;
+    }
+  }
+  has(v: number): boolean {
+    return this.slots[this.slotOf(v)] === v;
+  }
+  add(v: number): void {
+    const i = this.slotOf(v);
+    if (this.slots[i] === v) return;
+    this.slots[i] = v;
+    if (++this.size * 2 > this.slots.length) this.grow();
+  }
+  private grow(): void {
+    const old = this.slots;
+    this.slots = new Float64Array(old.length * 2).fill(NaN);
+    for (const x of old) if (x === x) this.slots[this.slotOf(x)] = x;
+  }
+}
+
 /** Hands out unique ids near a wanted value (Anki ids are creation times in ms; a clash moves to the next free one). */
 class IdPool {
-  private readonly taken = new Set<number>();
+  private readonly taken = new NumberSet();
   private last = 0;
   /** `wanted` itself when free (ids kept from Anki); else the next free id after it. */
   keep(wanted: number): number | undefined {
@@ -331,6 +364,23 @@ function nextEase(ease: number, r: ExportReview): number {
   return r.stateAfter === 2 && e === 0 ? 2500 : e;
 }
 
+/**
+ * encodeRecallRecord's text for a note's record, each card's `days` given as JSON text (see above). JSON.stringify
+ * writes the record's ordinal keys in ascending order, and each card's `card` before its `days`; so does this.
+ */
+function recordJson(record: Record<string, RecallCardRecord>, daysJson: ReadonlyMap<number, string>): string {
+  if (daysJson.size === 0) return encodeRecallRecord({ v: 1, cards: record });
+  const marked: Record<string, RecallCardRecord> = {};
+  for (const [ord, kept] of Object.entries(record)) {
+    marked[ord] = daysJson.has(Number(ord)) ? { ...kept, days: { [DAYS_MARK]: Number(ord) } } : kept;
+  }
+  return encodeRecallRecord({ v: 1, cards: marked }).replace(DAYS_MARK_PATTERN, (_m, ord: string) => daysJson.get(Number(ord))!);
+}
+
+/** Stands in for a card's days in the record's JSON until the text written for them replaces it. */
+const DAYS_MARK = '\u0000days';
+const DAYS_MARK_PATTERN = /\{"\\u0000days":(\d+)\}/g;
+
 export function buildAnkiCollection(input: AnkiExportInput): AnkiCollection {
   const { now, timeZone, dayStartHour: rollover, settings } = input;
   const day = (ms: number) => studyDay(ms, timeZone, rollover);
@@ -440,6 +490,7 @@ export function buildAnkiCollection(input: AnkiExportInput): AnkiCollection {
     const tags = tagString(note.tags);
     for (const t of tags.trim().split(' ')) if (t) tagSet.add(t);
     const record: Record<string, RecallCardRecord> = {};
+    const daysJson = new Map<number, string>();
 
     for (const { card, ord, deckName, preferredId } of note.cards) {
       const cid = preferredId ?? cardIds.next(card.createdAt);
@@ -458,8 +509,10 @@ export function buildAnkiCollection(input: AnkiExportInput): AnkiCollection {
         odue: 0, odid: 0, flags: 0, data: sched.data,
       });
 
-      // The log: Anki's ids are the answer times, unique across the collection.
-      const days: Record<string, number> = {};
+      // The log: Anki's ids are the answer times, unique across the collection. The study days go into the note's
+      // record as JSON text, written here: an object keyed by a million distinct ids costs V8 a hidden class each.
+      let days = '';
+      let indexLike = false;
       let lastIvl = 0;
       let running = 0;
       // Answers before the first that counts were kept from Anki as history; see revlogRow.
@@ -471,7 +524,9 @@ export function buildAnkiCollection(input: AnkiExportInput): AnkiCollection {
         const row = revlogRow(r, id, cid, lastIvl, day, running, counted === -1 || i < counted);
         if (r.scheduled) lastIvl = row.ivl;
         revlog.push(row);
-        days[String(id)] = r.day;
+        days += `${days ? ',' : '{'}${JSON.stringify(String(id))}:${JSON.stringify(r.day)}`;
+        // An id that is an array index (before 1970-02-19) is a key JSON.stringify would put in numeric order.
+        if (id >= 0 && id < 4294967295) indexLike = true;
       });
       const kept: RecallCardRecord = {};
       if (!note.fromAnki) {
@@ -481,15 +536,16 @@ export function buildAnkiCollection(input: AnkiExportInput): AnkiCollection {
         if (spec.source) kept.card.source = spec.source;
         if (spec.tags?.length) kept.card.tags = spec.tags;
       }
-      if (card.reviews.length) kept.days = days;
-      if (kept.card || kept.days) record[String(ord)] = kept;
+      if (card.reviews.length && indexLike) kept.days = JSON.parse(`${days}}`) as Record<string, number>;
+      else if (card.reviews.length) daysJson.set(ord, `${days}}`);
+      if (kept.card || card.reviews.length) record[String(ord)] = kept;
     }
 
     const sortText = stripHtml(fields[Math.min(note.type.sortField, fields.length - 1)] ?? '');
     notes.push({
       id: nid, guid: note.guid, mid: note.type.id, mod: note.mod, usn: -1, tags, flds: fields.join('\u001f'),
       sfld: sortText, csum: fieldChecksum(stripHtml(fields[0] ?? '')), flags: 0,
-      data: Object.keys(record).length ? encodeRecallRecord({ v: 1, cards: record }) : '',
+      data: Object.keys(record).length ? recordJson(record, daysJson) : '',
     });
   }
 

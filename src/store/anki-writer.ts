@@ -1,11 +1,11 @@
-import { sqlite } from './db.js';
-import type { AnkiCollection } from '../exporters/anki.js';
+import { sqlite, type Db } from './db.js';
+import type { AnkiCardOut, AnkiCollection, AnkiNoteOut, AnkiRevlogOut } from '../exporters/anki.js';
 
 // Writes the rows of an Anki collection into a new SQLite file in Anki's schema 11: the tables and indexes of
 // Anki's own `collection.anki21` (rslib/src/storage/schema11.sql), so Anki opens and upgrades it like one of its
 // own. The database lives in memory and comes back as bytes, ready to be zipped; nothing touches the disk here.
 
-const SCHEMA_11 = `
+const TABLES_11 = `
 CREATE TABLE col (
   id integer PRIMARY KEY,
   crt integer NOT NULL,
@@ -71,6 +71,10 @@ CREATE TABLE graves (
   oid integer NOT NULL,
   type integer NOT NULL
 );
+`;
+
+// Built after the rows are in: one sort per index instead of a B-tree insertion per row (and densely packed pages).
+const INDEXES_11 = `
 CREATE INDEX ix_notes_usn ON notes (usn);
 CREATE INDEX ix_cards_usn ON cards (usn);
 CREATE INDEX ix_revlog_usn ON revlog (usn);
@@ -88,25 +92,15 @@ export function writeAnkiCollection(c: AnkiCollection, opts: { pageSize?: number
   const db = sqlite(':memory:');
   try {
     if (opts.pageSize) db.pragma(`page_size = ${Math.trunc(opts.pageSize)}`);
-    db.exec(SCHEMA_11);
-    const insertCol = db.prepare(
-      'INSERT INTO col (id, crt, mod, scm, ver, dty, usn, ls, conf, models, decks, dconf, tags) VALUES (1, @crt, @mod, @scm, @ver, @dty, @usn, @ls, @conf, @models, @decks, @dconf, @tags)',
-    );
-    const insertNote = db.prepare(
-      'INSERT INTO notes (id, guid, mid, mod, usn, tags, flds, sfld, csum, flags, data) VALUES (@id, @guid, @mid, @mod, @usn, @tags, @flds, @sfld, @csum, @flags, @data)',
-    );
-    const insertCard = db.prepare(
-      `INSERT INTO cards (id, nid, did, ord, mod, usn, type, queue, due, ivl, factor, reps, lapses, left, odue, odid, flags, data)
-       VALUES (@id, @nid, @did, @ord, @mod, @usn, @type, @queue, @due, @ivl, @factor, @reps, @lapses, @left, @odue, @odid, @flags, @data)`,
-    );
-    const insertRevlog = db.prepare(
-      'INSERT INTO revlog (id, cid, usn, ease, ivl, lastIvl, factor, time, type) VALUES (@id, @cid, @usn, @ease, @ivl, @lastIvl, @factor, @time, @type)',
-    );
+    db.exec(TABLES_11);
     db.transaction(() => {
-      insertCol.run(c.col);
-      for (const n of c.notes) insertNote.run(n);
-      for (const card of c.cards) insertCard.run(card);
-      for (const r of c.revlog) insertRevlog.run(r);
+      db.prepare(
+        'INSERT INTO col (id, crt, mod, scm, ver, dty, usn, ls, conf, models, decks, dconf, tags) VALUES (1, @crt, @mod, @scm, @ver, @dty, @usn, @ls, @conf, @models, @decks, @dconf, @tags)',
+      ).run(c.col);
+      insertRows(db, NOTES, c.notes);
+      insertRows(db, CARDS, c.cards);
+      insertRows(db, REVLOG, c.revlog);
+      db.exec(INDEXES_11);
     })();
     db.exec('ANALYZE');
     if (opts.pageSize) db.exec('VACUUM');
@@ -114,4 +108,86 @@ export function writeAnkiCollection(c: AnkiCollection, opts: { pageSize?: number
   } finally {
     db.close();
   }
+}
+
+/** A table's columns, and how one row's values go into a parameter list (a named lookup per value costs more). */
+interface TableSpec<T> {
+  table: string;
+  columns: readonly string[];
+  put(row: T, v: unknown[], at: number): void;
+}
+
+const NOTES: TableSpec<AnkiNoteOut> = {
+  table: 'notes',
+  columns: ['id', 'guid', 'mid', 'mod', 'usn', 'tags', 'flds', 'sfld', 'csum', 'flags', 'data'],
+  put(n, v, k) {
+    v[k] = n.id; v[k + 1] = n.guid; v[k + 2] = n.mid; v[k + 3] = n.mod; v[k + 4] = n.usn; v[k + 5] = n.tags;
+    v[k + 6] = n.flds; v[k + 7] = n.sfld; v[k + 8] = n.csum; v[k + 9] = n.flags; v[k + 10] = n.data;
+  },
+};
+
+const CARDS: TableSpec<AnkiCardOut> = {
+  table: 'cards',
+  columns: ['id', 'nid', 'did', 'ord', 'mod', 'usn', 'type', 'queue', 'due', 'ivl', 'factor', 'reps', 'lapses', 'left', 'odue', 'odid', 'flags', 'data'],
+  put(c, v, k) {
+    v[k] = c.id; v[k + 1] = c.nid; v[k + 2] = c.did; v[k + 3] = c.ord; v[k + 4] = c.mod; v[k + 5] = c.usn;
+    v[k + 6] = c.type; v[k + 7] = c.queue; v[k + 8] = c.due; v[k + 9] = c.ivl; v[k + 10] = c.factor; v[k + 11] = c.reps;
+    v[k + 12] = c.lapses; v[k + 13] = c.left; v[k + 14] = c.odue; v[k + 15] = c.odid; v[k + 16] = c.flags; v[k + 17] = c.data;
+  },
+};
+
+const REVLOG: TableSpec<AnkiRevlogOut> = {
+  table: 'revlog',
+  columns: ['id', 'cid', 'usn', 'ease', 'ivl', 'lastIvl', 'factor', 'time', 'type'],
+  put(r, v, k) {
+    v[k] = r.id; v[k + 1] = r.cid; v[k + 2] = r.usn; v[k + 3] = r.ease; v[k + 4] = r.ivl; v[k + 5] = r.lastIvl;
+    v[k + 6] = r.factor; v[k + 7] = r.time; v[k + 8] = r.type;
+  },
+};
+
+/** Rows per INSERT statement: one call into SQLite binds many rows. */
+const BATCH = 64;
+
+/**
+ * Inserts rows in id order, so each lands at the end of its table's B-tree (the review log comes card by card, its
+ * ids are answer times); BATCH rows to a statement.
+ */
+function insertRows<T extends { id: number }>(db: Db, spec: TableSpec<T>, rows: readonly T[]): void {
+  const ordered = inIdOrder(rows);
+  const width = spec.columns.length;
+  const tuple = `(${spec.columns.map(() => '?').join(', ')})`;
+  const sql = (n: number) => `INSERT INTO ${spec.table} (${spec.columns.join(', ')}) VALUES ${Array.from({ length: n }, () => tuple).join(', ')}`;
+  const many = db.prepare(sql(BATCH));
+  const values: unknown[] = new Array(width * BATCH);
+  let i = 0;
+  for (; i + BATCH <= ordered.length; i += BATCH) {
+    for (let j = 0; j < BATCH; j++) spec.put(ordered[i + j]!, values, j * width);
+    many.run(values);
+  }
+  if (i < ordered.length) {
+    const one = db.prepare(sql(1));
+    const row: unknown[] = new Array(width);
+    for (; i < ordered.length; i++) {
+      spec.put(ordered[i]!, row, 0);
+      one.run(row);
+    }
+  }
+}
+
+/**
+ * The rows sorted by id. Sorting a million row objects with a comparator took 1.7 s; sorting their positions by the
+ * ids in a Float64Array takes a quarter of that.
+ */
+function inIdOrder<T extends { id: number }>(rows: readonly T[]): readonly T[] {
+  const ids = new Float64Array(rows.length);
+  let sorted = true;
+  for (let i = 0; i < rows.length; i++) {
+    ids[i] = rows[i]!.id;
+    if (i > 0 && ids[i - 1]! > ids[i]!) sorted = false;
+  }
+  if (sorted) return rows;
+  const order = new Uint32Array(rows.length);
+  for (let i = 0; i < order.length; i++) order[i] = i;
+  order.sort((a, b) => ids[a]! - ids[b]!);
+  return Array.from(order, (i) => rows[i]!);
 }
