@@ -252,6 +252,8 @@ function applyPlan(
       const existing = store.cardByUid(card.uid, card.uidInDeck || !isGlobalUid(card.uid) ? deckId : undefined);
       let cardId: number;
       const suspended = Boolean(card.suspended);
+      // A card already in the database has its log read below: the answers still waiting are written first.
+      if (existing) store.flushImportedReviews();
       if (intoBuiltin && !existing) {
         notInBuiltin++;
         return;
@@ -290,7 +292,7 @@ function applyPlan(
       const fresh = existing ? card.reviews.filter((r) => !store.hasSourceKey(r.sourceKey) && !store.hasAnswer(cardId, r.reviewedAt, r.rating)) : card.reviews;
       if (fresh.length) {
         fileReport.reviewsImported += fresh.length;
-        insertHistory(cardId, deckId, fresh, scheduler);
+        insertHistory(cardId, deckId, fresh, scheduler, !existing);
       }
       if (card.buried) store.appendEvent(cardId, { kind: 'bury', until: ctx.dayEnd(now) }, meta);
       done++;
@@ -300,10 +302,12 @@ function applyPlan(
       report.warnings.push(`${plan.file}: ${plural(notInBuiltin, 'card', 'cards')} of the built-in deck "${deck.name}" ${notInBuiltin === 1 ? 'is' : 'are'} no longer in it (this recall's edition of the deck dropped them); their history was not imported`);
     }
   }
+  store.flushImportedReviews();
 
   /** Merges new rows into the card's log in time order, replays, and writes the new rows with their replayed states. */
-  function insertHistory(cardId: number, deckId: number, fresh: PlannedReview[], scheduler: Scheduler): void {
-    const existingLog = store.hasReviews(cardId) ? store.cardLog(cardId) : [];
+  function insertHistory(cardId: number, deckId: number, fresh: PlannedReview[], scheduler: Scheduler, newCard: boolean): void {
+    // A card this import created has no log yet.
+    const existingLog = !newCard && store.hasReviews(cardId) ? store.cardLog(cardId) : [];
     // The card's scheduled rows and the new ones, by time (a stable sort: at the same millisecond the row already
     // in the log comes first). A card new to the database has only the new rows, already in time order.
     const existing = existingLog.length ? replayEntries(existingLog) : [];
@@ -364,6 +368,7 @@ function applyPlan(
       if (p.rating > 0) daily.add(day, deckId, p.rating, Math.max(0, Math.round(p.durationMs)), stateBefore === 0);
     }
     store.insertImportedReviews(rows);
+    if (existingLog.length) store.flushImportedReviews();
     // The stored schedule is exactly what replaying the whole log gives, as doctor checks. A card with no earlier
     // history has just been replayed in full; one with history is replayed again from the log as stored.
     store.setSchedule(cardId, existingLog.length === 0 ? current : scheduler.replay(replayEntries(store.cardLog(cardId))).schedule);

@@ -285,8 +285,19 @@ export function createStore(db: Db, path = ':memory:'): Store {
       db.pragma('temp_store = MEMORY');
     },
     transaction<T>(fn: () => T): T {
-      const tx = db.transaction(fn);
-      return db.inTransaction ? tx() : tx.immediate();
+      // Imported answers may wait to fill a batch (import-store.ts): written before the commit, dropped on a rollback.
+      const tx = db.transaction(() => {
+        const result = fn();
+        store.flushImportedReviews();
+        return result;
+      });
+      if (db.inTransaction) return tx();
+      try {
+        return tx.immediate();
+      } catch (e) {
+        store.discardImportedReviews();
+        throw e;
+      }
     },
 
     // settings
