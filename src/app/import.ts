@@ -314,13 +314,17 @@ function applyPlan(
     const planned: (PlannedReview | null)[] = [];
     const entries: (ReplayEntry | null)[] = [];
     const times: number[] = [];
+    /** The study day of each new row (worked out once: the zone's offset is not free). */
+    const days: number[] = [];
     for (const e of existing) {
       planned.push(null);
       entries.push(e);
       times.push(e.reviewedAt);
+      days.push(0);
     }
     for (const p of fresh) {
       const day = p.day ?? dayOf(p.reviewedAt);
+      days.push(day);
       planned.push(p);
       entries.push(
         !p.scheduled
@@ -359,7 +363,7 @@ function applyPlan(
       }
       const p = planned[i];
       if (!p) continue;
-      const day = p.day ?? dayOf(p.reviewedAt);
+      const day = days[i]!;
       const stateBefore = before?.state ?? 0;
       rows.push({
         cardId, rating: p.rating, stateBefore, schedule: current, elapsedDays, reviewedAt: p.reviewedAt, durationMs: p.durationMs,
@@ -383,9 +387,10 @@ export type { PlannedCard };
  * without reading a million rows back.
  */
 class DailyTally {
-  private readonly rows = new Map<string, { day: number; deckId: number; reviews: number; again: number; durationMs: number; newCards: number }>();
+  private readonly rows = new Map<number | string, { day: number; deckId: number; reviews: number; again: number; durationMs: number; newCards: number }>();
   add(day: number, deckId: number, rating: number, durationMs: number, wasNew: boolean): void {
-    const key = `${day}:${deckId}`;
+    // A number for a key where one holds both (every real day and deck): a million answers hash no strings.
+    const key = deckId >= 0 && deckId < 2 ** 20 && Math.abs(day) < 2 ** 32 ? day * 2 ** 20 + deckId : `${day}:${deckId}`;
     let r = this.rows.get(key);
     if (!r) this.rows.set(key, (r = { day, deckId, reviews: 0, again: 0, durationMs: 0, newCards: 0 }));
     r.reviews++;

@@ -42,6 +42,8 @@ export function assertTimeZone(timeZone: string): void {
 const QUARTER_HOUR = 900_000;
 const offsetCache = new Map<string, Map<number, number>>();
 const dayOffsetCache = new Map<string, Map<number, number>>();
+/** Per zone name: its offset when it never changes, else null (asked millions of times in a large import). */
+const fixedOffsets = new Map<string, number | null>();
 
 /** Zones whose offset never changes: UTC and the Etc/GMT±N zones an Anki package's offset maps to. */
 const FIXED_ZONE = /^(?:UTC|GMT|Etc\/(?:UTC|UCT|GMT|Universal|Zulu|GMT[+-]\d{1,2}))$/;
@@ -58,14 +60,9 @@ function computeOffset(ms: number, timeZone: string): number {
  * hours). A per-quarter-hour cache alone missed on six years of history (210k quarter hours).
  */
 export function offsetMs(ms: number, timeZone: string): number {
-  if (FIXED_ZONE.test(timeZone)) {
-    let fixed = dayOffsetCache.get(timeZone)?.get(0);
-    if (fixed === undefined) {
-      fixed = computeOffset(0, timeZone);
-      dayOffsetCache.set(timeZone, new Map([[0, fixed]]));
-    }
-    return fixed;
-  }
+  let fixed = fixedOffsets.get(timeZone);
+  if (fixed === undefined) fixedOffsets.set(timeZone, (fixed = FIXED_ZONE.test(timeZone) ? computeOffset(0, timeZone) : null));
+  if (fixed !== null) return fixed;
   let days = dayOffsetCache.get(timeZone);
   if (!days) dayOffsetCache.set(timeZone, (days = new Map()));
   const day = Math.floor(ms / DAY);
