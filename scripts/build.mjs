@@ -45,6 +45,8 @@ const cjs = {
   ...sharedOptions,
   format: 'cjs',
   splitting: false,
+  // better-sqlite3's JavaScript goes into the bundle (and so into the code cache); its addon is found by path.
+  external: sharedOptions.external.filter((name) => name !== 'better-sqlite3'),
   // Half the bytes to read and hash at every start; stack traces map back through the source map.
   minify: true,
   define: { __RECALL_VERSION__: JSON.stringify(pkg.version), 'import.meta.url': '__recallModuleUrl' },

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AnkiOrigin, CardSpec, Schedule } from '../src/core/types.js';
 import { decodeRecallRecord } from '../src/core/recall-record.js';
-import { buildAnkiCollection, stepMinutes, stripHtml, textToHtml, type AnkiExportInput, type ExportCard, type ExportReview } from '../src/exporters/anki.js';
+import { buildAnkiCollection, stepMinutes, stripHtml, textToHtml, type AnkiExportInput, type AnkiExportSettings, type ExportCard, type ExportReview } from '../src/exporters/anki.js';
 import { htmlToText } from '../src/importers/html.js';
 import { studyDay } from '../src/scheduler/day.js';
 
@@ -32,11 +32,16 @@ const review = (at: number, r: Partial<ExportReview>): ExportReview => ({
   scheduled: true, sourceState: null, day: studyDay(at, ZONE, DAY_START), ...r,
 });
 
+const BASE_SETTINGS: AnkiExportSettings = {
+  desiredRetention: 0.9, maximumInterval: 36500, learningSteps: ['1m', '10m'], relearningSteps: ['10m'], newPerDay: 20, reviewsPerDay: 200, parameters: W6,
+  leechThreshold: 8, leechAction: 'tag',
+};
+
 function input(cards: ExportCard[], more: Partial<AnkiExportInput> = {}): AnkiExportInput {
   return {
     now: NOW, timeZone: ZONE, dayStartHour: DAY_START, createdAt: NOW - 40 * DAY,
-    settings: { desiredRetention: 0.9, maximumInterval: 36500, learningSteps: ['1m', '10m'], relearningSteps: ['10m'], newPerDay: 20, reviewsPerDay: 200, parameters: W6 },
-    deckParameters: {},
+    settings: BASE_SETTINGS,
+    deckPresets: {},
     decks: [{ name: 'Deck', description: '', cards }],
     ...more,
   };
@@ -178,7 +183,7 @@ describe('notes, note types and decks Anki accepts', () => {
       { name: 'lang::spanish', description: '', cards: [card(basic('b'), null)] },
       { name: 'Default', description: '', cards: [card(basic('c'), null)] },
     ];
-    const c = buildAnkiCollection(input([], { decks, deckParameters: { 'lang::spanish': W6 } }));
+    const c = buildAnkiCollection(input([], { decks, deckPresets: { 'lang::spanish': { preset: 'spanish', settings: BASE_SETTINGS } } }));
     const json = JSON.parse(c.col.decks) as Record<string, { name: string; desc: string; conf: number }>;
     expect(Object.values(json).map((d) => d.name).sort()).toEqual(['Default', 'Lang', 'Lang::Spanish']);
     expect(c.cards[0]!.did).toBe(c.cards[1]!.did);
@@ -194,7 +199,33 @@ describe('notes, note types and decks Anki accepts', () => {
       expect(htmlToText(textToHtml(text))).toBe(text);
     }
     expect(stripHtml('<img src="a.png"> &amp; <b>x</b> ')).toBe(' a.png  & x ');
-    expect(['1m', '10m', '1h', '2d', '1.5m'].map(stepMinutes)).toEqual([1, 10, 60, 2880, 1.5]);
+    expect(['1m', '10m', '1h', '2d', '1.5m', '30s', '45s', '90s'].map(stepMinutes)).toEqual([1, 10, 60, 2880, 1.5, 0.5, 0.75, 1.5]);
+  });
+
+  it('gives each preset in use an options group with its own retention, steps, limits and leech settings', () => {
+    const own: AnkiExportSettings = {
+      ...BASE_SETTINGS, desiredRetention: 0.8, learningSteps: ['30s', '5m'], relearningSteps: ['45s'], newPerDay: 7, reviewsPerDay: 70,
+      maximumInterval: 400, leechThreshold: 4, leechAction: 'suspend', parameters: W6.map((w, i) => (i === 0 ? w + 0.1 : w)),
+    };
+    const reviewed = card(basic('r'), sched({}));
+    const decks = [
+      { name: 'Kanji', description: '', cards: [reviewed] },
+      { name: 'Kana', description: '', cards: [card(basic('k'), null)] },
+      { name: 'Other', description: '', cards: [card(basic('o'), null)] },
+    ];
+    const c = buildAnkiCollection(input([], { decks, deckPresets: { Kanji: { preset: 'japanese', settings: own }, Kana: { preset: 'japanese', settings: own } } }));
+    const dconf = JSON.parse(c.col.dconf) as Record<string, { name: string; desiredRetention: number; new: { delays: number[]; perDay: number }; rev: { perDay: number; maxIvl: number }; lapse: { delays: number[]; leechFails: number; leechAction: number }; fsrsParams6: number[] }>;
+    expect(Object.keys(dconf).sort()).toEqual(['1', '2']);
+    const group = dconf['2']!;
+    expect(group).toMatchObject({ name: 'recall: japanese', desiredRetention: 0.8, new: { delays: [0.5, 5], perDay: 7 }, rev: { perDay: 70, maxIvl: 400 }, lapse: { delays: [0.75], leechFails: 4, leechAction: 0 } });
+    expect(group.fsrsParams6).toEqual(own.parameters);
+    expect(dconf['1']).toMatchObject({ desiredRetention: 0.9, new: { delays: [1, 10] }, lapse: { leechFails: 8, leechAction: 1 } });
+    const json = JSON.parse(c.col.decks) as Record<string, { name: string; conf: number }>;
+    const confOf = (name: string) => Object.values(json).find((d) => d.name === name)!.conf;
+    expect([confOf('Kanji'), confOf('Kana'), confOf('Other')]).toEqual([2, 2, 1]);
+    // The memory state carries the preset's desired retention.
+    const kanjiCard = c.cards.find((x) => x.did === Number(Object.keys(json).find((k) => json[k]!.name === 'Kanji')))!;
+    expect(JSON.parse(kanjiCard.data).dr).toBe(0.8);
   });
 });
 

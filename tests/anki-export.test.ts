@@ -489,3 +489,43 @@ describe(`day numbers in ${ZONE} with the day starting at 0${DAY_START}:00`, () 
     db.close();
   });
 });
+
+describe('export with --query: only the matching cards', () => {
+  const cardsIn = (apkg: string) => {
+    const file = join(t.dir, `q-${Date.now()}-${Math.random()}.anki21`);
+    writeFileSync(file, unzipSync(readFileSync(apkg))['collection.anki21']!);
+    const db = new Database(file, { readonly: true });
+    try {
+      return db.prepare('SELECT count(*) FROM cards').pluck().get() as number;
+    } finally {
+      db.close();
+    }
+  };
+
+  it('a deck as .apkg and as a deck file, and the collection as .apkg; a .colpkg refuses a query', () => {
+    const db = join(t.dir, 'query.db');
+    const deck = 'AWS Organizations';
+    const query = 'type:truefalse';
+    const expected = runJson<{ total: number }>(['--db', db, 'search', `deck:"${deck}" ${query}`], { RECALL_NOW: EXPORT_AT }).total;
+    const all = runJson<{ total: number }>(['--db', db, 'search', `deck:"${deck}"`], { RECALL_NOW: EXPORT_AT }).total;
+    expect(expected).toBeGreaterThan(0);
+    expect(expected).toBeLessThan(all);
+
+    const apkg = join(t.dir, 'query-deck.apkg');
+    const r = runJson<{ cards: number }>(['--db', db, 'export', 'deck', deck, '--format', 'apkg', '--query', query, '-o', apkg], { RECALL_NOW: EXPORT_AT });
+    expect(r.cards).toBe(expected);
+    expect(cardsIn(apkg)).toBe(expected);
+
+    const text = recall(db, ['export', 'deck', deck, '--query', query]).stdout;
+    expect(text.match(/^--- \w+/gm)!.every((l) => l === '--- truefalse')).toBe(true);
+    expect(text.match(/^--- \w+/gm)).toHaveLength(expected);
+
+    const whole = join(t.dir, 'query-all.apkg');
+    const everywhere = runJson<{ total: number }>(['--db', db, 'search', query], { RECALL_NOW: EXPORT_AT }).total;
+    expect(runJson<{ cards: number }>(['--db', db, 'export', 'collection', '--format', 'apkg', '--query', query, '-o', whole], { RECALL_NOW: EXPORT_AT }).cards).toBe(everywhere);
+
+    const refused = runCli(['--db', db, 'export', 'collection', '--query', query, '-o', join(t.dir, 'x.colpkg'), '--json'], { RECALL_NOW: EXPORT_AT });
+    expect(refused.code).toBe(2);
+    expect(JSON.parse(refused.stderr).error.message).toMatch(/colpkg/);
+  });
+});

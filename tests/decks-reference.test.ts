@@ -323,7 +323,7 @@ const CHOICE: Record<string, string> = {
   'iam-cashier-transfer': 'Remove them from the "Cashiers" group and add them to the "Inventory Specialists" group',
   'iam-rotating-employee': 'IAM roles',
   'org-central-permissions': 'Service control policies (SCPs)',
-  'org-scp-whom': 'All IAM users, groups, and roles, and the account\'s root user',
+  'org-scp-affects': 'All IAM users, groups, and roles, and the account\'s root user',
   'org-regulatory': 'Put those accounts in one OU and attach a policy to the OU that blocks all other services',
   'org-hr-legal': 'Place both accounts in one OU and attach policies to it',
 };

@@ -71,8 +71,8 @@ describe('recall search', () => {
     expect(json('search', 'tag:greet').cards.map((c: any) => c.uid)).toEqual(['hola']);
     // A query may start with a negation: it is not taken for an option.
     expect(json('search', '-tag:greet', 'deck:spanish').total).toBe(4);
-    expect(json('suspend', '-tag:greet', '--dry-run')).toMatchObject({ matched: 4, dryRun: true });
-    const page = json('search', '', '--limit', '2', '--sort', 'id');
+    expect(json('suspend', '-tag:greet', 'deck:spanish', '--dry-run')).toMatchObject({ matched: 4, dryRun: true });
+    const page = json('search', 'deck:spanish', '--limit', '2', '--sort', 'id');
     expect(page).toMatchObject({ total: 5, limit: 2 });
     expect(page.cards.map((c: any) => c.id)).toEqual(s.cards.map((c: any) => c.id).sort((a: number, b: number) => a - b).slice(0, 2));
     expect(json('search', '', '--limit', '0').limit).toBeNull();
@@ -231,7 +231,7 @@ describe('bulk card actions', () => {
     expect(json('undo').undone.kind).toBe('suspend');
     expect(json('search', 'is:suspended').total).toBe(4);
     expect(json('unsuspend', 'is:suspended')).toMatchObject({ changed: 4 });
-    expect(json('bury', 'type:cloze')).toMatchObject({ changed: 2 });
+    expect(json('bury', 'deck:spanish type:cloze')).toMatchObject({ changed: 2 });
     expect(json('search', 'is:buried').total).toBe(2);
     expect(json('unbury', 'is:buried')).toMatchObject({ changed: 2 });
     expect(json('forget', 'deck:spanish')).toMatchObject({ changed: 0, unchanged: 5 });

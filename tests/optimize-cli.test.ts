@@ -26,18 +26,35 @@ beforeAll(() => {
 afterAll(() => t.cleanup());
 
 describe('recall optimize', () => {
-  it('--dry-run matches the official optimizer on the kanjiplot history within 0.002, and changes nothing', () => {
+  it('--dry-run --evaluate matches the official optimizer on the kanjiplot history within 0.002, and changes nothing', () => {
     const before = runJson(['config', 'get'], env());
-    const r = runJson(['optimize', '--dry-run'], env());
+    const r = runJson(['optimize', '--dry-run', '--evaluate'], env());
     expect(r.items).toBe(reference.fsrsItems);
     expect(Math.abs(r.before.logLoss - reference.default_params_evaluate.logLoss)).toBeLessThan(0.002);
     expect(Math.abs(r.before.rmseBins - reference.default_params_evaluate.rmseBins)).toBeLessThan(0.002);
     expect(Math.abs(r.after.logLoss - reference.optimized_shortTerm_true.evaluate_on_same_items.logLoss)).toBeLessThan(0.002);
     expect(Math.abs(r.after.rmseBins - reference.optimized_shortTerm_true.evaluate_on_same_items.rmseBins)).toBeLessThan(0.002);
     expect(Math.abs(r.outOfSample.logLoss - reference.timeSeriesSplit_shortTerm_true.logLoss)).toBeLessThan(0.002);
+    expect(Math.abs(r.outOfSample.rmseBins - reference.timeSeriesSplit_shortTerm_true.rmseBins)).toBeLessThan(0.002);
     expect(r.kept).toBe(true);
     expect(r.saved).toBe(false);
     expect(runJson(['config', 'get'], env())).toEqual(before);
+    // Without --evaluate: the same fit, the same current-vs-fitted figures and decision, and no out-of-sample figure.
+    const plain = runJson(['optimize', '--dry-run'], env());
+    expect(plain.outOfSample).toBeNull();
+    // (RMSE(bins) of one evaluation varies in the 8th decimal from run to run inside fsrs-rs: compared to 6.)
+    for (const k of ['before', 'after'] as const) {
+      expect(plain[k].logLoss).toBeCloseTo(r[k].logLoss, 6);
+      expect(plain[k].rmseBins).toBeCloseTo(r[k].rmseBins, 6);
+    }
+    expect(plain.after.parameters).toEqual(r.after.parameters);
+    expect(plain.kept).toBe(r.kept);
+    const text = runCli(['optimize', '--dry-run', '--evaluate'], env());
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/out-of-sample +0\.\d{4} +0\.\d{4} +\(time-series splits\)/);
+    const plainText = runCli(['optimize', '--dry-run'], env());
+    expect(plainText.stdout).not.toMatch(/out-of-sample +0\./);
+    expect(plainText.stdout).toContain('--evaluate adds an out-of-sample figure');
   });
 
   it('saves better parameters and reschedules every card to what a fresh replay of its log gives', () => {
@@ -64,6 +81,12 @@ describe('recall optimize', () => {
     }
     expect(checked).toBeGreaterThan(900);
     expect(runJson(['doctor'], env()).ok).toBe(true);
+  });
+
+  it('--help offers --evaluate', () => {
+    const r = runCli(['optimize', '--help'], env());
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/--evaluate +also measure out-of-sample quality by time-series splits/);
   });
 
   it('too little history gets a clear message and no change', () => {

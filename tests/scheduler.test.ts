@@ -148,3 +148,33 @@ describe('study days (04:00 boundary)', () => {
     expect(studyDay(o.schedule.due, tz, 4)).toBeGreaterThanOrEqual(studyDay(at, tz, 4));
   });
 });
+
+describe('fixed zones (UTC, Etc/GMT±N) are computed without Intl', () => {
+  // What Intl says, for comparison: the local date-time of an instant in that zone, read back as if it were UTC.
+  const intlOffset = (ms: number, timeZone: string) => {
+    const parts = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric' }).formatToParts(ms);
+    const get = (t: string) => Number(parts.find((p) => p.type === t)!.value);
+    return Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute')) - ms;
+  };
+  const zones = ['UTC', 'GMT', 'Etc/UTC', 'Etc/GMT', 'Etc/GMT0', 'Etc/GMT+5', 'Etc/GMT-14', 'Etc/GMT+12', 'Etc/GMT-3'];
+  const instants = [0, Date.parse('2026-03-29T01:30:00Z'), Date.parse('2026-10-25T23:59:59Z'), Date.parse('2031-07-04T12:00:00Z')];
+
+  it.each(zones)('%s: study days, day starts and next day starts agree with Intl', (zone) => {
+    for (const ms of instants) {
+      for (const hour of [0, 4, 23]) {
+        const expectedDay = Math.floor((ms + intlOffset(ms, zone) - hour * 3_600_000) / DAY);
+        expect(studyDay(ms, zone, hour)).toBe(expectedDay);
+        const start = dayStartInstant(expectedDay, zone, hour);
+        expect(start + intlOffset(start, zone) - hour * 3_600_000).toBe(expectedDay * DAY);
+        expect(nextDayStart(ms, zone, hour)).toBe(start + DAY);
+      }
+    }
+  });
+
+  it('Etc/GMT zones that do not exist are still refused', async () => {
+    const { isValidTimeZone } = await import('../src/scheduler/day.js');
+    expect(isValidTimeZone('Etc/GMT+13')).toBe(false);
+    expect(isValidTimeZone('Etc/GMT-15')).toBe(false);
+    expect(isValidTimeZone('Etc/GMT-14')).toBe(true);
+  });
+});

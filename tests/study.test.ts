@@ -185,6 +185,31 @@ describe('card actions are logged events that undo takes back', () => {
     expect(checkCardFlags(ctx, false)).toEqual([]);
   });
 
+  it('the next due time skips suspended and buried cards, and new ones, in every state that has a due time', () => {
+    const { ctx, deckId } = setup(6);
+    const ids = ctx.store.cardIds({ deckIds: [deckId] });
+    // Again leaves a learning card due in minutes; Easy gives days; a set due date puts one further out.
+    const grades: Grade[] = [1, 4, 3, 4];
+    grades.forEach((g, i) => expect(commitAnswer(ctx, drawCard(ctx, ctx.store.getCard(ids[i]!)!), g, { durationMs: 1000 }).ok).toBe(true));
+    const due = (id: number) => ctx.store.getCard(id)!.schedule!.due;
+    const brute = (exclude: number[], after = -1) => {
+      const left = ids.slice(0, 4).filter((id) => !exclude.includes(id) && due(id) > after).map(due);
+      return left.length ? Math.min(...left) : null;
+    };
+    expect(ctx.store.nextDue(T0, [deckId])).toBe(brute([]));
+    applyCardAction(ctx, [ids[0]!], { kind: 'suspend' });
+    expect(ctx.store.nextDue(T0, [deckId])).toBe(brute([ids[0]!]));
+    const soonest = ids.slice(1, 4).reduce((a, b) => (due(a) <= due(b) ? a : b));
+    applyCardAction(ctx, [soonest], { kind: 'bury' });
+    const skipped = [ids[0]!, soonest];
+    expect(ctx.store.nextDue(T0, [deckId])).toBe(brute(skipped));
+    // Only after a given time; and nothing for a deck that has no cards.
+    const first = brute(skipped)!;
+    expect(ctx.store.nextDue(T0, [deckId], first)).toBe(brute(skipped, first));
+    expect(ctx.store.nextDue(T0, null, first)).toBe(brute(skipped, first));
+    expect(ctx.store.nextDue(T0, [deckId + 999])).toBeNull();
+  });
+
   it('undo takes back actions of different kinds in reverse order, each reported, then says there is nothing left', () => {
     const { ctx, deckId } = setup(4);
     const [c1, c2, c3] = ctx.store.cardIds({ deckIds: [deckId] });

@@ -199,3 +199,15 @@ describe('time', () => {
     }
   });
 });
+
+describe('fixed zones', () => {
+  it('gives UTC, GMT and Etc/GMT±N the offsets Intl gives, without asking it', async () => {
+    const { offsetMs } = await import('../src/scheduler/day.js');
+    const { tzOffset } = await import('@date-fns/tz/tzOffset');
+    const zones = ['UTC', 'GMT', 'Etc/UTC', 'Etc/UCT', 'Etc/GMT', 'Etc/Universal', 'Etc/Zulu', 'Etc/GMT+0', 'Etc/GMT-0', 'Etc/GMT+13', 'Etc/GMT-15'];
+    for (let h = -14; h <= 12; h++) zones.push(`Etc/GMT${h < 0 ? '' : '+'}${h}`);
+    for (const z of zones) {
+      for (const at of [0, Date.UTC(2026, 2, 29, 1, 30), Date.UTC(2026, 9, 25, 0, 59)]) expect([z, offsetMs(at, z)]).toEqual([z, tzOffset(z, new Date(at)) * 60_000]);
+    }
+  });
+});

@@ -2,12 +2,13 @@
 // the cards, their schedules (FSRS memory states included) and the review log.
 import { readFileSync } from 'node:fs';
 import { RecallError } from '../core/errors.js';
-import { buildAnkiCollection, buildLegacyNotice, type ExportDeck } from '../exporters/anki.js';
+import { buildAnkiCollection, buildLegacyNotice, type AnkiExportInput, type AnkiExportSettings, type ExportDeck } from '../exporters/anki.js';
+import type { Settings } from '../core/settings.js';
 import { isSafeMediaName, zipAnkiPackage, type MediaFile } from '../exporters/anki-package.js';
 import { writeAnkiCollection } from '../store/anki-writer.js';
 import type { Context } from './context.js';
 import { resolveDeckIds } from './decks.js';
-import { deckParametersByName } from './options.js';
+import { resolveSearch } from './search.js';
 import { cardSpecOf } from './export.js';
 import { plural } from '../core/plural.js';
 import { writeFileAtomic } from './files.js';
@@ -18,6 +19,8 @@ export type AnkiPackageFormat = 'apkg' | 'colpkg';
 export interface AnkiExportOptions {
   /** A deck and its subdecks; undefined = every deck. */
   deck?: string;
+  /** Only the cards matching this search query (`recall search` syntax), in the deck or the collection. */
+  query?: string;
   format: AnkiPackageFormat;
   out: string;
   force?: boolean;
@@ -46,7 +49,18 @@ const LEGACY_NOTICE = 'This package needs a newer Anki (2.1.50 or later). Please
 
 export function exportAnkiPackage(ctx: Context, opts: AnkiExportOptions): AnkiExportReport {
   const now = ctx.clock();
-  const source = ctx.store.exportSource(resolveDeckIds(ctx, opts.deck === undefined ? undefined : [opts.deck]));
+  if (opts.query !== undefined && opts.format === 'colpkg') {
+    throw new RecallError('usage', 'A .colpkg replaces a whole Anki profile, so it cannot hold only the cards of a query', {
+      hint: 'export them with --format apkg, which Anki adds to a profile',
+      exitCode: 2,
+    });
+  }
+  const deckIds = resolveDeckIds(ctx, opts.deck === undefined ? undefined : [opts.deck]);
+  const source = ctx.store.exportSource(deckIds);
+  if (opts.query !== undefined) {
+    const matching = new Set(ctx.store.cardIds({ deckIds, query: resolveSearch(ctx, opts.query), includeSuspended: true }));
+    source.cards = source.cards.filter((c) => matching.has(c.id));
+  }
   const byDeck = new Map<number, ExportDeck>();
   for (const d of source.decks) byDeck.set(d.id, { name: d.name, description: d.description, cards: [] });
   let reviews = 0;
@@ -81,16 +95,8 @@ export function exportAnkiPackage(ctx: Context, opts: AnkiExportOptions): AnkiEx
     timeZone: ctx.timeZone,
     dayStartHour: ctx.settings.dayStartHour,
     createdAt: ctx.store.getSetting<number>('createdAt') ?? now,
-    settings: {
-      desiredRetention: ctx.settings.desiredRetention,
-      maximumInterval: ctx.settings.maximumInterval,
-      learningSteps: ctx.settings.learningSteps,
-      relearningSteps: ctx.settings.relearningSteps,
-      newPerDay: ctx.settings.newPerDay,
-      reviewsPerDay: ctx.settings.reviewsPerDay,
-      parameters: ctx.settings.parameters ?? ctx.scheduler.defaultParameters(),
-    },
-    deckParameters: deckParametersByName(ctx),
+    settings: exportSettings(ctx.settings, ctx.scheduler.defaultParameters()),
+    deckPresets: deckPresetsByName(ctx, decks.map((d) => d.name)),
     decks,
   });
   const bytes = zipAnkiPackage({
@@ -120,4 +126,30 @@ export function exportAnkiPackage(ctx: Context, opts: AnkiExportOptions): AnkiEx
     shiftedReviewIds: collection.shiftedRevlogIds,
     warnings,
   };
+}
+
+/** The options an Anki options group carries, from the options in force (global, or global + a preset). */
+function exportSettings(o: Settings, defaults: number[]): AnkiExportSettings {
+  return {
+    desiredRetention: o.desiredRetention,
+    maximumInterval: o.maximumInterval,
+    learningSteps: o.learningSteps,
+    relearningSteps: o.relearningSteps,
+    newPerDay: o.newPerDay,
+    reviewsPerDay: o.reviewsPerDay,
+    parameters: o.parameters ?? defaults,
+    leechThreshold: o.leechThreshold,
+    leechAction: o.leechAction,
+  };
+}
+
+/** The exported decks that use a preset: its name and the options in force for them, as Anki options groups. */
+function deckPresetsByName(ctx: Context, names: readonly string[]): AnkiExportInput['deckPresets'] {
+  const out: AnkiExportInput['deckPresets'] = {};
+  for (const name of names) {
+    const deck = ctx.store.deckByName(name);
+    const preset = deck ? ctx.presetOf(deck.id) : null;
+    if (deck && preset !== null) out[name] = { preset, settings: exportSettings(ctx.optionsFor(deck.id), ctx.scheduler.defaultParameters()) };
+  }
+  return out;
 }

@@ -93,9 +93,9 @@ export function commitAnswer(ctx: Context, drawn: Drawn, grade: Grade, opts: Com
   const dayEnd = ctx.dayEnd(at);
   return ctx.store.transaction((): CommitResult => {
     if (scheduled) {
-      const current = ctx.store.getCard(card.id);
+      const current = ctx.store.cardRevision(card.id);
       if (!current || current.revision !== card.revision) {
-        const answered = current?.schedule?.lastReview !== card.schedule?.lastReview;
+        const answered = current?.lastReview !== card.schedule?.lastReview;
         return { ok: false, reason: answered ? 'answered-elsewhere' : 'changed' };
       }
     }
@@ -114,9 +114,11 @@ export function commitAnswer(ctx: Context, drawn: Drawn, grade: Grade, opts: Com
       answer: opts.answer === undefined ? null : JSON.stringify(opts.answer),
       attemptId: opts.attemptId ?? null,
       actionUid,
+      // Checked above: the deck is part of the revision. An unscheduled answer leaves the lookup to the store.
+      deckId: scheduled ? card.deckId : undefined,
     });
     // Siblings (the other side of a reversed pair, other deletions of a cloze) wait until tomorrow, as in Anki.
-    const buried = scheduled ? ctx.store.siblingsToBury(card, at) : [];
+    const buried = scheduled ? ctx.store.siblingsToBury(card.id, at) : [];
     for (const id of buried) ctx.store.appendEvent(id, { kind: 'bury', until: dayEnd }, { at, day, actionUid });
     const leech = scheduled ? markLeech(ctx, card, outcome.schedule, { at, day, actionUid }) : null;
     return {

@@ -15,6 +15,7 @@ import { parseRecallJson } from '../importers/recall-json.js';
 import { inputKind, openInputFile, readInputText } from '../importers/input.js';
 import { assertTimeZone, studyDay, type ReplayEntry, type Scheduler } from '../scheduler/index.js';
 import { cardJson, isGlobalUid } from '../store/store.js';
+import { retentionSlot } from '../store/rollups.js';
 import type { ImportedReview } from '../store/api.js';
 import type { Context } from './context.js';
 import { discardWritten, importMedia, renameRefs } from './media.js';
@@ -161,6 +162,7 @@ export function importPaths(ctx: Context, paths: string[], opts: ImportOptions =
     if (homecoming && !opts.dryRun) syncBuiltinDecks(ctx);
     try {
       const daily = new DailyTally();
+      const guids = new FreshGuids(ctx.store);
       // A collection of years is hundreds of thousands of rows in one transaction: index pages stay in memory.
       ctx.store.reserveCache(256);
       ctx.store.transaction(() => {
@@ -169,6 +171,7 @@ export function importPaths(ctx: Context, paths: string[], opts: ImportOptions =
         for (const item of loaded) {
           const fileReport = { file: item.file, format: item.kind === 'recall' ? 'recall' : item.plan.format, cardsAdded: 0, cardsUpdated: 0, cardsUnchanged: 0, cardsRemoved: 0, reviewsImported: 0 };
           if (item.kind === 'recall') {
+            guids.forget();
             const r = item.builtin
               ? applyDeck(ctx.store, item.parsed, { origin: 'builtin', path: item.builtin, hash: hashText(item.text), now, day: ctx.day(now) })
               : applyDeck(ctx.store, item.parsed, { origin: 'file', path: item.file, hash: hashText(item.text), now, day: ctx.day(now), deckName: opts.deck });
@@ -178,7 +181,7 @@ export function importPaths(ctx: Context, paths: string[], opts: ImportOptions =
             fileReport.cardsUnchanged = r.unchanged;
             if (!report.decks.includes(r.deck)) report.decks.push(r.deck);
           } else {
-            applyPlan(ctx, item.plan, opts, now, fileReport, report, daily, written);
+            applyPlan(ctx, item.plan, opts, now, fileReport, report, daily, written, guids);
             for (const w of item.plan.warnings) {
               if ((w as Partial<ImportDiagnostic>).severity === 'error') report.skipped.push({ file: w.file, line: w.line, message: w.message, ...(w.hint ? { hint: w.hint } : {}) });
               else report.warnings.push(formatDiagnostic(w));
@@ -215,6 +218,7 @@ function applyPlan(
   report: ImportReport,
   daily: DailyTally,
   written: string[],
+  guids: FreshGuids,
 ): void {
   const { store } = ctx;
   // The package's pictures and sounds first: a name another file holds already is renamed, in the cards too.
@@ -239,9 +243,16 @@ function applyPlan(
     const deckId = intoBuiltin
       ? builtinDeck.id
       : store.upsertDeck({ name: deck.name, description: deck.description ?? '', source: deck.source ?? plan.file, origin: plan.format === 'recall-json' ? 'file' : 'anki', path: plan.file, fileHash: null }, now);
-    const scheduler = ctx.schedulerFor(deckId);
+    // Built when a card brings history (a text export has none; building ts-fsrs's scheduler costs a few ms).
+    let scheduler: Scheduler | undefined;
     if (!report.decks.includes(deck.name)) report.decks.push(deck.name);
     let notInBuiltin = 0;
+    // New cards known to be new without a lookup, written together before anything else reads or writes cards.
+    const pending: { spec: PlannedCard; json: string; position: number }[] = [];
+    const flush = () => {
+      store.insertFreshCards(deckId, pending, now);
+      pending.length = 0;
+    };
     deck.cards.forEach((planned, index) => {
       const card = media.renamed.size
         ? { ...planned, content: renameRefs(planned.content, media.renamed), ...(planned.anki ? { anki: renameRefs(planned.anki, media.renamed) } : {}) }
@@ -249,7 +260,16 @@ function applyPlan(
       const json = cardJson(card);
       // Anki notes are one per collection (guid), so their cards are followed into whichever deck they are in; cards
       // recall exported with their deck-file ids are unique only within their deck.
-      const existing = store.cardByUid(card.uid, card.uidInDeck || !isGlobalUid(card.uid) ? deckId : undefined);
+      const byGuid = !card.uidInDeck && isGlobalUid(card.uid);
+      if (byGuid && !intoBuiltin && !card.suspended && !card.buried && card.reviews.length === 0 && guids.claim(card.uid)) {
+        pending.push({ spec: card, json, position: index });
+        fileReport.cardsAdded++;
+        done++;
+        if (opts.onProgress && (done % 200 === 0 || done === total)) opts.onProgress(done, total, deck.name);
+        return;
+      }
+      flush();
+      const existing = store.cardByUid(card.uid, byGuid ? undefined : deckId);
       let cardId: number;
       const suspended = Boolean(card.suspended);
       // A card already in the database has its log read below: the answers still waiting are written first.
@@ -264,6 +284,8 @@ function applyPlan(
         fileReport.cardsUnchanged++;
       } else if (!existing) {
         cardId = store.insertCard(deckId, card, index, now, json);
+        if (byGuid) guids.take(card.uid);
+        else guids.forget();
         if (suspended) store.appendEvent(cardId, { kind: 'suspend' }, meta);
         fileReport.cardsAdded++;
       } else {
@@ -292,12 +314,13 @@ function applyPlan(
       const fresh = existing ? card.reviews.filter((r) => !store.hasSourceKey(r.sourceKey) && !store.hasAnswer(cardId, r.reviewedAt, r.rating)) : card.reviews;
       if (fresh.length) {
         fileReport.reviewsImported += fresh.length;
-        insertHistory(cardId, deckId, fresh, scheduler, !existing);
+        insertHistory(cardId, deckId, fresh, (scheduler ??= ctx.schedulerFor(deckId)), !existing);
       }
       if (card.buried) store.appendEvent(cardId, { kind: 'bury', until: ctx.dayEnd(now) }, meta);
       done++;
       if (opts.onProgress && (done % 200 === 0 || done === total)) opts.onProgress(done, total, deck.name);
     });
+    flush();
     if (notInBuiltin > 0) {
       report.warnings.push(`${plan.file}: ${plural(notInBuiltin, 'card', 'cards')} of the built-in deck "${deck.name}" ${notInBuiltin === 1 ? 'is' : 'are'} no longer in it (this recall's edition of the deck dropped them); their history was not imported`);
     }
@@ -369,7 +392,8 @@ function applyPlan(
         cardId, rating: p.rating, stateBefore, schedule: current, elapsedDays, reviewedAt: p.reviewedAt, durationMs: p.durationMs,
         scheduled: p.scheduled, sourceKey: p.sourceKey, day, sourceState: p.sourceState ?? null,
       });
-      if (p.rating > 0) daily.add(day, deckId, p.rating, Math.max(0, Math.round(p.durationMs)), stateBefore === 0);
+      const slot = retentionSlot(p.rating, p.sourceState ?? (p.scheduled ? stateBefore : null), elapsedDays);
+      if (p.rating > 0) daily.add(day, deckId, p.rating, Math.max(0, Math.round(p.durationMs)), stateBefore === 0, slot);
     }
     store.insertImportedReviews(rows);
     if (existingLog.length) store.flushImportedReviews();
@@ -382,17 +406,55 @@ function applyPlan(
 export type { PlannedCard };
 
 /**
+ * Which cards with a global uid (isGlobalUid: `anki:...`, `ankitxt:...`) an import can create without looking each
+ * one up. Such a card is found by its guid, which is its uid. When no card's guid had the uid's prefix as the import
+ * first asked, the only cards that can hold it are the ones this import created since: a card with a global uid
+ * gets it as its guid, or (taken already) that guid with `#n` added, so a uid without `#` that the import has not
+ * created is free. A card created any other way (a deck-scoped guid) makes it ask the database again.
+ */
+class FreshGuids {
+  /** Per prefix: no card held a guid with it when first asked (and none has been created by another path since). */
+  private readonly emptyPrefix = new Map<string, boolean>();
+  private readonly taken = new Set<string>();
+  constructor(private readonly store: Context['store']) {}
+  /** Whether a card with this global uid can be created as new without a lookup; if so, it is taken. */
+  claim(uid: string): boolean {
+    const prefix = uid.startsWith('ankitxt:') ? 'ankitxt:' : 'anki:';
+    let empty = this.emptyPrefix.get(prefix);
+    if (empty === undefined) this.emptyPrefix.set(prefix, (empty = !this.store.hasGuidPrefix(prefix)));
+    if (!empty || uid.includes('#')) return false;
+    const before = this.taken.size;
+    this.taken.add(uid);
+    return this.taken.size > before;
+  }
+  /** A card with this global uid was created: its guid is the uid (or, when that was taken, the uid with `#n`). */
+  take(uid: string): void {
+    this.taken.add(uid);
+  }
+  /** Cards were created whose guids are not known here: every uid is looked up again. */
+  forget(): void {
+    for (const prefix of this.emptyPrefix.keys()) this.emptyPrefix.set(prefix, false);
+    this.emptyPrefix.set('anki:', false);
+    this.emptyPrefix.set('ankitxt:', false);
+  }
+}
+
+/**
  * What the imported answers add to the per-day rollup, by day and deck, written once at the end: the same counts
  * store.rebuildDaily() would find (answers with a rating, imported ones counting even when they did not reschedule),
  * without reading a million rows back.
  */
 class DailyTally {
-  private readonly rows = new Map<number | string, { day: number; deckId: number; reviews: number; again: number; durationMs: number; newCards: number }>();
-  add(day: number, deckId: number, rating: number, durationMs: number, wasNew: boolean): void {
+  private readonly rows = new Map<number | string, { day: number; deckId: number; reviews: number; again: number; durationMs: number; newCards: number; retention: number[] }>();
+  add(day: number, deckId: number, rating: number, durationMs: number, wasNew: boolean, retentionSlot: number): void {
     // A number for a key where one holds both (every real day and deck): a million answers hash no strings.
     const key = deckId >= 0 && deckId < 2 ** 20 && Math.abs(day) < 2 ** 32 ? day * 2 ** 20 + deckId : `${day}:${deckId}`;
     let r = this.rows.get(key);
-    if (!r) this.rows.set(key, (r = { day, deckId, reviews: 0, again: 0, durationMs: 0, newCards: 0 }));
+    if (!r) this.rows.set(key, (r = { day, deckId, reviews: 0, again: 0, durationMs: 0, newCards: 0, retention: [0, 0, 0, 0] }));
+    if (retentionSlot >= 0) {
+      r.retention[retentionSlot]!++;
+      if (rating > 1) r.retention[retentionSlot + 1]!++;
+    }
     r.reviews++;
     if (rating === 1) r.again++;
     r.durationMs += durationMs;

@@ -1,10 +1,17 @@
 // The collection's media: pictures and sounds of imported packages, kept in the media folder next to the database
 // (`<db dir>/media`, private to the user), one file per content hash. Cards name them as their notes did
 // ("[image: al.png]", "[sound: 1.mp3]"); the database maps each name to its content.
-import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
 import type { Context } from './context.js';
+
+let crypto: typeof import('node:crypto') | undefined;
+/** node:crypto is loaded on first use (~7 ms): a review session that shows no new media never needs it. */
+function sha256(bytes: Uint8Array): string {
+  crypto ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
+  return crypto.createHash('sha256').update(bytes).digest('hex');
+}
 
 export type MediaKind = 'image' | 'sound';
 
@@ -95,7 +102,7 @@ export function importMedia(ctx: Context, files: readonly { name: string; path: 
   const taken = new Set(store.mediaFiles().map((m) => m.file));
   for (const f of files) {
     const bytes = readFileSync(f.path);
-    const hash = createHash('sha256').update(bytes).digest('hex');
+    const hash = sha256(bytes);
     const known = store.mediaFileByHash(hash);
     if (known) result.reused++;
     else {

@@ -122,6 +122,7 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 130 cancelled.`,
     .argument('<name>', 'deck name')
     .addOption(new Option('-f, --format <format>').choices(['recall', 'anki-txt', 'json', 'apkg']).default('recall'))
     .option('-o, --out <path>', 'write to this file or directory instead of stdout (required for apkg)')
+    .option('-q, --query <query>', 'only the cards matching this search (recall search syntax)')
     .option('--force', 'overwrite an existing file')
     .option('--json', 'report as JSON')
     .action(action(lazy(() => import('./commands/export.js').then((m) => ({ run: m.runDeck })))));
@@ -130,6 +131,7 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 130 cancelled.`,
     .description('every deck as an Anki package with schedules and history (colpkg replaces a whole Anki profile; apkg adds to one)')
     .addOption(new Option('-f, --format <format>').choices(['colpkg', 'apkg']).default('colpkg'))
     .requiredOption('-o, --out <path>', 'the package file to write')
+    .option('-q, --query <query>', 'only the cards matching this search (with --format apkg)')
     .option('--force', 'overwrite an existing file')
     .option('--json', 'report as JSON')
     .action(action(lazy(() => import('./commands/export.js').then((m) => ({ run: m.runCollection })))));
@@ -140,6 +142,7 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 130 cancelled.`,
     .option('-d, --deck <name>', 'fit a preset for this deck only')
     .option('--all', 'fit one set for all decks (the default)')
     .option('--dry-run', 'report, change nothing')
+    .option('--evaluate', 'also measure out-of-sample quality by time-series splits (several more fits: slower)')
     .option('--json', 'machine-readable output')
     .action(action(lazy(() => import('./commands/optimize.js'))));
 

@@ -4,7 +4,7 @@
 // does not pass the sanitiser: they are made by the libraries (terminal-image for kitty and iTerm2, sixel for
 // sixel) only from files recall itself stored in its media folder, never from card text.
 import { importExternal } from '../core/external.js';
-import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, delimiter, join } from 'node:path';
 import { mapStrings, mediaPath, mediaRefs, type MediaKind } from '../app/media.js';
@@ -149,6 +149,8 @@ export function playSounds(paths: readonly string[], env: Env): string {
   const [cmd, ...args] = player;
   const playNext = (i: number) => {
     if (i >= paths.length) return;
+    // node:child_process is loaded when a sound is first played, not at every start of a session.
+    const { spawn } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
     const child = spawn(cmd!, [...args, paths[i]!], { stdio: 'ignore', env: env as NodeJS.ProcessEnv });
     child.on('error', () => undefined);
     child.on('exit', () => playNext(i + 1));

@@ -20,6 +20,11 @@ export function sanitize(text: string): string {
     .replace(/[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/g, '');
 }
 
+/** Whether `sanitize` would change the text (false: it returns the text as it is). */
+export function needsSanitizing(text: string): boolean {
+  return NEEDS_WORK.test(text);
+}
+
 /** The colour and weight codes recall's own styler writes (SGR: bold, dim, inverse, colours, their resets). */
 const OWN_STYLE = /(\u001b\[(?:0|1|2|7|22|27|3[1-9])m)/;
 

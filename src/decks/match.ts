@@ -29,6 +29,8 @@ export const SIMILARITY_THRESHOLD = 0.6;
  * `cardJson` does), so an empty tag list and no tags compare equal.
  */
 export function cardContentJson(spec: CardSpec): string {
+  // Most cards have no extras: their JSON is the content's own (the copy below would hold the same keys in order).
+  if (!spec.explanation && !spec.source && !spec.tags?.length && !spec.anki) return JSON.stringify(spec.content);
   const obj: Record<string, unknown> = { ...spec.content };
   if (spec.explanation) obj.explanation = spec.explanation;
   if (spec.source) obj.source = spec.source;

@@ -70,6 +70,9 @@ export interface AnkiExportSettings {
   reviewsPerDay: number;
   /** The FSRS parameters in force (the defaults written out when none were fitted). */
   parameters: number[];
+  /** Lapses that make a card a leech (0: never); what then happens to it. */
+  leechThreshold: number;
+  leechAction: 'tag' | 'suspend';
 }
 
 export interface AnkiExportInput {
@@ -79,9 +82,10 @@ export interface AnkiExportInput {
   dayStartHour: number;
   /** When the recall database was created; the collection's creation day is the earliest of this and any answer. */
   createdAt: number;
+  /** The global options: Anki's Default options group, for every deck without a preset. */
   settings: AnkiExportSettings;
-  /** Decks with parameters of their own (`recall optimize --deck`): an Anki options group each. */
-  deckParameters: Record<string, number[]>;
+  /** Decks on a preset, by deck name: the preset's name and the options in force for them (global + preset). */
+  deckPresets: Record<string, { preset: string; settings: AnkiExportSettings }>;
   decks: ExportDeck[];
 }
 
@@ -170,12 +174,13 @@ export function fieldChecksum(text: string): number {
   return createHash('sha1').update(text, 'utf8').digest().readUInt32BE(0);
 }
 
-/** Learning steps such as `10m`, `1h`, `1d` in minutes, as Anki's options store them. */
+/** Learning steps such as `30s`, `10m`, `1h`, `1d` in minutes, as Anki's options store them (fractions allowed). */
 export function stepMinutes(step: string): number {
-  const m = /^(\d+(?:\.\d+)?)([mhd])$/.exec(step);
+  const m = /^(\d+(?:\.\d+)?)([smhd])$/.exec(step);
   if (!m) return 1;
   const n = Number(m[1]);
-  return m[2] === 'd' ? n * 1440 : m[2] === 'h' ? n * 60 : n;
+  const minutes = m[2] === 'd' ? n * 1440 : m[2] === 'h' ? n * 60 : m[2] === 's' ? n / 60 : n;
+  return Math.round(minutes * 1e4) / 1e4;
 }
 
 /** A deck name as Anki keeps it: parts trimmed, empty parts dropped (and `Default` when nothing is left). */
@@ -357,13 +362,18 @@ export function buildAnkiCollection(input: AnkiExportInput): AnkiCollection {
       }
     }
   }
-  const presets = new Map<string, { id: number; name: string; params: number[] }>();
+  // One Anki options group per recall preset in use, with that preset's options (retention, steps, limits, leeches,
+  // parameters); decks without one share Default, which carries the global options.
+  const presets = new Map<string, { id: number; name: string; settings: AnkiExportSettings }>();
+  const presetOfDeck = new Map<string, { id: number; name: string; settings: AnkiExportSettings }>();
   for (const d of input.decks) {
-    const params = input.deckParameters[d.name];
-    const key = keyOf(d.name);
-    if (params && params.length >= 17 && key !== 'default' && !presets.has(key)) presets.set(key, { id: presets.size + 2, name: d.name, params });
+    const own = input.deckPresets[d.name];
+    if (!own) continue;
+    let group = presets.get(own.preset);
+    if (!group) presets.set(own.preset, (group = { id: presets.size + 2, name: own.preset, settings: own.settings }));
+    if (!presetOfDeck.has(keyOf(d.name))) presetOfDeck.set(keyOf(d.name), group);
   }
-  const paramsOf = (deckName: string) => presets.get(keyOf(deckName))?.params ?? settings.parameters;
+  const settingsOf = (deckName: string) => presetOfDeck.get(keyOf(deckName))?.settings ?? settings;
 
   // Notes and cards. A guid names one note in Anki: a recall note that would repeat one (a second card of an Anki
   // note's ordinal, a note in two decks of one name) gets its own.
@@ -434,10 +444,10 @@ export function buildAnkiCollection(input: AnkiExportInput): AnkiCollection {
     for (const { card, ord, deckName, preferredId } of note.cards) {
       const cid = preferredId ?? cardIds.next(card.createdAt);
       const did = deckIds.get(keyOf(deckName)) ?? 1;
-      const params = paramsOf(deckName);
+      const options = settingsOf(deckName);
       const s = card.schedule;
       const ease = card.reviews.reduce(nextEase, 0);
-      const sched = scheduleFields(s, ease, settings, params, day, dayNumber, () => newPosition++);
+      const sched = scheduleFields(s, ease, options, options.parameters, day, dayNumber, () => newPosition++);
       let queue = sched.queue;
       if (card.suspended) queue = -1;
       else if (card.buriedUntil !== null && card.buriedUntil > now) queue = -3;
@@ -499,10 +509,10 @@ export function buildAnkiCollection(input: AnkiExportInput): AnkiCollection {
   for (const name of deckNames) {
     const key = name.toLowerCase();
     const id = deckIds.get(key)!;
-    decks[String(id)] = deckJson(id, name, textToHtml(descriptions.get(key) ?? ''), presets.get(key)?.id ?? 1);
+    decks[String(id)] = deckJson(id, name, textToHtml(descriptions.get(key) ?? ''), presetOfDeck.get(key)?.id ?? 1);
   }
-  const dconf: Record<string, unknown> = { '1': optionsJson(1, 'Default', settings, settings.parameters) };
-  for (const p of presets.values()) dconf[String(p.id)] = optionsJson(p.id, `recall: ${p.name}`, settings, p.params);
+  const dconf: Record<string, unknown> = { '1': optionsJson(1, 'Default', settings) };
+  for (const p of presets.values()) dconf[String(p.id)] = optionsJson(p.id, `recall: ${p.name}`, p.settings);
 
   return {
     col: {
@@ -627,7 +637,8 @@ function deckJson(id: number, name: string, desc: string, conf: number): Record<
   };
 }
 
-function optionsJson(id: number, name: string, s: AnkiExportSettings, params: readonly number[]): Record<string, unknown> {
+function optionsJson(id: number, name: string, s: AnkiExportSettings): Record<string, unknown> {
+  const params = s.parameters;
   const fsrs = { fsrsWeights: [] as number[], fsrsParams5: [] as number[], fsrsParams6: [] as number[] };
   if (params.length >= 21) fsrs.fsrsParams6 = [...params];
   else if (params.length >= 19) fsrs.fsrsParams5 = [...params];
@@ -636,7 +647,11 @@ function optionsJson(id: number, name: string, s: AnkiExportSettings, params: re
     id, mod: 0, name, usn: 0, maxTaken: 60, autoplay: true, timer: 0, replayq: true,
     new: { bury: false, delays: s.learningSteps.map(stepMinutes), initialFactor: 2500, ints: [1, 4, 0], order: 1, perDay: s.newPerDay },
     rev: { bury: false, ease4: 1.3, ivlFct: 1.0, maxIvl: s.maximumInterval, perDay: s.reviewsPerDay, hardFactor: 1.2 },
-    lapse: { delays: s.relearningSteps.map(stepMinutes), leechAction: 1, leechFails: 8, minInt: 1, mult: 0.0 },
+    // Anki's leech actions: 0 suspends, 1 only tags. It cannot turn leeches off; 9999 lapses (its maximum) comes closest.
+    lapse: {
+      delays: s.relearningSteps.map(stepMinutes), leechAction: s.leechAction === 'suspend' ? 0 : 1,
+      leechFails: s.leechThreshold > 0 ? s.leechThreshold : 9999, minInt: 1, mult: 0.0,
+    },
     dyn: false, newMix: 0, newPerDayMinimum: 0, interdayLearningMix: 0, reviewOrder: 0, newSortOrder: 0, newGatherPriority: 0,
     buryInterdayLearning: false, ...fsrs, desiredRetention: s.desiredRetention, ignoreRevlogsBeforeDate: '',
     easyDaysPercentages: [1, 1, 1, 1, 1, 1, 1], stopTimerOnAnswer: false, secondsToShowQuestion: 0, secondsToShowAnswer: 0,
@@ -652,6 +667,7 @@ export function buildLegacyNotice(now: number, message: string): AnkiCollection 
   const basic = STOCK.Basic;
   const settings: AnkiExportSettings = {
     desiredRetention: 0.9, maximumInterval: 36500, learningSteps: ['1m', '10m'], relearningSteps: ['10m'], newPerDay: 20, reviewsPerDay: 200, parameters: [],
+    leechThreshold: 8, leechAction: 'tag',
   };
   const secs = Math.floor(now / 1000);
   const field = textToHtml(message);
@@ -661,7 +677,7 @@ export function buildLegacyNotice(now: number, message: string): AnkiCollection 
       conf: JSON.stringify({ activeDecks: [1], curDeck: 1, curModel: basic.id, nextPos: 2, schedVer: 2, sched2021: true, sortType: 'noteFld' }),
       models: JSON.stringify({ [String(basic.id)]: noteTypeJson(basic) }),
       decks: JSON.stringify({ '1': deckJson(1, 'Default', '', 1) }),
-      dconf: JSON.stringify({ '1': optionsJson(1, 'Default', settings, []) }),
+      dconf: JSON.stringify({ '1': optionsJson(1, 'Default', settings) }),
       tags: '{}',
     },
     notes: [{

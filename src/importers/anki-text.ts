@@ -2,11 +2,12 @@ import { hash } from 'node:crypto';
 import { basename, extname } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { RecallError } from '../core/errors.js';
-import type { ImportPlan, PlannedCard, PlannedDeck } from '../core/import-plan.js';
+import type { ImportPlan, PlannedCard, PlannedDeck, PlannedReview } from '../core/import-plan.js';
 import type { CardContent } from '../core/types.js';
 import { diag, type ImportDiagnostic } from './diagnostics.js';
 import { clozeLimitProblem } from '../decks/cloze.js';
 import { htmlToText, stripControl } from './html.js';
+import { needsSanitizing } from '../core/text.js';
 
 export { planErrors, type ImportDiagnostic } from './diagnostics.js';
 
@@ -20,6 +21,9 @@ export interface AnkiTextOptions {
 }
 
 const MAX_FIELD_CHARS = 2 ** 20;
+
+/** A text row has no history: its cards share one empty list, frozen so that nothing can add to it. */
+const NO_REVIEWS = Object.freeze([]) as unknown as PlannedReview[];
 
 const SEPARATOR_NAMES: Record<string, string> = {
   comma: ',', semicolon: ';', tab: '\t', space: ' ', pipe: '|', colon: ':',
@@ -133,8 +137,18 @@ function readHeader(lines: string[], file: string, warnings: ImportDiagnostic[])
 }
 
 /** Anki's guess when there is no `#separator:`: tab if the first data line has one, else ; or , by count. */
-function guessSeparator(bodyLines: string[]): string {
-  const first = bodyLines.find((l) => l.trim() !== '' && !l.startsWith('#')) ?? '';
+function guessSeparator(body: string): string {
+  let first = '';
+  for (let at = 0; at <= body.length; ) {
+    const end = body.indexOf('\n', at);
+    const l = body.slice(at, end === -1 ? body.length : end);
+    if (l.trim() !== '' && !l.startsWith('#')) {
+      first = l;
+      break;
+    }
+    if (end === -1) break;
+    at = end + 1;
+  }
   if (first.includes('\t')) return '\t';
   const semis = first.split(';').length - 1;
   const commas = first.split(',').length - 1;
@@ -167,13 +181,19 @@ function clozeNumbers(text: string): number[] {
 
 export function parseAnkiText(text: string, file: string, opts: AnkiTextOptions = {}): ImportPlan {
   const warnings: ImportDiagnostic[] = [];
-  const src = text.replace(/^\uFEFF/, '');
-  const allLines = src.split('\n');
-  const { header, count: headerLines } = readHeader(allLines, file, warnings);
-  const bodyLines = allLines.slice(headerLines);
-  const separator = header.separator ?? guessSeparator(bodyLines);
+  const src = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  // The `#` lines at the top are the header; the rest of the text, as it is, is the body.
+  const head: string[] = [];
+  let bodyStart = 0;
+  while (src.charCodeAt(bodyStart) === 35 /* # */) {
+    const end = src.indexOf('\n', bodyStart);
+    head.push(src.slice(bodyStart, end === -1 ? src.length : end));
+    bodyStart = end === -1 ? src.length : end + 1;
+  }
+  const { header, count: headerLines } = readHeader(head, file, warnings);
+  const body = src.slice(bodyStart);
+  const separator = header.separator ?? guessSeparator(body);
   const html = header.html ?? false;
-  const body = bodyLines.join('\n');
 
   // Special columns: 1-based header numbers, or names in #columns: when no number was given.
   const columnNames = header.columnsRaw !== undefined ? header.columnsRaw.split(separator).map((c) => c.trim()) : undefined;
@@ -189,9 +209,10 @@ export function parseAnkiText(text: string, file: string, opts: AnkiTextOptions 
   };
   const specialSet = new Set(Object.values(special).filter((v): v is number => v !== undefined));
 
-  let records: { record: string[]; info: { lines: number } }[];
+  const quoted = body.includes('"');
+  let records: Records;
   try {
-    records = body.includes('"') ? parse(body, {
+    records = quoted ? fromCsv(parse(body, {
       delimiter: separator,
       quote: '"',
       relax_column_count: true,
@@ -200,7 +221,7 @@ export function parseAnkiText(text: string, file: string, opts: AnkiTextOptions 
       comment: '#',
       comment_no_infix: true,
       skip_empty_lines: true,
-    }) as unknown as { record: string[]; info: { lines: number } }[] : splitUnquoted(body, separator);
+    }) as unknown as { record: string[]; info: { lines: number } }[]) : splitUnquoted(body, separator);
   } catch (e) {
     const err = e as { message?: string; lines?: number };
     throw new RecallError('anki-text-parse', `Cannot read the rows: ${err.message ?? String(e)}`, {
@@ -211,22 +232,37 @@ export function parseAnkiText(text: string, file: string, opts: AnkiTextOptions 
   }
 
   const decks = new Map<string, PlannedDeck>();
-  const seen = new Set<string>();
+  /** Per deck, the notes taken (a note is its deck and its id). */
+  const seen = new Map<string, Set<string>>();
+  let notes = 0;
   const unknownNotetypes = new Set<string>();
-  const fieldText = (v: string): string => (html ? htmlToText(v) : stripControl(v).trim());
+  // Sanitizing is a no-op on text with none of the characters it removes: when the whole body has none, no field has
+  // any (outside quotes every \r ends a line, so no field holds one).
+  const inert = !html && !needsSanitizing(quoted ? body : body.replace(/\r/g, ''));
+  const fieldText = (v: string): string => (inert ? v.trim() : html ? htmlToText(v) : stripControl(v).trim());
   let rows = 0;
   let shapeErrors = 0;
   // Per file, not per row: a big export has tens of thousands of rows.
   const fileDeck = header.deck || defaultDeckName(file);
   const kinds = new Map<string, NoteKind | undefined>();
   const columnsFor = new Map<number, number[]>();
+  const headerTags = [...new Set(header.tags)];
+  const cell = (record: string[], i: number | undefined): string => (i === undefined ? '' : (record[i] ?? '').trim());
 
-  for (const { record, info } of records) {
-    // info.lines is the record's last line; quoted newlines inside it push the first line back.
+  for (let r = 0; r < records.rows.length; r++) {
+    const record = records.rows[r]!;
+    // The record's last line; quoted newlines inside it push the first line back.
     let newlines = 0;
-    for (const f of record) for (let at = f.indexOf('\n'); at !== -1; at = f.indexOf('\n', at + 1)) newlines++;
-    const line = headerLines + info.lines - newlines;
-    if (record.every((f) => f.trim() === '')) continue;
+    if (quoted) for (const f of record) for (let at = f.indexOf('\n'); at !== -1; at = f.indexOf('\n', at + 1)) newlines++;
+    const line = headerLines + records.lines[r]! - newlines;
+    let blank = true;
+    for (const f of record) {
+      if (f.trim() !== '') {
+        blank = false;
+        break;
+      }
+    }
+    if (blank) continue;
     rows++;
     // No card holds a megabyte of text; such a field is a broken export or an attack on memory and the terminal.
     const huge = record.findIndex((f) => f.length > MAX_FIELD_CHARS);
@@ -235,8 +271,7 @@ export function parseAnkiText(text: string, file: string, opts: AnkiTextOptions 
       continue;
     }
 
-    const cell = (i: number | undefined): string => (i === undefined ? '' : (record[i] ?? '').trim());
-    const notetype = cell(special.notetype) || header.notetype || 'Basic';
+    const notetype = cell(record, special.notetype) || header.notetype || 'Basic';
     let kind = kinds.get(notetype);
     if (!kinds.has(notetype)) kinds.set(notetype, (kind = kindOf(notetype)));
     if (kind === undefined) {
@@ -269,49 +304,53 @@ export function parseAnkiText(text: string, file: string, opts: AnkiTextOptions 
       for (let i = 0; i < span; i++) if (!specialSet.has(i)) fieldCols.push(i);
       columnsFor.set(span, fieldCols);
     }
-    const fields = fieldCols.slice(0, FIELD_COUNT[kind]).map((i) => fieldText(record[i] ?? ''));
-    while (fields.length < FIELD_COUNT[kind]) fields.push('');
-    const [first = '', second = '', third = ''] = fields;
+    // The kind's fields in column order (every kind reads two or three); missing ones are empty.
+    const fieldCount = FIELD_COUNT[kind];
+    const first = fieldCols.length > 0 ? fieldText(record[fieldCols[0]!] ?? '') : '';
+    const second = fieldCols.length > 1 ? fieldText(record[fieldCols[1]!] ?? '') : '';
+    const third = fieldCount > 2 && fieldCols.length > 2 ? fieldText(record[fieldCols[2]!] ?? '') : '';
 
     if (first === '') {
       warnings.push(diag('error', file, line, 'The first field is empty: skipped', 'every note needs its first field; fill it in or delete the row'));
       continue;
     }
 
-    const guid = cell(special.guid);
+    const guid = cell(record, special.guid);
     const noteUid = guid ? `anki:${guid}` : `ankitxt:${hashText(first)}`;
-    const deckName = opts.deck ?? (cell(special.deck) || fileDeck);
-    const key = `${deckName}\u0000${noteUid}`;
-    if (seen.has(key)) {
+    const deckName = opts.deck ?? (cell(record, special.deck) || fileDeck);
+    let seenInDeck = seen.get(deckName);
+    if (!seenInDeck) seen.set(deckName, (seenInDeck = new Set()));
+    if (seenInDeck.has(noteUid)) {
       warnings.push(diag('error', file, line, guid ? `Duplicate guid "${guid}": skipped` : 'Duplicate first field: skipped', 'without a guid column, notes are identified by their first field'));
       continue;
     }
 
-    const rowTags = cell(special.tags);
-    const tags = rowTags === '' ? [...new Set(header.tags)] : [...new Set([...header.tags, ...rowTags.split(/\s+/).filter(Boolean)])];
-    const base = (uid: string, content: CardContent): PlannedCard => ({
-      uid, noteUid, content, line, reviews: [], ...(tags.length ? { tags } : {}),
-    });
-    const cards: PlannedCard[] = [];
+    const rowTags = cell(record, special.tags);
+    const tags = rowTags === '' ? (headerTags.length ? [...headerTags] : undefined) : [...new Set([...header.tags, ...rowTags.split(/\s+/).filter(Boolean)])];
+    const base = (uid: string, content: CardContent): PlannedCard =>
+      tags?.length ? { uid, noteUid, content, line, reviews: NO_REVIEWS, tags } : { uid, noteUid, content, line, reviews: NO_REVIEWS };
+    let cards: PlannedCard | PlannedCard[];
     if (kind === 'optional-reversed') kind = third !== '' ? 'reversed' : 'basic';
     switch (kind) {
       case 'basic':
-        cards.push(base(noteUid, { type: 'basic', front: first, back: second }));
+        cards = base(noteUid, { type: 'basic', front: first, back: second });
         break;
       case 'reversed':
         if (second === '') {
           warnings.push(diag('error', file, line, 'A reversed note needs a back field (the front of its reverse card): skipped', 'fill in the second field, or use the Basic note type'));
           continue;
         }
-        cards.push(base(noteUid, { type: 'reversed', front: first, back: second, direction: 'forward' }));
-        cards.push(base(`${noteUid}::r`, { type: 'reversed', front: first, back: second, direction: 'backward' }));
+        cards = [
+          base(noteUid, { type: 'reversed', front: first, back: second, direction: 'forward' }),
+          base(`${noteUid}::r`, { type: 'reversed', front: first, back: second, direction: 'backward' }),
+        ];
         break;
       case 'typed':
         if (second === '') {
           warnings.push(diag('error', file, line, 'A type-in-the-answer note needs an answer in its second field: skipped'));
           continue;
         }
-        cards.push(base(noteUid, { type: 'typed', prompt: first, answers: [second] }));
+        cards = base(noteUid, { type: 'typed', prompt: first, answers: [second] });
         break;
       case 'cloze': {
         const nums = clozeNumbers(first);
@@ -324,6 +363,7 @@ export function parseAnkiText(text: string, file: string, opts: AnkiTextOptions 
           warnings.push(diag('error', file, line, `${tooMany.message}: skipped`, tooMany.hint));
           continue;
         }
+        cards = [];
         for (const n of nums) {
           const card = base(`${noteUid}::c${n}`, { type: 'cloze', text: first, index: n });
           if (second) card.explanation = second;
@@ -332,18 +372,19 @@ export function parseAnkiText(text: string, file: string, opts: AnkiTextOptions 
         break;
       }
     }
-    seen.add(key);
+    seenInDeck.add(noteUid);
+    notes++;
     let deck = decks.get(deckName);
     if (!deck) {
       deck = { name: deckName, cards: [] };
       decks.set(deckName, deck);
     }
-    deck.cards.push(...cards);
+    if (Array.isArray(cards)) deck.cards.push(...cards);
+    else deck.cards.push(cards);
   }
 
   // A file most of whose rows have the wrong number of fields is not a deck (a one-column list, a licence, a
   // text saved with the wrong extension): refused whole, rather than imported as cards without backs.
-  const notes = seen.size;
   if (rows > 0 && shapeErrors > notes) {
     const firstProblem = warnings.find((w) => w.severity === 'error');
     throw new RecallError('not-a-deck', `This does not look like an Anki text export: ${notes === 0 ? 'none' : `only ${notes}`} of its ${rows} rows ${notes === 1 ? 'is a note' : 'are notes'}${firstProblem ? ` (line ${firstProblem.line}: ${firstProblem.message.replace(/: skipped$/, '')})` : ''}`, {
@@ -354,17 +395,29 @@ export function parseAnkiText(text: string, file: string, opts: AnkiTextOptions 
   return { file, format: 'anki-text', decks: [...decks.values()], warnings };
 }
 
+/** Rows as lists of fields, with the (1-based) line of the body each one ends on. */
+interface Records {
+  rows: string[][];
+  lines: number[];
+}
+
+function fromCsv(parsed: { record: string[]; info: { lines: number } }[]): Records {
+  return { rows: parsed.map((p) => p.record), lines: parsed.map((p) => p.info.lines) };
+}
+
 /**
  * Without a single quote character a row is a line and a field is what lies between separators: the same records
  * csv-parse gives (comments and blank lines skipped, 1-based lines), about ten times faster on a big export.
  */
-function splitUnquoted(body: string, separator: string): { record: string[]; info: { lines: number } }[] {
-  const out: { record: string[]; info: { lines: number } }[] = [];
-  const lines = body.split(/\r?\n|\r/);
-  for (let i = 0; i < lines.length; i++) {
-    const l = lines[i]!;
-    if (l === '' || l.startsWith('#')) continue;
-    out.push({ record: l.split(separator), info: { lines: i + 1 } });
+function splitUnquoted(body: string, separator: string): Records {
+  const rows: string[][] = [];
+  const lines: number[] = [];
+  const all = body.includes('\r') ? body.split(/\r?\n|\r/) : body.split('\n');
+  for (let i = 0; i < all.length; i++) {
+    const l = all[i]!;
+    if (l === '' || l.charCodeAt(0) === 35 /* # */) continue;
+    rows.push(l.split(separator));
+    lines.push(i + 1);
   }
-  return out;
+  return { rows, lines };
 }

@@ -19,10 +19,17 @@ export const PHASES: readonly { phase: Phase; label: string }[] = [
 export type Rates = Record<Phase, number>;
 
 /**
- * Measured on the 2-CPU development machines (kanjiplot history repeated 15 times, 58,000 items; reading and
- * rescheduling on 6,102 rows). Only the first run uses these; later runs use their own machine's last speed.
+ * Measured on the 2-CPU development machines (kanjiplot history repeated 15 times, 58,000 items, and the bench's
+ * 66,749-item collection; reading and rescheduling on 6,102 rows). Only the first run uses these; later runs use
+ * their own machine's last speed. Evaluating is two forward passes over items already converted for the fit.
  */
-export const DEFAULT_RATES: Rates = { reading: 0.003, building: 0.005, fitting: 0.03, evaluating: 0.03, rescheduling: 0.05 };
+export const DEFAULT_RATES: Rates = { reading: 0.003, building: 0.005, fitting: 0.03, evaluating: 0.003, rescheduling: 0.05 };
+
+/**
+ * The same for `--evaluate`: the time-series splits run beside the fit (slowing it down on two cores) and the
+ * evaluating phase waits for what is left of them (measured on the bench collection under load, scaled down).
+ */
+export const DEFAULT_RATES_EVALUATE: Rates = { ...DEFAULT_RATES, fitting: 0.04, evaluating: 0.012 };
 
 export interface ProgressState {
   startedAt: number;

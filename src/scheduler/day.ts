@@ -2,6 +2,7 @@ import { tzOffset } from '@date-fns/tz/tzOffset';
 import { TZDate } from '@date-fns/tz/date';
 import { addDays } from 'date-fns/addDays';
 import { RecallError } from '../core/errors.js';
+import { fixedZoneOffset } from '../core/zone.js';
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
@@ -17,11 +18,8 @@ export function resolveTimeZone(timeZone: string | null | undefined): string {
   return timeZone || LOCAL_ZONE;
 }
 
-/** UTC needs no lookup: its offset is always zero. Asking Intl for the first time costs ~17 ms at start-up. */
-const isUtc = (timeZone: string) => timeZone === 'UTC' || timeZone === 'Etc/UTC';
-
 export function isValidTimeZone(timeZone: string): boolean {
-  if (timeZone === LOCAL_ZONE || isUtc(timeZone)) return true;
+  if (timeZone === LOCAL_ZONE || fixedZoneOffset(timeZone) !== null) return true;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone });
     return true;
@@ -45,9 +43,6 @@ const dayOffsetCache = new Map<string, Map<number, number>>();
 /** Per zone name: its offset when it never changes, else null (asked millions of times in a large import). */
 const fixedOffsets = new Map<string, number | null>();
 
-/** Zones whose offset never changes: UTC and the Etc/GMT±N zones an Anki package's offset maps to. */
-const FIXED_ZONE = /^(?:UTC|GMT|Etc\/(?:UTC|UCT|GMT|Universal|Zulu|GMT[+-]\d{1,2}))$/;
-
 function computeOffset(ms: number, timeZone: string): number {
   const minutes = timeZone === LOCAL_ZONE ? -new Date(ms).getTimezoneOffset() : tzOffset(timeZone, new Date(ms));
   return Number.isFinite(minutes) ? minutes * 60_000 : 0;
@@ -61,7 +56,7 @@ function computeOffset(ms: number, timeZone: string): number {
  */
 export function offsetMs(ms: number, timeZone: string): number {
   let fixed = fixedOffsets.get(timeZone);
-  if (fixed === undefined) fixedOffsets.set(timeZone, (fixed = FIXED_ZONE.test(timeZone) ? computeOffset(0, timeZone) : null));
+  if (fixed === undefined) fixedOffsets.set(timeZone, (fixed = fixedZoneOffset(timeZone)));
   if (fixed !== null) return fixed;
   let days = dayOffsetCache.get(timeZone);
   if (!days) dayOffsetCache.set(timeZone, (days = new Map()));
@@ -98,7 +93,8 @@ export function studyDay(ms: number, timeZone: string, dayStartHour: number): nu
 export function dayStartInstant(day: number, timeZone: string, dayStartHour: number): number {
   const base = new Date(day * DAY);
   if (timeZone === LOCAL_ZONE) return new Date(base.getUTCFullYear(), base.getUTCMonth(), base.getUTCDate(), dayStartHour).getTime();
-  if (isUtc(timeZone)) return Date.UTC(base.getUTCFullYear(), base.getUTCMonth(), base.getUTCDate(), dayStartHour);
+  const fixed = fixedZoneOffset(timeZone);
+  if (fixed !== null) return Date.UTC(base.getUTCFullYear(), base.getUTCMonth(), base.getUTCDate(), dayStartHour) - fixed;
   const local = new TZDate(base.getUTCFullYear(), base.getUTCMonth(), base.getUTCDate(), dayStartHour, 0, 0, timeZone);
   return local.getTime();
 }
@@ -119,7 +115,7 @@ export function nextDayStart(ms: number, timeZone: string, dayStartHour: number)
 
 function computeNextDayStart(day: number, timeZone: string, dayStartHour: number): number {
   const startMs = dayStartInstant(day, timeZone, dayStartHour);
-  if (isUtc(timeZone)) return startMs + DAY;
+  if (fixedZoneOffset(timeZone) !== null) return startMs + DAY;
   const start = timeZone === LOCAL_ZONE ? new Date(startMs) : new TZDate(startMs, timeZone);
   return addDays(start, 1).getTime();
 }

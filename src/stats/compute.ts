@@ -176,6 +176,19 @@ export function emptyDistributions(): StatsReport['distributions'] {
   };
 }
 
+/** First day of the heatmap: a Monday, 52 weeks before the Monday of this week. */
+function heatmapStart(today: number): number {
+  return today - weekday(today) - 52 * 7;
+}
+
+/**
+ * The first day whose figures the report shows (the heatmap's and the `days` chart's); before it, only whether a
+ * day had answers matters (streaks).
+ */
+export function detailFrom(today: number, days: number): number {
+  return Math.min(today - days + 1, heatmapStart(today));
+}
+
 export function computeStats(input: StatsInput, now: number): StatsReport {
   const { today } = input;
   const byDay = new Map<number, DailyRow>();
@@ -185,7 +198,7 @@ export function computeStats(input: StatsInput, now: number): StatsReport {
       byDay.set(r.day, { day: r.day, reviews: prev.reviews + r.reviews, again: prev.again + r.again, durationMs: prev.durationMs + r.durationMs, newCards: prev.newCards + r.newCards });
     } else byDay.set(r.day, r);
   }
-  const studied = [...byDay.values()].filter((r) => r.reviews > 0).map((r) => r.day);
+  const studied = [...(input.studiedBefore ?? []), ...[...byDay.values()].filter((r) => r.reviews > 0).map((r) => r.day)];
   const todayRow = byDay.get(today);
 
   const deckStats = new Map<number, DeckStats & { rSum: number; rCount: number; mastered: number }>();
@@ -210,6 +223,14 @@ export function computeStats(input: StatsInput, now: number): StatsReport {
     dist.difficulty[g.difficulty]!.count += g.count;
     if (g.retrievability !== null) dist.retrievability[g.retrievability]!.count += g.count;
   }
+  for (const r of input.retrievability ?? []) {
+    const ds = deckStats.get(r.deckId);
+    if (ds) {
+      ds.rSum += r.sum;
+      ds.rCount += r.count;
+    }
+    r.buckets.forEach((n, i) => (dist.retrievability[i]!.count += n));
+  }
 
   const reviewsPerDay: StatsReport['reviewsPerDay'] = [];
   for (let d = today - input.days + 1; d <= today; d++) {
@@ -217,7 +238,7 @@ export function computeStats(input: StatsInput, now: number): StatsReport {
     reviewsPerDay.push({ day: d, date: dayDate(d), reviews: r?.reviews ?? 0, again: r?.again ?? 0, newCards: r?.newCards ?? 0, timeMs: r?.durationMs ?? 0 });
   }
 
-  const startDay = today - weekday(today) - 52 * 7;
+  const startDay = heatmapStart(today);
   const heat: number[] = [];
   for (let d = startDay; d <= today; d++) heat.push(byDay.get(d)?.reviews ?? 0);
 

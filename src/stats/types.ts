@@ -47,6 +47,17 @@ export interface MemoryGroup {
   retrievabilitySum: number;
 }
 
+/**
+ * Retrievability now of one deck's answered cards (suspended ones included): how many have one (a last answer),
+ * its sum, and how many fall in each bucket of `R_EDGES`.
+ */
+export interface RetrievabilityRow {
+  deckId: number;
+  count: number;
+  sum: number;
+  buckets: number[];
+}
+
 /** Unsuspended Review cards due in the quarter hour starting at `at`; overdue cards are folded into the first. */
 export interface DueBucket {
   at: number;
@@ -83,10 +94,14 @@ export interface StatsInput {
   days: number;
   /** Every day with answers (any order); days before the chart still count for streaks and the heatmap. */
   daily: DailyRow[];
+  /** Days with answers before the first day of `daily`, when it starts at `detailFrom` (only streaks need them). */
+  studiedBefore?: number[];
   /** Days within the last year; older rows are ignored. */
   retention: RetentionRow[];
   deckCounts: DeckCountRow[];
   memory: MemoryGroup[];
+  /** Retrievability per deck, for stores that read it apart from `memory` (whose groups then have none). */
+  retrievability?: RetrievabilityRow[];
   /** Unsuspended, unburied cards due before today ends. */
   dueToday: { reviews: number; learning: number };
   /** Review cards due before the forecast horizon `dayStarts[last]`, by quarter hour (time zones shift by 15 min steps). */

@@ -4,6 +4,7 @@ import type { CardEvent, CardEventData } from '../core/card-events.js';
 import type { CardContent, CardExtras, CardSpec, CardState, CardType, Rating, ReviewEntry, ReviewKind, Schedule } from '../core/types.js';
 import type { ExportSource } from './export-source.js';
 import type { ImportStore } from './import-store.js';
+import type { FreshCardStore } from './fresh-cards.js';
 import type { MediaStore } from './media.js';
 import type { SyncStore } from './sync-store.js';
 import type { DailyRow, DeckCountRow, DeckInfo, DueBucket, MemoryGroup, QuizAttemptRow, RetentionRow, StatsInput } from '../stats/types.js';
@@ -89,6 +90,8 @@ export interface AnswerInput {
   answer?: string | null;
   attemptId?: number | null;
   actionUid: string | null;
+  /** The card's deck, when the caller knows it as it is stored (saves a lookup for the day's rollup). */
+  deckId?: number;
 }
 
 /** An imported answer with the state replay gave it. */
@@ -173,7 +176,7 @@ export interface OptimizerRow {
 }
 
 /** The part of the statistics input that comes from the database. */
-export type StatsRows = Pick<StatsInput, 'daily' | 'retention' | 'deckCounts' | 'memory' | 'dueToday' | 'dueBuckets' | 'decks' | 'quizzes'>;
+export type StatsRows = Pick<StatsInput, 'daily' | 'studiedBefore' | 'retention' | 'deckCounts' | 'memory' | 'retrievability' | 'dueToday' | 'dueBuckets' | 'decks' | 'quizzes'>;
 export type { DailyRow, DeckCountRow, DeckInfo, DueBucket, MemoryGroup, QuizAttemptRow, RetentionRow };
 
 export interface StatsQuery {
@@ -184,6 +187,8 @@ export interface StatsQuery {
   horizon: number;
   decay: number;
   deckDecay?: Record<number, number>;
+  /** The first day whose figures are read in full (`detailFrom` in src/stats/compute.ts); earlier days only as studied or not. */
+  detailFrom?: number;
 }
 
 export interface SettingsStore {
@@ -209,6 +214,11 @@ export interface DeckStore {
 export interface CardStore {
   getCard(id: number): StudyCard | undefined;
   /**
+   * What an answer's commit checks, and only that: the card's revision (`StudyCard.revision`) and its last review as
+   * `getCard(id).schedule?.lastReview` gives it (undefined without a schedule); undefined if there is no such card.
+   */
+  cardRevision(id: number): { revision: number; lastReview: number | null | undefined } | undefined;
+  /**
    * The card of that uid: one with a global uid (an Anki note's `anki:<guid>`, see isGlobalUid) wherever it is; with
    * `deckId`, the one in that deck (deck-file ids are unique only within their deck).
    */
@@ -222,8 +232,11 @@ export interface CardStore {
   cardIds(filter?: { deckIds?: readonly number[] | null; types?: readonly CardType[]; includeSuspended?: boolean; includeRemoved?: boolean; query?: ResolvedQuery | null }): number[];
   /** Every card id, removed ones included, in id order. */
   allCardIds(): number[];
-  /** Siblings (same note) that answering this card buries: new or review cards, not suspended, removed or already buried. */
-  siblingsToBury(card: { id: number; deckId: number; noteUid: string }, now: number): number[];
+  /**
+   * Siblings (same note, same deck, as the card is stored) that answering this card buries: new or review cards, not
+   * suspended, removed or already buried.
+   */
+  siblingsToBury(cardId: number, now: number): number[];
   /**
    * Cards a session may show: not suspended, removed or buried, in the chosen decks; learning cards, reviews due before
    * `dayEnd`, and new cards in deck order (up to `newLimit`).
@@ -267,7 +280,7 @@ export interface LogStore {
   /** Takes an undone answer out of the day's rollup. */
   unbumpDaily(r: ReviewRow): void;
   /** Adds counted answers to a day's rollup (an import, which tallies them as it writes). */
-  addToDaily(r: { day: number; deckId: number; reviews: number; again: number; durationMs: number; newCards: number }): void;
+  addToDaily(r: { day: number; deckId: number; reviews: number; again: number; durationMs: number; newCards: number; retention?: readonly number[] }): void;
   doneOnDay(day: number, deckIds?: readonly number[] | null): { newDone: number; reviewsDone: number };
   rebuildDaily(): void;
 }
@@ -293,6 +306,9 @@ export interface MaintenanceStore {
   /** Cards whose copy of their schedule's state and due (for fast counts) differs from it. */
   staleCardStates(): number;
   fixCardStates(): void;
+  /** Rows of the statistics' rollups (`daily`, `card_counts`) that differ from what the log and the cards say. */
+  staleRollups(): { daily: number; cardCounts: number };
+  rebuildRollups(): void;
 }
 
 export type SearchSort = 'deck' | 'id' | 'due' | 'added' | 'interval' | 'lapses' | 'reps' | 'stability' | 'difficulty';
@@ -379,7 +395,7 @@ export interface HistoryReview {
   undoneAt: number | null;
 }
 
-export interface Store extends SettingsStore, DeckStore, CardStore, LogStore, QuizStore, ReportStore, MaintenanceStore, MediaStore, SyncStore, SearchStore, CollectionStore, ImportStore {
+export interface Store extends SettingsStore, DeckStore, CardStore, LogStore, QuizStore, ReportStore, MaintenanceStore, MediaStore, SyncStore, SearchStore, CollectionStore, ImportStore, FreshCardStore {
   readonly path: string;
   /** This database's device id: every row it writes carries it. */
   readonly deviceId: string;

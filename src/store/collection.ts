@@ -59,9 +59,11 @@ export function createCollectionStore(db: Db, sql: (text: string) => Statement<u
     leechCounts(deckIds) {
       const params: unknown[] = [];
       const decks = deckClause(deckIds, params);
+      // The partial index cards_leech (migration 10) holds the few cards whose content mentions the tag at all.
       const rows = sql(
         `SELECT c.deck_id AS deckId, count(*) AS n FROM cards c
-         WHERE c.removed = 0 AND EXISTS (SELECT 1 FROM json_each(c.content, '$.tags') t WHERE t.value = 'leech') ${decks} GROUP BY c.deck_id`,
+         WHERE instr(c.content, '"leech"') > 0 AND c.removed = 0 AND EXISTS (SELECT 1 FROM json_each(c.content, '$.tags') t WHERE t.value = 'leech') ${decks}
+         GROUP BY c.deck_id`,
       ).all(...params) as { deckId: number; n: number }[];
       return new Map(rows.map((r) => [r.deckId, r.n]));
     },

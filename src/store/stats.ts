@@ -1,102 +1,115 @@
-// Reads for `recall stats` and `recall export`. Per-day figures come from the `daily` rollup, never a scan of the
-// log; retention reads only the last year of it through the `reviews_true_retention` index (migration 4).
+// Reads for `recall stats` and `recall export`. The statistics never scan the log or hand 100k cards to JS: per-day
+// figures and true retention come from the `daily` rollup, card counts and the distributions from `card_counts`
+// (src/store/rollups.ts), what is due from index ranges; only retrievability, which moves with the clock, is
+// computed per card, in SQL.
 import type { Db } from './db.js';
 import type { ExportCardRow, ExportReviewRow, FsrsReviewRow, StatsQuery, StatsRows } from './api.js';
-import type { DailyRow, DeckCountRow, DeckInfo, DueBucket, MemoryGroup, QuizAttemptRow, RetentionRow } from '../stats/types.js';
-import { bucketIndex, curveFactor, DIFFICULTY_EDGES, MASTERY_STABILITY, MATURE_DAYS, R_EDGES, STABILITY_EDGES } from '../stats/compute.js';
-
+import type { DailyRow, DeckCountRow, DeckInfo, DueBucket, MemoryGroup, QuizAttemptRow, RetentionRow, RetrievabilityRow } from '../stats/types.js';
+import { curveFactor, R_EDGES } from '../stats/compute.js';
 
 /**
- * Card counts per deck, what is due today, and the memory state of answered cards binned for the distributions,
- * in one pass over the cards. Each card becomes one integer code (deck, category, mastered, due today, answered,
- * stability and difficulty bucket) and its retrievability now; SQLite hands both over as two JSON arrays. That
- * avoids both a GROUP BY (SQLite sorts every row for it) and marshalling row by row: 100k cards in ~150 ms instead
- * of ~400 ms. JS then counts the distinct codes.
+ * Card counts per deck and the stability and difficulty distributions: answered cards from the `card_counts` rollup
+ * (migration 10, kept by a trigger), a few hundred rows instead of 100k cards, each keyed
+ * (category * 2 + mastered) * 100 + stability bucket * 10 + difficulty bucket; new cards from the `cards_counts`
+ * index, one range per deck.
  */
-function readCardSummary(
-  db: Db,
-  cardFilter: string,
-  opts: { now: number; dayEnd: number; decay: number; deckDecay?: Record<number, number> },
-): { deckCounts: DeckCountRow[]; memory: MemoryGroup[]; dueToday: { reviews: number; learning: number } } {
+function readCardCounts(db: Db, deckIds: readonly number[] | null): { deckCounts: DeckCountRow[]; memory: MemoryGroup[] } {
+  const rows = db
+    .prepare(`SELECT deck_id, stats_key, cards FROM card_counts WHERE cards != 0 ${deckFilter(deckIds, 'deck_id')} ORDER BY deck_id, stats_key`)
+    .raw()
+    .all() as [number, number, number][];
+  const unanswered = db
+    .prepare(`SELECT deck_id, suspended, count(*) FROM cards WHERE ${inDeckList(deckIds, 'deck_id')} AND removed = 0 AND suspended IN (0, 1) AND state = 0 GROUP BY deck_id, suspended`)
+    .raw()
+    .all() as [number, number, number][];
+  const decks = new Map<number, DeckCountRow>();
+  const deck = (deckId: number) => {
+    let d = decks.get(deckId);
+    if (!d) decks.set(deckId, (d = { deckId, new: 0, learning: 0, young: 0, mature: 0, suspended: 0, total: 0, mastered: 0 }));
+    return d;
+  };
+  for (const [deckId, suspended, count] of unanswered) {
+    const d = deck(deckId);
+    d.total += count;
+    d[suspended === 1 ? 'suspended' : 'new'] += count;
+  }
+  const memory = new Map<string, MemoryGroup>();
+  for (const [deckId, key, count] of rows) {
+    const difficulty = key % 10;
+    const stability = Math.floor(key / 10) % 10;
+    const k = Math.floor(key / 100);
+    const mastered = k % 2 === 1;
+    const category = Math.floor(k / 2);
+    const d = deck(deckId);
+    d.total += count;
+    d[(['new', 'learning', 'young', 'mature', 'suspended'] as const)[category]!] += count;
+    if (mastered) d.mastered += count;
+    // Retrievability comes apart (readRetrievability): these groups only bin stability and difficulty.
+    const mKey = `${deckId}:${stability}:${difficulty}`;
+    const m = memory.get(mKey) ?? { deckId, stability, difficulty, retrievability: null, count: 0, retrievabilitySum: 0 };
+    memory.set(mKey, m);
+    m.count += count;
+  }
+  return { deckCounts: [...decks.values()], memory: [...memory.values()] };
+}
+
+/**
+ * Retrievability now of every answered card, per deck: how many have one, their sum, and how many fall in each
+ * bucket of `R_EDGES`. It depends on the time, so it cannot be kept in a rollup: one pass over the narrow partial
+ * index `cards_retrievability` (migration 10), in deck order so SQLite groups without sorting, the buckets handed
+ * over as one digit per card (there are ten). Scaling, floor(r * 10), would be cheaper but is not exact: the double
+ * just below 0.9, times 10, rounds to 9.
+ */
+function readRetrievability(db: Db, deckIds: readonly number[] | null, opts: { now: number; decay: number; deckDecay?: Record<number, number> }): RetrievabilityRow[] {
   // The forgetting curve of src/stats/compute.ts (`forgettingCurve`) in SQL, with the factor computed in JS so
   // both round it alike; tests hold the two to the same figures.
   const perDeck = Object.entries(opts.deckDecay ?? {});
   const choose = (f: (decay: number) => number) =>
     perDeck.length === 0
       ? String(f(opts.decay))
-      : `CASE c.deck_id ${perDeck.map(([id, d]) => `WHEN ${Math.trunc(Number(id))} THEN ${f(d)}`).join(' ')} ELSE ${f(opts.decay)} END`;
-  const answered = 's.state IS NOT NULL AND s.state > 0';
-  const code = `(((((c.deck_id * 5
-      + CASE WHEN c.suspended = 1 THEN 4 WHEN s.state IS NULL OR s.state = 0 THEN 0 WHEN s.state IN (1, 3) THEN 1
-          WHEN s.scheduled_days >= ${MATURE_DAYS} THEN 3 ELSE 2 END) * 2
-      + (${answered} AND s.stability >= ${MASTERY_STABILITY})) * 3
-      + CASE WHEN c.suspended = 0 AND (c.buried_until IS NULL OR c.buried_until <= @now) AND s.due < @dayEnd
-          THEN CASE WHEN s.state = 2 THEN 1 WHEN s.state IN (1, 3) THEN 2 ELSE 0 END ELSE 0 END) * 2
-      + (${answered})) * ${STABILITY_EDGES.length}
-      + ${bucketCase('s.stability', STABILITY_EDGES)}) * ${DIFFICULTY_EDGES.length}
-      + ${bucketCase('s.difficulty', DIFFICULTY_EDGES)}`;
-  const r = `CASE WHEN NOT (${answered}) OR s.last_review IS NULL THEN NULL WHEN s.stability <= 0 THEN 0.0
-      ELSE pow(1 + ${choose(curveFactor)} * max(0, (@now - s.last_review) / 86400000.0) / s.stability, ${choose((d) => -d)}) END`;
-  const row = db
+      : `CASE deck_id ${perDeck.map(([id, d]) => `WHEN ${Math.trunc(Number(id))} THEN ${f(d)}`).join(' ')} ELSE ${f(opts.decay)} END`;
+  const r = `CASE WHEN last_review_copy IS NULL THEN NULL WHEN stability_copy <= 0 THEN 0.0
+      ELSE pow(1 + ${choose(curveFactor)} * max(0, (@now - last_review_copy) / 86400000.0) / stability_copy, ${choose((d) => -d)}) END`;
+  const rows = db
     .prepare(
-      `SELECT json_group_array(code) AS codes, json_group_array(r) AS rs FROM (
-         SELECT ${code} AS code, ${r} AS r FROM cards c NOT INDEXED LEFT JOIN schedules s ON s.card_id = c.id WHERE ${cardFilter})`,
+      `SELECT deck_id, count(r), coalesce(sum(r), 0), coalesce(group_concat(${descendingBucket('r', R_EDGES)}, ''), '') FROM (
+         SELECT deck_id, ${r} AS r FROM cards WHERE state > 0 AND removed = 0 ${deckFilter(deckIds, 'deck_id')} ORDER BY deck_id LIMIT -1)
+       GROUP BY deck_id`,
     )
-    .get({ now: opts.now, dayEnd: opts.dayEnd }) as { codes: string; rs: string };
-  const codes = JSON.parse(row.codes) as number[];
-  const rs = JSON.parse(row.rs) as (number | null)[];
-
-  // Count identical (code, R bucket) pairs, then decode each distinct code once.
-  const groups = new Map<number, { count: number; rSum: number }>();
-  for (let i = 0; i < codes.length; i++) {
-    const rv = rs[i] ?? null;
-    const key = codes[i]! * 16 + (rv === null ? 15 : bucketIndex(R_EDGES, rv));
-    const g = groups.get(key);
-    if (g) {
-      g.count++;
-      g.rSum += rv ?? 0;
-    } else groups.set(key, { count: 1, rSum: rv ?? 0 });
-  }
-  const decks = new Map<number, DeckCountRow>();
-  const memory = new Map<string, MemoryGroup>();
-  const dueToday = { reviews: 0, learning: 0 };
-  for (const [key, g] of groups) {
-    let k = Math.floor(key / 16);
-    const rBucket = key % 16;
-    const difficulty = k % DIFFICULTY_EDGES.length;
-    k = Math.floor(k / DIFFICULTY_EDGES.length);
-    const stability = k % STABILITY_EDGES.length;
-    k = Math.floor(k / STABILITY_EDGES.length);
-    const isAnswered = k % 2 === 1;
-    k = Math.floor(k / 2);
-    const due = k % 3;
-    k = Math.floor(k / 3);
-    const mastered = k % 2 === 1;
-    k = Math.floor(k / 2);
-    const category = k % 5;
-    const deckId = Math.floor(k / 5);
-    const d = decks.get(deckId) ?? { deckId, new: 0, learning: 0, young: 0, mature: 0, suspended: 0, total: 0, mastered: 0 };
-    decks.set(deckId, d);
-    d.total += g.count;
-    d[(['new', 'learning', 'young', 'mature', 'suspended'] as const)[category]!] += g.count;
-    if (mastered) d.mastered += g.count;
-    if (due === 1) dueToday.reviews += g.count;
-    if (due === 2) dueToday.learning += g.count;
-    if (!isAnswered) continue;
-    const retrievability = rBucket === 15 ? null : rBucket;
-    const mKey = `${deckId}:${stability}:${difficulty}:${retrievability}`;
-    const m = memory.get(mKey) ?? { deckId, stability, difficulty, retrievability, count: 0, retrievabilitySum: 0 };
-    memory.set(mKey, m);
-    m.count += g.count;
-    m.retrievabilitySum += g.rSum;
-  }
-  return { deckCounts: [...decks.values()], memory: [...memory.values()], dueToday };
+    .raw()
+    .all({ now: opts.now }) as [number, number, number, string][];
+  return rows.map(([deckId, count, sum, digits]) => {
+    const buckets = new Array<number>(R_EDGES.length).fill(0);
+    for (let i = 0; i < digits.length; i++) buckets[digits.charCodeAt(i) - 48]!++;
+    return { deckId, count, sum, buckets };
+  });
 }
 
-/** `CASE` giving the index of the bucket `expr` falls in, as `bucketIndex` does. */
-function bucketCase(expr: string, edges: readonly number[]): string {
+/** `CASE` giving the index of the bucket of `edges` that `expr` falls in, as `bucketIndex` does; NULL stays NULL. */
+function descendingBucket(expr: string, edges: readonly number[]): string {
   const whens = edges.map((e, i) => ({ e, i })).slice(1).reverse().map(({ e, i }) => `WHEN ${expr} >= ${e} THEN ${i}`);
-  return `CASE ${whens.join(' ')} ELSE 0 END`;
+  return `CASE WHEN ${expr} IS NULL THEN NULL ${whens.join(' ')} ELSE 0 END`;
+}
+
+/**
+ * Unsuspended, unburied cards due before today ends, by state, from the `cards_counts` index (which has no burial:
+ * the few buried cards are counted through `cards_buried` and taken off).
+ */
+function readDueToday(db: Db, deckIds: readonly number[] | null, opts: { now: number; dayEnd: number }): { reviews: number; learning: number } {
+  // One index range per deck and state (the deck list spelled out, else SQLite scans the whole index).
+  const due = `${inDeckList(deckIds, 'deck_id')} AND removed = 0 AND suspended = 0 AND state IN (1, 2, 3) AND due < @dayEnd`;
+  const count = `SELECT count(*) FILTER (WHERE state = 2), count(*) FILTER (WHERE state != 2) FROM cards`;
+  const [reviews, learning] = db.prepare(`${count} INDEXED BY cards_counts WHERE ${due}`).raw().get({ dayEnd: opts.dayEnd }) as [number, number];
+  const [buriedReviews, buriedLearning] = db
+    .prepare(`${count} INDEXED BY cards_buried WHERE buried_until IS NOT NULL AND buried_until > @now AND ${due}`)
+    .raw()
+    .get({ now: opts.now, dayEnd: opts.dayEnd }) as [number, number];
+  return { reviews: reviews - buriedReviews, learning: learning - buriedLearning };
+}
+
+/** `column IN (the decks)`: the given ones, or every deck. */
+function inDeckList(deckIds: readonly number[] | null, column: string): string {
+  return deckIds === null ? `${column} IN (SELECT id FROM decks)` : `${column} IN (${deckIds.map((id) => Math.trunc(id)).join(',') || 'NULL'})`;
 }
 
 /** `deckIds` null = every deck. */
@@ -113,50 +126,56 @@ function deckFilter(deckIds: readonly number[] | null, column: string): string {
  * almost nothing.
  */
 export function readStatsRows(db: Db, opts: StatsQuery): StatsRows {
+  // Six years of days by deck are ~44k rows: summing them all cost ~12 ms. Only the days the report shows need
+  // their figures; before those, streaks only ask which days had answers.
+  const from = opts.detailFrom ?? Number.MIN_SAFE_INTEGER;
   const daily = db
     .prepare(
       `SELECT day, sum(reviews) AS reviews, sum(again) AS again, sum(duration_ms) AS durationMs, sum(new_cards) AS newCards
-       FROM daily WHERE 1 ${deckFilter(opts.deckIds, 'deck_id')} GROUP BY day HAVING sum(reviews) > 0 ORDER BY day`,
+       FROM daily WHERE day >= ? ${deckFilter(opts.deckIds, 'deck_id')} GROUP BY day HAVING sum(reviews) > 0 ORDER BY day`,
     )
-    .all() as DailyRow[];
+    .all(from) as DailyRow[];
+  const studiedBefore = opts.detailFrom === undefined
+    ? []
+    : (db.prepare(`SELECT DISTINCT day FROM daily WHERE day < ? AND reviews > 0 ${deckFilter(opts.deckIds, 'deck_id')}`).pluck().all(from) as number[]);
 
-  // Answers given in the review state (as the source recorded it, else as replay gave it); `rating > 0` skips manual entries. The conditions match the
-  // partial index `reviews_true_retention` (migration 4), grouped by day alone so SQLite streams it in index order.
-  // A deck filter as a subquery (one lookup table) rather than a join (one cards lookup per answer): 4x faster.
-  const inDecks = opts.deckIds === null ? '' : `AND r.card_id IN (SELECT id FROM cards WHERE 1 ${deckFilter(opts.deckIds, 'deck_id')})`;
+  // True retention from the rollup's counts (migration 10): a year of days, not a year of answers.
+  const retention: RetentionRow[] = [];
   const retentionDays = db
     .prepare(
-      `SELECT r.day AS day, count(*) AS total, sum(r.rating > 1) AS passed,
-         sum(r.elapsed_days >= ${MATURE_DAYS}) AS matureTotal, sum(r.elapsed_days >= ${MATURE_DAYS} AND r.rating > 1) AS maturePassed
-       FROM reviews r
-       WHERE coalesce(r.source_state, CASE WHEN r.scheduled = 1 THEN r.state_before END) = 2 AND r.day > ? AND r.day <= ? AND r.rating > 0 AND r.undone_at IS NULL ${inDecks}
-       GROUP BY r.day`,
+      `SELECT day, sum(young_total), sum(young_passed), sum(mature_total), sum(mature_passed) FROM daily
+       WHERE day > ? AND day <= ? ${deckFilter(opts.deckIds, 'deck_id')} GROUP BY day`,
     )
-    .all(opts.today - 365, opts.today) as { day: number; total: number; passed: number; matureTotal: number; maturePassed: number }[];
-  const retention: RetentionRow[] = [];
-  for (const r of retentionDays) {
-    if (r.total > r.matureTotal) retention.push({ day: r.day, mature: false, total: r.total - r.matureTotal, passed: r.passed - r.maturePassed });
-    if (r.matureTotal > 0) retention.push({ day: r.day, mature: true, total: r.matureTotal, passed: r.maturePassed });
+    .raw()
+    .all(opts.today - 365, opts.today) as [number, number, number, number, number][];
+  for (const [day, youngTotal, youngPassed, matureTotal, maturePassed] of retentionDays) {
+    if (youngTotal > 0) retention.push({ day, mature: false, total: youngTotal, passed: youngPassed });
+    if (matureTotal > 0) retention.push({ day, mature: true, total: matureTotal, passed: maturePassed });
   }
 
-  // Every card query walks cards in rowid order and finds its schedule by the same key, so both tables are read
-  // in order: 100k cards in ~30 ms. Through an index (schedules_due, cards_note) the lookups jump around the
-  // file and cost 4-10 times as much.
-  const cardFilter = `c.removed = 0 ${deckFilter(opts.deckIds, 'c.deck_id')}`;
-  const cards = readCardSummary(db, cardFilter, opts);
+  const cards = {
+    ...readCardCounts(db, opts.deckIds),
+    retrievability: readRetrievability(db, opts.deckIds, opts),
+    dueToday: readDueToday(db, opts.deckIds, opts),
+  };
 
   // Quarter hours: every time zone's day start falls on one, so binning the buckets by day start is exact.
   const Q = 900_000;
   // Each card carries a copy of its schedule's state and due time (migration 4): the forecast reads the covering
   // cards_counts index alone, no schedules (100k cards: ~40 ms -> ~14 ms).
-  const dueBuckets = (
-    db
-      .prepare(
-        `SELECT CAST(max(c.due, ?) / ${Q} AS INTEGER) * ${Q} AS at, count(*) AS count
-         FROM cards c WHERE c.state = 2 AND c.due < ? AND c.suspended = 0 AND ${cardFilter} GROUP BY 1`,
-      )
-      .all(opts.dayEnd - Q, opts.horizon) as DueBucket[]
-  );
+  // Cards already overdue are counted apart and folded into the first bucket: only the month ahead is grouped.
+  const first = opts.dayEnd - Q;
+  const review = `${inDeckList(opts.deckIds, 'c.deck_id')} AND c.removed = 0 AND c.suspended = 0 AND c.state = 2`;
+  const overdue = db.prepare(`SELECT count(*) FROM cards c WHERE ${review} AND c.due < ?`).pluck().get(first) as number;
+  const dueBuckets = db
+    .prepare(`SELECT CAST(c.due / ${Q} AS INTEGER) * ${Q} AS at, count(*) AS count FROM cards c WHERE ${review} AND c.due >= ? AND c.due < ? GROUP BY 1`)
+    .all(first, opts.horizon) as DueBucket[];
+  if (overdue > 0) {
+    const at = Math.trunc(first / Q) * Q;
+    const hit = dueBuckets.find((b) => b.at === at);
+    if (hit) hit.count += overdue;
+    else dueBuckets.push({ at, count: overdue });
+  }
 
   const decks = db.prepare(`SELECT id, name FROM decks WHERE 1 ${deckFilter(opts.deckIds, 'id')} ORDER BY name`).all() as DeckInfo[];
 
@@ -182,7 +201,7 @@ export function readStatsRows(db: Db, opts: StatsQuery): StatsRows {
     .filter((a) => opts.deckIds === null || perAttempt.has(a.id))
     .map((a) => ({ ...a, decks: perAttempt.get(a.id) ?? [] }));
 
-  return { daily, retention, ...cards, dueBuckets, decks, quizzes };
+  return { daily, studiedBefore, retention, ...cards, dueBuckets, decks, quizzes };
 }
 
 const REVIEW_COLUMNS = `id, uid, card_id, rating, state_before, state_after, due, stability, difficulty, elapsed_days,

@@ -15,9 +15,11 @@ import { createMediaStore } from './media.js';
 import { deckCards, iterateFsrsRows, iterateReviews, readStatsRows } from './stats.js';
 import { createSyncStore } from './sync-store.js';
 import { createImportStore } from './import-store.js';
+import { createFreshCardStore } from './fresh-cards.js';
 import { checkDeviceHome } from './device.js';
 import { createSearchStore } from './search.js';
 import { createCollectionStore, queryClause } from './collection.js';
+import { DAILY_COLUMNS, rebuildCardCounts, rebuildDailyRows, retentionDelta, staleRollups } from './rollups.js';
 
 export type { Store, StudyCard, ReviewRow, DeckRow, DeckCounts, AnswerInput } from './api.js';
 
@@ -180,6 +182,12 @@ const STUDY_CARD_SELECT = `
     s.elapsed_days, s.scheduled_days, s.learning_steps, s.reps, s.lapses, s.last_review
   FROM cards c JOIN decks d ON d.id = c.deck_id LEFT JOIN schedules s ON s.card_id = c.id`;
 
+// Built once: a statement text made per call would be hashed again for the cache lookup on every answer.
+const UPSERT_SCHEDULE = `INSERT INTO schedules(card_id, ${scheduleCols}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT(card_id) DO UPDATE SET state = excluded.state, due = excluded.due, stability = excluded.stability,
+    difficulty = excluded.difficulty, elapsed_days = excluded.elapsed_days, scheduled_days = excluded.scheduled_days,
+    learning_steps = excluded.learning_steps, reps = excluded.reps, lapses = excluded.lapses, last_review = excluded.last_review`;
+
 /** Ids are integers from the database, so inlining them is safe and keeps one statement shape per count. */
 function idList(ids: readonly number[]): string {
   return ids.map((id) => Math.trunc(id)).join(',') || 'NULL';
@@ -195,6 +203,9 @@ export function createStore(db: Db, path = ':memory:'): Store {
     return s;
   };
   const deviceId = (sql("SELECT value FROM local WHERE key = 'deviceId'").pluck().get() as string | undefined) ?? 'unknown';
+  // One transaction function for the connection's life, handed the work to run: better-sqlite3 builds five wrappers
+  // for each db.transaction() it is asked for (~12 us an answer on a loaded machine, ~2 us for this one).
+  const inTransaction = db.transaction((fn: () => unknown) => fn());
 
   const deckUids = new Map<number, string>();
   const deckSelect = 'SELECT id, uid, name, description, source, origin, path, file_hash AS fileHash FROM decks';
@@ -206,20 +217,17 @@ export function createStore(db: Db, path = ':memory:'): Store {
     return candidate;
   };
 
-  const bumpDaily = (day: number, deckId: number, reviews: number, again: number, durationMs: number, newCards: number) =>
+  // `retention`: the true-retention counts (rollups.ts retentionDelta).
+  const bumpDaily = (day: number, deckId: number, reviews: number, again: number, durationMs: number, newCards: number, retention: readonly number[]) =>
     sql(
-      `INSERT INTO daily(day, deck_id, reviews, again, duration_ms, new_cards) VALUES (?, ?, ?, ?, ?, ?)
+      `INSERT INTO daily(${DAILY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(day, deck_id) DO UPDATE SET reviews = reviews + excluded.reviews, again = again + excluded.again,
-         duration_ms = duration_ms + excluded.duration_ms, new_cards = new_cards + excluded.new_cards`,
-    ).run(day, deckId, reviews, again, durationMs, newCards);
+         duration_ms = duration_ms + excluded.duration_ms, new_cards = new_cards + excluded.new_cards,
+         young_total = young_total + excluded.young_total, young_passed = young_passed + excluded.young_passed,
+         mature_total = mature_total + excluded.mature_total, mature_passed = mature_passed + excluded.mature_passed`,
+    ).run(day, deckId, reviews, again, durationMs, newCards, ...retention);
 
-  const upsertSchedule = (cardId: number, s: Schedule) =>
-    sql(
-      `INSERT INTO schedules(card_id, ${scheduleCols}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT(card_id) DO UPDATE SET state = excluded.state, due = excluded.due, stability = excluded.stability,
-         difficulty = excluded.difficulty, elapsed_days = excluded.elapsed_days, scheduled_days = excluded.scheduled_days,
-         learning_steps = excluded.learning_steps, reps = excluded.reps, lapses = excluded.lapses, last_review = excluded.last_review`,
-    ).run(...scheduleParams(cardId, s));
+  const upsertSchedule = (cardId: number, s: Schedule) => sql(UPSERT_SCHEDULE).run(...scheduleParams(cardId, s));
 
   const deckOfCard = (cardId: number) => sql('SELECT deck_id FROM cards WHERE id = ?').pluck().get(cardId) as number;
 
@@ -285,15 +293,14 @@ export function createStore(db: Db, path = ':memory:'): Store {
       db.pragma('temp_store = MEMORY');
     },
     transaction<T>(fn: () => T): T {
+      if (db.inTransaction) return inTransaction(fn) as T;
       // Imported answers may wait to fill a batch (import-store.ts): written before the commit, dropped on a rollback.
-      const tx = db.transaction(() => {
-        const result = fn();
-        store.flushImportedReviews();
-        return result;
-      });
-      if (db.inTransaction) return tx();
       try {
-        return tx.immediate();
+        return inTransaction.immediate(() => {
+          const result = fn();
+          store.flushImportedReviews();
+          return result;
+        }) as T;
       } catch (e) {
         store.discardImportedReviews();
         throw e;
@@ -351,31 +358,34 @@ export function createStore(db: Db, path = ':memory:'): Store {
       );
     },
     deckCounts(now, dayEnd, deckId) {
-      // One ordered pass over the cards_counts index (no temp b-tree, no card rows, no schedule lookups), then the
-      // few buried cards taken back out. 100k cards: ~17 ms, against ~130 ms joining schedules.
-      type Group = { deckId: number; removed: number; suspended: number; state: number; n: number; dueSoon: number | null };
-      const select = `SELECT deck_id AS deckId, removed, suspended, state, count(*) AS n, sum(due < @dayEnd) AS dueSoon FROM cards`;
-      const groupBy = 'GROUP BY deck_id, removed, suspended, state';
-      const all = sql(`${select} ${groupBy}`).all({ dayEnd }) as Group[];
-      const buried = sql(`${select} WHERE buried_until > @now ${groupBy}`).all({ dayEnd, now }) as Group[];
+      // Range counts over the cards_counts index, a handful per deck: counting index entries is ~10x cheaper than
+      // reading their columns, which a GROUP BY over the whole index did (100k cards: 16 -> 7 ms of CPU). Then the
+      // few buried cards are taken back out.
+      const range = 'SELECT count(*) FROM cards WHERE deck_id = d.id AND removed = 0';
+      const active = `${range} AND suspended = 0`;
+      type Row = { id: number; name: string; suspended: number; new: number; learning: number; review: number; due: number };
+      const rows = sql(
+        `SELECT d.id, d.name, (${range} AND suspended = 1) AS suspended, (${active} AND state = 0) AS new,
+           (${active} AND state IN (1, 3)) AS learning, (${active} AND state = 2) AS review,
+           (${active} AND state = 2 AND due < @dayEnd) AS due
+         FROM decks d WHERE @deckId IS NULL OR d.id = @deckId ORDER BY d.name`,
+      ).all({ dayEnd, deckId: deckId ?? null }) as Row[];
       const counts = new Map<number, DeckCounts>();
-      for (const d of store.decks()) {
-        if (deckId === undefined || d.id === deckId) counts.set(d.id, { name: d.name, new: 0, learning: 0, due: 0, suspended: 0, total: 0 });
+      for (const r of rows) {
+        counts.set(r.id, { name: r.name, new: r.new, learning: r.learning, due: r.due, suspended: r.suspended, total: r.suspended + r.new + r.learning + r.review });
       }
-      const add = (g: Group, sign: 1 | -1) => {
+      type Buried = { deckId: number; state: number; n: number; dueSoon: number | null };
+      const buried = sql(
+        `SELECT deck_id AS deckId, state, count(*) AS n, sum(due < @dayEnd) AS dueSoon FROM cards
+         WHERE buried_until > @now AND removed = 0 AND suspended = 0 GROUP BY deck_id, state`,
+      ).all({ dayEnd, now }) as Buried[];
+      for (const g of buried) {
         const c = counts.get(g.deckId);
-        if (!c || g.removed === 1) return;
-        if (sign === 1) c.total += g.n;
-        if (g.suspended === 1) {
-          if (sign === 1) c.suspended += g.n;
-          return;
-        }
-        if (g.state === 0) c.new += sign * g.n;
-        else if (g.state === 2) c.due += sign * (g.dueSoon ?? 0);
-        else c.learning += sign * g.n;
-      };
-      for (const g of all) add(g, 1);
-      for (const g of buried) add(g, -1);
+        if (!c) continue;
+        if (g.state === 0) c.new -= g.n;
+        else if (g.state === 2) c.due -= g.dueSoon ?? 0;
+        else c.learning -= g.n;
+      }
       return [...counts.values()];
     },
 
@@ -383,6 +393,12 @@ export function createStore(db: Db, path = ':memory:'): Store {
     getCard(id) {
       const r = sql(`${STUDY_CARD_SELECT} WHERE c.id = ?`).get(id) as RawStudyCard | undefined;
       return r ? toStudyCard(r) : undefined;
+    },
+    cardRevision(id) {
+      const r = sql('SELECT c.mod AS revision, s.card_id AS scheduled, s.last_review AS lastReview FROM cards c LEFT JOIN schedules s ON s.card_id = c.id WHERE c.id = ?').get(id) as
+        | { revision: number; scheduled: number | null; lastReview: number | null }
+        | undefined;
+      return r && { revision: r.revision, lastReview: r.scheduled === null ? undefined : r.lastReview };
     },
     cardByUid(uid, deckId) {
       const select = 'SELECT id, deck_id AS deckId, content AS contentJson, suspended, removed FROM cards';
@@ -436,12 +452,15 @@ export function createStore(db: Db, path = ':memory:'): Store {
     allCardIds() {
       return sql('SELECT id FROM cards ORDER BY id').pluck().all() as number[];
     },
-    siblingsToBury(card, now) {
+    siblingsToBury(cardId, now) {
+      // From the card's id, not its deck and note as parameters: a bound value compared with an indexed column makes
+      // SQLite re-plan the statement on every run once ANALYZE has left samples (sqlite_stat4; the planner reads the
+      // value, so a new binding expires the plan): ~60 us an answer. A column of the card's row is not a binding.
       return sql(
-        `SELECT c.id FROM cards c LEFT JOIN schedules s ON s.card_id = c.id
-         WHERE c.deck_id = ? AND c.note_uid = ? AND c.id != ? AND c.suspended = 0 AND c.removed = 0
-           AND (c.buried_until IS NULL OR c.buried_until <= ?) AND coalesce(s.state, 0) IN (0, 2)`,
-      ).pluck().all(card.deckId, card.noteUid, card.id, now) as number[];
+        `SELECT s.id FROM cards c JOIN cards s ON s.deck_id = c.deck_id AND s.note_uid = c.note_uid LEFT JOIN schedules sc ON sc.card_id = s.id
+         WHERE c.id = ? AND s.id != c.id AND s.suspended = 0 AND s.removed = 0
+           AND (s.buried_until IS NULL OR s.buried_until <= ?) AND coalesce(sc.state, 0) IN (0, 2)`,
+      ).pluck().all(cardId, now) as number[];
     },
     studyCards(opts) {
       if (opts.query) return filteredStudyCards(opts, opts.query);
@@ -465,16 +484,19 @@ export function createStore(db: Db, path = ':memory:'): Store {
       return r;
     },
     nextDue(now, deckIds, after, query) {
+      // The first eligible card in due order of each state that has a due time, read along schedules_due(state, due)
+      // and stopping there; one min() over every later due card joined its card row each: ~80 ms on 100k cards at
+      // the end of every session.
       const deckFilter = deckIds ? `AND c.deck_id IN (${idList(deckIds)})` : '';
-      const params: unknown[] = [now, after ?? -1];
-      const filter = queryClause(query, params);
-      return (
-        (sql(
-          `SELECT min(s.due) FROM schedules s JOIN cards c ON c.id = s.card_id
-           WHERE c.suspended = 0 AND c.removed = 0 AND s.state != 0 AND (c.buried_until IS NULL OR c.buried_until <= ?)
-             AND s.due > ? ${deckFilter} ${filter}`,
-        ).pluck().get(...params) as number | null) ?? null
-      );
+      const params: unknown[] = [];
+      const parts = [1, 2, 3].map((state) => {
+        params.push(state, after ?? -1, now);
+        const filter = queryClause(query, params);
+        return `SELECT * FROM (SELECT s.due AS due FROM schedules s JOIN cards c ON c.id = s.card_id
+           WHERE s.state = ? AND s.due > ? AND c.suspended = 0 AND c.removed = 0 AND (c.buried_until IS NULL OR c.buried_until <= ?)
+             ${deckFilter} ${filter} ORDER BY s.due LIMIT 1)`;
+      });
+      return (sql(`SELECT min(due) FROM (${parts.join(' UNION ALL ')})`).pluck().get(...params) as number | null) ?? null;
     },
     typicalDuration(cardId, deckId, type) {
       const median = (xs: number[]) => {
@@ -547,7 +569,7 @@ export function createStore(db: Db, path = ':memory:'): Store {
         a.answer ?? null, a.attemptId ?? null, a.day, deviceId, a.actionUid,
       );
       if (a.scheduled && s) upsertSchedule(a.cardId, s);
-      if (a.scheduled && a.rating > 0) bumpDaily(a.day, deckOfCard(a.cardId), 1, a.rating === 1 ? 1 : 0, Math.round(a.durationMs), a.stateBefore === 0 ? 1 : 0);
+      if (a.scheduled && a.rating > 0) bumpDaily(a.day, a.deckId ?? deckOfCard(a.cardId), 1, a.rating === 1 ? 1 : 0, Math.round(a.durationMs), a.stateBefore === 0 ? 1 : 0, retentionDelta(a));
       return { reviewId: Number(info.lastInsertRowid), uid };
     },
     hasAnswer(cardId, reviewedAt, rating) {
@@ -561,20 +583,22 @@ export function createStore(db: Db, path = ':memory:'): Store {
       return (sql(`${REVIEW_SELECT} WHERE card_id = ? AND undone_at IS NULL ORDER BY reviewed_at, device, uid`).all(cardId) as RawReview[]).map(toReviewRow);
     },
     lastLogAt(cardId) {
-      return (sql('SELECT max(reviewed_at) FROM reviews WHERE card_id = ?').pluck().get(cardId) as number | null) ?? null;
+      // Reached from the card's row, so no bound value meets an indexed column: see siblingsToBury.
+      return (sql('SELECT (SELECT max(r.reviewed_at) FROM reviews r WHERE r.card_id = c.id) FROM cards c WHERE c.id = ?').pluck().get(cardId) as number | null | undefined) ?? null;
     },
     hasReviews(cardId) {
       return sql('SELECT 1 FROM reviews WHERE card_id = ? LIMIT 1').pluck().get(cardId) !== undefined;
     },
     lastScheduledDay(cardId) {
       // As replay counts it: the latest study day of an answer since the card was last forgotten; a set-due entry
-      // (rating 0 keeping the memory) is not an answer and leaves it alone.
+      // (rating 0 keeping the memory) is not an answer and leaves it alone. From the card's row, as lastLogAt.
       return (
         (sql(
-          `SELECT max(day) FROM reviews WHERE card_id = @id AND scheduled = 1 AND undone_at IS NULL AND rating > 0
-             AND reviewed_at >= coalesce((SELECT max(reviewed_at) FROM reviews
-               WHERE card_id = @id AND scheduled = 1 AND undone_at IS NULL AND rating = 0 AND state_after = 0), 0)`,
-        ).pluck().get({ id: cardId }) as number | null) ?? undefined
+          `SELECT (SELECT max(r.day) FROM reviews r WHERE r.card_id = c.id AND r.scheduled = 1 AND r.undone_at IS NULL AND r.rating > 0
+             AND r.reviewed_at >= coalesce((SELECT max(f.reviewed_at) FROM reviews f
+               WHERE f.card_id = c.id AND f.scheduled = 1 AND f.undone_at IS NULL AND f.rating = 0 AND f.state_after = 0), 0))
+           FROM cards c WHERE c.id = ?`,
+        ).pluck().get(cardId) as number | null | undefined) ?? undefined
       );
     },
     setSchedule(cardId, s) {
@@ -582,11 +606,14 @@ export function createStore(db: Db, path = ':memory:'): Store {
       else sql('DELETE FROM schedules WHERE card_id = ?').run(cardId);
     },
     unbumpDaily(r) {
-      if (!r.scheduled || r.rating <= 0) return;
-      bumpDaily(r.day, deckOfCard(r.cardId), -1, r.rating === 1 ? -1 : 0, -r.durationMs, r.stateBefore === 0 ? -1 : 0);
+      // As rollups.ts counts: imported answers count even when they did not reschedule.
+      const counted = (r.scheduled || r.kind === 'import') && r.rating > 0 ? -1 : 0;
+      const retention = retentionDelta(r).map((n) => -n);
+      if (counted === 0 && retention.every((n) => n === 0)) return;
+      bumpDaily(r.day, deckOfCard(r.cardId), counted, counted && (r.rating === 1 ? -1 : 0), counted * r.durationMs, counted && (r.stateBefore === 0 ? -1 : 0), retention);
     },
     addToDaily(r) {
-      bumpDaily(r.day, r.deckId, r.reviews, r.again, r.durationMs, r.newCards);
+      bumpDaily(r.day, r.deckId, r.reviews, r.again, r.durationMs, r.newCards, r.retention ?? [0, 0, 0, 0]);
     },
     doneOnDay(day, deckIds) {
       const deckFilter = deckIds ? `AND deck_id IN (${idList(deckIds)})` : '';
@@ -598,13 +625,7 @@ export function createStore(db: Db, path = ':memory:'): Store {
     rebuildDaily() {
       // Imported answers that did not reschedule (Anki's cram reviews) were still answers given that day, so they
       // count, as in Anki's own graphs.
-      store.transaction(() => {
-        db.exec('DELETE FROM daily');
-        db.exec(`INSERT INTO daily(day, deck_id, reviews, again, duration_ms, new_cards)
-          SELECT r.day, c.deck_id, count(*), sum(r.rating = 1), sum(r.duration_ms), sum(r.state_before = 0)
-          FROM reviews r JOIN cards c ON c.id = r.card_id
-          WHERE r.undone_at IS NULL AND r.rating > 0 AND (r.scheduled = 1 OR r.kind = 'import') GROUP BY r.day, c.deck_id`);
-      });
+      store.transaction(() => rebuildDailyRows(db));
     },
 
     // quizzes
@@ -630,12 +651,14 @@ export function createStore(db: Db, path = ':memory:'): Store {
     },
     optimizerRows(deckIds) {
       const filter = deckIds ? `AND c.deck_id IN (${idList(deckIds)})` : '';
+      // Raw rows, made into objects here: a third less CPU than better-sqlite3's named-column objects plus a copy
+      // (measured on 100k rows: ~300 ms down to ~195 ms).
       const rows = sql(
-        `SELECT r.card_id AS cardId, r.reviewed_at AS reviewedAt, r.rating, r.scheduled, r.kind, r.state_before AS stateBefore, r.state_after AS stateAfter
+        `SELECT r.card_id, r.reviewed_at, r.rating, r.scheduled, r.kind, r.state_before, r.state_after
          FROM reviews r JOIN cards c ON c.id = r.card_id
          WHERE r.undone_at IS NULL ${filter} ORDER BY r.card_id, r.reviewed_at, r.id`,
-      ).all() as (Omit<OptimizerRow, 'scheduled'> & { scheduled: number })[];
-      return rows.map((r) => ({ ...r, scheduled: r.scheduled === 1 }));
+      ).raw().all() as [number, number, OptimizerRow['rating'], number, OptimizerRow['kind'], OptimizerRow['stateBefore'], OptimizerRow['stateAfter']][];
+      return rows.map((r) => ({ cardId: r[0], reviewedAt: r[1], rating: r[2], scheduled: r[3] === 1, kind: r[4], stateBefore: r[5], stateAfter: r[6] }));
     },
 
     // maintenance
@@ -646,13 +669,29 @@ export function createStore(db: Db, path = ':memory:'): Store {
       return (db.pragma('foreign_key_check') as unknown[]).length;
     },
     staleCardStates() {
-      return sql('SELECT count(*) FROM cards c LEFT JOIN schedules s ON s.card_id = c.id WHERE c.state != coalesce(s.state, 0) OR c.due IS NOT s.due').pluck().get() as number;
+      return sql(
+        `SELECT count(*) FROM cards c LEFT JOIN schedules s ON s.card_id = c.id WHERE c.state != coalesce(s.state, 0) OR c.due IS NOT s.due
+           OR c.stability_copy IS NOT s.stability OR c.difficulty_copy IS NOT s.difficulty OR c.interval_copy IS NOT s.scheduled_days
+           OR c.last_review_copy IS NOT s.last_review`,
+      ).pluck().get() as number;
     },
     fixCardStates() {
-      db.exec('UPDATE cards SET state = coalesce((SELECT s.state FROM schedules s WHERE s.card_id = cards.id), 0), due = (SELECT s.due FROM schedules s WHERE s.card_id = cards.id)');
+      db.exec(`UPDATE cards SET state = coalesce((SELECT s.state FROM schedules s WHERE s.card_id = cards.id), 0),
+        (due, stability_copy, difficulty_copy, interval_copy, last_review_copy) =
+          (SELECT s.due, s.stability, s.difficulty, s.scheduled_days, s.last_review FROM schedules s WHERE s.card_id = cards.id)`);
+    },
+    staleRollups() {
+      return staleRollups(db);
+    },
+    rebuildRollups() {
+      store.transaction(() => {
+        rebuildDailyRows(db);
+        rebuildCardCounts(db);
+      });
     },
     ...createMediaStore(sql),
     ...createImportStore(db, sql, deviceId),
+    ...createFreshCardStore(db, sql),
   };
   return store;
 }

@@ -4,6 +4,7 @@
 // writer. The caller holds the transaction and re-derives the cards it is told about (app/log-sync.ts).
 import type { Statement } from 'better-sqlite3';
 import type { CardEventData } from '../core/card-events.js';
+import { REBUILD_DAILY_DAYS } from './rollups.js';
 import {
   LOCAL_SETTING_KEYS, SYNC_KINDS, WIRE_FIELDS, ZERO_MARKS, emptyBatch, laterWrite, preferredBase, zeroCounts, type Marks, type SyncBatch, type SyncCounts, type SyncKind, type SyncPage, type WireCard, type WireDeck,
   type WireEvent, type WireReview, type WireSetting,
@@ -356,14 +357,7 @@ export function createSyncStore(sql: (text: string) => Statement<unknown[]>): Sy
       const list = [...new Set(days)];
       for (let i = 0; i < list.length; i += DAY_CHUNK) {
         const chunk = JSON.stringify(list.slice(i, i + DAY_CHUNK));
-        sql('DELETE FROM daily WHERE day IN (SELECT value FROM json_each(?))').run(chunk);
-        sql(
-          `INSERT INTO daily(day, deck_id, reviews, again, duration_ms, new_cards)
-           SELECT r.day, c.deck_id, count(*), sum(r.rating = 1), sum(r.duration_ms), sum(r.state_before = 0)
-           FROM reviews r JOIN cards c ON c.id = r.card_id
-           WHERE r.day IN (SELECT value FROM json_each(?)) AND r.undone_at IS NULL AND r.rating > 0 AND (r.scheduled = 1 OR r.kind = 'import')
-           GROUP BY r.day, c.deck_id`,
-        ).run(chunk);
+        for (const text of REBUILD_DAILY_DAYS) sql(text).run(chunk);
       }
     },
   };

@@ -1,6 +1,7 @@
 // `recall suspend|unsuspend|bury|unbury|forget QUERY [--dry-run]`: one action over every card the query matches,
 // undone as a whole by `recall undo`.
 import { applies, applyCardAction, type CardActionKind } from '../../app/card-actions.js';
+import { syncBuiltinDecks } from '../../app/sync.js';
 import { openContext } from '../../app/context.js';
 import { searchCardIds } from '../../app/search.js';
 import { RecallError } from '../../core/errors.js';
@@ -29,6 +30,8 @@ export function runner(kind: Kind) {
     }
     const ctx = openContext({ db: opts.db, env: io.env });
     try {
+      // A fresh collection knows the built-in decks before its first search, as `recall decks` does.
+      for (const e of syncBuiltinDecks(ctx).errors) io.err(`recall: warning: ${sanitize(e)}\n`);
       const ids = searchCardIds(ctx, query);
       if (opts.dryRun) {
         // What would change, by the same test the action itself applies; nothing is written.

@@ -18,17 +18,21 @@ export async function run(opts: { db?: string; fix?: boolean; json?: boolean }, 
     const mismatches = findScheduleMismatches(ctx);
     // Each card carries a copy of its schedule's state and due time for fast counts; triggers keep them, this checks.
     const staleCounts = store.staleCardStates();
+    // The statistics read rollups of the log and the cards (daily, card_counts); they must add up to what those say.
+    const rollups = store.staleRollups();
+    const staleRollups = rollups.daily + rollups.cardCounts;
     let repaired = 0;
     if (fix && mismatches.length) {
       repaired = rescheduleAll(ctx, mismatches.map((m) => m.cardId)).changed;
       store.rebuildDaily();
     }
     if (fix && staleCounts) store.transaction(() => store.fixCardStates());
+    if (fix && staleRollups) store.rebuildRollups();
     // Media are reported, never counted against health: an Anki note naming a file its package lacked is common.
     const media = checkMedia(ctx);
     const pruned = fix && media.unused.length ? pruneUnusedMedia(ctx) : [];
     const ok = integrity.length === 1 && integrity[0] === 'ok' && foreignKeys === 0;
-    const healthy = ok && (mismatches.length === 0 || repaired === mismatches.length) && ((staleCounts === 0 && flagMismatches.length === 0) || fix);
+    const healthy = ok && (mismatches.length === 0 || repaired === mismatches.length) && ((staleCounts === 0 && flagMismatches.length === 0 && staleRollups === 0) || fix);
     if (opts.json) {
       printJson(io, {
         ok: healthy,
@@ -37,6 +41,7 @@ export async function run(opts: { db?: string; fix?: boolean; json?: boolean }, 
         cardFlagMismatches: flagMismatches,
         scheduleMismatches: mismatches.map((m) => m.cardId),
         staleCardStates: staleCounts,
+        staleRollups: rollups,
         repaired: repaired + (fix ? flagMismatches.length : 0),
         mediaDir: mediaDir(ctx),
         unusedMedia: media.unused.map((u) => ({ file: u.file, size: u.size })),
@@ -51,6 +56,7 @@ export async function run(opts: { db?: string; fix?: boolean; json?: boolean }, 
       line(foreignKeys === 0, `foreign keys: ${plural(foreignKeys, 'violation')}`);
       line(flagMismatches.length === 0 || fix, `card flags: ${flagMismatches.length} differ from their event log${advice(flagMismatches.length, 'rebuilt')}`);
       line(staleCounts === 0 || fix, `card states: ${staleCounts} differ from their schedule${advice(staleCounts, 'fixed')}`);
+      line(staleRollups === 0 || fix, `statistics rollups: ${plural(rollups.daily, 'day row')} and ${plural(rollups.cardCounts, 'card count')} differ from the log${advice(staleRollups, 'rebuilt')}`);
       line(mismatches.length === 0 || repaired === mismatches.length, `schedules: ${mismatches.length} differ from the replay of their review log${repaired ? `, ${repaired} rebuilt` : mismatches.length ? ' (run recall doctor --fix)' : ''}`);
       const note = (good: boolean, text: string) => io.out(`${good ? st.green('✓') : st.yellow('!')} ${text}\n`);
       const unusedBytes = media.unused.reduce((n, u) => n + u.size, 0);

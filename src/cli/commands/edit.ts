@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { applyEdit, isEmptyEdit, prepareEdit, resolveCard } from '../../app/cards.js';
+import { syncBuiltinDecks } from '../../app/sync.js';
 import { openContext } from '../../app/context.js';
 import { RecallError, type Diagnostic } from '../../core/errors.js';
 import { sanitize } from '../../core/text.js';
@@ -38,6 +39,7 @@ function withNotes(text: string, problems: readonly Diagnostic[]): string {
 export async function run(opts: { db?: string; args: string[]; json?: boolean }, io: Io): Promise<number> {
   const editor = io.env.VISUAL || io.env.EDITOR || 'vi';
   const ctx = openContext({ db: opts.db, env: io.env });
+  for (const e of syncBuiltinDecks(ctx).errors) io.err(`recall: warning: ${sanitize(e)}\n`);
   const dir = mkdtempSync(join(tmpdir(), 'recall-edit-'));
   try {
     const target = prepareEdit(ctx, resolveCard(ctx, queryArg(opts.args)));

@@ -5,6 +5,7 @@ import { openContext, type Context } from '../../app/context.js';
 import { cardSpecOf, deckToAnkiTxt, deckToJson, deckToRecall, fsrsChunks, reviewChunks, type ReviewFormat } from '../../app/export.js';
 import { writeFileAtomic } from '../../app/files.js';
 import { resolveDeck } from '../../app/decks.js';
+import { resolveSearch } from '../../app/search.js';
 import { syncBuiltinDecks } from '../../app/sync.js';
 import { RecallError } from '../../core/errors.js';
 import { plural } from '../../core/plural.js';
@@ -107,18 +108,18 @@ function reportPackage(io: Io, opts: CommonOpts, r: AnkiExportReport): void {
   else io.out(`Wrote ${plural(r.notes, 'note')}, ${plural(r.cards, 'card')}${r.media ? `, ${plural(r.reviews, 'review')} and ${plural(r.media, 'media file')}` : ` and ${plural(r.reviews, 'review')}`} (${plural(r.decks.length, 'deck')}) to ${r.file}\n`);
 }
 
-export async function runCollection(opts: CommonOpts & { format?: AnkiPackageFormat }, io: Io): Promise<number> {
+export async function runCollection(opts: CommonOpts & { format?: AnkiPackageFormat; query?: string }, io: Io): Promise<number> {
   return withContext(io, opts.db, (ctx) => {
     const format = opts.format ?? 'colpkg';
     const { errors } = syncBuiltinDecks(ctx);
     for (const e of errors) io.err(`recall: warning: ${e}\n`);
     const out = packagePath(opts.out, 'collection', format);
-    reportPackage(io, opts, exportAnkiPackage(ctx, { format, out, force: opts.force }));
+    reportPackage(io, opts, exportAnkiPackage(ctx, { format, out, force: opts.force, query: opts.query }));
     return 0;
   });
 }
 
-export async function runDeck(opts: CommonOpts & { format?: keyof typeof EXTENSIONS | 'apkg'; args?: string[] }, io: Io): Promise<number> {
+export async function runDeck(opts: CommonOpts & { format?: keyof typeof EXTENSIONS | 'apkg'; query?: string; args?: string[] }, io: Io): Promise<number> {
   return withContext(io, opts.db, (ctx) => {
     const name = opts.args?.[0] ?? '';
     const { errors } = syncBuiltinDecks(ctx);
@@ -126,12 +127,13 @@ export async function runDeck(opts: CommonOpts & { format?: keyof typeof EXTENSI
     if (opts.format === 'apkg') {
       // A package takes the deck with its subdecks: "Old Decks" exports "Old Decks::Board Review 2023" too.
       const out = packagePath(opts.out, name, 'apkg');
-      reportPackage(io, opts, exportAnkiPackage(ctx, { deck: name, format: 'apkg', out, force: opts.force }));
+      reportPackage(io, opts, exportAnkiPackage(ctx, { deck: name, format: 'apkg', out, force: opts.force, query: opts.query }));
       return 0;
     }
     const deck = resolveDeck(ctx, name);
     const format = opts.format ?? 'recall';
-    const cards = ctx.store.deckCards(deck.id).map(cardSpecOf);
+    const matching = opts.query === undefined ? null : new Set(ctx.store.cardIds({ deckIds: [deck.id], query: resolveSearch(ctx, opts.query), includeSuspended: true }));
+    const cards = ctx.store.deckCards(deck.id).filter((c) => matching === null || matching.has(c.id)).map(cardSpecOf);
     const data =
       format === 'json'
         ? deckToJson(cards)

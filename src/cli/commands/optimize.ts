@@ -4,26 +4,29 @@ import { RecallError } from '../../core/errors.js';
 import { printJson, styler, type Io } from '../io.js';
 import { resolveDeck, resolveDeckIds } from '../../app/decks.js';
 import { sanitize } from '../../core/text.js';
-import { DEFAULT_RATES, enterPhase, expectedTimes, measuredRates, phaseFraction, startProgress, viewProgress, type ProgressState, type Rates } from '../../optimizer/progress.js';
+import { DEFAULT_RATES, DEFAULT_RATES_EVALUATE, enterPhase, expectedTimes, measuredRates, phaseFraction, startProgress, viewProgress, type ProgressState, type Rates } from '../../optimizer/progress.js';
 import { formatDuration } from '../format.js';
 import { plural } from '../../core/plural.js';
 
-/** This device's last measured optimizer speed (local state: it describes this machine, so it never syncs). */
-const RATES_KEY = 'optimizeRates';
+/**
+ * This device's last measured optimizer speed (local state: it describes this machine, so it never syncs). Runs with
+ * --evaluate keep their own: their evaluating phase waits for the time-series splits, several fits long.
+ */
+const ratesKey = (evaluate: boolean) => (evaluate ? 'optimizeRatesEvaluate' : 'optimizeRates');
 
-function readRates(text: string | undefined): Rates {
+function readRates(text: string | undefined, defaults: Rates): Rates {
   try {
     const r = text ? (JSON.parse(text) as Partial<Rates>) : {};
-    const out = { ...DEFAULT_RATES };
+    const out = { ...defaults };
     for (const k of Object.keys(out) as (keyof Rates)[]) if (typeof r[k] === 'number' && Number.isFinite(r[k]) && r[k]! > 0) out[k] = r[k]!;
     return out;
   } catch {
-    return { ...DEFAULT_RATES };
+    return { ...defaults };
   }
 }
 
 /** The progress line: "[3/5] fitting parameters ████░░░░ 40% | 6s, about 9s left", redrawn five times a second. */
-async function liveProgress(state: () => ProgressState): Promise<{ stop(): void }> {
+async function liveProgress(state: () => ProgressState): Promise<{ redraw(): void; stop(): void }> {
   // cli-progress is CommonJS: its exports arrive on `default` when imported as a module.
   const mod = await import('cli-progress');
   const { SingleBar, Presets } = ((mod as unknown as { default?: typeof mod }).default ?? mod) as typeof mod;
@@ -46,6 +49,12 @@ async function liveProgress(state: () => ProgressState): Promise<{ stop(): void 
     bar.update(next.value, next.p);
   }, 200);
   return {
+    // A phase is drawn as it starts, however short: the timer alone can miss one that ends within 200 ms.
+    redraw() {
+      const next = payload();
+      bar.update(next.value, next.p);
+      bar.render();
+    },
     stop() {
       clearInterval(timer);
       bar.stop();
@@ -58,6 +67,7 @@ interface Opts {
   deck?: string;
   all?: boolean;
   dryRun?: boolean;
+  evaluate?: boolean;
   json?: boolean;
 }
 
@@ -70,7 +80,8 @@ export async function run(opts: Opts, io: Io): Promise<number> {
     const deckIds = resolveDeckIds(ctx, deckName === undefined ? undefined : [deckName]);
     // Progress where someone watches: on stderr, on a terminal, never in --json output. Phases with the time spent
     // and an estimate of the time left, redrawn on a timer (the optimizer runs on a worker thread meanwhile).
-    const rates = readRates(ctx.store.getLocal(RATES_KEY));
+    const evaluate = opts.evaluate === true;
+    const rates = readRates(ctx.store.getLocal(ratesKey(evaluate)), evaluate ? DEFAULT_RATES_EVALUATE : DEFAULT_RATES);
     let state = startProgress(expectedTimes(rates, { rows: 0, items: 0 }), performance.now());
     const live = process.stderr.isTTY && !opts.json ? await liveProgress(() => state) : null;
     let result;
@@ -89,9 +100,11 @@ export async function run(opts: Opts, io: Io): Promise<number> {
         timeZone: ctx.timeZone,
         dayStartHour: ctx.settings.dayStartHour,
         currentParameters: current,
-        outOfSample: true,
+        // The out-of-sample figure costs several fits; only when asked for.
+        outOfSample: evaluate,
         onPhase: (phase, info) => {
           state = enterPhase(state, phase, performance.now(), info.items === undefined ? undefined : expectedTimes(rates, { rows: rowCount, items: info.items }));
+          live?.redraw();
         },
         onProgress: (done, total) => {
           if (state.current === 'fitting' && total > 0 && done < total) state = phaseFraction(state, done / total);
@@ -99,6 +112,7 @@ export async function run(opts: Opts, io: Io): Promise<number> {
       });
       if (result.kept && !opts.dryRun) {
         state = enterPhase(state, 'rescheduling', performance.now());
+        live?.redraw();
         // A deck's parameters go into its preset (one is made for it if it has none); undoable like any setting.
         const saved = setOption(ctx, 'parameters', result.after.parameters, deckName ? { deck: deckName } : {});
         rescheduled = saved.rescheduled;
@@ -107,7 +121,7 @@ export async function run(opts: Opts, io: Io): Promise<number> {
       // Close the last phase, then remember this machine's speed for the next estimate.
       const end = performance.now();
       state = { ...state, took: { ...state.took, [state.current]: end - state.phaseStartedAt } };
-      ctx.store.setLocal(RATES_KEY, JSON.stringify(measuredRates(state, { rows: rowCount, items: result.items }, rates)));
+      ctx.store.setLocal(ratesKey(evaluate), JSON.stringify(measuredRates(state, { rows: rowCount, items: result.items }, rates)));
     } finally {
       live?.stop();
     }
@@ -132,6 +146,7 @@ export async function run(opts: Opts, io: Io): Promise<number> {
     io.out(`  current        ${f(result.before.logLoss).padStart(10)} ${f(result.before.rmseBins).padStart(11)}\n`);
     io.out(`  fitted         ${f(result.after.logLoss).padStart(10)} ${f(result.after.rmseBins).padStart(11)}\n`);
     if (result.outOfSample) io.out(`  out-of-sample  ${f(result.outOfSample.logLoss).padStart(10)} ${f(result.outOfSample.rmseBins).padStart(11)}   (time-series splits)\n`);
+    else io.out(st.dim('  (both measured on the history fitted; --evaluate adds an out-of-sample figure)\n'));
     io.out('\n');
     if (!result.kept) io.out('The fitted parameters do not predict your history better than the current ones; keeping the current ones.\n');
     else if (opts.dryRun) io.out(st.yellow('Dry run: the fitted parameters are better, but nothing was saved.\n'));

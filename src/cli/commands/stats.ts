@@ -6,7 +6,7 @@ import { syncBuiltinDecks } from '../../app/sync.js';
 import { RecallError } from '../../core/errors.js';
 import { sanitize } from '../../core/text.js';
 import { LOCAL_ZONE, dayStartInstant } from '../../scheduler/index.js';
-import { computeStats, decayOf } from '../../stats/compute.js';
+import { computeStats, decayOf, detailFrom } from '../../stats/compute.js';
 import { renderStats } from '../../stats/render.js';
 import type { StatsReport } from '../../stats/types.js';
 import { printJson, type Io } from '../io.js';
@@ -43,7 +43,7 @@ export function buildStatsReport(ctx: Context, opts: { deck?: string; days?: str
     if (ctx.presetOf(d.id) !== null && w !== ctx.settings.parameters) deckDecay[d.id] = decayOf(w);
   }
   const decay = decayOf(ctx.settings.parameters);
-  const rows = ctx.store.statsRows({ deckIds, today, now, dayEnd: dayStarts[1]!, horizon: dayStarts[FORECAST_DAYS]!, decay, deckDecay });
+  const rows = ctx.store.statsRows({ deckIds, today, now, dayEnd: dayStarts[1]!, horizon: dayStarts[FORECAST_DAYS]!, decay, deckDecay, detailFrom: detailFrom(today, days) });
   const leeches = [...ctx.store.leechCounts(deckIds)].map(([deckId, count]) => ({ deckId, count }));
   return computeStats({ ...rows, leeches, today, days, dayStarts }, now);
 }
