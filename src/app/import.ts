@@ -272,6 +272,8 @@ function applyPlan(
       const existing = store.cardByUid(card.uid, byGuid ? undefined : deckId);
       let cardId: number;
       const suspended = Boolean(card.suspended);
+      // A card already in the database has its log read below: the answers still waiting are written first.
+      if (existing) store.flushImportedReviews();
       if (intoBuiltin && !existing) {
         notInBuiltin++;
         return;
@@ -312,7 +314,7 @@ function applyPlan(
       const fresh = existing ? card.reviews.filter((r) => !store.hasSourceKey(r.sourceKey) && !store.hasAnswer(cardId, r.reviewedAt, r.rating)) : card.reviews;
       if (fresh.length) {
         fileReport.reviewsImported += fresh.length;
-        insertHistory(cardId, deckId, fresh, (scheduler ??= ctx.schedulerFor(deckId)));
+        insertHistory(cardId, deckId, fresh, (scheduler ??= ctx.schedulerFor(deckId)), !existing);
       }
       if (card.buried) store.appendEvent(cardId, { kind: 'bury', until: ctx.dayEnd(now) }, meta);
       done++;
@@ -323,23 +325,29 @@ function applyPlan(
       report.warnings.push(`${plan.file}: ${plural(notInBuiltin, 'card', 'cards')} of the built-in deck "${deck.name}" ${notInBuiltin === 1 ? 'is' : 'are'} no longer in it (this recall's edition of the deck dropped them); their history was not imported`);
     }
   }
+  store.flushImportedReviews();
 
   /** Merges new rows into the card's log in time order, replays, and writes the new rows with their replayed states. */
-  function insertHistory(cardId: number, deckId: number, fresh: PlannedReview[], scheduler: Scheduler): void {
-    const existingLog = store.hasReviews(cardId) ? store.cardLog(cardId) : [];
+  function insertHistory(cardId: number, deckId: number, fresh: PlannedReview[], scheduler: Scheduler, newCard: boolean): void {
+    // A card this import created has no log yet.
+    const existingLog = !newCard && store.hasReviews(cardId) ? store.cardLog(cardId) : [];
     // The card's scheduled rows and the new ones, by time (a stable sort: at the same millisecond the row already
     // in the log comes first). A card new to the database has only the new rows, already in time order.
     const existing = existingLog.length ? replayEntries(existingLog) : [];
     const planned: (PlannedReview | null)[] = [];
     const entries: (ReplayEntry | null)[] = [];
     const times: number[] = [];
+    /** The study day of each new row (worked out once: the zone's offset is not free). */
+    const days: number[] = [];
     for (const e of existing) {
       planned.push(null);
       entries.push(e);
       times.push(e.reviewedAt);
+      days.push(0);
     }
     for (const p of fresh) {
       const day = p.day ?? dayOf(p.reviewedAt);
+      days.push(day);
       planned.push(p);
       entries.push(
         !p.scheduled
@@ -378,7 +386,7 @@ function applyPlan(
       }
       const p = planned[i];
       if (!p) continue;
-      const day = p.day ?? dayOf(p.reviewedAt);
+      const day = days[i]!;
       const stateBefore = before?.state ?? 0;
       rows.push({
         cardId, rating: p.rating, stateBefore, schedule: current, elapsedDays, reviewedAt: p.reviewedAt, durationMs: p.durationMs,
@@ -388,6 +396,7 @@ function applyPlan(
       if (p.rating > 0) daily.add(day, deckId, p.rating, Math.max(0, Math.round(p.durationMs)), stateBefore === 0, slot);
     }
     store.insertImportedReviews(rows);
+    if (existingLog.length) store.flushImportedReviews();
     // The stored schedule is exactly what replaying the whole log gives, as doctor checks. A card with no earlier
     // history has just been replayed in full; one with history is replayed again from the log as stored.
     store.setSchedule(cardId, existingLog.length === 0 ? current : scheduler.replay(replayEntries(store.cardLog(cardId))).schedule);
@@ -436,9 +445,10 @@ class FreshGuids {
  * without reading a million rows back.
  */
 class DailyTally {
-  private readonly rows = new Map<string, { day: number; deckId: number; reviews: number; again: number; durationMs: number; newCards: number; retention: number[] }>();
+  private readonly rows = new Map<number | string, { day: number; deckId: number; reviews: number; again: number; durationMs: number; newCards: number; retention: number[] }>();
   add(day: number, deckId: number, rating: number, durationMs: number, wasNew: boolean, retentionSlot: number): void {
-    const key = `${day}:${deckId}`;
+    // A number for a key where one holds both (every real day and deck): a million answers hash no strings.
+    const key = deckId >= 0 && deckId < 2 ** 20 && Math.abs(day) < 2 ** 32 ? day * 2 ** 20 + deckId : `${day}:${deckId}`;
     let r = this.rows.get(key);
     if (!r) this.rows.set(key, (r = { day, deckId, reviews: 0, again: 0, durationMs: 0, newCards: 0, retention: [0, 0, 0, 0] }));
     if (retentionSlot >= 0) {

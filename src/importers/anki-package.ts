@@ -629,6 +629,22 @@ class ReviewLog {
 
   add(r: AnkiRevlogRow): void {
     this.rowsRead++;
+    // The row as Anki writes it (every value a number in range) is kept as it comes, without a checked copy:
+    // the same values checkRevlog would give. Anything else goes through checkRevlog.
+    const { id, cid, ease, type, ivl, lastIvl, factor, time } = r;
+    if (
+      typeof id === 'number' && Number.isSafeInteger(id) && id >= 0 && id <= this.latest && id <= 8.64e15 &&
+      typeof cid === 'number' && Number.isSafeInteger(cid) &&
+      typeof ease === 'number' && Number.isInteger(ease) && ease >= 0 && ease <= 4 &&
+      typeof type === 'number' && Number.isInteger(type) && type >= 0 && type <= 5 &&
+      typeof ivl === 'number' && Math.abs(ivl) <= 1e9 &&
+      typeof lastIvl === 'number' && Number.isFinite(lastIvl) &&
+      typeof factor === 'number' && Number.isFinite(factor) &&
+      typeof time === 'number' && Number.isFinite(time)
+    ) {
+      this.keep(id, cid, ease, Math.round(ivl), Math.round(lastIvl), Math.round(factor), Math.round(time), type);
+      return;
+    }
     const row = checkRevlog(r, this.latest);
     if ('problem' in row) {
       // The example of each kind, and the order kinds are reported in, is the first such row by card and time, as
@@ -646,6 +662,10 @@ class ReviewLog {
       }
       return;
     }
+    this.keep(row.id, row.cid, row.ease, row.ivl, row.lastIvl, row.factor, row.time, row.type);
+  }
+
+  private keep(id: number, cid: number, ease: number, ivl: number, lastIvl: number, factor: number, time: number, type: number): void {
     if (this.size === this.cols.id.length) {
       const grown = ReviewLog.columns(this.size * 2);
       for (const k of Object.keys(grown) as (keyof typeof grown)[]) grown[k].set(this.cols[k]);
@@ -653,14 +673,14 @@ class ReviewLog {
     }
     const i = this.size++;
     const c = this.cols;
-    c.id[i] = row.id;
-    c.cid[i] = row.cid;
-    c.ease[i] = row.ease;
-    c.ivl[i] = row.ivl;
-    c.lastIvl[i] = row.lastIvl;
-    c.factor[i] = row.factor;
-    c.time[i] = row.time;
-    c.type[i] = row.type;
+    c.id[i] = id;
+    c.cid[i] = cid;
+    c.ease[i] = ease;
+    c.ivl[i] = ivl;
+    c.lastIvl[i] = lastIvl;
+    c.factor[i] = factor;
+    c.time[i] = time;
+    c.type[i] = type;
   }
 
   /** Groups the rows by card (a counting sort: each card's rows stay in the order read). */

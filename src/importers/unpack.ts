@@ -4,6 +4,7 @@
 // which stops at the limit; sizes declared in headers (zip entries, zstd frames, the SQLite header) only allow an
 // earlier refusal, never a later one, because a frame need not declare its size at all.
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { Inflate } from 'fflate';
 import { Decompress as ZstdDecompress } from 'fzstd';
 import { RecallError } from '../core/errors.js';
@@ -22,6 +23,8 @@ const MAX_ZSTD_WINDOW = 8 * 2 ** 20;
 /** zstd's own limit for one block. */
 const MAX_ZSTD_BLOCK = 128 * 1024;
 const READ_CHUNK = 64 * 1024;
+/** zlib is loaded when a package is unpacked, not at every start. */
+const requireHere = createRequire(import.meta.url);
 
 export const COLLECTION_NAMES = ['collection.anki21b', 'collection.anki21', 'collection.anki2'] as const;
 
@@ -388,6 +391,7 @@ function extractZipEntry(fd: number, fileSize: number, file: string, entry: ZipE
   if (local.length < 30 || local.readUInt32LE(0) !== 0x04034b50) throw damaged(`no entry header for ${entry.name}`);
   const start = entry.offset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
   if (start + entry.compressedSize > fileSize) throw damaged(`${entry.name} runs past the end of the file`);
+  if (entry.method === 8 && inflateWhole(fd, start, entry, out)) return;
   let push: Push;
   if (entry.method === 0) push = out;
   else if (entry.method === 8) {
@@ -412,6 +416,35 @@ function extractZipEntry(fd: number, fileSize: number, file: string, entry: ZipE
   }
   if (entry.compressedSize === 0) push(new Uint8Array(0), true);
 }
+
+/** Entries up to this size (as declared) are inflated in one call by zlib; larger ones stream through fflate. */
+const WHOLE_INFLATE_MAX = 512 * 2 ** 20;
+let zlib: typeof import('node:zlib') | undefined;
+
+/**
+ * Node's zlib inflates about four times as fast as fflate (a 100 MB collection: ~1.2 s of fflate), but not as a
+ * synchronous stream. An entry whose declared size is moderate is read and inflated whole, its output capped at
+ * that size; the bytes then go down the same stages, in the same checks, as streamed ones. An entry that does not
+ * inflate to exactly its declared size (damaged, lying, a bomb) takes the streaming path, which says what is wrong
+ * as it always did. Returns false when nothing was passed on.
+ */
+function inflateWhole(fd: number, start: number, entry: ZipEntry, out: Push): boolean {
+  if (entry.size <= 0 || entry.size > WHOLE_INFLATE_MAX || entry.compressedSize > entry.size + 1024) return false;
+  zlib ??= requireHere('node:zlib') as typeof import('node:zlib');
+  let bytes: Buffer;
+  try {
+    bytes = zlib.inflateRawSync(readAt(fd, start, entry.compressedSize), { maxOutputLength: entry.size });
+  } catch {
+    return false;
+  }
+  if (bytes.length !== entry.size) return false;
+  for (let at = 0; at < bytes.length; at += WHOLE_CHUNK) {
+    const end = Math.min(bytes.length, at + WHOLE_CHUNK);
+    out(bytes.subarray(at, end), end === bytes.length);
+  }
+  return true;
+}
+const WHOLE_CHUNK = 2 ** 20;
 
 // ---------------------------------------------------------------------------------------------------------
 

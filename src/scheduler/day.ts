@@ -40,6 +40,8 @@ export function assertTimeZone(timeZone: string): void {
 const QUARTER_HOUR = 900_000;
 const offsetCache = new Map<string, Map<number, number>>();
 const dayOffsetCache = new Map<string, Map<number, number>>();
+/** Per zone name: its offset when it never changes, else null (asked millions of times in a large import). */
+const fixedOffsets = new Map<string, number | null>();
 
 function computeOffset(ms: number, timeZone: string): number {
   const minutes = timeZone === LOCAL_ZONE ? -new Date(ms).getTimezoneOffset() : tzOffset(timeZone, new Date(ms));
@@ -53,7 +55,8 @@ function computeOffset(ms: number, timeZone: string): number {
  * hours). A per-quarter-hour cache alone missed on six years of history (210k quarter hours).
  */
 export function offsetMs(ms: number, timeZone: string): number {
-  const fixed = fixedZoneOffset(timeZone);
+  let fixed = fixedOffsets.get(timeZone);
+  if (fixed === undefined) fixedOffsets.set(timeZone, (fixed = fixedZoneOffset(timeZone)));
   if (fixed !== null) return fixed;
   let days = dayOffsetCache.get(timeZone);
   if (!days) dayOffsetCache.set(timeZone, (days = new Map()));

@@ -12,6 +12,14 @@ export interface ImportStore {
    */
   insertImportedReviews(rows: readonly ImportedReview[]): void;
   /**
+   * Imported answers are written 32 to a statement, across cards (a card has a handful): the last few wait for
+   * more until this writes them. Call it before reading the log; the store's transaction() calls it before it
+   * commits, and drops what still waits when it rolls back.
+   */
+  flushImportedReviews(): void;
+  /** Forgets the rows still waiting (their transaction failed). */
+  discardImportedReviews(): void;
+  /**
    * For an import about to write `rows` answers (the caller holds the transaction): when that is more than the log
    * holds already, the log's indexes that only reports read (per-day counts, true retention) are dropped now, and
    * the returned function builds them again, in one sorted pass each instead of a million inserts at random
@@ -40,35 +48,59 @@ export function createImportStore(db: Db, sql: (text: string) => Statement<unkno
     return s;
   };
   const values: unknown[] = [];
+  /** Rows of the current transaction not written yet (fewer than a batch, but for a moment). */
+  let waiting: ImportedReview[] = [];
+  /** Writes `rows` from `start`, whole batches only unless `all`; returns where it stopped. */
+  const write = (rows: readonly ImportedReview[], start: number, all: boolean): number => {
+    for (; start < rows.length; start += BATCH) {
+      const n = Math.min(BATCH, rows.length - start);
+      if (n < BATCH && !all) break;
+      values.length = n * VALUES_PER_ROW;
+      let k = 0;
+      for (let i = start; i < start + n; i++) {
+        const r = rows[i]!;
+        const s = r.schedule;
+        values[k++] = r.sourceKey;
+        values[k++] = r.cardId;
+        values[k++] = r.rating;
+        values[k++] = r.stateBefore;
+        values[k++] = s?.state ?? 0;
+        values[k++] = s?.due ?? r.reviewedAt;
+        values[k++] = s?.stability ?? 0;
+        values[k++] = s?.difficulty ?? 0;
+        values[k++] = r.elapsedDays;
+        values[k++] = s?.scheduledDays ?? 0;
+        values[k++] = r.reviewedAt;
+        values[k++] = Math.max(0, Math.round(r.durationMs));
+        values[k++] = r.scheduled ? 1 : 0;
+        values[k++] = r.sourceKey;
+        values[k++] = r.day;
+        values[k++] = r.sourceState;
+        values[k++] = deviceId;
+      }
+      insert(n).run(values);
+    }
+    return start;
+  };
+  const flush = () => {
+    if (waiting.length === 0) return;
+    const rest = waiting;
+    waiting = [];
+    write(rest, 0, true);
+  };
   return {
     insertImportedReviews(rows) {
-      for (let start = 0; start < rows.length; start += BATCH) {
-        const n = Math.min(BATCH, rows.length - start);
-        values.length = n * VALUES_PER_ROW;
-        let k = 0;
-        for (let i = start; i < start + n; i++) {
-          const r = rows[i]!;
-          const s = r.schedule;
-          values[k++] = r.sourceKey;
-          values[k++] = r.cardId;
-          values[k++] = r.rating;
-          values[k++] = r.stateBefore;
-          values[k++] = s?.state ?? 0;
-          values[k++] = s?.due ?? r.reviewedAt;
-          values[k++] = s?.stability ?? 0;
-          values[k++] = s?.difficulty ?? 0;
-          values[k++] = r.elapsedDays;
-          values[k++] = s?.scheduledDays ?? 0;
-          values[k++] = r.reviewedAt;
-          values[k++] = Math.max(0, Math.round(r.durationMs));
-          values[k++] = r.scheduled ? 1 : 0;
-          values[k++] = r.sourceKey;
-          values[k++] = r.day;
-          values[k++] = r.sourceState;
-          values[k++] = deviceId;
-        }
-        insert(n).run(values);
-      }
+      for (const r of rows) waiting.push(r);
+      if (waiting.length < BATCH) return;
+      const rest = waiting;
+      // Taken out before writing: rows are never written twice, whatever throws.
+      waiting = [];
+      const at = write(rest, 0, false);
+      for (let i = at; i < rest.length; i++) waiting.push(rest[i]!);
+    },
+    flushImportedReviews: flush,
+    discardImportedReviews() {
+      waiting = [];
     },
     deferReportIndexes(rows) {
       if (rows < DEFER_MIN_ROWS) return () => {};
@@ -79,6 +111,7 @@ export function createImportStore(db: Db, sql: (text: string) => Statement<unkno
         .filter((d): d is string => typeof d === 'string');
       for (const name of REPORT_INDEXES) db.exec(`DROP INDEX IF EXISTS ${name}`);
       return () => {
+        flush();
         for (const d of defs) db.exec(d);
       };
     },

@@ -293,7 +293,18 @@ export function createStore(db: Db, path = ':memory:'): Store {
       db.pragma('temp_store = MEMORY');
     },
     transaction<T>(fn: () => T): T {
-      return (db.inTransaction ? inTransaction(fn) : inTransaction.immediate(fn)) as T;
+      if (db.inTransaction) return inTransaction(fn) as T;
+      // Imported answers may wait to fill a batch (import-store.ts): written before the commit, dropped on a rollback.
+      try {
+        return inTransaction.immediate(() => {
+          const result = fn();
+          store.flushImportedReviews();
+          return result;
+        }) as T;
+      } catch (e) {
+        store.discardImportedReviews();
+        throw e;
+      }
     },
 
     // settings
