@@ -1,0 +1,103 @@
+// Papercuts found on a fresh clone, each checked through the built CLI as a process: usage errors for mistyped
+// options, the prefix of commander's errors, the list of non-interactive commands, deck-name collisions, exit
+// codes, JSON error locations, plurals, sync hints and the syncTarget setting.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, runCli, runJson, tempDir } from './helpers/cli.js';
+
+const NOW = '2026-03-10T09:00:00Z';
+
+beforeAll(() => ensureBuilt());
+let cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups.reverse()) c();
+  cleanups = [];
+});
+
+const SPANISH = `deck: Spanish
+
+--- basic hola
+Q: hola
+A: hello
+tags: greet
+
+--- basic casa
+Q: la casa
+A: the house
+`;
+
+function setup() {
+  const t = tempDir('recall-papercuts-');
+  cleanups.push(t.cleanup);
+  const db = join(t.dir, 'recall.db');
+  const deck = join(t.dir, 'spanish.deck');
+  writeFileSync(deck, SPANISH);
+  const env = { RECALL_DB: db, RECALL_NOW: NOW, TZ: 'UTC' };
+  expect(runCli(['import', deck], env).code).toBe(0);
+  const cli = (...args: string[]) => runCli(args, env);
+  const json = <T = any>(...args: string[]) => runJson<T>(args, env);
+  return { dir: t.dir, db, deck, env, cli, json };
+}
+
+describe('unknown options of commands that take a query', () => {
+  it('are usage errors with the nearest option suggested, not search text', () => {
+    const { cli } = setup();
+    for (const kind of ['suspend', 'unsuspend', 'bury', 'unbury', 'forget']) {
+      const r = cli(kind, '--dryrun', 'deck:Spanish');
+      expect(r.code, kind).toBe(2);
+      expect(r.stderr).toContain("unknown option '--dryrun'");
+      expect(r.stderr).toContain('--dry-run');
+      expect(r.stdout).toBe('');
+    }
+    for (const args of [['search', '--limt', '3', 'hola'], ['show', '--jsn', 'hola'], ['edit', '--jsn', 'hola'], ['review', '--query', '--dryrun'], ['quiz', '-q', '--deck']]) {
+      const r = cli(...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/unknown option '--/);
+    }
+    expect(cli('search', '--limt', '3', 'hola').stderr).toContain('--limit');
+  });
+
+  it('still reads a leading negation, and -- ends the options', () => {
+    const { cli, json } = setup();
+    expect(json('search', '-tag:greet').total).toBe(1);
+    expect(cli('suspend', '--dry-run', '-tag:greet').code).toBe(0);
+    const r = cli('search', '--', '--nothing');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('No cards match');
+  });
+
+  it('under --json are JSON errors', () => {
+    const { cli } = setup();
+    const r = cli('suspend', '--dryrun', 'hola', '--json');
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stderr).error).toMatchObject({ code: 'usage' });
+  });
+});
+
+describe("commander's own errors", () => {
+  it('carry the recall: prefix and exit 2', () => {
+    const { cli } = setup();
+    for (const args of [['stats', '--dek', 'x'], ['import'], ['quiz', '--type', 'nope']]) {
+      const r = cli(...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/^recall: /);
+      expect(r.stderr).not.toMatch(/^error: /m);
+    }
+  });
+});
+
+describe('review and quiz without a terminal', () => {
+  it('list every non-interactive command the program has', () => {
+    const { cli } = setup();
+    for (const kind of ['review', 'quiz']) {
+      const r = cli(kind);
+      expect(r.code).toBe(2);
+      const list = /non-interactive commands: ([^(]*)\(/.exec(r.stderr)?.[1] ?? '';
+      const names = list.split(',').map((s) => s.trim());
+      for (const c of ['decks', 'check', 'import', 'stats', 'export', 'optimize', 'config', 'search', 'show', 'add', 'suspend', 'forget', 'deck', 'undo', 'sync', 'doctor']) expect(names, c).toContain(c);
+      expect(names).not.toContain('review');
+      expect(names).not.toContain('quiz');
+    }
+  });
+});
