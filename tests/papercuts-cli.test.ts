@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, runCli, runJson, tempDir } from './helpers/cli.js';
+import { CLI, Terminal, ensureBuilt, hasTmux, runCli, runJson, tempDir } from './helpers/cli.js';
 
 const NOW = '2026-03-10T09:00:00Z';
 
@@ -99,5 +99,37 @@ describe('review and quiz without a terminal', () => {
       expect(names).not.toContain('review');
       expect(names).not.toContain('quiz');
     }
+  });
+});
+
+describe('recall edit without a terminal', () => {
+  it('refuses (exit 2) when no editor is chosen, instead of starting vi', () => {
+    const { cli, env, json } = setup();
+    const id = String(json('search', 'hola').cards[0].id);
+    const r = runCli(['edit', id], { ...env, EDITOR: '', VISUAL: '' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('needs a terminal');
+    expect(r.stdout).toBe('');
+    // With an editor chosen, editing without a terminal still works.
+    const ed = join(env.RECALL_DB.replace(/recall\.db$/, ''), 'ed.sh');
+    writeFileSync(ed, `#!/bin/sh\nsed -i 's/A: hello/A: hi/' "$1"\n`, { mode: 0o755 });
+    const ok = runCli(['edit', id], { ...env, EDITOR: ed, VISUAL: '' });
+    expect(ok.code).toBe(0);
+    expect(cli('show', id).stdout).toContain('hi');
+  });
+});
+
+describe.skipIf(!hasTmux)('recall deck delete, declined', () => {
+  it('says nothing was deleted and exits 0', async () => {
+    const { db, dir, json } = setup();
+    const t = new Terminal(`node ${CLI} --db ${db} deck delete Spanish`, { env: { RECALL_NOW: NOW, TZ: 'UTC' }, socketDir: dir });
+    cleanups.push(() => t.kill());
+    await t.waitFor('Delete 2 cards');
+    t.type('n');
+    t.send('Enter');
+    await t.waitFor('[exit');
+    expect(t.screen()).toContain('Nothing was deleted.');
+    expect(t.screen()).toContain('[exit 0]');
+    expect(json('search', 'deck:Spanish').total).toBe(2);
   });
 });

@@ -103,9 +103,10 @@ export async function runDelete(opts: Opts, io: Io): Promise<number> {
       // The prompt library is loaded only when a prompt is shown.
       const { confirm } = await import('@inquirer/prompts');
       const ok = await confirm({ message: `Delete ${what}? Their review history is kept, and recall undo brings them back.`, default: false });
+      // Declining is an answer, not a failure.
       if (!ok) {
-        io.out('Nothing deleted.\n');
-        return 1;
+        io.out('Nothing was deleted.\n');
+        return 0;
       }
     }
     const r = deleteDeck(ctx, name);
