@@ -133,3 +133,49 @@ describe.skipIf(!hasTmux)('recall deck delete, declined', () => {
     expect(json('search', 'deck:Spanish').total).toBe(2);
   });
 });
+
+describe('deck names are unique ignoring case', () => {
+  it('import --deck, a deck: line and a package deck may not differ from an existing deck only in case', () => {
+    const { cli, json, dir, deck } = setup();
+    const builtin = cli('import', deck, '--deck', 'aws organizations');
+    expect(builtin.code).toBe(2);
+    expect(builtin.stderr).toContain('"AWS Organizations"');
+    const variant = join(dir, 'variant.deck');
+    writeFileSync(variant, SPANISH.replace('deck: Spanish', 'deck: SPANISH'));
+    const r = cli('import', variant);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('"Spanish"');
+    const j = cli('import', variant, '--json');
+    expect(JSON.parse(j.stderr).error).toMatchObject({ code: 'deck-name-case', file: variant });
+    expect(cli('import', deck, '--deck', 'spanish').code).toBe(2);
+    // Two files of one import that differ only in case.
+    const other = join(dir, 'french.deck');
+    const other2 = join(dir, 'french2.deck');
+    writeFileSync(other, SPANISH.replace('deck: Spanish', 'deck: French'));
+    writeFileSync(other2, SPANISH.replace('deck: Spanish', 'deck: french'));
+    expect(cli('import', other, other2).code).toBe(2);
+    // Anki text into a case variant.
+    const txt = join(dir, 'cards.txt');
+    writeFileSync(txt, 'uno\tone\n');
+    expect(cli('import', txt, '--deck', 'SPANISH').code).toBe(2);
+    // Nothing was made: one Spanish, no French, one AWS Organizations.
+    const names = json('deck', 'list').decks?.map((d: any) => d.name) ?? json('deck', 'list').map((d: any) => d.name);
+    expect(names.filter((n: string) => n.toLowerCase() === 'spanish')).toEqual(['Spanish']);
+    expect(names.filter((n: string) => n.toLowerCase() === 'aws organizations')).toEqual(['AWS Organizations']);
+    expect(names.filter((n: string) => n.toLowerCase() === 'french')).toEqual([]);
+    // The same name exactly is the same deck.
+    expect(cli('import', deck).code).toBe(0);
+    expect(cli('import', txt, '--deck', 'Spanish').code).toBe(0);
+  });
+
+  it('a subdeck under a built-in name: deck rename allows it, and importing the renamed file again agrees', () => {
+    const { cli, json, deck } = setup();
+    const r = cli('deck', 'rename', 'Spanish', 'AWS Organizations::Mine');
+    expect(r.code).toBe(0);
+    const again = cli('import', deck);
+    expect(again.code, again.stderr).toBe(0);
+    expect(json('search', '"deck:AWS Organizations::Mine"').total).toBe(2);
+    // The built-in deck's own name, in any case, stays refused.
+    expect(cli('deck', 'rename', 'AWS Organizations::Mine', 'aws organizations').code).toBe(2);
+  });
+});

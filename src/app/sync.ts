@@ -179,9 +179,11 @@ export function syncBuiltinDecks(ctx: SyncContext, dir = builtinDeckDir()): { re
       const parsed = parseDeckFile(file, text);
       // A deck of the user's own that already has this name is never overwritten by a built-in one (imports
       // refuse built-in names, but a database from before that rule may hold one).
-      const mine = store.deckByName(parsed.header.name);
+      // Names are compared ignoring case, as they are matched: "aws organizations" of yours would shadow it too.
+      const lower = parsed.header.name.toLowerCase();
+      const mine = store.deckByName(parsed.header.name) ?? store.decks().find((d) => d.origin !== 'builtin' && d.name.toLowerCase() === lower);
       if (mine && mine.origin !== 'builtin') {
-        errors.push(`the built-in deck "${parsed.header.name}" is not installed: a deck of yours has that name (rename yours with recall import --deck to get it)`);
+        errors.push(`the built-in deck "${parsed.header.name}" is not installed: a deck of yours has that name ("${mine.name}"; rename yours with recall deck rename to get it)`);
         continue;
       }
       results.push(store.transaction(() => applyDeck(store, parsed, { origin: 'builtin', path: rel, hash, now, day: ctx.day(now) })));
