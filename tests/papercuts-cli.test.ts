@@ -179,3 +179,24 @@ describe('deck names are unique ignoring case', () => {
     expect(cli('deck', 'rename', 'AWS Organizations::Mine', 'aws organizations').code).toBe(2);
   });
 });
+
+describe('the --json error of an invalid deck file', () => {
+  it('names the file and the line of the (first) problem', () => {
+    const { cli, dir } = setup();
+    const broken = join(dir, 'broken.deck');
+    writeFileSync(broken, 'deck: Broken\n--- bogus x\nQ: a\n');
+    const r = cli('import', broken, '--json');
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stderr).error).toMatchObject({ code: 'deck-invalid', file: broken, line: 2, message: 'unknown question type "bogus"' });
+    expect(cli('import', broken).stderr).toContain(`${broken}:2: unknown question type "bogus"`);
+    const two = join(dir, 'two.deck');
+    writeFileSync(two, 'deck: Two\n\n--- basic a\nQ: a\n\n--- bogus b\nQ: b\n');
+    const e = JSON.parse(cli('import', two, '--json').stderr).error;
+    expect(e).toMatchObject({ file: two, line: 3 });
+    expect(e.message).toContain(`${two}:6:`);
+    // recall check --json lists every problem with its file and line.
+    const c = cli('check', broken, '--json');
+    expect(c.code).toBe(1);
+    expect(JSON.parse(c.stdout).problems[0]).toMatchObject({ file: broken, line: 2 });
+  });
+});

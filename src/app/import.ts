@@ -113,6 +113,7 @@ function checkSkipped(plan: ImportPlan, opts: ImportOptions): void {
   const more = errors.length > 20 ? `\n... and ${errors.length - 20} more` : '';
   throw new RecallError('import-invalid', `${plural(errors.length, 'row has', 'rows have')} problems; with --strict nothing was imported:\n${shown}${more}`, {
     file: plan.file,
+    ...(errors[0]?.line ? { line: errors[0].line } : {}),
     hint: 'fix the rows named above, or import without --strict to import the good rows and skip these',
   });
 }
