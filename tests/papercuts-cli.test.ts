@@ -4,6 +4,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { commitAnswer, drawCard } from '../src/app/answer.js';
+import { openContext } from '../src/app/context.js';
 import { CLI, Terminal, ensureBuilt, hasTmux, runCli, runJson, tempDir } from './helpers/cli.js';
 
 const NOW = '2026-03-10T09:00:00Z';
@@ -198,5 +200,28 @@ describe('the --json error of an invalid deck file', () => {
     const c = cli('check', broken, '--json');
     expect(c.code).toBe(1);
     expect(JSON.parse(c.stdout).problems[0]).toMatchObject({ file: broken, line: 2 });
+  });
+});
+
+describe('counts agree with their nouns', () => {
+  it('the sync summary and a setting that reschedules say "1 review", "1 deck", "1 card"', () => {
+    const { cli, env, dir } = setup();
+    const ctx = openContext({ db: env.RECALL_DB, env });
+    ctx.clock = () => Date.parse(NOW);
+    const id = ctx.store.cardIds({ deckIds: [ctx.store.deckByName('Spanish')!.id] })[0]!;
+    // Easy: straight to review, so a new desired retention moves its due date.
+    commitAnswer(ctx, drawCard(ctx, ctx.store.getCard(id)!), 4, { durationMs: 1000 });
+    ctx.store.close();
+    const other = join(dir, 'other.db');
+    expect(runCli(['decks'], { ...env, RECALL_DB: other }).code).toBe(0);
+    const first = cli('sync', other);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).not.toMatch(/\b1 (reviews|decks|cards|card events|settings)\b/);
+    expect(first.stdout).toMatch(/\b1 review\b/);
+    expect(first.stdout).toMatch(/\b1 deck\b/);
+    const set = cli('config', 'set', 'desiredRetention', '0.85');
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout).toContain('1 card rescheduled');
+    expect(set.stdout).not.toContain('(s)');
   });
 });

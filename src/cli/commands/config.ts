@@ -1,5 +1,6 @@
 // `recall config`: the settings, the presets and which deck uses which; `get`, `set`, `reset` one option, globally or
 // for a deck (its preset) or a named preset; `use` gives a deck a preset.
+import { plural } from '../../core/plural.js';
 import { resolve } from 'node:path';
 import { openContext } from '../../app/context.js';
 import { describeOptions, optionValue, resetOption, setOption, usePreset, type ConfigResult } from '../../app/options.js';
@@ -131,7 +132,7 @@ function report(io: Io, r: ConfigResult, verb: string): void {
     io.out(`${made}${r.key} is already ${sanitize(show(r.key!, r.value))}${scope}; nothing changed.\n`);
     return;
   }
-  io.out(`${made}${verb} ${r.key} = ${sanitize(show(r.key!, r.value))}${scope} (was ${sanitize(show(r.key!, r.previous))})${r.rescheduled ? `; ${r.rescheduled} card(s) rescheduled` : ''}. ${st.dim('recall undo takes it back.')}\n`);
+  io.out(`${made}${verb} ${r.key} = ${sanitize(show(r.key!, r.value))}${scope} (was ${sanitize(show(r.key!, r.previous))})${r.rescheduled ? `; ${plural(r.rescheduled, 'card')} rescheduled` : ''}. ${st.dim('recall undo takes it back.')}\n`);
 }
 
 function json(r: ConfigResult) {
@@ -178,7 +179,7 @@ export async function runUse(opts: Opts, io: Io): Promise<number> {
     if (opts.json) printJson(io, { ...json(r), preset: r.value, decksChanged: r.decks });
     else {
       const made = r.createdPreset ? `Made the preset "${sanitize(r.createdPreset)}". ` : '';
-      io.out(`${made}${r.decks.map((d) => `"${sanitize(d)}"`).join(', ')} now use${r.decks.length === 1 ? 's' : ''} ${r.value === 'default' ? 'the settings (no preset)' : `preset "${sanitize(String(r.value))}"`} (was ${sanitize(String(r.previous))})${r.rescheduled ? `; ${r.rescheduled} card(s) rescheduled` : ''}. ${styler(io.color).dim('recall undo takes it back.')}\n`);
+      io.out(`${made}${r.decks.map((d) => `"${sanitize(d)}"`).join(', ')} now use${r.decks.length === 1 ? 's' : ''} ${r.value === 'default' ? 'the settings (no preset)' : `preset "${sanitize(String(r.value))}"`} (was ${sanitize(String(r.previous))})${r.rescheduled ? `; ${plural(r.rescheduled, 'card')} rescheduled` : ''}. ${styler(io.color).dim('recall undo takes it back.')}\n`);
     }
     return 0;
   } finally {

@@ -1,4 +1,5 @@
 // `recall deck list | rename | delete | hide | unhide`.
+import { plural } from '../../core/plural.js';
 import { openContext } from '../../app/context.js';
 import { deleteDeck, hideDeck, listDecks, renameDeck } from '../../app/deck-admin.js';
 import { syncBuiltinDecks } from '../../app/sync.js';
@@ -90,7 +91,7 @@ export async function runDelete(opts: Opts, io: Io): Promise<number> {
   const ctx = openContext({ db: opts.db, env: io.env });
   try {
     const preview = deleteDeck(ctx, name, { dryRun: true });
-    const what = `${preview.cards} card${preview.cards === 1 ? '' : 's'} of ${preview.decks.map((d) => `"${sanitize(d)}"`).join(', ')}`;
+    const what = `${plural(preview.cards, 'card')} of ${preview.decks.map((d) => `"${sanitize(d)}"`).join(', ')}`;
     if (opts.dryRun) {
       if (opts.json) printJson(io, preview);
       else io.out(`Dry run: would delete ${what}; nothing changed.\n`);
