@@ -225,3 +225,43 @@ describe('counts agree with their nouns', () => {
     expect(set.stdout).not.toContain('(s)');
   });
 });
+
+describe('recall sync with a target that is no recall database', () => {
+  it('a file or a folder: the hint is about the sync target, not --db', () => {
+    const { cli, dir, deck } = setup();
+    for (const target of [deck, dir]) {
+      const r = cli('sync', target);
+      expect(r.code, target).toBe(2);
+      expect(r.stderr).toContain('sync target');
+      expect(r.stderr).toContain('postgres://');
+      expect(r.stderr).not.toContain('--db');
+    }
+    expect(JSON.parse(cli('sync', deck, '--json').stderr).error.hint).toContain('postgres://');
+  });
+});
+
+describe('syncTarget is a setting like the others', () => {
+  it('listed by config and config get, set, reset; never with a password', () => {
+    const { cli, json, dir } = setup();
+    const target = join(dir, 'shared.db');
+    expect(cli('config').stdout).toMatch(/syncTarget\s+none/);
+    expect(cli('config', 'set', 'syncTarget', target).code).toBe(0);
+    expect(cli('config').stdout).toContain(`syncTarget`);
+    expect(cli('config').stdout).toContain(target);
+    expect(json('config').settings.syncTarget).toBe(target);
+    expect(json('config', 'get').syncTarget).toBe(target);
+    const reset = cli('config', 'reset', 'syncTarget');
+    expect(reset.code, reset.stderr).toBe(0);
+    expect(reset.stdout).toContain('none');
+    expect(json('config', 'get', 'syncTarget').syncTarget).toBeNull();
+    expect(json('config').settings.syncTarget).toBeNull();
+    expect(cli('config', 'reset', 'syncTarget', '--deck', 'Spanish').code).toBe(2);
+    // A password is refused, and never printed.
+    const pw = cli('config', 'set', 'syncTarget', 'postgres://me:secret@host/db');
+    expect(pw.code).toBe(2);
+    expect(pw.stderr).not.toContain('secret');
+    expect(cli('config', 'set', 'syncTarget', 'postgres://me@host/db').code).toBe(0);
+    expect(cli('config').stdout).toContain('postgres://me@host/db');
+    expect(cli('config', 'set', 'nope', '1').stderr).toContain('syncTarget');
+  });
+});
