@@ -170,6 +170,22 @@ describe('deck names are unique ignoring case', () => {
     expect(cli('import', txt, '--deck', 'Spanish').code).toBe(0);
   });
 
+  it('sync keeps two decks from two machines that differ only in case apart, the newcomer marked', () => {
+    const { cli, json, dir, env } = setup();
+    const other = join(dir, 'other.db');
+    const lower = join(dir, 'lower.deck');
+    writeFileSync(lower, SPANISH.replace('deck: Spanish', 'deck: spanish').replace(/hola/g, 'adios'));
+    expect(runCli(['import', lower], { ...env, RECALL_DB: other }).code).toBe(0);
+    const r = cli('sync', other);
+    expect(r.code, r.stderr).toBe(0);
+    for (const db of [env.RECALL_DB, other]) {
+      const names = (runJson<any[]>(['decks'], { ...env, RECALL_DB: db }) as any[]).map((d) => d.name as string);
+      const lowered = names.map((n) => n.toLowerCase());
+      expect(new Set(lowered).size, names.join(', ')).toBe(lowered.length);
+    }
+    expect(json('search', '"deck:spanish (2)"').total).toBe(2);
+  });
+
   it('a subdeck under a built-in name: deck rename allows it, and importing the renamed file again agrees', () => {
     const { cli, json, deck } = setup();
     const r = cli('deck', 'rename', 'Spanish', 'AWS Organizations::Mine');
