@@ -212,6 +212,10 @@ describe('the --json error of an invalid deck file', () => {
     const e = JSON.parse(cli('import', two, '--json').stderr).error;
     expect(e).toMatchObject({ file: two, line: 3 });
     expect(e.message).toContain(`${two}:6:`);
+    // A search that cannot be read: the column in the query.
+    const q = cli('search', 'deck:Spanish dekc:x', '--json');
+    expect(q.code).toBe(2);
+    expect(JSON.parse(q.stderr).error).toMatchObject({ code: 'bad-query', column: 14, file: null, line: null });
     // recall check --json lists every problem with its file and line.
     const c = cli('check', broken, '--json');
     expect(c.code).toBe(1);

@@ -429,9 +429,9 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 /** An error as the user sees it: text on stderr, or under --json the one JSON shape, also on stderr. */
-function emitError(io: Io, err: { code: string; message: string; file?: string | undefined; line?: number | undefined; hint?: string | undefined }): void {
+function emitError(io: Io, err: { code: string; message: string; file?: string | undefined; line?: number | undefined; column?: number | undefined; hint?: string | undefined }): void {
   if (wantsJson(io.argv)) {
-    printJson(io, { error: { code: err.code, message: err.message, file: err.file ?? null, line: err.line ?? null, hint: err.hint ?? null } }, 'err');
+    printJson(io, { error: { code: err.code, message: err.message, file: err.file ?? null, line: err.line ?? null, column: err.column ?? null, hint: err.hint ?? null } }, 'err');
     return;
   }
   const where = err.file ? `${err.file}${err.line ? `:${err.line}` : ''}: ` : '';
@@ -451,7 +451,7 @@ export function reportError(io: Io, e: unknown, dbPath = ''): number {
   if (e instanceof RecallError || stored) {
     const r = (stored ?? e) as RecallError;
     // Messages can quote file content (deck names, field text): the output path makes them inert.
-    emitError(io, { code: r.code, message: r.message, file: r.file, line: r.line, hint: r.hint });
+    emitError(io, { code: r.code, message: r.message, file: r.file, line: r.line, column: r.column, hint: r.hint });
     return r.exitCode;
   }
   if (e && typeof e === 'object' && (e as Error).name === 'ExitPromptError') return 130;
