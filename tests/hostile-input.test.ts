@@ -467,7 +467,7 @@ describe('14. files that are not decks', () => {
 });
 
 describe('the CLI contract', () => {
-  it('under --json every error is {"error": {code, message, file, line, hint}} on stderr, stdout empty', () => {
+  it('under --json every error is {"error": {code, message, file, line, column, hint}} on stderr, stdout empty', () => {
     const db = freshDb();
     const cases: [string[], string][] = [
       [['import', 'nosuch.txt'], 'no-such-file'],
@@ -481,7 +481,7 @@ describe('the CLI contract', () => {
       expect(r.code, r.stderr).not.toBe(0);
       expect(r.stdout, args.join(' ')).toBe('');
       const e = JSON.parse(r.stderr);
-      expect(Object.keys(e.error).sort(), args.join(' ')).toEqual(['code', 'file', 'hint', 'line', 'message']);
+      expect(Object.keys(e.error).sort(), args.join(' ')).toEqual(['code', 'column', 'file', 'hint', 'line', 'message']);
       expect(e.error.code).toBe(code);
     }
     expect(JSON.parse(runCli(['import', 'nosuch.txt', '--json'], env(db)).stderr).error).toMatchObject({ file: 'nosuch.txt', line: null });
