@@ -239,7 +239,7 @@ describe('built-in decks: study in recall, export each as .apkg, import into a f
     // Without recall's record these are Anki notes in a deck named like a built-in one: refused under that name
     // (the built-in cards stay as they are), imported under another.
     const refused = runCli(['--db', fresh, 'import', file, '--json'], { RECALL_NOW: EXPORT_AT });
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(2);
     expect(JSON.parse(refused.stderr).error.code).toBe('builtin-deck-name');
     const imported = runJson<any>(['--db', fresh, 'import', file, '--deck', 'MFA from Anki'], { RECALL_NOW: EXPORT_AT });
     const before = snapshot(source, BUILTIN_DECKS[3]!);

@@ -242,14 +242,18 @@ describe('7. a deck named like a built-in deck', () => {
     const before = dump(db);
     const mine = file('organizations.deck', 'deck: AWS Organizations\n\n--- basic mine\nQ: my own card\nA: yes\n');
     const a = runCli(['import', mine], env(db));
-    expect(a.code).toBe(1);
+    expect(a.code).toBe(2);
     expect(a.stderr).toMatch(/organizations\.deck: "AWS Organizations" is the name of a built-in deck/);
     expect(a.stderr).toMatch(/--deck/);
     const b = runCli(['import', join(FIX, 'anki-spanish/Example-Deck.txt'), '--deck', 'AWS Organizations'], env(db));
-    expect(b.code).toBe(1);
-    const c = runCli(['import', join(FIX, 'anki-spanish/Example-Deck.txt'), '--deck', 'AWS Organizations::Sub'], env(db));
-    expect(c.code).toBe(1);
+    expect(b.code).toBe(2);
+    const lower = runCli(['import', join(FIX, 'anki-spanish/Example-Deck.txt'), '--deck', 'aws organizations'], env(db));
+    expect(lower.code).toBe(2);
+    expect(lower.stderr).toContain('the built-in deck "AWS Organizations"');
     expect(dump(db)).toBe(before);
+    // A subdeck under the built-in name is a deck of its own (as deck rename allows): the built-in cards stay.
+    const c = runCli(['import', join(FIX, 'anki-spanish/Example-Deck.txt'), '--deck', 'AWS Organizations::Sub'], env(db));
+    expect(c.code).toBe(0);
     // Under another name it imports, and the next start leaves both alone.
     expect(runCli(['import', mine, '--deck', 'AWS Organizations (mine)'], env(db)).code).toBe(0);
     const decks = JSON.parse(runCli(['decks', '--json'], env(db)).stdout) as { name: string; total: number; suspended: number }[];
@@ -463,7 +467,7 @@ describe('14. files that are not decks', () => {
 });
 
 describe('the CLI contract', () => {
-  it('under --json every error is {"error": {code, message, file, line, hint}} on stderr, stdout empty', () => {
+  it('under --json every error is {"error": {code, message, file, line, column, hint}} on stderr, stdout empty', () => {
     const db = freshDb();
     const cases: [string[], string][] = [
       [['import', 'nosuch.txt'], 'no-such-file'],
@@ -477,7 +481,7 @@ describe('the CLI contract', () => {
       expect(r.code, r.stderr).not.toBe(0);
       expect(r.stdout, args.join(' ')).toBe('');
       const e = JSON.parse(r.stderr);
-      expect(Object.keys(e.error).sort(), args.join(' ')).toEqual(['code', 'file', 'hint', 'line', 'message']);
+      expect(Object.keys(e.error).sort(), args.join(' ')).toEqual(['code', 'column', 'file', 'hint', 'line', 'message']);
       expect(e.error.code).toBe(code);
     }
     expect(JSON.parse(runCli(['import', 'nosuch.txt', '--json'], env(db)).stderr).error).toMatchObject({ file: 'nosuch.txt', line: null });

@@ -165,6 +165,34 @@ describe('doctor and export', () => {
     expect(readdirSync(mediaFolder(db))).toEqual(['al.png']);
   });
 
+  it('deleting a deck keeps the media other decks still use; doctor --fix keeps them; undo finds them', () => {
+    const db = freshDb();
+    runJson(['import', PKG], env(db));
+    const dir = mediaFolder(db);
+    const before = readdirSync(dir).sort();
+    expect(before).toContain('al.png');
+    // A deck of the user's own whose card shows the package's picture.
+    const added = runJson(['add', '--deck', 'Mine', '--create', '--front', 'What is this? [image: al.png]', '--back', 'a picture'], env(db));
+    const mine = added.cardIds[0] as number;
+    const deleted = runJson(['deck', 'delete', 'Deck 1', '--yes'], env(db));
+    expect(deleted.cards).toBeGreaterThan(0);
+    expect(runJson(['search', '"deck:Deck 1"'], env(db)).total).toBe(0);
+    // Still there, for the card of Mine (and for the deleted cards, whose history undo or a re-import brings back).
+    expect(readdirSync(dir)).toContain('al.png');
+    const check = runJson(['doctor'], env(db));
+    expect(check.missingMedia).toEqual([]);
+    expect(check.unusedMedia).toEqual([]);
+    runJson(['doctor', '--fix'], env(db));
+    expect(readdirSync(dir).sort()).toEqual(before);
+    expect(readFileSync(join(dir, 'al.png'))).toEqual(Buffer.from(AL_PNG));
+    expect(runJson(['show', String(mine)], env(db)).content.front).toContain('[image: al.png]');
+    // Undo of the deletion: the cards come back and every file they name is found.
+    expect(runCli(['undo'], env(db)).code).toBe(0);
+    expect(runJson(['search', '"deck:Deck 1"'], env(db)).total).toBe(7);
+    expect(runJson(['doctor'], env(db)).missingMedia).toEqual([]);
+    expect(readdirSync(dir).sort()).toEqual(before);
+  });
+
   it('the .apkg export carries the media its cards name, and importing it elsewhere brings them back', () => {
     const db = freshDb();
     runJson(['import', PKG], env(db));

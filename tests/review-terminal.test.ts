@@ -151,7 +151,10 @@ describe.skipIf(!hasTmux)('recall review in a real terminal', () => {
     // The held-back cards come with the next study day (04:00 UTC), not "now".
     expect(screen).toMatch(/Next card due in 19h \(04:00\)\./);
     expect(screen).not.toContain('due now');
-    await term.waitFor('[exit 0]');
+    // The session summary agrees: the held-back cards are not due now for this session.
+    const last = await term.waitFor('[exit 0]');
+    expect(last).toMatch(/next due +in 19h \(04:00\)/);
+    expect(last).not.toMatch(/next due +now/);
   });
 
   it('without a terminal exits 2 and names the non-interactive commands', () => {

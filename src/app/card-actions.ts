@@ -1,5 +1,6 @@
 // Changes to cards other than answers: each is one user action (undoable as a whole) made of one log row per card
 // it changes. Flags follow from the rows by replay (store.appendEvent re-derives the card).
+import { plural } from '../core/plural.js';
 import { RecallError } from '../core/errors.js';
 import { CardState, type Schedule } from '../core/types.js';
 import type { StudyCard } from '../store/api.js';
@@ -48,7 +49,7 @@ export function applies(card: StudyCard, req: CardActionRequest, now: number): b
 export function applyCardAction(ctx: Context, cardIds: readonly number[], req: CardActionRequest): CardActionResult {
   if (req.kind === 'move' && !ctx.store.deckById(req.deckId)) throw new RecallError('no-such-deck', `No deck with id ${req.deckId}`, { exitCode: 2 });
   if (req.kind === 'set-due' && (!Number.isInteger(req.days) || req.days < 0 || req.days > 36500)) {
-    throw new RecallError('bad-days', `A due date ${req.days} days away is not possible`, { hint: 'give a whole number of days from 0 to 36500', exitCode: 2 });
+    throw new RecallError('bad-days', `A due date ${plural(req.days, 'day')} away is not possible`, { hint: 'give a whole number of days from 0 to 36500', exitCode: 2 });
   }
   return ctx.store.transaction(() => {
     const now = ctx.clock();

@@ -5,6 +5,7 @@
 //   for the statistics, and `recall undo` (or importing the deck file again) brings the cards back.
 // - hide is a setting per deck uid, so it travels with sync and survives upgrades of the built-in decks; hidden
 //   decks leave sessions, counts and statistics, and can still be imported into, searched and studied by name.
+import { plural } from '../core/plural.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { RecallError } from '../core/errors.js';
 import { DECK_HIDDEN_PREFIX } from '../core/settings.js';
@@ -173,7 +174,7 @@ export function deleteDeck(ctx: Context, name: string, opts: { dryRun?: boolean 
   if (opts.dryRun || cards.length === 0) return { decks, cards: cards.length, dryRun: Boolean(opts.dryRun), actionUid: null };
   const actionUid = ctx.store.transaction(() => {
     const now = ctx.clock();
-    const uid = ctx.store.beginAction('deck-delete', now, { label: `the deletion of "${deck.name}" (${cards.length} cards)`, decks, cards: cards.length });
+    const uid = ctx.store.beginAction('deck-delete', now, { label: `the deletion of "${deck.name}" (${plural(cards.length, 'card')})`, decks, cards: cards.length });
     const meta = { at: now, day: ctx.day(now), actionUid: uid };
     for (const id of cards) ctx.store.appendEvent(id, { kind: 'remove' }, meta);
     return uid;

@@ -42,3 +42,20 @@ export function resolveDeck(ctx: Context, name: string): DeckRow {
   if (!deck) throw noSuchDeck(name, decks);
   return deck;
 }
+
+/**
+ * Deck names are unique ignoring case, as they are matched: a new deck (or a deck's new name) that differs from an
+ * existing one only in case would leave `--deck`, `export deck` and `deck delete` picking one of the two.
+ * `taken` are the existing names; `name` equal to one of them exactly is that deck, not a new one.
+ */
+export function refuseCaseVariant(taken: Iterable<string>, name: string, opts: { file?: string; hint?: string } = {}): void {
+  const lower = name.toLowerCase();
+  for (const t of taken) {
+    if (t === name || t.toLowerCase() !== lower) continue;
+    throw new RecallError('deck-name-case', `"${name}" differs only in case from the deck "${t}"; deck names ignore case`, {
+      ...(opts.file ? { file: opts.file } : {}),
+      hint: opts.hint ?? `use the existing name exactly ("${t}"), or choose another name`,
+      exitCode: 2,
+    });
+  }
+}

@@ -20,6 +20,7 @@ import type { ImportedReview } from '../store/api.js';
 import type { Context } from './context.js';
 import { discardWritten, importMedia, renameRefs } from './media.js';
 import { replayEntries } from './replay.js';
+import { refuseCaseVariant } from './decks.js';
 import { applyDeck, builtinDeckDir, builtinDeckNames, deckFilesUnder, hashText, parseDeckFile, syncBuiltinDecks } from './sync.js';
 
 export interface ImportOptions {
@@ -73,16 +74,31 @@ function readHead(path: string): Buffer {
 }
 
 /**
- * A deck in a file may not take the name of a built-in deck: importing into it would mark the built-in cards
- * removed, and the next start would sync them back over the imported ones. Refused, with the way out.
+ * A deck in a file may not take the name of a built-in deck (in any case): importing into it would mark the
+ * built-in cards removed, and the next start would sync them back over the imported ones. Refused, with the way out.
+ * A subdeck under a built-in deck's name (`AWS Organizations::Mine`) is a deck of its own, as `deck rename` allows.
+ * Nor may a new deck differ from an existing one only in case (deck names are matched ignoring case).
  */
-function refuseBuiltinName(name: string, file: string, builtin: Set<string>, viaFlag: boolean): void {
-  const clash = [...builtin].find((b) => b === name || name.startsWith(`${b}::`));
-  if (clash === undefined) return;
-  throw new RecallError('builtin-deck-name', `"${name}" is the name of a built-in deck; importing into it would replace the built-in cards`, {
+function refuseDeckName(name: string, file: string, names: DeckNames, viaFlag: boolean): void {
+  const clash = [...names.builtin].find((b) => b.toLowerCase() === name.toLowerCase());
+  if (clash !== undefined) {
+    throw new RecallError('builtin-deck-name', `"${name}" is the name of ${clash === name ? 'a built-in deck' : `the built-in deck "${clash}"`}; importing into it would replace the built-in cards`, {
+      file: file || undefined,
+      hint: viaFlag ? 'choose another name with --deck' : `import it under another name, e.g. --deck "${clash} (mine)"`,
+      exitCode: 2,
+    });
+  }
+  refuseCaseVariant(names.taken, name, {
     file: file || undefined,
-    hint: viaFlag ? 'choose another name with --deck' : `import it under another name, e.g. --deck "${clash} (mine)"`,
+    hint: viaFlag ? 'give --deck the existing name exactly to import into that deck, or choose another name' : 'change the deck: line (or pass --deck) to the existing name exactly, or to another name',
   });
+  names.taken.add(name);
+}
+
+interface DeckNames {
+  builtin: Set<string>;
+  /** The collection's deck names and those this import makes. */
+  taken: Set<string>;
 }
 
 /** A deck of a package recall wrote itself: every card is one of recall's own, found by its deck-file id. */
@@ -98,38 +114,39 @@ function checkSkipped(plan: ImportPlan, opts: ImportOptions): void {
   const more = errors.length > 20 ? `\n... and ${errors.length - 20} more` : '';
   throw new RecallError('import-invalid', `${plural(errors.length, 'row has', 'rows have')} problems; with --strict nothing was imported:\n${shown}${more}`, {
     file: plan.file,
+    ...(errors[0]?.line ? { line: errors[0].line } : {}),
     hint: 'fix the rows named above, or import without --strict to import the good rows and skip these',
   });
 }
 
 /** A deck file, read and parsed; one of recall's own built-in files is recognised by where it lives. */
-function loadDeckFile(file: string, opts: ImportOptions, builtin: Set<string>): Loaded {
+function loadDeckFile(file: string, opts: ImportOptions, names: DeckNames): Loaded {
   const text = readInputText(file, MAX_TEXT_BYTES, TEXT_TOO_LARGE_HINT);
   const parsed = parseDeckFile(file, text);
   const dir = realpathSync(builtinDeckDir());
   const real = realpathSync(file);
   if (opts.deck === undefined && real.startsWith(`${dir}${sep}`)) return { kind: 'recall', file, text, parsed, builtin: relative(dir, real) };
-  if (opts.deck === undefined) refuseBuiltinName(parsed.header.name, file, builtin, false);
+  if (opts.deck === undefined) refuseDeckName(parsed.header.name, file, names, false);
   return { kind: 'recall', file, text, parsed };
 }
 
 /** Reads and checks every path; nothing is written. Throws the first unreadable file's error. */
-function loadAll(paths: string[], opts: ImportOptions, tmpDir: string, now: number, builtin: Set<string>): Loaded[] {
+function loadAll(paths: string[], opts: ImportOptions, tmpDir: string, now: number, names: DeckNames): Loaded[] {
   const loaded: Loaded[] = [];
-  if (opts.deck !== undefined) refuseBuiltinName(opts.deck, '', builtin, true);
+  if (opts.deck !== undefined) refuseDeckName(opts.deck, '', names, true);
   for (const path of paths) {
     // The type is checked before anything is opened: a folder, a FIFO or a device each get their own answer.
     if (inputKind(path) === 'dir') {
       const files = deckFilesUnder(path);
       if (files.length === 0) throw new RecallError('empty-dir', 'This folder holds no .deck files', { file: path, hint: 'recall imports a folder of deck files (*.deck); pass Anki files one by one' });
       for (const file of files) {
-        loaded.push(loadDeckFile(file, opts, builtin));
+        loaded.push(loadDeckFile(file, opts, names));
       }
       continue;
     }
     const format = detectFormat(path, readHead(path));
     if (format === 'recall' || format === 'recall-dir') {
-      loaded.push(loadDeckFile(path, opts, builtin));
+      loaded.push(loadDeckFile(path, opts, names));
     } else {
       const plan =
         format === 'anki-text'
@@ -140,7 +157,11 @@ function loadAll(paths: string[], opts: ImportOptions, tmpDir: string, now: numb
       checkSkipped(plan, opts);
       // A package recall wrote of one of its built-in decks (every card carries its deck-file id) is that deck's
       // history coming home, from this machine or another: it is merged, never refused. Anything else by that name is.
-      if (opts.deck === undefined) for (const d of plan.decks) if (!isOwnBuiltinExport(d)) refuseBuiltinName(d.name, path, builtin, false);
+      for (const d of plan.decks) {
+        if (isOwnBuiltinExport(d) || (opts.deck !== undefined && d.name === opts.deck)) continue;
+        if (opts.deck === undefined) refuseDeckName(d.name, path, names, false);
+        else refuseCaseVariant(names.taken, d.name, { file: path });
+      }
       loaded.push({ kind: 'plan', file: path, plan });
     }
   }
@@ -155,8 +176,9 @@ export function importPaths(ctx: Context, paths: string[], opts: ImportOptions =
   const written: string[] = [];
   try {
     const now = ctx.clock();
-    const builtin = builtinDeckNames(undefined, ctx.store.decks());
-    const loaded = loadAll(paths, opts, tmpDir, now, builtin);
+    const decks = ctx.store.decks();
+    const builtin = builtinDeckNames(undefined, decks);
+    const loaded = loadAll(paths, opts, tmpDir, now, { builtin, taken: new Set(decks.map((d) => d.name)) });
     // A package recall wrote of a built-in deck merges into that deck: it must be in place first, as on every start.
     const homecoming = loaded.some((l) => l.kind === 'plan' && l.plan.decks.some((d) => builtin.has(d.name) && isOwnBuiltinExport(d)));
     if (homecoming && !opts.dryRun) syncBuiltinDecks(ctx);

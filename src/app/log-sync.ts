@@ -4,7 +4,7 @@
 // partner when our rows go in, this database when the partner's rows come back. No local transaction is open while
 // the hub is being talked to.
 import { nanoid } from 'nanoid';
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { RecallError } from '../core/errors.js';
 import {
   ZERO_MARKS, hasConcurrentEdits, parseTarget, redactTarget, sameMarks, type EditLike, type Marks, type SyncCounts, type SyncCursor, type SyncPage,
@@ -217,7 +217,18 @@ async function syncFile(ctx: Context, path: string, opts: SyncOptions): Promise<
   if (realpathSync(path) === realpathSync(ctx.dbPath)) {
     throw new RecallError('sync-self', `${path} is this database itself`, { hint: 'sync with another database file or a hub', exitCode: 2 });
   }
-  const peer = openContext({ db: path, env: opts.env, peer: true });
+  const targetHint = 'the sync target is another recall database file (its path) or a postgres:// URL; recall config set syncTarget remembers one';
+  if (statSync(path).isDirectory()) {
+    throw new RecallError('sync-target', 'This is a folder, not a recall database', { file: path, hint: targetHint, exitCode: 2 });
+  }
+  let peer: Context;
+  try {
+    peer = openContext({ db: path, env: opts.env, peer: true });
+  } catch (e) {
+    // The database layer's advice is about --db; here the file is the sync target.
+    if (e instanceof RecallError) throw new RecallError(e.code, e.message, { file: e.file ?? path, ...(e.line ? { line: e.line } : {}), hint: targetHint, exitCode: 2 });
+    throw e;
+  }
   try {
     const me = ctx.store.deviceId;
     const peerId = peer.store.getLocal('replicaId') ?? peer.store.transaction(() => {

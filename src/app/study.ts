@@ -270,7 +270,11 @@ export function openStudy(ctx: Context, opts: StudyOptions): Study {
     },
 
     summary() {
-      return { ...summarize(session), nextDue: store.nextDue(ctx.clock(), deckIds, undefined, query) };
+      // With cards still queued (a session quit early) the next one is due now; with the queue empty, what is left
+      // is what end() says comes next: cards held back by a limit come with the next study day, not "now".
+      const now = ctx.clock();
+      const queued = nextCard(session, now).kind === 'card';
+      return { ...summarize(session), nextDue: queued ? store.nextDue(now, deckIds, undefined, query) : end(now).nextDue };
     },
   };
 }

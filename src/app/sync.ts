@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RecallError, formatDiagnostic } from '../core/errors.js';
+import { RecallError, formatDiagnostic, type Diagnostic } from '../core/errors.js';
 import { plural } from '../core/plural.js';
 import { parseDeck, type ParsedDeck } from '../decks/parse.js';
 import { cardContentJson, planDeckSync, type ExistingCard, type SyncPlan } from '../decks/match.js';
@@ -65,11 +65,14 @@ export function deckFilesUnder(path: string, seen = new Set<string>()): string[]
 export function parseDeckFile(file: string, text?: string): ParsedDeck {
   const parsed = parseDeck(text ?? readFileSync(file, 'utf8'), file);
   if (parsed.diagnostics.length > 0) {
-    const shown = parsed.diagnostics.slice(0, 20).map(formatDiagnostic).join('\n');
-    const more = parsed.diagnostics.length > 20 ? `\n... and ${parsed.diagnostics.length - 20} more` : '';
-    throw new RecallError('deck-invalid', `${file} has ${plural(parsed.diagnostics.length, 'problem')}:\n${shown}${more}`, {
-      hint: `run recall check ${file} for the full list`,
-    });
+    // Located at the first problem (file and line reach --json's error too); the others are listed after it.
+    const [first, ...rest] = parsed.diagnostics as [Diagnostic, ...Diagnostic[]];
+    const shown = rest.slice(0, 19).map(formatDiagnostic).join('\n');
+    const more = rest.length > 19 ? `\n... and ${rest.length - 19} more` : '';
+    const check = `run recall check ${file} for the full list`;
+    if (rest.length === 0) throw new RecallError('deck-invalid', first.message, { file, line: first.line, hint: first.hint ?? check });
+    const firstHint = first.hint ? `\n  hint: ${first.hint}` : '';
+    throw new RecallError('deck-invalid', `${first.message}${firstHint}\nand ${plural(rest.length, 'more problem')}:\n${shown}${more}`, { file, line: first.line, hint: check });
   }
   return parsed;
 }
@@ -251,9 +254,11 @@ export function syncBuiltinDecks(ctx: SyncContext, dir = builtinDeckDir()): { re
       const parsed = parseDeckFile(file, text);
       // A deck of the user's own that already has this name is never overwritten by a built-in one (imports
       // refuse built-in names, but a database from before that rule may hold one).
-      const mine = store.deckByName(parsed.header.name);
+      // Names are compared ignoring case, as they are matched: "aws organizations" of yours would shadow it too.
+      const lower = parsed.header.name.toLowerCase();
+      const mine = store.deckByName(parsed.header.name) ?? store.decks().find((d) => d.origin !== 'builtin' && d.name.toLowerCase() === lower);
       if (mine && mine.origin !== 'builtin') {
-        errors.push(`the built-in deck "${parsed.header.name}" is not installed: a deck of yours has that name (rename yours with recall import --deck to get it)`);
+        errors.push(`the built-in deck "${parsed.header.name}" is not installed: a deck of yours has that name ("${mine.name}"; rename yours with recall deck rename to get it)`);
         continue;
       }
       results.push(store.transaction(() => applyDeck(store, parsed, { origin: 'builtin', path: rel, hash, now, day: ctx.day(now) })));

@@ -22,6 +22,8 @@ export interface Io {
   stdinIsTty: boolean;
   columns: number;
   color: boolean;
+  /** The commands that work without a terminal, as the program registered them (for the hint of requireTty). */
+  nonInteractive?: readonly string[];
 }
 
 /**
@@ -130,7 +132,7 @@ export class ExitRequest extends Error {
 export function requireTty(io: Io, command: string): void {
   if (!io.stdinIsTty || !io.stdoutIsTty) {
     throw new RecallError('no-tty', `recall ${command} is interactive and needs a terminal`, {
-      hint: 'non-interactive commands: decks, check, import, stats, export, optimize, config, doctor (each takes --json)',
+      hint: `non-interactive commands: ${(io.nonInteractive ?? []).join(', ')} (each takes --json)`,
       exitCode: 2,
     });
   }

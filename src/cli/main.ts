@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import envPaths from 'env-paths';
 import { RecallError } from '../core/errors.js';
+import { nearest } from '../core/suggest.js';
 import { storageError } from '../store/errors.js';
 import { ExitRequest, printJson, processIo, type Io } from './io.js';
 import { VERSION } from './version.js';
@@ -35,11 +36,17 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 130 cancelled.`,
     .showHelpAfterError('(run recall --help for usage)')
     .exitOverride()
     // Under --json, commander's own messages (usage errors) are reported as JSON by reportError instead.
-    .configureOutput({ writeOut: io.out, writeErr: (text) => (wantsJson(io.argv) ? undefined : io.err(text)), outputError: (text, write) => (wantsJson(io.argv) ? undefined : write(text)) });
+    // Commander's own messages (usage errors) carry the same `recall:` prefix as every other error.
+    .configureOutput({
+      writeOut: io.out,
+      writeErr: (text) => (wantsJson(io.argv) ? undefined : io.err(text)),
+      outputError: (text, write) => (wantsJson(io.argv) ? undefined : write(text.replace(/^error: /, 'recall: '))),
+    });
 
   const action = (runner: Runner) =>
     async function (this: Command) {
-      const opts: { db?: string; args: string[] } = { ...this.optsWithGlobals(), args: this.args };
+      const opts: { db?: string; args: string[]; query?: string } = { ...this.optsWithGlobals(), args: this.args };
+      checkUnknownOptions(this, io.argv, opts.query);
       checkDbFlag(opts.db);
       const code = await runner(opts, io);
       setExit(typeof code === 'number' ? code : 0);
@@ -305,7 +312,40 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 130 cancelled.`,
     .option('--json', 'machine-readable output')
     .action(action(lazy(() => import('./commands/doctor.js'))));
 
+  // Every command that works without a terminal takes --json (itself or through its subcommands).
+  const takesJson = (c: Command): boolean => c.options.some((o) => o.long === '--json') || c.commands.some(takesJson);
+  io.nonInteractive = program.commands.filter(takesJson).map((c) => c.name());
   return program;
+}
+
+/**
+ * Commands that take a free search let unknown options through, so a query may start with a negation
+ * (`-tag:x`). A `--word` that is no option of the command is still a mistyped option, not search text: refused
+ * as commander refuses one, with the nearest option suggested. `--` ends the options (`recall search -- --x`).
+ * A `--query` value that looks like an option is refused the same way.
+ */
+function checkUnknownOptions(cmd: Command, argv: readonly string[], query: string | undefined): void {
+  const options: Option[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) options.push(...c.options);
+  const known = new Set(['--help', '--version', ...options.map((o) => o.long).filter((l): l is string => Boolean(l))]);
+  const takesValue = new Set(options.filter((o) => o.required).flatMap((o) => [o.long, o.short].filter((f): f is string => Boolean(f))));
+  const refuse = (flag: string): never => {
+    const near = nearest(flag, [...known].filter((f) => f !== '--version' && f !== '--help'), 1)[0];
+    cmd.error(`error: unknown option '${flag}'${near ? `\n(Did you mean ${near}?)` : ''}`, { exitCode: 2, code: 'commander.unknownOption' });
+  };
+  const end = argv.indexOf('--');
+  const tokens = end === -1 ? argv : argv.slice(0, end);
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (takesValue.has(t)) {
+      i++;
+      continue;
+    }
+    if (!/^--[^-]/.test(t)) continue;
+    const flag = t.split('=')[0]!;
+    if (!known.has(flag)) refuse(flag);
+  }
+  if (query !== undefined && /^--[^-\s]/.test(query)) refuse(query.split(/[=\s]/)[0]!);
 }
 
 /** True when the command line asks for machine output: then errors are JSON too. */
@@ -392,9 +432,9 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 /** An error as the user sees it: text on stderr, or under --json the one JSON shape, also on stderr. */
-function emitError(io: Io, err: { code: string; message: string; file?: string | undefined; line?: number | undefined; hint?: string | undefined }): void {
+function emitError(io: Io, err: { code: string; message: string; file?: string | undefined; line?: number | undefined; column?: number | undefined; hint?: string | undefined }): void {
   if (wantsJson(io.argv)) {
-    printJson(io, { error: { code: err.code, message: err.message, file: err.file ?? null, line: err.line ?? null, hint: err.hint ?? null } }, 'err');
+    printJson(io, { error: { code: err.code, message: err.message, file: err.file ?? null, line: err.line ?? null, column: err.column ?? null, hint: err.hint ?? null } }, 'err');
     return;
   }
   const where = err.file ? `${err.file}${err.line ? `:${err.line}` : ''}: ` : '';
@@ -414,7 +454,7 @@ export function reportError(io: Io, e: unknown, dbPath = ''): number {
   if (e instanceof RecallError || stored) {
     const r = (stored ?? e) as RecallError;
     // Messages can quote file content (deck names, field text): the output path makes them inert.
-    emitError(io, { code: r.code, message: r.message, file: r.file, line: r.line, hint: r.hint });
+    emitError(io, { code: r.code, message: r.message, file: r.file, line: r.line, column: r.column, hint: r.hint });
     return r.exitCode;
   }
   if (e && typeof e === 'object' && (e as Error).name === 'ExitPromptError') return 130;

@@ -3,14 +3,17 @@ export class RecallError extends Error {
   readonly code: string;
   readonly file?: string;
   readonly line?: number;
+  /** 1-based column within the line (or the query), when the error knows it. */
+  readonly column?: number;
   readonly hint?: string;
   readonly exitCode: 1 | 2;
-  constructor(code: string, message: string, opts: { file?: string; line?: number; hint?: string; exitCode?: 1 | 2 } = {}) {
+  constructor(code: string, message: string, opts: { file?: string; line?: number; column?: number; hint?: string; exitCode?: 1 | 2 } = {}) {
     super(message);
     this.name = 'RecallError';
     this.code = code;
     this.file = opts.file;
     this.line = opts.line;
+    this.column = opts.column;
     this.hint = opts.hint;
     this.exitCode = opts.exitCode ?? 1;
   }

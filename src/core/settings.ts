@@ -79,7 +79,7 @@ export function resolveSettingKey(key: string): SettingKey {
   if ((SETTING_KEYS as string[]).includes(key)) return key as SettingKey;
   const alias = ALIASES[key.toLowerCase()];
   if (alias) return alias;
-  throw new RecallError('bad-setting', `Unknown setting "${key}"`, { hint: `settings are: ${SETTING_KEYS.join(', ')}`, exitCode: 2 });
+  throw new RecallError('bad-setting', `Unknown setting "${key}"`, { hint: `settings are: ${[...SETTING_KEYS, 'syncTarget'].join(', ')}`, exitCode: 2 });
 }
 
 /** Parses and validates a value typed by the user; the error names the valid range. */

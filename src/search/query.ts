@@ -54,7 +54,7 @@ const MAX_DAYS = 36_500;
 
 /** A query that cannot be read: `column N: what is wrong`, with what to do instead. Exit code 2 (usage). */
 export function queryError(column: number, message: string, hint?: string): RecallError {
-  return new RecallError('bad-query', `column ${column}: ${message}`, { hint: hint ?? 'see "Searching" in the README for the query syntax', exitCode: 2 });
+  return new RecallError('bad-query', `column ${column}: ${message}`, { column, hint: hint ?? 'see "Searching" in the README for the query syntax', exitCode: 2 });
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -206,15 +206,16 @@ export function createSyncStore(sql: (text: string) => Statement<unknown[]>): Sy
     }
     return id;
   };
-  /** A deck name not taken by another deck: two decks of one name from two machines keep both, the newcomer marked. */
+  /**
+   * A deck name not taken by another deck: two decks of one name from two machines keep both, the newcomer marked.
+   * Taken ignoring case, as names are matched (`Spanish` here and `spanish` there would shadow each other).
+   */
   const freeName = (name: string, uid: string): string => {
-    const owner = sql('SELECT uid FROM decks WHERE name = ?').pluck();
-    const holder = owner.get(name) as string | undefined;
-    if (holder === undefined || holder === uid) return name;
+    const others = new Set((sql('SELECT name FROM decks WHERE uid != ?').pluck().all(uid) as string[]).map((n) => n.toLowerCase()));
+    if (!others.has(name.toLowerCase())) return name;
     for (let i = 2; ; i++) {
       const candidate = `${name} (${i})`;
-      const h = owner.get(candidate) as string | undefined;
-      if (h === undefined || h === uid) return candidate;
+      if (!others.has(candidate.toLowerCase())) return candidate;
     }
   };
   const freeCardUid = (deck: number, uid: string): string => {

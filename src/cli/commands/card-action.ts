@@ -1,5 +1,6 @@
 // `recall suspend|unsuspend|bury|unbury|forget QUERY [--dry-run]`: one action over every card the query matches,
 // undone as a whole by `recall undo`.
+import { plural } from '../../core/plural.js';
 import { applies, applyCardAction, type CardActionKind } from '../../app/card-actions.js';
 import { syncBuiltinDecks } from '../../app/sync.js';
 import { openContext } from '../../app/context.js';
@@ -20,7 +21,7 @@ const ALREADY: Record<Kind, string> = {
   forget: 'new already',
 };
 
-const cards = (n: number) => `${n} card${n === 1 ? '' : 's'}`;
+const cards = (n: number) => plural(n, 'card');
 
 export function runner(kind: Kind) {
   return async (opts: { db?: string; args: string[]; dryRun?: boolean; json?: boolean }, io: Io): Promise<number> => {

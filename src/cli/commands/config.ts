@@ -1,5 +1,6 @@
 // `recall config`: the settings, the presets and which deck uses which; `get`, `set`, `reset` one option, globally or
 // for a deck (its preset) or a named preset; `use` gives a deck a preset.
+import { plural } from '../../core/plural.js';
 import { resolve } from 'node:path';
 import { openContext } from '../../app/context.js';
 import { describeOptions, optionValue, resetOption, setOption, usePreset, type ConfigResult } from '../../app/options.js';
@@ -36,13 +37,14 @@ export async function runShow(opts: Opts, io: Io): Promise<number> {
     syncBuiltinDecks(ctx);
     const view = describeOptions(ctx);
     if (opts.json) {
-      printJson(io, { settings: view.global, presets: view.presets, decks: view.decks.map(({ name, preset, hidden }) => ({ name, preset: preset ?? 'default', hidden })) });
+      printJson(io, { settings: { ...view.global, syncTarget: shownTarget(ctx.store.getLocal('syncTarget') ?? null) }, presets: view.presets, decks: view.decks.map(({ name, preset, hidden }) => ({ name, preset: preset ?? 'default', hidden })) });
       return 0;
     }
     const st = styler(io.color);
     const g = view.global as unknown as Record<string, unknown>;
     io.out(`${st.bold('Settings')} ${st.dim('(the "default" preset: every deck without a preset of its own)')}\n`);
     for (const k of SETTING_KEYS) io.out(`  ${k.padEnd(18)} ${sanitize(show(k, g[k]))}${isPresetKey(k) ? '' : st.dim('  (whole collection)')}\n`);
+    io.out(`  ${'syncTarget'.padEnd(18)} ${sanitize(shownTarget(ctx.store.getLocal('syncTarget') ?? null) ?? 'none')}${st.dim(`  ${SYNC_TARGET_NOTE}`)}\n`);
     io.out(`\n${st.bold('Presets')}\n`);
     if (view.presets.length === 0) io.out(`  none yet: ${st.bold('recall config set KEY VALUE --deck NAME')} gives a deck its own\n`);
     for (const p of view.presets) {
@@ -65,8 +67,18 @@ export async function runShow(opts: Opts, io: Io): Promise<number> {
  * in the database's `local` table. A password in it would be stored on disk: refused.
  */
 const isSyncTarget = (key: string) => /^sync-?target$/i.test(key);
+/** The stored target as shown: never with a password (none is stored, but a database from before the rule may hold one). */
+const shownTarget = (v: string | null) => (v === null ? null : redactTarget(v));
+const SYNC_TARGET_NOTE = '(this machine only: what a plain recall sync syncs with)';
 
-function setSyncTarget(opts: { db?: string; json?: boolean }, io: Io, raw: string): number {
+function refuseScoped(opts: Opts): void {
+  if (opts.deck !== undefined || opts.preset !== undefined) {
+    throw new RecallError('usage', 'syncTarget belongs to this machine, not to a deck or a preset', { hint: 'leave out --deck and --preset', exitCode: 2 });
+  }
+}
+
+function setSyncTarget(opts: Opts, io: Io, raw: string, verb = 'Set'): number {
+  refuseScoped(opts);
   const clear = raw.trim() === '' || raw === 'none';
   let value: string | undefined;
   if (!clear) {
@@ -83,8 +95,9 @@ function setSyncTarget(opts: { db?: string; json?: boolean }, io: Io, raw: strin
   try {
     const before = ctx.store.getLocal('syncTarget') ?? null;
     ctx.store.transaction(() => ctx.store.setLocal('syncTarget', value));
-    if (opts.json) printJson(io, { key: 'syncTarget', value: value ?? null, previous: before, rescheduled: 0 });
-    else io.out(`syncTarget = ${value ?? 'none'} (was ${before ?? 'none'})\n`);
+    if (opts.json) printJson(io, { key: 'syncTarget', value: shownTarget(value ?? null), previous: shownTarget(before), rescheduled: 0, changed: (value ?? null) !== before });
+    else if ((value ?? null) === before) io.out(`syncTarget is already ${sanitize(shownTarget(before) ?? 'none')}; nothing changed.\n`);
+    else io.out(`${verb} syncTarget = ${sanitize(shownTarget(value ?? null) ?? 'none')} (was ${sanitize(shownTarget(before) ?? 'none')})\n`);
     return 0;
   } finally {
     ctx.store.close();
@@ -97,7 +110,8 @@ export async function runGet(opts: Opts, io: Io): Promise<number> {
   try {
     const keyArg = opts.args[0];
     if (keyArg && isSyncTarget(keyArg)) {
-      const value = ctx.store.getLocal('syncTarget') ?? null;
+      refuseScoped(opts);
+      const value = shownTarget(ctx.store.getLocal('syncTarget') ?? null);
       if (opts.json) printJson(io, { syncTarget: value });
       else io.out(`${value ?? 'none'}\n`);
       return 0;
@@ -111,11 +125,11 @@ export async function runGet(opts: Opts, io: Io): Promise<number> {
     }
     const all: Record<string, unknown> = {};
     for (const k of SETTING_KEYS) all[k] = optionValue(ctx, k, where).value;
-    all.syncTarget = ctx.store.getLocal('syncTarget') ?? null;
+    all.syncTarget = shownTarget(ctx.store.getLocal('syncTarget') ?? null);
     if (opts.json) printJson(io, all);
     else {
       for (const k of SETTING_KEYS) io.out(`${k.padEnd(18)} ${sanitize(show(k, all[k]))}   (${SETTING_SPECS[k].range})\n`);
-      io.out(`${'syncTarget'.padEnd(18)} ${sanitize(String(all.syncTarget ?? 'none'))}   (this machine only: what a plain recall sync syncs with)\n`);
+      io.out(`${'syncTarget'.padEnd(18)} ${sanitize(String(all.syncTarget ?? 'none'))}   ${SYNC_TARGET_NOTE}\n`);
     }
     return 0;
   } finally {
@@ -131,7 +145,7 @@ function report(io: Io, r: ConfigResult, verb: string): void {
     io.out(`${made}${r.key} is already ${sanitize(show(r.key!, r.value))}${scope}; nothing changed.\n`);
     return;
   }
-  io.out(`${made}${verb} ${r.key} = ${sanitize(show(r.key!, r.value))}${scope} (was ${sanitize(show(r.key!, r.previous))})${r.rescheduled ? `; ${r.rescheduled} card(s) rescheduled` : ''}. ${st.dim('recall undo takes it back.')}\n`);
+  io.out(`${made}${verb} ${r.key} = ${sanitize(show(r.key!, r.value))}${scope} (was ${sanitize(show(r.key!, r.previous))})${r.rescheduled ? `; ${plural(r.rescheduled, 'card')} rescheduled` : ''}. ${st.dim('recall undo takes it back.')}\n`);
 }
 
 function json(r: ConfigResult) {
@@ -156,6 +170,7 @@ export async function runSet(opts: Opts, io: Io): Promise<number> {
 }
 
 export async function runReset(opts: Opts, io: Io): Promise<number> {
+  if (isSyncTarget(opts.args[0]!)) return setSyncTarget(opts, io, '', 'Reset');
   const key = resolveSettingKey(opts.args[0]!);
   const where = target(opts);
   const ctx = openContext({ db: opts.db, env: io.env });
@@ -178,7 +193,7 @@ export async function runUse(opts: Opts, io: Io): Promise<number> {
     if (opts.json) printJson(io, { ...json(r), preset: r.value, decksChanged: r.decks });
     else {
       const made = r.createdPreset ? `Made the preset "${sanitize(r.createdPreset)}". ` : '';
-      io.out(`${made}${r.decks.map((d) => `"${sanitize(d)}"`).join(', ')} now use${r.decks.length === 1 ? 's' : ''} ${r.value === 'default' ? 'the settings (no preset)' : `preset "${sanitize(String(r.value))}"`} (was ${sanitize(String(r.previous))})${r.rescheduled ? `; ${r.rescheduled} card(s) rescheduled` : ''}. ${styler(io.color).dim('recall undo takes it back.')}\n`);
+      io.out(`${made}${r.decks.map((d) => `"${sanitize(d)}"`).join(', ')} now use${r.decks.length === 1 ? 's' : ''} ${r.value === 'default' ? 'the settings (no preset)' : `preset "${sanitize(String(r.value))}"`} (was ${sanitize(String(r.previous))})${r.rescheduled ? `; ${plural(r.rescheduled, 'card')} rescheduled` : ''}. ${styler(io.color).dim('recall undo takes it back.')}\n`);
     }
     return 0;
   } finally {

@@ -1,4 +1,5 @@
 // `recall deck list | rename | delete | hide | unhide`.
+import { plural } from '../../core/plural.js';
 import { openContext } from '../../app/context.js';
 import { deleteDeck, hideDeck, listDecks, renameDeck } from '../../app/deck-admin.js';
 import { syncBuiltinDecks } from '../../app/sync.js';
@@ -90,7 +91,7 @@ export async function runDelete(opts: Opts, io: Io): Promise<number> {
   const ctx = openContext({ db: opts.db, env: io.env });
   try {
     const preview = deleteDeck(ctx, name, { dryRun: true });
-    const what = `${preview.cards} card${preview.cards === 1 ? '' : 's'} of ${preview.decks.map((d) => `"${sanitize(d)}"`).join(', ')}`;
+    const what = `${plural(preview.cards, 'card')} of ${preview.decks.map((d) => `"${sanitize(d)}"`).join(', ')}`;
     if (opts.dryRun) {
       if (opts.json) printJson(io, preview);
       else io.out(`Dry run: would delete ${what}; nothing changed.\n`);
@@ -103,9 +104,10 @@ export async function runDelete(opts: Opts, io: Io): Promise<number> {
       // The prompt library is loaded only when a prompt is shown.
       const { confirm } = await import('@inquirer/prompts');
       const ok = await confirm({ message: `Delete ${what}? Their review history is kept, and recall undo brings them back.`, default: false });
+      // Declining is an answer, not a failure.
       if (!ok) {
-        io.out('Nothing deleted.\n');
-        return 1;
+        io.out('Nothing was deleted.\n');
+        return 0;
       }
     }
     const r = deleteDeck(ctx, name);

@@ -1,4 +1,5 @@
 import { openContext } from '../../app/context.js';
+import { plural } from '../../core/plural.js';
 import { listDecks } from '../../app/deck-admin.js';
 import { syncBuiltinDecks } from '../../app/sync.js';
 import { sanitize } from '../../core/text.js';
@@ -29,7 +30,7 @@ export async function run(opts: { db?: string; json?: boolean }, io: Io): Promis
       );
     }
     if (counts.length === 0 && hiddenCount === 0) io.out('No decks yet. Import one with: recall import PATH\n');
-    if (hiddenCount > 0) io.out(st.dim(`${hiddenCount} hidden deck${hiddenCount === 1 ? '' : 's'} not shown (recall deck list shows all; recall deck unhide NAME)\n`));
+    if (hiddenCount > 0) io.out(st.dim(`${plural(hiddenCount, 'hidden deck')} not shown (recall deck list shows all; recall deck unhide NAME)\n`));
     return 0;
   } finally {
     ctx.store.close();

@@ -9,6 +9,7 @@ import { applyEdit, isEmptyEdit, prepareEdit, resolveCard } from '../../app/card
 import { syncBuiltinDecks } from '../../app/sync.js';
 import { openContext } from '../../app/context.js';
 import { RecallError, type Diagnostic } from '../../core/errors.js';
+import { plural } from '../../core/plural.js';
 import { sanitize } from '../../core/text.js';
 import { printJson, styler, type Io } from '../io.js';
 import { queryArg } from './search.js';
@@ -30,14 +31,22 @@ function stripNotes(text: string): string {
 function withNotes(text: string, problems: readonly Diagnostic[]): string {
   const body = text.endsWith('\n') ? text : `${text}\n`;
   const notes = [
-    `${NOTE}the text above has ${problems.length} problem(s); fix them and save, or empty the file to cancel:`,
+    `${NOTE}the text above has ${plural(problems.length, 'problem')}; fix them and save, or empty the file to cancel:`,
     ...problems.map((d) => `${NOTE}line ${d.line}: ${d.message.replace(/\n/g, ' ')}${d.hint ? ` (${d.hint.replace(/\n/g, ' ')})` : ''}`),
   ];
   return `${body}${notes.join('\n')}\n`;
 }
 
 export async function run(opts: { db?: string; args: string[]; json?: boolean }, io: Io): Promise<number> {
-  const editor = io.env.VISUAL || io.env.EDITOR || 'vi';
+  const chosen = io.env.VISUAL || io.env.EDITOR;
+  // vi without a terminal writes escape codes into a pipe and fails: without a chosen editor, editing needs one.
+  if (!chosen && (!io.stdinIsTty || !io.stdoutIsTty)) {
+    throw new RecallError('no-tty', 'recall edit opens an editor and needs a terminal (or VISUAL/EDITOR set)', {
+      hint: 'run it in a terminal, or set EDITOR to an editor that works without one',
+      exitCode: 2,
+    });
+  }
+  const editor = chosen || 'vi';
   const ctx = openContext({ db: opts.db, env: io.env });
   for (const e of syncBuiltinDecks(ctx).errors) io.err(`recall: warning: ${sanitize(e)}\n`);
   const dir = mkdtempSync(join(tmpdir(), 'recall-edit-'));

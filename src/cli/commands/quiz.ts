@@ -1,4 +1,5 @@
 // `recall quiz`: asks what the quiz use case hands over and prints the score. No SQL, no scheduling here.
+import { plural } from '../../core/plural.js';
 import { openContext } from '../../app/context.js';
 import { resolveDeckIds } from '../../app/decks.js';
 import { resolveSearch } from '../../app/search.js';
@@ -75,7 +76,7 @@ export async function run(opts: Opts, io: Io): Promise<number> {
       if (action.ack) io.out(`${action.ack}\n`);
     }
     const result = quiz.finish();
-    const left = result.unfinished ? st.yellow(`  (left after ${result.questions} of ${result.planned} questions)`) : '';
+    const left = result.unfinished ? st.yellow(`  (left after ${result.questions} of ${plural(result.planned, 'question')})`) : '';
     io.out(`\n${st.bold(`Score: ${fmt(result.score)} / ${result.questions} (${result.percent}%)`)}${left}\n`);
     if (result.questions) {
       io.out(`\n${st.bold('By deck')}\n`);

@@ -1,4 +1,5 @@
 // `recall review`: draws what the study use case hands over and reads keys. No SQL, no scheduling, no queue here.
+import { plural } from '../../core/plural.js';
 import { openContext } from '../../app/context.js';
 import { resolveDeck, resolveDeckIds } from '../../app/decks.js';
 import { resolveSearch } from '../../app/search.js';
@@ -12,7 +13,6 @@ import { showCardMedia } from '../media-view.js';
 import { ExitRequest, requireTty, styler, type Io, type Styler } from '../io.js';
 import { formatDuration, formatWhen, undoMessage } from '../format.js';
 
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /** Why the session stopped, what comes next, and what else could be studied. */
 export function describeEnd(end: SessionEnd, now: number, timeZone: string, st: Styler, waiting: boolean): string[] {

@@ -1,5 +1,6 @@
 // `recall search QUERY`: the matching cards as a table that fits the terminal, or as JSON with every field.
 import { syncBuiltinDecks } from '../../app/sync.js';
+import { plural } from '../../core/plural.js';
 import { openContext } from '../../app/context.js';
 import { SEARCH_SORTS, searchCards, type CardHit } from '../../app/search.js';
 import { RecallError } from '../../core/errors.js';
@@ -91,7 +92,7 @@ export async function run(opts: { db?: string; args: string[]; limit?: string; s
       ),
     );
     if (total > cards.length) io.out(st.dim(`${cards.length} of ${total} cards shown; --limit 0 shows all\n`));
-    else io.out(st.dim(`${total} card${total === 1 ? '' : 's'}\n`));
+    else io.out(st.dim(`${plural(total, 'card')}\n`));
     return 0;
   } finally {
     ctx.store.close();

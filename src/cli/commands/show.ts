@@ -1,4 +1,5 @@
 // `recall show CARD`: a card's content, deck, tags, where it comes from, its schedule and its whole history.
+import { plural } from '../../core/plural.js';
 import { TZDate } from '@date-fns/tz/date';
 import { format } from 'date-fns/format';
 import { cardInfo, resolveCard, type CardInfo } from '../../app/cards.js';
@@ -47,7 +48,7 @@ function render(c: CardInfo, now: number, timeZone: string, color: boolean): str
   if (c.stability !== null) row('stability', `${c.stability.toFixed(2)} days`);
   if (c.difficulty !== null) row('difficulty', `${c.difficulty.toFixed(2)} (1-10)`);
   if (c.retrievability !== null) row('recall now', `${(c.retrievability * 100).toFixed(1)}%`);
-  row('reviews', `${c.reps} (${c.lapses} lapse${c.lapses === 1 ? '' : 's'})`);
+  row('reviews', `${c.reps} (${plural(c.lapses, 'lapse')})`);
   row('added', when(c.added));
   const p = presentCard(c.content, 0);
   out.push('', st.bold('Question'), indent(p.prompt));

@@ -1,23 +1,24 @@
 // `recall sync [TARGET]`: merge this database's log with a PostgreSQL hub or another recall database file.
+import { plural } from '../../core/plural.js';
 import { openContext } from '../../app/context.js';
 import { resolveSyncTarget, syncWith, type SyncProgress, type SyncSummary } from '../../app/log-sync.js';
 import { SYNC_KINDS, totalCount, type SyncCounts } from '../../core/sync.js';
 import { sanitize } from '../../core/text.js';
 import { printJson, type Io } from '../io.js';
 
-const NAMES: Record<keyof SyncCounts, string> = { decks: 'decks', cards: 'cards', events: 'card events', reviews: 'reviews', settings: 'settings' };
+const NAMES: Record<keyof SyncCounts, string> = { decks: 'deck', cards: 'card', events: 'card event', reviews: 'review', settings: 'setting' };
 
 function counts(c: SyncCounts): string {
   const total = totalCount(c);
-  const parts = SYNC_KINDS.filter((k) => c[k] > 0).map((k) => `${c[k]} ${NAMES[k]}`);
+  const parts = SYNC_KINDS.filter((k) => c[k] > 0).map((k) => plural(c[k], NAMES[k]));
   return parts.length > 1 ? `${total} (${parts.join(', ')})` : parts.length === 1 ? parts[0]! : '0';
 }
 
 export function summaryText(s: SyncSummary): string {
   const lines = [`Synced with ${s.target}: pushed ${counts(s.pushed)}, pulled ${counts(s.pulled)}.`];
   const after: string[] = [];
-  after.push(`${s.rescheduled} card${s.rescheduled === 1 ? '' : 's'} rescheduled`);
-  after.push(`${s.editsResolved} edit${s.editsResolved === 1 ? '' : 's'} resolved (the later edit kept)`);
+  after.push(`${plural(s.rescheduled, 'card')} rescheduled`);
+  after.push(`${plural(s.editsResolved, 'edit')} resolved (the later edit kept)`);
   lines.push(after.join(', ') + '.');
   if (s.fullResync) lines.push('The target was not the one last synced with (replaced or restored), so everything was compared again.');
   if (s.filesWritten.length) lines.push(`Deck files updated: ${s.filesWritten.map((f) => sanitize(f)).join(', ')}.`);
