@@ -86,8 +86,9 @@ describe('exports', () => {
     for (let i = 0; i < 16; i++) {
       writeFileSync(out, 'OLD CONTENT\n');
       const child = spawn(process.execPath, [BIN, 'export', 'reviews', '-f', 'json', '-o', out, '--force'], { env: { ...process.env, ...env }, stdio: 'ignore' });
-      // Kill points spread over the run (about 0.2 to 1 s on this machine).
-      const timer = setTimeout(() => child.kill('SIGKILL'), Math.round(150 + rand() * 900));
+      // Kill points spread evenly from the start to well past the end of a run (~0.1-0.5 s here, less as start-up
+      // gets faster), jittered, so some land before the file is written and some while it is, on any machine.
+      const timer = setTimeout(() => child.kill('SIGKILL'), Math.round((i / 15) * 800 * (0.8 + rand() * 0.4)));
       await new Promise<void>((resolve) => child.on('exit', () => resolve()));
       clearTimeout(timer);
       const content = readFileSync(out, 'utf8');

@@ -62,9 +62,9 @@ describe('unknown options of commands that take a query', () => {
 
   it('still reads a leading negation, and -- ends the options', () => {
     const { cli, json } = setup();
-    expect(json('search', '-tag:greet').total).toBe(1);
+    expect(json('search', '-tag:greet', 'deck:spanish').total).toBe(1);
     expect(cli('suspend', '--dry-run', '-tag:greet').code).toBe(0);
-    const r = cli('search', '--', '--nothing');
+    const r = cli('search', '--', '--zzqx');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('No cards match');
   });
