@@ -456,9 +456,12 @@ export function createStore(db: Db, path = ':memory:'): Store {
       // From the card's id, not its deck and note as parameters: a bound value compared with an indexed column makes
       // SQLite re-plan the statement on every run once ANALYZE has left samples (sqlite_stat4; the planner reads the
       // value, so a new binding expires the plan): ~60 us an answer. A column of the card's row is not a binding.
+      // The unary + keeps the flags from steering SQLite to cards_counts (deck, removed, suspended: three equalities
+      // beat cards_note's two when there are no statistics, as in every user's database), which read the whole deck:
+      // 8.6 ms an answer on a 5,000-card deck, against 14 us along cards_note.
       return sql(
         `SELECT s.id FROM cards c JOIN cards s ON s.deck_id = c.deck_id AND s.note_uid = c.note_uid LEFT JOIN schedules sc ON sc.card_id = s.id
-         WHERE c.id = ? AND s.id != c.id AND s.suspended = 0 AND s.removed = 0
+         WHERE c.id = ? AND s.id != c.id AND +s.suspended = 0 AND +s.removed = 0
            AND (s.buried_until IS NULL OR s.buried_until <= ?) AND coalesce(sc.state, 0) IN (0, 2)`,
       ).pluck().all(cardId, now) as number[];
     },
