@@ -13,7 +13,7 @@ import { hideDeck } from '../src/app/deck-admin.js';
 import { resolveDeck, resolveDeckIds } from '../src/app/decks.js';
 import { importPaths } from '../src/app/import.js';
 import { findScheduleMismatches } from '../src/app/maintenance.js';
-import { deckParametersByName, setOption } from '../src/app/options.js';
+import { setOption } from '../src/app/options.js';
 import { startQuiz } from '../src/app/quiz.js';
 import { resolveSearch, searchCardIds } from '../src/app/search.js';
 import { openStudy, type Study } from '../src/app/study.js';
@@ -161,8 +161,7 @@ describe('upgrading a database with per-deck parameters', () => {
       expect(after.presetOf(dflt)).toBe('Default deck');
       expect([...after.presets().keys()].sort()).toEqual(['Default deck', 'Gone', 'Spanish']);
       expect(after.optionsFor(spanish).desiredRetention).toBe(0.9);
-      // The old shape, for code that still reads it.
-      expect(deckParametersByName(after)).toEqual({ Spanish: w, Default: w });
+      expect(after.presets().get('Default deck')?.parameters).toEqual(w);
     } finally {
       after.store.close();
     }

@@ -263,19 +263,5 @@ export function usePreset(ctx: Context, presetRaw: string, deckName: string): Co
   };
 }
 
-/**
- * The FSRS parameters of each deck whose preset sets its own, by deck name: what the old `deckParameters` setting
- * held (migration 7 turned it into presets), for code that still wants that shape (the Anki export).
- */
-export function deckParametersByName(ctx: Context): Record<string, number[]> {
-  const out: Record<string, number[]> = {};
-  for (const d of ctx.store.decks()) {
-    const preset = ctx.presetOf(d.id);
-    const own = preset === null ? undefined : ctx.presets().get(preset)?.parameters;
-    if (own) out[d.name] = own;
-  }
-  return out;
-}
-
 /** Every option key a user can name, for messages. */
 export const OPTION_KEYS = SETTING_KEYS;
