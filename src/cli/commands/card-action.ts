@@ -2,7 +2,7 @@
 // undone as a whole by `recall undo`.
 import { plural } from '../../core/plural.js';
 import { applies, applyCardAction, type CardActionKind } from '../../app/card-actions.js';
-import { syncBuiltinDecks } from '../../app/sync.js';
+import { syncBuiltins } from '../builtin.js';
 import { openContext } from '../../app/context.js';
 import { searchCardIds } from '../../app/search.js';
 import { RecallError } from '../../core/errors.js';
@@ -31,8 +31,7 @@ export function runner(kind: Kind) {
     }
     const ctx = openContext({ db: opts.db, env: io.env });
     try {
-      // A fresh collection knows the built-in decks before its first search, as `recall decks` does.
-      for (const e of syncBuiltinDecks(ctx).errors) io.err(`recall: warning: ${sanitize(e)}\n`);
+      syncBuiltins(ctx, io);
       const ids = searchCardIds(ctx, query);
       if (opts.dryRun) {
         // What would change, by the same test the action itself applies; nothing is written.

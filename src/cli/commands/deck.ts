@@ -1,5 +1,6 @@
 // `recall deck list | rename | delete | hide | unhide`.
 import { plural } from '../../core/plural.js';
+import { syncBuiltins } from '../builtin.js';
 import { openContext } from '../../app/context.js';
 import { deleteDeck, hideDeck, listDecks, renameDeck } from '../../app/deck-admin.js';
 import { syncBuiltinDecks } from '../../app/sync.js';
@@ -20,8 +21,7 @@ interface Opts {
 export async function runList(opts: Opts, io: Io): Promise<number> {
   const ctx = openContext({ db: opts.db, env: io.env });
   try {
-    const { errors } = syncBuiltinDecks(ctx);
-    for (const e of errors) io.err(`recall: warning: ${sanitize(e)}\n`);
+    syncBuiltins(ctx, io);
     const decks = listDecks(ctx, { all: opts.all });
     if (opts.json) {
       printJson(io, decks);

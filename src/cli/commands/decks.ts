@@ -1,15 +1,14 @@
+import { syncBuiltins } from '../builtin.js';
 import { openContext } from '../../app/context.js';
 import { plural } from '../../core/plural.js';
 import { listDecks } from '../../app/deck-admin.js';
-import { syncBuiltinDecks } from '../../app/sync.js';
 import { sanitize } from '../../core/text.js';
 import { printJson, styler, type Io } from '../io.js';
 
 export async function run(opts: { db?: string; json?: boolean }, io: Io): Promise<number> {
   const ctx = openContext({ db: opts.db, env: io.env });
   try {
-    const { errors } = syncBuiltinDecks(ctx);
-    for (const e of errors) io.err(`recall: warning: ${sanitize(e)}\n`);
+    syncBuiltins(ctx, io);
     // Hidden decks and deleted ones (every card removed) are not listed; `recall deck list` shows them.
     const all = listDecks(ctx, { leeches: false });
     const counts = all

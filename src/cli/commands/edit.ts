@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { applyEdit, isEmptyEdit, prepareEdit, resolveCard } from '../../app/cards.js';
-import { syncBuiltinDecks } from '../../app/sync.js';
+import { syncBuiltins } from '../builtin.js';
 import { openContext } from '../../app/context.js';
 import { RecallError, type Diagnostic } from '../../core/errors.js';
 import { plural } from '../../core/plural.js';
@@ -48,7 +48,7 @@ export async function run(opts: { db?: string; args: string[]; json?: boolean },
   }
   const editor = chosen || 'vi';
   const ctx = openContext({ db: opts.db, env: io.env });
-  for (const e of syncBuiltinDecks(ctx).errors) io.err(`recall: warning: ${sanitize(e)}\n`);
+  syncBuiltins(ctx, io);
   const dir = mkdtempSync(join(tmpdir(), 'recall-edit-'));
   try {
     const target = prepareEdit(ctx, resolveCard(ctx, queryArg(opts.args)));

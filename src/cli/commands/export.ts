@@ -1,15 +1,15 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportAnkiPackage, type AnkiExportReport, type AnkiPackageFormat } from '../../app/anki-export.js';
+import { syncBuiltins } from '../builtin.js';
 import { openContext, type Context } from '../../app/context.js';
 import { cardSpecOf, deckToAnkiTxt, deckToJson, deckToRecall, fsrsChunks, reviewChunks, type ReviewFormat } from '../../app/export.js';
 import { writeFileAtomic } from '../../app/files.js';
 import { resolveDeck } from '../../app/decks.js';
 import { resolveSearch } from '../../app/search.js';
-import { syncBuiltinDecks } from '../../app/sync.js';
 import { RecallError } from '../../core/errors.js';
 import { plural } from '../../core/plural.js';
-import { sanitize, toSafeJson } from '../../core/text.js';
+import { toSafeJson } from '../../core/text.js';
 import { statsToCsv } from '../../stats/csv.js';
 import { printJson, type Io } from '../io.js';
 import { buildStatsReport, deckIdsFor } from './stats.js';
@@ -111,8 +111,7 @@ function reportPackage(io: Io, opts: CommonOpts, r: AnkiExportReport): void {
 export async function runCollection(opts: CommonOpts & { format?: AnkiPackageFormat; query?: string }, io: Io): Promise<number> {
   return withContext(io, opts.db, (ctx) => {
     const format = opts.format ?? 'colpkg';
-    const { errors } = syncBuiltinDecks(ctx);
-    for (const e of errors) io.err(`recall: warning: ${e}\n`);
+    syncBuiltins(ctx, io);
     const out = packagePath(opts.out, 'collection', format);
     reportPackage(io, opts, exportAnkiPackage(ctx, { format, out, force: opts.force, query: opts.query }));
     return 0;
@@ -122,8 +121,7 @@ export async function runCollection(opts: CommonOpts & { format?: AnkiPackageFor
 export async function runDeck(opts: CommonOpts & { format?: keyof typeof EXTENSIONS | 'apkg'; query?: string; args?: string[] }, io: Io): Promise<number> {
   return withContext(io, opts.db, (ctx) => {
     const name = opts.args?.[0] ?? '';
-    const { errors } = syncBuiltinDecks(ctx);
-    for (const e of errors) io.err(`recall: warning: ${sanitize(e)}\n`);
+    syncBuiltins(ctx, io);
     if (opts.format === 'apkg') {
       // A package takes the deck with its subdecks: "Old Decks" exports "Old Decks::Board Review 2023" too.
       const out = packagePath(opts.out, name, 'apkg');

@@ -1,10 +1,10 @@
 // `recall review`: draws what the study use case hands over and reads keys. No SQL, no scheduling, no queue here.
 import { plural } from '../../core/plural.js';
+import { syncBuiltins } from '../builtin.js';
 import { openContext } from '../../app/context.js';
 import { resolveDeck, resolveDeckIds } from '../../app/decks.js';
 import { resolveSearch } from '../../app/search.js';
 import { openStudy, type SessionEnd } from '../../app/study.js';
-import { syncBuiltinDecks } from '../../app/sync.js';
 import { sanitize } from '../../core/text.js';
 import { GRADES, type Grade } from '../../core/types.js';
 import { presentCard } from '../../quiz/present.js';
@@ -60,8 +60,7 @@ export async function run(opts: { db?: string; deck?: string[]; query?: string }
   // Loaded here, not at the top, so non-interactive commands never pay for the prompt library.
   const { cardPrompt, choicePrompt } = await import('../card-prompt.js');
   try {
-    const { errors } = syncBuiltinDecks(ctx);
-    for (const e of errors) io.err(`recall: warning: ${sanitize(e)}\n`);
+    syncBuiltins(ctx, io);
     // One deck named: its limits cap the session (and each subdeck's its own share), as when a deck is chosen in Anki.
     const rootDeckId = opts.deck?.length === 1 ? resolveDeck(ctx, opts.deck[0]!).id : null;
     const query = opts.query === undefined ? null : resolveSearch(ctx, opts.query);

@@ -1,6 +1,6 @@
 // `recall search QUERY`: the matching cards as a table that fits the terminal, or as JSON with every field.
-import { syncBuiltinDecks } from '../../app/sync.js';
 import { plural } from '../../core/plural.js';
+import { syncBuiltins } from '../builtin.js';
 import { openContext } from '../../app/context.js';
 import { SEARCH_SORTS, searchCards, type CardHit } from '../../app/search.js';
 import { RecallError } from '../../core/errors.js';
@@ -51,8 +51,7 @@ export async function run(opts: { db?: string; args: string[]; limit?: string; s
   const sort = parseSort(opts.sort);
   const ctx = openContext({ db: opts.db, env: io.env });
   try {
-    // A fresh collection knows the built-in decks before its first search, as `recall decks` does.
-    for (const e of syncBuiltinDecks(ctx).errors) io.err(`recall: warning: ${sanitize(e)}\n`);
+    syncBuiltins(ctx, io);
     const { total, cards } = searchCards(ctx, query, { limit, sort, reverse: Boolean(opts.reverse) });
     if (opts.json) {
       printJson(io, { query, total, limit: limit || null, sort: sort ?? 'deck', cards });

@@ -3,7 +3,7 @@ import { plural } from '../../core/plural.js';
 import { TZDate } from '@date-fns/tz/date';
 import { format } from 'date-fns/format';
 import { cardInfo, resolveCard, type CardInfo } from '../../app/cards.js';
-import { syncBuiltinDecks } from '../../app/sync.js';
+import { syncBuiltins } from '../builtin.js';
 import { openContext } from '../../app/context.js';
 import { sanitize } from '../../core/text.js';
 import { GRADE_NAMES, type Grade } from '../../core/types.js';
@@ -18,8 +18,7 @@ const STATES = ['new', 'learning', 'review', 'relearning'];
 export async function run(opts: { db?: string; args: string[]; json?: boolean }, io: Io): Promise<number> {
   const ctx = openContext({ db: opts.db, env: io.env });
   try {
-    // A fresh collection knows the built-in decks before its first search, as `recall decks` does.
-    for (const e of syncBuiltinDecks(ctx).errors) io.err(`recall: warning: ${sanitize(e)}\n`);
+    syncBuiltins(ctx, io);
     const info = cardInfo(ctx, resolveCard(ctx, queryArg(opts.args)));
     if (opts.json) {
       printJson(io, info);

@@ -1,10 +1,9 @@
 import { TZDate } from '@date-fns/tz/date';
 import { format } from 'date-fns/format';
+import { syncBuiltins } from '../builtin.js';
 import { openContext, type Context } from '../../app/context.js';
 import { resolveDeckIds } from '../../app/decks.js';
-import { syncBuiltinDecks } from '../../app/sync.js';
 import { RecallError } from '../../core/errors.js';
-import { sanitize } from '../../core/text.js';
 import { LOCAL_ZONE, dayStartInstant } from '../../scheduler/index.js';
 import { computeStats, decayOf, detailFrom } from '../../stats/compute.js';
 import { renderStats } from '../../stats/render.js';
@@ -51,8 +50,7 @@ export function buildStatsReport(ctx: Context, opts: { deck?: string; days?: str
 export async function run(opts: { db?: string; deck?: string; days?: string; json?: boolean }, io: Io): Promise<number> {
   const ctx = openContext({ db: opts.db, env: io.env });
   try {
-    const { errors } = syncBuiltinDecks(ctx);
-    for (const e of errors) io.err(`recall: warning: ${sanitize(e)}\n`);
+    syncBuiltins(ctx, io);
     const report = buildStatsReport(ctx, opts);
     if (opts.json) {
       printJson(io, report);
