@@ -1,7 +1,7 @@
 // The benchmark suite: generates (or reuses) the collections, measures each row against a baseline taken in the same
 // run, prints the table and writes bench/results.json. Targets that fail are reported, never fatal (exit code 0).
 import { cpus, loadavg, totalmem } from 'node:os';
-import { closeSync, existsSync, mkdirSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openContext } from '../src/app/context.js';
@@ -494,7 +494,19 @@ function measureAnswers(db: string, count: number): Row {
   floor.exec('CREATE TABLE t (x INTEGER)');
   const floorInsert = floor.prepare('INSERT INTO t(x) VALUES (?)');
   const ctx = openContext({ db, env: { RECALL_NOW: new Date(BENCH_NOW).toISOString() } });
-  const walSize = () => (existsSync(`${db}-wal`) ? statSync(`${db}-wal`).size : 0);
+  // Frames in the log, from its index header in the -shm file (mxFrame, bytes 16-19, native order): the log file no
+  // longer grows per answer (the session reserves room in it and folds it back every so often, store.ts).
+  const walFrames = () => {
+    if (!existsSync(`${db}-shm`)) return 0;
+    const fd = openSync(`${db}-shm`, 'r');
+    try {
+      const b = Buffer.alloc(4);
+      readSync(fd, b, 0, 4, 16);
+      return b.readUInt32LE(0);
+    } finally {
+      closeSync(fd);
+    }
+  };
   const loadBefore = loadavg();
   try {
     let now = BENCH_NOW;
@@ -506,7 +518,7 @@ function measureAnswers(db: string, count: number): Row {
     const draws: number[] = [];
     const cpu: number[] = [];
     const disk: number[] = [];
-    let walBytes = 0;
+    let frames = 0;
     let refused = 0;
     for (let i = 0; i < count; i++) {
       const card = ctx.store.getCard(ids[i % ids.length]!)!;
@@ -515,14 +527,16 @@ function measureAnswers(db: string, count: number): Row {
       const drawn = drawCard(ctx, card);
       draws.push(Number(process.hrtime.bigint() - d0) / 1e6);
       now += 8_000;
-      const w0 = walSize();
+      const w0 = walFrames();
       const c0 = process.cpuUsage();
       const t0 = process.hrtime.bigint();
       const res = commitAnswer(ctx, drawn, grade, { durationMs: 8_000 });
       samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
       const c = process.cpuUsage(c0);
       cpu.push((c.user + c.system) / 1000);
-      walBytes += walSize() - w0;
+      const w1 = walFrames();
+      // A fold (between answers) restarts the log: the commit's frames are then all there is.
+      frames += w1 >= w0 ? w1 - w0 : w1;
       if (!res.ok) refused++;
       const f0 = process.hrtime.bigint();
       floorInsert.run(i);
@@ -534,8 +548,7 @@ function measureAnswers(db: string, count: number): Row {
     const f = summarize(disk);
     const diskP99 = percentile(disk, 99);
     // A WAL frame is a page (4096 bytes here) and a 24-byte header: the pages one answer dirties.
-    const pageSize = dbPageSize(db);
-    const framesPerAnswer = walBytes / count / (pageSize + 24);
+    const framesPerAnswer = frames / count;
     const load = [...loadBefore, ...loadavg()].map((x) => round(x, 2));
     return {
       id: 'answer', what: 'one answer committed (commitAnswer)', unit: 'ms', median: round(s.median, 3), min: round(s.min, 3), max: round(s.max, 3),
@@ -556,19 +569,6 @@ function measureAnswers(db: string, count: number): Row {
     ctx.store.close();
     floor.close();
   }
-}
-
-/** The page size an SQLite file declares in its header (bytes 16-17, big-endian; 1 means 65536). */
-function dbPageSize(path: string): number {
-  const header = Buffer.alloc(18);
-  const fd = openSync(path, 'r');
-  try {
-    readSync(fd, header, 0, 18, 0);
-  } finally {
-    closeSync(fd);
-  }
-  const size = header.readUInt16BE(16);
-  return size === 1 ? 65536 : size;
 }
 
 /** Commits `count` answers in-process (due and new cards first), at `at` onwards: the new rows an incremental sync sends. */

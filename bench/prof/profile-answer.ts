@@ -28,6 +28,8 @@ if (process.env.NOSTAT4 || process.env.NOSTAT || process.env.DROPIDX) {
 const ctx = openContext({ db: dest, env: { RECALL_NOW: new Date(BENCH_NOW).toISOString() } });
 // count statement executions by text
 const counts = new Map<string, { n: number; ms: number; cpu: number }>();
+// SLOW=ms: every statement of each answer slower than that (wall), to tell one costly answer's statements apart
+let perAnswer: [string, number, number][] | null = null;
 let counting = false;
 if (mode === 'profile') {
   // reach the Statement prototype through a throwaway statement: better-sqlite3 is loaded by the store
@@ -51,6 +53,7 @@ if (mode === 'profile') {
         const cu = process.cpuUsage(c0);
         c.cpu += (cu.user + cu.system) / 1000;
         counts.set(k, c);
+        if (perAnswer) perAnswer.push([k, Number(process.hrtime.bigint() - t0) / 1e6, (cu.user + cu.system) / 1000]);
       }
     };
   }
@@ -75,6 +78,7 @@ for (let i = 0; i < count; i++) {
   now += 8_000;
   const w0 = walSize();
   counting = true;
+  if (process.env.SLOW) perAnswer = [];
   const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const res = commitAnswer(ctx, drawn, grade, { durationMs: 8_000 });
@@ -84,6 +88,11 @@ for (let i = 0; i < count; i++) {
   cpu.push((c.user + c.system) / 1000);
   frames.push((walSize() - w0) / (4096 + 24));
   if (!res.ok) refused++;
+  if (perAnswer && wall[i]! > Number(process.env.SLOW)) {
+    if (process.env.WINDOWS) console.log(`window ${t0} ${t0 + BigInt(Math.round(wall[i]! * 1e6))}`);
+    console.log(`answer ${i} card ${card.id} grade ${grade}: ${wall[i]!.toFixed(2)} ms wall, ${cpu[i]!.toFixed(2)} cpu, ${frames[i]!.toFixed(1)} frames`);
+    for (const [k, ms, c] of perAnswer.sort((a, b) => b[1] - a[1]).slice(0, 4)) console.log(`   ${ms.toFixed(2)} ms ${c.toFixed(2)} cpu ${k}`);
+  }
 }
 if (existsSync(`${dest}-wal`)) copyFileSync(`${dest}-wal`, `${dest}.walcopy`);
 ctx.store.close();

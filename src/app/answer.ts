@@ -51,6 +51,8 @@ function answerTime(card: StudyCard, now: number, lastLogAt: number | null = nul
 }
 
 export function drawCard(ctx: Context, card: StudyCard, now = ctx.clock()): Drawn {
+  // The card is about to be on screen: the time to do the log's upkeep, not in the answer's commit.
+  ctx.store.betweenAnswers();
   const at = answerTime(card, now, ctx.store.lastLogAt(card.id));
   const day = ctx.day(at);
   const lastReviewDay = card.schedule?.lastReview != null ? ctx.store.lastScheduledDay(card.id) : undefined;

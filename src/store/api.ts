@@ -309,6 +309,11 @@ export interface MaintenanceStore {
   /** Rows of the statistics' rollups (`daily`, `card_counts`) that differ from what the log and the cards say. */
   staleRollups(): { daily: number; cardCounts: number };
   rebuildRollups(): void;
+  /**
+   * For a study session, each time a card is drawn: keeps the answers' commits off the slow paths of the write-ahead
+   * log (its file growing, a checkpoint) by reserving room in it once and folding it back every so many answers.
+   */
+  betweenAnswers(): void;
 }
 
 export type SearchSort = 'deck' | 'id' | 'due' | 'added' | 'interval' | 'lapses' | 'reps' | 'stability' | 'difficulty';

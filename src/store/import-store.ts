@@ -29,7 +29,7 @@ export interface ImportStore {
 }
 
 /** Indexes of `reviews` no import reads (found by name, re-created from the definition the database holds). */
-const REPORT_INDEXES = ['reviews_day', 'reviews_true_retention'];
+const REPORT_INDEXES = ['reviews_day'];
 /** Below this many new rows, keeping the indexes up to date costs less than a second anyway. */
 const DEFER_MIN_ROWS = 20_000;
 
