@@ -289,7 +289,7 @@ export function createStore(db: Db, path = ':memory:'): Store {
       db.close();
     },
     betweenAnswers() {
-      if (db.readonly || path === ':memory:') return;
+      if (db.readonly || path === ':memory:' || db.inTransaction) return;
       calls++;
       // Not on the first card: the reservation's write and fsync (~10-20 ms) would delay the first card drawn.
       if (calls === 2) reserveLog(db, `${path}-wal`, LOG_RESERVE_BYTES);
