@@ -745,7 +745,9 @@ const LOG_RESERVE_BYTES = 8 * 1024 * 1024;
  * the last frame its index (or recovery, checking each frame's salt and checksum) says is valid, and reuses a log
  * file larger than that, as it does with `journal_size_limit` unset. The write lock is held throughout, so no other
  * connection appends frames where the zeros go; if another holds it, or anything fails, nothing is reserved and
- * answers grow the log as before.
+ * answers grow the log as before. Opening and closing a second descriptor on the -wal file is harmless to SQLite's
+ * locks: closing a descriptor drops the process's POSIX locks on that file only, and SQLite locks the database and
+ * the -shm file, never the -wal.
  */
 function reserveLog(db: Db, walPath: string, bytes: number): void {
   const timeout = db.pragma('busy_timeout', { simple: true }) as number;
