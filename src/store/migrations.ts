@@ -438,12 +438,18 @@ export const MIGRATIONS: readonly string[] = [
 
   CREATE INDEX cards_leech ON cards(deck_id) WHERE instr(content, '"leech"') > 0;
   `,
-  // 11: two indexes every answer kept up to date and nothing needs any more; each was a page of the answer's commit
-  // (22 -> 20 WAL frames). True retention is read from `daily` since migration 10; the last action of this device is
-  // found walking actions back from the newest (nearly always the first row).
+  // 11: fewer pages in every answer's commit (22 -> ~16 WAL frames): indexes an answer kept up to date that nothing
+  // needs any more, or that another index can serve. True retention is read from `daily` since migration 10; the last
+  // action of this device is found walking actions back from the newest (nearly always the first row); the study
+  // queues walk cards_counts deck by deck instead of schedules_due; the retrievability pass of the statistics reads
+  // cards_counts, which now carries the two copies it needs (an entry that moves costs two leaves, in either index).
   `
   DROP INDEX IF EXISTS reviews_true_retention;
   DROP INDEX IF EXISTS actions_undo;
+  DROP INDEX IF EXISTS schedules_due;
+  DROP INDEX IF EXISTS cards_retrievability;
+  DROP INDEX IF EXISTS cards_counts;
+  CREATE INDEX cards_counts ON cards(deck_id, removed, suspended, state, due, stability_copy, last_review_copy);
   `,
 ];
 

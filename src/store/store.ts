@@ -190,6 +190,14 @@ const UPSERT_SCHEDULE = `INSERT INTO schedules(card_id, ${scheduleCols}) VALUES 
     learning_steps = excluded.learning_steps, reps = excluded.reps, lapses = excluded.lapses, last_review = excluded.last_review`;
 
 /** Ids are integers from the database, so inlining them is safe and keeps one statement shape per count. */
+/** `c.deck_id IN (...)`: the given decks, or every deck (a list lets SQLite walk an index that starts with the deck). */
+function inDecks(deckIds: readonly number[] | null): string {
+  return deckIds ? `c.deck_id IN (${idList(deckIds)})` : 'c.deck_id IN (SELECT id FROM decks)';
+}
+
+/** Not buried now (`@now`): the few buried cards, listed once from their partial index, not a row lookup per card. */
+const NOT_BURIED = 'c.id NOT IN (SELECT id FROM cards INDEXED BY cards_buried WHERE buried_until IS NOT NULL AND buried_until > @now)';
+
 function idList(ids: readonly number[]): string {
   return ids.map((id) => Math.trunc(id)).join(',') || 'NULL';
 }
@@ -266,8 +274,9 @@ export function createStore(db: Db, path = ':memory:'): Store {
          AND ${condition} ORDER BY ${order}`,
       ).all(...params, ...extra) as RawStudyCard[];
     };
-    const learning = run('s.state IN (1, 3)', 's.due', []);
-    const reviews = run('s.state = 2 AND s.due < ?', 's.due LIMIT ?', [opts.dayEnd, opts.reviewLimit]);
+    // The card's copies of its schedule's state and due (kept by triggers, checked by doctor), as in studyCards.
+    const learning = run('c.state IN (1, 3)', 'c.due, c.id', []);
+    const reviews = run('c.state = 2 AND c.due < ?', 'c.due, c.id LIMIT ?', [opts.dayEnd, opts.reviewLimit]);
     const news = run('(s.state IS NULL OR s.state = 0)', 'c.deck_id, c.position, c.id LIMIT ?', [opts.newLimit]);
     return [...learning, ...reviews, ...news].map(toStudyCard);
   };
@@ -291,8 +300,11 @@ export function createStore(db: Db, path = ':memory:'): Store {
     betweenAnswers() {
       if (db.readonly || path === ':memory:' || db.inTransaction) return;
       calls++;
-      // Not on the first card: the reservation's write and fsync (~10-20 ms) would delay the first card drawn.
-      if (calls === 2) reserveLog(db, `${path}-wal`, LOG_RESERVE_BYTES);
+      // Not on the first card: a step's write and fsync (~10-20 ms) would delay the first card drawn. A step every
+      // LOG_RESERVE_EVERY cards keeps the room ahead of the log until it reaches its full size.
+      if (calls % LOG_RESERVE_EVERY === 2 && calls < LOG_FOLD_ANSWERS) {
+        reserveLog(db, `${path}-wal`, Math.min(LOG_RESERVE_MAX, LOG_RESERVE_STEP * (1 + Math.floor(calls / LOG_RESERVE_EVERY))));
+      }
       if (calls % LOG_FOLD_ANSWERS !== 0) return;
       try {
         db.pragma('wal_checkpoint(PASSIVE)');
@@ -481,13 +493,22 @@ export function createStore(db: Db, path = ':memory:'): Store {
     },
     studyCards(opts) {
       if (opts.query) return filteredStudyCards(opts, opts.query);
+      // The queues read the card's copies of its schedule's state and due along cards_counts (deck, removed,
+      // suspended, state, due), deck by deck; an index on the schedule's (state, due) would be two more pages in
+      // every answer's commit (migration 11). Buried cards are few, and listed once from their own index.
+      const eligible = `${inDecks(opts.deckIds)} AND c.removed = 0 AND c.suspended = 0 AND ${NOT_BURIED}`;
+      const learning = sql(`${STUDY_CARD_SELECT} WHERE ${eligible} AND c.state IN (1, 3) ORDER BY c.due, c.id`).all({ now: opts.now }) as RawStudyCard[];
+      // Thousands of cards may be due: their ids and due times are sorted from the index alone, and only the first
+      // `limit` read whole (100k cards, 34k due: ~2 ms for 200).
+      const reviews = sql(
+        `WITH q AS (SELECT c.id, c.due FROM cards c WHERE ${eligible} AND c.state = 2 AND c.due < @dayEnd ORDER BY c.due, c.id LIMIT @limit)
+         ${STUDY_CARD_SELECT.replace('FROM cards c', 'FROM q JOIN cards c ON c.id = q.id')} ORDER BY q.due, q.id`,
+      ).all({ now: opts.now, dayEnd: opts.dayEnd, limit: opts.reviewLimit }) as RawStudyCard[];
       const deckFilter = opts.deckIds ? `AND c.deck_id IN (${idList(opts.deckIds)})` : '';
-      const base = `${STUDY_CARD_SELECT} WHERE c.suspended = 0 AND c.removed = 0 AND (c.buried_until IS NULL OR c.buried_until <= @now) ${deckFilter}`;
-      // Learning and review cards have a schedule: an inner join lets SQLite walk the (state, due) index.
-      const scheduled = base.replace('LEFT JOIN schedules', 'JOIN schedules');
-      const learning = sql(`${scheduled} AND s.state IN (1, 3) ORDER BY s.due`).all({ now: opts.now }) as RawStudyCard[];
-      const reviews = sql(`${scheduled} AND s.state = 2 AND s.due < @dayEnd ORDER BY s.due LIMIT @limit`).all({ now: opts.now, dayEnd: opts.dayEnd, limit: opts.reviewLimit }) as RawStudyCard[];
-      const news = sql(`${base} AND (s.state IS NULL OR s.state = 0) ORDER BY c.deck_id, c.position, c.id LIMIT @limit`).all({ now: opts.now, limit: opts.newLimit }) as RawStudyCard[];
+      const news = sql(
+        `${STUDY_CARD_SELECT} WHERE c.suspended = 0 AND c.removed = 0 AND (c.buried_until IS NULL OR c.buried_until <= @now) ${deckFilter}
+         AND (s.state IS NULL OR s.state = 0) ORDER BY c.deck_id, c.position, c.id LIMIT @limit`,
+      ).all({ now: opts.now, limit: opts.newLimit }) as RawStudyCard[];
       return [...learning, ...reviews, ...news].map(toStudyCard);
     },
     waitingCounts(opts) {
@@ -501,17 +522,16 @@ export function createStore(db: Db, path = ':memory:'): Store {
       return r;
     },
     nextDue(now, deckIds, after, query) {
-      // The first eligible card in due order of each state that has a due time, read along schedules_due(state, due)
-      // and stopping there; one min() over every later due card joined its card row each: ~80 ms on 100k cards at
-      // the end of every session.
-      const deckFilter = deckIds ? `AND c.deck_id IN (${idList(deckIds)})` : '';
+      // The first eligible card in due order of each state that has a due time, deck by deck: one walk along
+      // cards_counts per deck and state, stopping at the first card that is not buried (a min() over every later
+      // due card, joined to its row, was ~80 ms on 100k cards at the end of every session).
+      const decks = deckIds ? `WHERE d.id IN (${idList(deckIds)})` : '';
       const params: unknown[] = [];
       const parts = [1, 2, 3].map((state) => {
         params.push(state, after ?? -1, now);
         const filter = queryClause(query, params);
-        return `SELECT * FROM (SELECT s.due AS due FROM schedules s JOIN cards c ON c.id = s.card_id
-           WHERE s.state = ? AND s.due > ? AND c.suspended = 0 AND c.removed = 0 AND (c.buried_until IS NULL OR c.buried_until <= ?)
-             ${deckFilter} ${filter} ORDER BY s.due LIMIT 1)`;
+        return `SELECT (SELECT c.due FROM cards c WHERE c.deck_id = d.id AND c.removed = 0 AND c.suspended = 0 AND c.state = ? AND c.due > ?
+             AND (c.buried_until IS NULL OR c.buried_until <= ?) ${filter} ORDER BY c.due LIMIT 1) AS due FROM decks d ${decks}`;
       });
       return (sql(`SELECT min(due) FROM (${parts.join(' UNION ALL ')})`).pluck().get(...params) as number | null) ?? null;
     },
@@ -732,13 +752,18 @@ export function versionOf(spec: CardSpec): CardVersion {
 
 /**
  * How often a study session folds the write-ahead log back into the database (a PASSIVE checkpoint, between
- * answers), and the room it reserves in the log file first. An answer's commit fsyncs the log; when the log file has
- * to grow for it, ext4 must also journal the new size and allocate blocks, and that fsync costs about half as much
- * again, with a long tail (answer p99 1.0-1.6 ms against 0.8-0.9). With the room already written and synced, and the
- * log restarted from its start by each fold, commits only overwrite. 64 answers of ~20 pages (4 KB each) are ~5 MB.
+ * answers), and the room it reserves in the log file for that. An answer's commit fsyncs the log; when the log file
+ * has to grow for it, ext4 must also journal the new size and allocate blocks, and that fsync costs about half as
+ * much again, with a long tail (answer p99 1.0-1.6 ms against 0.8-0.9). With the room already written and synced,
+ * and the log restarted from its start by each fold, commits only overwrite. The first commit after a fold writes
+ * and syncs the log's header too (two fsyncs: p50 ~0.8 ms), so folds are rare enough for those commits to stay
+ * under 1% of answers: 256 answers of ~20 pages (4 KB each) are ~21 MB of log. The room is reserved 8 MB at a time,
+ * every 64 cards (~5 MB of log), so that no single step holds up a card for long.
  */
-const LOG_FOLD_ANSWERS = 64;
-const LOG_RESERVE_BYTES = 8 * 1024 * 1024;
+const LOG_FOLD_ANSWERS = 256;
+const LOG_RESERVE_EVERY = 64;
+const LOG_RESERVE_STEP = 8 * 1024 * 1024;
+const LOG_RESERVE_MAX = 24 * 1024 * 1024;
 
 /**
  * Extends the write-ahead log file with zeros up to `bytes`, synced. Safe because SQLite reads the log only up to
