@@ -319,6 +319,46 @@ describe('grade buttons', () => {
   });
 });
 
+describe('the review queue', () => {
+  it('is the most overdue eligible cards of the chosen decks, in due order, up to the limit (an oracle over schedules)', () => {
+    const { ctx, db, dir, at } = setup(30, 'Q1');
+    for (const name of ['Q2', 'Q3']) {
+      const file = join(dir, `${name}.deck`);
+      writeFileSync(file, `deck: ${name}\n\n${Array.from({ length: 30 }, (_, i) => `--- basic ${name}-${i}\nQ: q ${i}\nA: a ${i}\n`).join('\n')}`);
+      importPaths(ctx, [file]);
+    }
+    const ids = ctx.store.cardIds({ deckIds: null });
+    // Every card answered Easy at its own moment: review cards whose due times all differ.
+    ids.forEach((id, i) => {
+      at(T0 + i * 7 * MIN + (i % 5) * DAY);
+      expect(commitAnswer(ctx, drawCard(ctx, ctx.store.getCard(id)!), 4, { durationMs: 1000 }).ok).toBe(true);
+    });
+    const now = T0 + 400 * DAY;
+    at(now);
+    applyCardAction(ctx, ids.filter((_, i) => i % 7 === 0), { kind: 'suspend' });
+    applyCardAction(ctx, ids.filter((_, i) => i % 11 === 3), { kind: 'bury' });
+    const conn = new Database(db, { readonly: true });
+    const oracle = (deckIds: number[] | null, limit: number) =>
+      conn.prepare(
+        `SELECT s.card_id FROM schedules s JOIN cards c ON c.id = s.card_id
+         WHERE s.state = 2 AND s.due < ? AND c.suspended = 0 AND c.removed = 0 AND (c.buried_until IS NULL OR c.buried_until <= ?)
+           ${deckIds ? `AND c.deck_id IN (${deckIds.join(',')})` : ''} ORDER BY s.due, s.card_id LIMIT ?`,
+      ).pluck().all(now + DAY, now, limit) as number[];
+    const decks = ['Q1', 'Q2', 'Q3'].map((n) => ctx.store.deckByName(n)!.id);
+    try {
+      for (const deckIds of [null, decks, [decks[0]!, decks[2]!], [decks[1]!]]) {
+        for (const limit of [0, 1, 7, 25, 60, 999]) {
+          const queue = ctx.store.studyCards({ deckIds, now, dayEnd: now + DAY, newLimit: 0, reviewLimit: limit }).filter((c) => c.schedule?.state === 2);
+          expect(queue.map((c) => c.id)).toEqual(oracle(deckIds, limit));
+        }
+      }
+      expect(oracle(null, 999).length).toBeGreaterThan(60);
+    } finally {
+      conn.close();
+    }
+  });
+});
+
 describe('the write-ahead log between answers', () => {
   it('room is reserved step by step and folded back, so answers never grow the log file; a crash keeps every answer', () => {
     const { ctx, db, dir, at } = setup(3);
