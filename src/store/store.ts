@@ -189,7 +189,6 @@ const UPSERT_SCHEDULE = `INSERT INTO schedules(card_id, ${scheduleCols}) VALUES 
     difficulty = excluded.difficulty, elapsed_days = excluded.elapsed_days, scheduled_days = excluded.scheduled_days,
     learning_steps = excluded.learning_steps, reps = excluded.reps, lapses = excluded.lapses, last_review = excluded.last_review`;
 
-/** Ids are integers from the database, so inlining them is safe and keeps one statement shape per count. */
 /** `c.deck_id IN (...)`: the given decks, or every deck (a list lets SQLite walk an index that starts with the deck). */
 function inDecks(deckIds: readonly number[] | null): string {
   return deckIds ? `c.deck_id IN (${idList(deckIds)})` : 'c.deck_id IN (SELECT id FROM decks)';
@@ -198,6 +197,7 @@ function inDecks(deckIds: readonly number[] | null): string {
 /** Not buried now (`@now`): the few buried cards, listed once from their partial index, not a row lookup per card. */
 const NOT_BURIED = 'c.id NOT IN (SELECT id FROM cards INDEXED BY cards_buried WHERE buried_until IS NOT NULL AND buried_until > @now)';
 
+/** Ids are integers from the database, so inlining them is safe and keeps one statement shape per count. */
 function idList(ids: readonly number[]): string {
   return ids.map((id) => Math.trunc(id)).join(',') || 'NULL';
 }
