@@ -138,6 +138,19 @@ describe('recall doctor', () => {
     expect(doctorJson().report).toMatchObject({ ok: true, cardFlagMismatches: [] });
   });
 
+  it('decks whose names differ only in case (from before names were unique ignoring case) are named, not counted', () => {
+    sql("INSERT INTO decks(uid, name, description, source, origin, created_at) SELECT uid || '-legacy', 'DOC', description, source, origin, created_at FROM decks WHERE name = 'Doc'");
+    const r = recall(['doctor'], env);
+    expect(r.code, r.out + r.err).toBe(0);
+    expect(r.out).toMatch(/! deck names: 1 group of decks whose names differ only in case .*recall deck rename OLD NEW/);
+    expect(r.out).toContain('    "DOC", "Doc"');
+    expect(JSON.parse(recall(['doctor', '--json'], env).out)).toMatchObject({ ok: true, caseVariantDecks: [['DOC', 'Doc']] });
+    expect(recall(['deck', 'rename', 'DOC', 'Doc (old)'], env).code).toBe(0);
+    expect(JSON.parse(recall(['doctor', '--json'], env).out)).toMatchObject({ caseVariantDecks: [] });
+    expect(recall(['doctor'], env).out).toMatch(/✓ deck names: none differ only in case/);
+    sql("DELETE FROM decks WHERE name = 'Doc (old)'");
+  });
+
   it('what --fix cannot repair (a review of a card that does not exist) stays red', () => {
     const conn = new Database(db);
     conn.pragma('foreign_keys = OFF');

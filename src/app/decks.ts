@@ -44,6 +44,24 @@ export function resolveDeck(ctx: Context, name: string): DeckRow {
 }
 
 /**
+ * Groups of decks whose names differ only in case, each sorted, the groups by their first name. New names are refused
+ * (refuseCaseVariant); a database from before that rule may still hold such decks, and only a rename separates them.
+ */
+export function caseVariantDecks(names: Iterable<string>): string[][] {
+  const groups = new Map<string, string[]>();
+  for (const name of names) {
+    const key = name.toLowerCase();
+    const group = groups.get(key);
+    if (group) group.push(name);
+    else groups.set(key, [name]);
+  }
+  return [...groups.values()]
+    .filter((g) => g.length > 1)
+    .map((g) => g.sort())
+    .sort((a, b) => (a[0]! < b[0]! ? -1 : 1));
+}
+
+/**
  * Deck names are unique ignoring case, as they are matched: a new deck (or a deck's new name) that differs from an
  * existing one only in case would leave `--deck`, `export deck` and `deck delete` picking one of the two.
  * `taken` are the existing names; `name` equal to one of them exactly is that deck, not a new one.

@@ -1,5 +1,6 @@
 // `recall doctor`: is the database sound, and is everything derived from the log what the log says?
 import { openContext } from '../../app/context.js';
+import { caseVariantDecks } from '../../app/decks.js';
 import { checkCardFlags, findScheduleMismatches, rescheduleAll } from '../../app/maintenance.js';
 import { checkMedia, mediaDir, pruneUnusedMedia } from '../../app/media.js';
 import { plural } from '../../core/plural.js';
@@ -28,6 +29,8 @@ export async function run(opts: { db?: string; fix?: boolean; json?: boolean }, 
     }
     if (fix && staleCounts) store.transaction(() => store.fixCardStates());
     if (fix && staleRollups) store.rebuildRollups();
+    // Reported, not counted against health, and not fixed: which name to keep is the user's choice.
+    const caseVariants = caseVariantDecks(store.decks().map((d) => d.name));
     // Media are reported, never counted against health: an Anki note naming a file its package lacked is common.
     const media = checkMedia(ctx);
     const pruned = fix && media.unused.length ? pruneUnusedMedia(ctx) : [];
@@ -47,6 +50,7 @@ export async function run(opts: { db?: string; fix?: boolean; json?: boolean }, 
         unusedMedia: media.unused.map((u) => ({ file: u.file, size: u.size })),
         missingMedia: media.missing,
         mediaDeleted: pruned.map((p) => p.file),
+        caseVariantDecks: caseVariants,
       });
     } else {
       const st = styler(io.color);
@@ -59,6 +63,13 @@ export async function run(opts: { db?: string; fix?: boolean; json?: boolean }, 
       line(staleRollups === 0 || fix, `statistics rollups: ${plural(rollups.daily, 'day row')} and ${plural(rollups.cardCounts, 'card count')} differ from the log${advice(staleRollups, 'rebuilt')}`);
       line(mismatches.length === 0 || repaired === mismatches.length, `schedules: ${mismatches.length} differ from the replay of their review log${repaired ? `, ${repaired} rebuilt` : mismatches.length ? ' (run recall doctor --fix)' : ''}`);
       const note = (good: boolean, text: string) => io.out(`${good ? st.green('✓') : st.yellow('!')} ${text}\n`);
+      note(
+        caseVariants.length === 0,
+        caseVariants.length === 0
+          ? 'deck names: none differ only in case'
+          : `deck names: ${plural(caseVariants.length, 'group')} of decks whose names differ only in case (a name given to --deck, export or delete picks one of them); rename all but one in each (recall deck rename OLD NEW)`,
+      );
+      for (const g of caseVariants) io.out(`    ${g.map((n) => `"${sanitize(n)}"`).join(', ')}\n`);
       const unusedBytes = media.unused.reduce((n, u) => n + u.size, 0);
       note(
         media.unused.length === 0 || pruned.length > 0,
