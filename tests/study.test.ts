@@ -2,7 +2,7 @@
 // preset, for every grade of a new, a learning and a review card), every card action is a logged event that undo
 // takes back, and two sessions on one card give one review and one notice.
 import Database from 'better-sqlite3';
-import { copyFileSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { commitAnswer, drawCard, type Drawn } from '../src/app/answer.js';
@@ -328,9 +328,11 @@ describe('the review queue', () => {
       importPaths(ctx, [file]);
     }
     const ids = ctx.store.cardIds({ deckIds: null });
-    // Every card answered Easy at its own moment: review cards whose due times all differ.
+    // Every card answered Easy, the n-th card of each deck at the same moment: review cards whose due times tie three
+    // ways across the decks (same state, same moment, same fuzz), so ties must be cut by card id as the oracle cuts
+    // them, whatever order the decks are listed in.
     ids.forEach((id, i) => {
-      at(T0 + i * 7 * MIN + (i % 5) * DAY);
+      at(T0 + (i % 30) * 7 * MIN + (i % 5) * DAY);
       expect(commitAnswer(ctx, drawCard(ctx, ctx.store.getCard(id)!), 4, { durationMs: 1000 }).ok).toBe(true);
     });
     const now = T0 + 400 * DAY;
@@ -346,13 +348,16 @@ describe('the review queue', () => {
       ).pluck().all(now + DAY, now, limit) as number[];
     const decks = ['Q1', 'Q2', 'Q3'].map((n) => ctx.store.deckByName(n)!.id);
     try {
-      for (const deckIds of [null, decks, [decks[0]!, decks[2]!], [decks[1]!]]) {
-        for (const limit of [0, 1, 7, 25, 60, 999]) {
+      for (const deckIds of [null, decks, [decks[0]!, decks[2]!], [decks[2]!, decks[0]!], [decks[1]!]]) {
+        // Up to 1000 each deck is walked apart and the lists merged; above, one sorted pass: both against the oracle.
+        for (const limit of [0, 1, 7, 25, 60, 999, 5000]) {
           const queue = ctx.store.studyCards({ deckIds, now, dayEnd: now + DAY, newLimit: 0, reviewLimit: limit }).filter((c) => c.schedule?.state === 2);
           expect(queue.map((c) => c.id)).toEqual(oracle(deckIds, limit));
         }
       }
       expect(oracle(null, 999).length).toBeGreaterThan(60);
+      const dues = conn.prepare('SELECT due FROM schedules WHERE state = 2').pluck().all() as number[];
+      expect(new Set(dues).size).toBeLessThan(dues.length);
     } finally {
       conn.close();
     }
@@ -401,5 +406,21 @@ describe('the write-ahead log between answers', () => {
       conn.close();
     }
     expect(findScheduleMismatches(ctx)).toEqual([]);
+  });
+  it('a symlinked database: the room is made in the real log, beside the real file, and nothing else is touched', () => {
+    const { ctx, db, dir } = setup(3);
+    ctx.store.close();
+    mkdirSync(join(dir, 'real'));
+    renameSync(db, join(dir, 'real', 'r.db'));
+    const link = join(dir, 'link.db');
+    symlinkSync(join('real', 'r.db'), link);
+    writeFileSync(`${link}-wal`, 'unrelated\n');
+    const linked = openContext({ db: link, env: { RECALL_NOW: new Date(T0).toISOString() } });
+    cleanups.push(() => linked.store.close());
+    for (const id of linked.store.cardIds({ deckIds: null })) {
+      expect(commitAnswer(linked, drawCard(linked, linked.store.getCard(id)!), 3, { durationMs: 1000 }).ok).toBe(true);
+    }
+    expect(readFileSync(`${link}-wal`, 'utf8')).toBe('unrelated\n');
+    expect(statSync(join(dir, 'real', 'r.db-wal')).size).toBe(8 << 20);
   });
 });

@@ -55,10 +55,10 @@ function readCardCounts(db: Db, deckIds: readonly number[] | null): { deckCounts
 
 /**
  * Retrievability now of every answered card, per deck: how many have one, their sum, and how many fall in each
- * bucket of `R_EDGES`. It depends on the time, so it cannot be kept in a rollup: one pass over the narrow partial
- * index `cards_retrievability` (migration 10), in deck order so SQLite groups without sorting, the buckets handed
- * over as one digit per card (there are ten). Scaling, floor(r * 10), would be cheaper but is not exact: the double
- * just below 0.9, times 10, rounds to 9.
+ * bucket of `R_EDGES`. It depends on the time, so it cannot be kept in a rollup: one pass over the covering index
+ * `cards_counts` (which carries stability and last review since migration 11), in deck order so SQLite groups
+ * without sorting, the buckets handed over as one digit per card (there are ten). Scaling, floor(r * 10), would be
+ * cheaper but is not exact: the double just below 0.9, times 10, rounds to 9.
  */
 function readRetrievability(db: Db, deckIds: readonly number[] | null, opts: { now: number; decay: number; deckDecay?: Record<number, number> }): RetrievabilityRow[] {
   // The forgetting curve of src/stats/compute.ts (`forgettingCurve`) in SQL, with the factor computed in JS so
