@@ -47,7 +47,7 @@ export interface AnkiExportReport {
 
 const LEGACY_NOTICE = 'This package needs a newer Anki (2.1.50 or later). Please update Anki, then import the file again.';
 
-export function exportAnkiPackage(ctx: Context, opts: AnkiExportOptions): AnkiExportReport {
+export async function exportAnkiPackage(ctx: Context, opts: AnkiExportOptions): Promise<AnkiExportReport> {
   const now = ctx.clock();
   if (opts.query !== undefined && opts.format === 'colpkg') {
     throw new RecallError('usage', 'A .colpkg replaces a whole Anki profile, so it cannot hold only the cards of a query', {
@@ -99,7 +99,7 @@ export function exportAnkiPackage(ctx: Context, opts: AnkiExportOptions): AnkiEx
     deckPresets: deckPresetsByName(ctx, decks.map((d) => d.name)),
     decks,
   });
-  const bytes = zipAnkiPackage({
+  const bytes = await zipAnkiPackage({
     collection: writeAnkiCollection(collection),
     legacyNotice: writeAnkiCollection(buildLegacyNotice(now, LEGACY_NOTICE), { pageSize: 512 }),
     media,

@@ -51,10 +51,10 @@ function emit(io: Io, opts: CommonOpts, data: string | Iterable<string>, report:
   else io.out(`Wrote ${rows()} ${report.what} to ${opts.out}\n`);
 }
 
-function withContext<T>(io: Io, db: string | undefined, fn: (ctx: Context) => T): T {
+async function withContext<T>(io: Io, db: string | undefined, fn: (ctx: Context) => T | Promise<T>): Promise<T> {
   const ctx = openContext({ db, env: io.env });
   try {
-    return fn(ctx);
+    return await fn(ctx);
   } finally {
     ctx.store.close();
   }
@@ -109,23 +109,23 @@ function reportPackage(io: Io, opts: CommonOpts, r: AnkiExportReport): void {
 }
 
 export async function runCollection(opts: CommonOpts & { format?: AnkiPackageFormat; query?: string }, io: Io): Promise<number> {
-  return withContext(io, opts.db, (ctx) => {
+  return withContext(io, opts.db, async (ctx) => {
     const format = opts.format ?? 'colpkg';
     syncBuiltins(ctx, io);
     const out = packagePath(opts.out, 'collection', format);
-    reportPackage(io, opts, exportAnkiPackage(ctx, { format, out, force: opts.force, query: opts.query }));
+    reportPackage(io, opts, await exportAnkiPackage(ctx, { format, out, force: opts.force, query: opts.query }));
     return 0;
   });
 }
 
 export async function runDeck(opts: CommonOpts & { format?: keyof typeof EXTENSIONS | 'apkg'; query?: string; args?: string[] }, io: Io): Promise<number> {
-  return withContext(io, opts.db, (ctx) => {
+  return withContext(io, opts.db, async (ctx) => {
     const name = opts.args?.[0] ?? '';
     syncBuiltins(ctx, io);
     if (opts.format === 'apkg') {
       // A package takes the deck with its subdecks: "Old Decks" exports "Old Decks::Board Review 2023" too.
       const out = packagePath(opts.out, name, 'apkg');
-      reportPackage(io, opts, exportAnkiPackage(ctx, { deck: name, format: 'apkg', out, force: opts.force, query: opts.query }));
+      reportPackage(io, opts, await exportAnkiPackage(ctx, { deck: name, format: 'apkg', out, force: opts.force, query: opts.query }));
       return 0;
     }
     const deck = resolveDeck(ctx, name);
