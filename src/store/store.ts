@@ -277,8 +277,9 @@ export function createStore(db: Db, path = ':memory:'): Store {
     // The card's copies of its schedule's state and due (kept by triggers, checked by doctor), as in studyCards; the
     // deck list, every deck included, lets SQLite search cards_counts deck by deck rather than scan the cards in
     // new-card order (a text filter over 100k cards: 836 -> ~60 ms to the first card).
-    const learning = run('c.state IN (1, 3)', 'c.due, c.id', [], `AND ${inDecks(opts.deckIds)}`);
-    const reviews = run('c.state = 2 AND c.due < ?', 'c.due, c.id LIMIT ?', [opts.dayEnd, opts.reviewLimit], `AND ${inDecks(opts.deckIds)}`);
+    const everyDeck = `AND ${inDecks(opts.deckIds)}`;
+    const learning = run('c.state IN (1, 3)', 'c.due, c.id', [], everyDeck);
+    const reviews = run('c.state = 2 AND c.due < ?', 'c.due, c.id LIMIT ?', [opts.dayEnd, opts.reviewLimit], everyDeck);
     const news = run('(s.state IS NULL OR s.state = 0)', 'c.deck_id, c.position, c.id LIMIT ?', [opts.newLimit]);
     return [...learning, ...reviews, ...news].map(toStudyCard);
   };
@@ -498,7 +499,8 @@ export function createStore(db: Db, path = ':memory:'): Store {
       // The queues read the card's copies of its schedule's state and due along cards_counts (deck, removed,
       // suspended, state, due), deck by deck; an index on the schedule's (state, due) would be two more pages in
       // every answer's commit (migration 11). Buried cards are few, and listed once from their own index.
-      const eligible = `${inDecks(opts.deckIds)} AND c.removed = 0 AND c.suspended = 0 AND ${NOT_BURIED}`;
+      const inTheDecks = inDecks(opts.deckIds);
+      const eligible = `${inTheDecks} AND c.removed = 0 AND c.suspended = 0 AND ${NOT_BURIED}`;
       const learning = sql(`${STUDY_CARD_SELECT} WHERE ${eligible} AND c.state IN (1, 3) ORDER BY c.due, c.id`).all({ now: opts.now }) as RawStudyCard[];
       // Thousands of cards may be due; only the session's first `limit` are read whole, in (due, id) order. With a
       // few decks and an everyday limit, each deck's first `limit` are read from the index alone, the walk stopping
@@ -516,7 +518,7 @@ export function createStore(db: Db, path = ':memory:'): Store {
         due.sort((a, b) => a[1] - b[1] || a[0] - b[0]);
         due.length = Math.min(due.length, opts.reviewLimit);
       } else {
-        due = sql(`SELECT c.id, c.due FROM cards c WHERE ${inDecks(opts.deckIds)} AND ${reviewWhere} ORDER BY c.due, c.id LIMIT @limit`).raw().all(reviewArgs) as [number, number][];
+        due = sql(`SELECT c.id, c.due FROM cards c WHERE ${inTheDecks} AND ${reviewWhere} ORDER BY c.due, c.id LIMIT @limit`).raw().all(reviewArgs) as [number, number][];
       }
       const order = new Map(due.map(([id], i) => [id, i]));
       const reviews = (sql(`${STUDY_CARD_SELECT} WHERE c.id IN (SELECT value FROM json_each(?))`).all(JSON.stringify([...order.keys()])) as RawStudyCard[])
