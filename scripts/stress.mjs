@@ -464,7 +464,7 @@ async function packageImportPhase() {
   const probe = join(work, 'pkg-probe.db');
   copyFileSync(base, probe);
   const duration = durationTracker(timeRun(['import', KANJI], { ...env0, RECALL_DB: probe }));
-  const full = query(probe, "SELECT (SELECT count(*) FROM cards WHERE uid LIKE 'anki:%') AS cards, (SELECT count(*) FROM reviews WHERE source_key LIKE 'anki:%') AS reviews, (SELECT count(*) FROM schedules s JOIN cards c ON c.id = s.card_id WHERE c.uid LIKE 'anki:%') AS schedules")[0];
+  const full = query(probe, "SELECT (SELECT count(*) FROM cards WHERE uid LIKE 'anki:%') AS cards, (SELECT count(*) FROM reviews WHERE coalesce(source_key, CASE WHEN kind = 'import' THEN uid END) LIKE 'anki:%') AS reviews, (SELECT count(*) FROM schedules s JOIN cards c ON c.id = s.card_id WHERE c.uid LIKE 'anki:%') AS schedules")[0];
   const baseCards = query(base, 'SELECT count(*) AS n FROM cards')[0].n;
   let iter = 0;
   while (counts.packageImportKills < TARGET.pkg && iter < TARGET.pkg * 4) {
@@ -483,7 +483,7 @@ async function packageImportPhase() {
     }
     integrity(db, where);
     progress();
-    const got = query(db, "SELECT (SELECT count(*) FROM cards WHERE uid LIKE 'anki:%') AS cards, (SELECT count(*) FROM reviews WHERE source_key LIKE 'anki:%') AS reviews, (SELECT count(*) FROM schedules s JOIN cards c ON c.id = s.card_id WHERE c.uid LIKE 'anki:%') AS schedules, (SELECT count(*) FROM cards) AS all_cards")[0];
+    const got = query(db, "SELECT (SELECT count(*) FROM cards WHERE uid LIKE 'anki:%') AS cards, (SELECT count(*) FROM reviews WHERE coalesce(source_key, CASE WHEN kind = 'import' THEN uid END) LIKE 'anki:%') AS reviews, (SELECT count(*) FROM schedules s JOIN cards c ON c.id = s.card_id WHERE c.uid LIKE 'anki:%') AS schedules, (SELECT count(*) FROM cards) AS all_cards")[0];
     const none = got.cards === 0 && got.reviews === 0 && got.schedules === 0;
     const all = got.cards === full.cards && got.reviews === full.reviews && got.schedules === full.schedules;
     if (!none && !all) violation(where, `half applied: ${JSON.stringify(got)} (complete: ${JSON.stringify(full)})`);

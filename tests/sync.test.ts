@@ -149,6 +149,38 @@ describe('merge rules', () => {
     expect(doctorClean(a.ctx)).toEqual({ schedules: [], flags: [] });
   });
 
+  it('an imported answer keeps its source key in its uid alone, and still meets the same answer stored the older way (key in source_key, random uid): one row, in a sync and in a second import', async () => {
+    const { a, b } = pair();
+    const kanji = 'tests/fixtures/anki-kanjiplot/collection.anki2';
+    importPaths(a.ctx, [kanji]);
+    importPaths(b.ctx, [kanji]);
+    const raw = (db: string, q: string) => {
+      const conn = new Database(db);
+      try {
+        return conn.prepare(q).all() as Record<string, unknown>[];
+      } finally {
+        conn.close();
+      }
+    };
+    // Written once: the key is the uid, source_key stays NULL; reads give it back as the source key.
+    expect(raw(a.db, "SELECT count(*) AS n FROM reviews WHERE kind = 'import' AND source_key IS NOT NULL")[0]!.n).toBe(0);
+    const [first] = raw(a.db, "SELECT card_id AS cardId, uid FROM reviews WHERE kind = 'import' ORDER BY id LIMIT 1") as { cardId: number; uid: string }[];
+    expect(first!.uid).toMatch(/^anki:.+:\d+:\d+$/);
+    expect(a.ctx.store.cardLog(first!.cardId).map((r) => r.sourceKey)).toContain(first!.uid);
+    // b holds the same answers as recall wrote them before: a random uid each, the key in source_key.
+    raw(b.db, "UPDATE reviews SET source_key = uid, uid = 'old' || id WHERE kind = 'import' RETURNING id");
+    const before = { a: reviewUids(a.db).length, b: reviewUids(b.db).length };
+    expect(before.a).toBeGreaterThan(1000);
+    expect(before.b).toBe(before.a);
+    const s = await syncWith(a.ctx, b.db, { env });
+    expect(s.pushed.reviews + s.pulled.reviews).toBe(0);
+    importPaths(a.ctx, [kanji]);
+    importPaths(b.ctx, [kanji]);
+    expect({ a: reviewUids(a.db).length, b: reviewUids(b.db).length }).toEqual(before);
+    expect(doctorClean(a.ctx)).toEqual({ schedules: [], flags: [] });
+    expect(doctorClean(b.ctx)).toEqual({ schedules: [], flags: [] });
+  });
+
   it('a database file copied to another place gets its own device id; the original keeps its id', () => {
     const { dir, a } = pair();
     const id = a.ctx.store.deviceId;

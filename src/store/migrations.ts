@@ -454,3 +454,10 @@ export const MIGRATIONS: readonly string[] = [
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * A review row's source key, as every read gives it. An imported answer's uid is its source key
+ * (`anki:<note guid>:<ord>:<revlog id>`, src/store/import-store.ts), so imports leave `source_key` NULL rather than
+ * write the same text into a second unique index; rows imported before, and rows a sync brings, may carry it.
+ */
+export const SOURCE_KEY_SQL = (table = '') => `coalesce(${table}source_key, CASE WHEN ${table}kind = 'import' THEN ${table}uid END)`;

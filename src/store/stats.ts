@@ -6,6 +6,7 @@ import type { Db } from './db.js';
 import type { ExportCardRow, ExportReviewRow, FsrsReviewRow, StatsQuery, StatsRows } from './api.js';
 import type { DailyRow, DeckCountRow, DeckInfo, DueBucket, MemoryGroup, QuizAttemptRow, RetentionRow, RetrievabilityRow } from '../stats/types.js';
 import { curveFactor, R_EDGES } from '../stats/compute.js';
+import { SOURCE_KEY_SQL } from './migrations.js';
 
 /**
  * Card counts per deck and the stability and difficulty distributions: answered cards from the `card_counts` rollup
@@ -205,7 +206,7 @@ export function readStatsRows(db: Db, opts: StatsQuery): StatsRows {
 }
 
 const REVIEW_COLUMNS = `id, uid, card_id, rating, state_before, state_after, due, stability, difficulty, elapsed_days,
-  scheduled_days, reviewed_at, duration_ms, kind, scheduled, answer, source_key, attempt_id, day, source_state`;
+  scheduled_days, reviewed_at, duration_ms, kind, scheduled, answer, ${SOURCE_KEY_SQL()}, attempt_id, day, source_state`;
 
 /**
  * Streams the log (not undone rows) ordered by card then time, so a million rows never sit in memory at once.

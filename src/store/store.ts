@@ -21,6 +21,7 @@ import { checkDeviceHome } from './device.js';
 import { createSearchStore } from './search.js';
 import { createCollectionStore, queryClause } from './collection.js';
 import { DAILY_COLUMNS, rebuildCardCounts, rebuildDailyRows, retentionDelta, staleRollups } from './rollups.js';
+import { SOURCE_KEY_SQL } from './migrations.js';
 
 export type { Store, StudyCard, ReviewRow, DeckRow, DeckCounts, AnswerInput } from './api.js';
 
@@ -172,7 +173,7 @@ export function openStore(path: string, opts: { now?: number; readonly?: boolean
 
 const REVIEW_SELECT = `SELECT id, uid, card_id AS cardId, rating, state_before AS stateBefore, state_after AS stateAfter, due, stability,
   difficulty, elapsed_days AS elapsedDays, scheduled_days AS scheduledDays, reviewed_at AS reviewedAt,
-  duration_ms AS durationMs, kind, scheduled, answer, source_key AS sourceKey, attempt_id AS attemptId, day, device,
+  duration_ms AS durationMs, kind, scheduled, answer, ${SOURCE_KEY_SQL()} AS sourceKey, attempt_id AS attemptId, day, device,
   action_uid AS actionUid, source_state AS sourceState FROM reviews`;
 
 const EVENT_SELECT = `SELECT uid, card_id AS cardId, kind, at, day, device, action_uid AS actionUid, data, undone_at AS undoneAt FROM card_events`;
@@ -632,7 +633,11 @@ export function createStore(db: Db, path = ':memory:'): Store {
       return sql('SELECT 1 FROM reviews WHERE card_id = ? AND reviewed_at = ? AND rating = ? AND undone_at IS NULL LIMIT 1').pluck().get(cardId, reviewedAt, rating) !== undefined;
     },
     hasSourceKey(key) {
-      return sql('SELECT 1 FROM reviews WHERE source_key = ?').pluck().get(key) !== undefined;
+      // An imported row carries its key as its uid (SOURCE_KEY_SQL); rows imported before that, in source_key.
+      return (
+        sql('SELECT 1 FROM reviews WHERE uid = ?').pluck().get(key) !== undefined ||
+        sql('SELECT 1 FROM reviews WHERE source_key = ?').pluck().get(key) !== undefined
+      );
     },
     cardLog(cardId) {
       // One order on every device: time, then device, then uid (row ids differ between databases; see docs/sync.md).

@@ -5,6 +5,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { CardEventData } from '../core/card-events.js';
 import { REBUILD_DAILY_DAYS } from './rollups.js';
+import { SOURCE_KEY_SQL } from './migrations.js';
 import {
   LOCAL_SETTING_KEYS, SYNC_KINDS, WIRE_FIELDS, ZERO_MARKS, emptyBatch, laterWrite, preferredBase, zeroCounts, type Marks, type SyncBatch, type SyncCounts, type SyncKind, type SyncPage, type WireCard, type WireDeck,
   type WireEvent, type WireReview, type WireSetting,
@@ -114,7 +115,7 @@ export function createSyncStore(sql: (text: string) => Statement<unknown[]>): Sy
         ['stateAfter', 'r.state_after', 'int'], ['due', 'r.due', 'int'], ['stability', 'r.stability', 'real'], ['difficulty', 'r.difficulty', 'real'],
         ['elapsedDays', 'r.elapsed_days', 'int'], ['scheduledDays', 'r.scheduled_days', 'int'], ['reviewedAt', 'r.reviewed_at', 'int'],
         ['durationMs', 'r.duration_ms', 'int'], ['kind', 'r.kind', 'text'], ['scheduled', 'r.scheduled', 'int'], ['answer', 'r.answer', 'text'],
-        ['sourceKey', 'r.source_key', 'text'], ['day', 'r.day', 'int'], ['device', 'r.device', 'text'], ['actionUid', 'r.action_uid', 'text'],
+        ['sourceKey', SOURCE_KEY_SQL('r.'), 'text'], ['day', 'r.day', 'int'], ['device', 'r.device', 'text'], ['actionUid', 'r.action_uid', 'text'],
         ['sourceState', 'r.source_state', 'int'], ['undoneAt', 'r.undone_at', 'int'],
       ],
       from: 'reviews r JOIN cards c ON c.id = r.card_id',
@@ -304,9 +305,14 @@ export function createSyncStore(sql: (text: string) => Statement<unknown[]>): Sy
        ON CONFLICT DO NOTHING`,
     );
   const markReview = () => sql('UPDATE reviews SET undone_at = ? WHERE uid = ? AND undone_at IS NULL');
+  const hasUid = () => sql('SELECT 1 FROM reviews WHERE uid = ?').pluck();
   const applyReview = (r: WireReview, fx: ApplyEffects) => {
     const card = cardId(r.cardGuid);
     // ON CONFLICT DO NOTHING covers the uid and the source key: one Anki history imported on two machines is one.
+    // An answer imported before uids were source keys has a random uid and its key in source_key; here the same
+    // answer may be a row whose uid is that key and whose source_key is NULL (SOURCE_KEY_SQL), which no constraint
+    // catches.
+    if (r.sourceKey !== null && r.sourceKey !== r.uid && hasUid().get(r.sourceKey) !== undefined) return;
     let changed =
       insertReview().run(
         r.uid, card, r.rating, r.stateBefore, r.stateAfter, r.due, r.stability, r.difficulty, r.elapsedDays, r.scheduledDays, r.reviewedAt,
