@@ -225,7 +225,7 @@ describe('built-in decks: study in recall, export each as .apkg, import into a f
     for (const deck of BUILTIN_DECKS) expect(withoutQuizStates(snapshot(fresh, deck))).toEqual(withoutQuizStates(snapshot(source, deck)));
   });
 
-  it('a package that went through Anki (no recall record in notes.data) imports from the Anki fields', () => {
+  it("a package that went through Anki (no recall record in notes.data) comes home by its notes' guids, or imports from the Anki fields under another name", () => {
     const { files, db } = openPackage(join(t.dir, 'builtin-3.apkg'));
     db.close();
     const path = join(t.dir, 'stripped.anki21');
@@ -236,16 +236,22 @@ describe('built-in decks: study in recall, export each as .apkg, import into a f
     const file = join(t.dir, 'stripped.apkg');
     writeFileSync(file, zipSync({ ...files, 'collection.anki21': readFileSync(path) }));
     const fresh = join(t.dir, 'stripped.db');
-    // Without recall's record these are Anki notes in a deck named like a built-in one: refused under that name
-    // (the built-in cards stay as they are), imported under another.
-    const refused = runCli(['--db', fresh, 'import', file, '--json'], { RECALL_NOW: EXPORT_AT });
-    expect(refused.code).toBe(2);
-    expect(JSON.parse(refused.stderr).error.code).toBe('builtin-deck-name');
-    const imported = runJson<any>(['--db', fresh, 'import', file, '--deck', 'MFA from Anki'], { RECALL_NOW: EXPORT_AT });
+    // Without recall's record, each note is still the built-in deck's by the guid recall gave it
+    // (recall:<deck>:<note>): the deck's history comes home into the built-in cards, none added.
     const before = snapshot(source, BUILTIN_DECKS[3]!);
+    const home = runJson<any>(['--db', fresh, 'import', file], { RECALL_NOW: EXPORT_AT });
+    expect(home).toMatchObject({ cardsAdded: 0, cardsUpdated: 0, cardsUnchanged: before.cards.length, decks: [BUILTIN_DECKS[3]] });
+    expect(home.reviewsImported).toBe(before.cards.reduce((n, c: any) => n + c.reviews.length, 0));
+    expect(withoutQuizStates(snapshot(fresh, BUILTIN_DECKS[3]!))).toEqual(withoutQuizStates(before));
+    // Under another deck name they are Anki's notes, imported from their fields, with their history.
+    const elsewhere = join(t.dir, 'stripped-elsewhere.db');
+    const imported = runJson<any>(['--db', elsewhere, 'import', file, '--deck', 'MFA from Anki'], { RECALL_NOW: EXPORT_AT });
     expect(imported.cardsAdded).toBe(before.cards.length);
     expect(imported.reviewsImported).toBe(before.cards.reduce((n, c: any) => n + c.reviews.length, 0));
-    const back = new Database(fresh, { readonly: true });
+    // Where that history came home already, the copies come without it: an answer is one row, on one card.
+    const copies = runJson<any>(['--db', fresh, 'import', file, '--deck', 'MFA from Anki'], { RECALL_NOW: EXPORT_AT });
+    expect(copies).toMatchObject({ cardsAdded: before.cards.length, reviewsImported: 0 });
+    const back = new Database(elsewhere, { readonly: true });
     const content = (uid: string) => JSON.parse(back.prepare('SELECT content FROM cards WHERE uid = ?').pluck().get(`anki:recall:Multi-factor authentication (MFA):${uid}`) as string);
     const original = (uid: string): any => before.cards.find((c: any) => c.uid === uid)!.content;
     const single = original('mfa-single-factor');
@@ -527,5 +533,84 @@ describe('export with --query: only the matching cards', () => {
     const refused = runCli(['--db', db, 'export', 'collection', '--query', query, '-o', join(t.dir, 'x.colpkg'), '--json'], { RECALL_NOW: EXPORT_AT });
     expect(refused.code).toBe(2);
     expect(JSON.parse(refused.stderr).error.message).toMatch(/colpkg/);
+  });
+});
+
+/**
+ * What Anki does to a package it imports and exports again: recall's record in notes.data is gone, and `change` adds
+ * what was done in Anki (answers, suspensions). Returns the new package's path.
+ */
+function throughAnki(file: string, name: string, change: (db: Database.Database) => void): string {
+  const { files, db } = openPackage(file);
+  db.close();
+  const path = join(t.dir, `${name}.anki21`);
+  writeFileSync(path, files['collection.anki21']!);
+  const w = new Database(path);
+  w.exec("UPDATE notes SET data = ''");
+  change(w);
+  w.close();
+  const out = join(t.dir, `${name}.apkg`);
+  writeFileSync(out, zipSync({ ...files, 'collection.anki21': readFileSync(path) }));
+  return out;
+}
+
+describe("a deck file's deck studied in Anki and brought back", () => {
+  const DECK = 'Spanish words';
+  let db: string;
+  let deckFile: string;
+  const cards = (at: string) => {
+    const r = new Database(at, { readonly: true });
+    try {
+      return r
+        .prepare('SELECT c.id, c.uid, c.suspended, (SELECT count(*) FROM reviews v WHERE v.card_id = c.id) AS answers FROM cards c JOIN decks d ON d.id = c.deck_id WHERE d.name = ? ORDER BY c.uid')
+        .all(DECK) as { id: number; uid: string; suspended: number; answers: number }[];
+    } finally {
+      r.close();
+    }
+  };
+  beforeAll(() => {
+    db = join(t.dir, 'file-deck.db');
+    deckFile = join(t.dir, 'spanish.deck');
+    writeFileSync(deckFile, [
+      `deck: ${DECK}`, '',
+      '--- basic hola', 'Q: hola', 'A: hello', '',
+      '--- reversed gato', 'Q: gato', 'A: cat', '',
+      '--- cloze dias', 'T: {{lunes}} is Monday and {{martes}} is Tuesday.', '',
+    ].join('\n'));
+    recall(db, ['import', deckFile], new Date(START).toISOString());
+    study(db, START, 6, 3);
+  }, 60_000);
+
+  it("finds recall's own cards by the guids recall gave their notes: Anki's new answers and suspensions land on them, nothing is added twice", () => {
+    const before = cards(db);
+    expect(before.map((c) => c.uid)).toEqual(['dias::c1', 'dias::c2', 'gato', 'gato::r', 'hola']);
+    expect(before.reduce((n, c) => n + c.answers, 0)).toBeGreaterThan(5);
+    const exported = join(t.dir, 'file-deck.apkg');
+    recall(db, ['export', 'deck', DECK, '--format', 'apkg', '--out', exported, '--json']);
+    const studiedAt = Date.parse(EXPORT_AT) + DAY;
+    const back = throughAnki(exported, 'file-deck-back', (w) => {
+      // In Anki: one answer to the backward card of "gato" (ordinal 1), and the first cloze deletion of "dias" suspended.
+      const card = (guid: string, ord: number) => w.prepare('SELECT c.id FROM cards c JOIN notes n ON n.id = c.nid WHERE n.guid = ? AND c.ord = ?').pluck().get(guid, ord) as number;
+      w.prepare('INSERT INTO revlog (id, cid, usn, ease, ivl, lastIvl, factor, time, type) VALUES (?, ?, -1, 3, 3, 1, 2500, 6000, 1)').run(studiedAt, card(`recall:${DECK}:gato`, 1));
+      w.prepare('UPDATE cards SET queue = -1 WHERE id = ?').run(card(`recall:${DECK}:dias`, 0));
+    });
+    const r = runJson<any>(['--db', db, 'import', back], { RECALL_NOW: new Date(studiedAt + HOUR).toISOString() });
+    expect(r).toMatchObject({ cardsAdded: 0, reviewsImported: 1, decks: [DECK] });
+    const after = cards(db);
+    expect(after.map((c) => c.uid)).toEqual(before.map((c) => c.uid));
+    const answers = Object.fromEntries(after.map((c) => [c.uid, c.answers - before.find((b) => b.uid === c.uid)!.answers]));
+    expect(answers).toEqual({ 'dias::c1': 0, 'dias::c2': 0, gato: 0, 'gato::r': 1, hola: 0 });
+    expect(after.find((c) => c.uid === 'dias::c1')!.suspended).toBe(1);
+    const check = new Database(db, { readonly: true });
+    try {
+      // The deck stays the deck file's: `recall edit` and `recall add` still write to it.
+      expect(check.prepare('SELECT origin, path FROM decks WHERE name = ?').get(DECK)).toEqual({ origin: 'file', path: deckFile });
+      expect(check.prepare("SELECT count(*) FROM cards WHERE uid LIKE 'anki:%'").pluck().get()).toBe(0);
+    } finally {
+      check.close();
+    }
+    expect(runJson<any>(['--db', db, 'doctor'], { RECALL_NOW: new Date(studiedAt + HOUR).toISOString() })).toMatchObject({ ok: true });
+    // The same package again changes nothing.
+    expect(runJson<any>(['--db', db, 'import', back], { RECALL_NOW: new Date(studiedAt + HOUR).toISOString() })).toMatchObject({ cardsAdded: 0, reviewsImported: 0 });
   });
 });

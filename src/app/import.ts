@@ -6,7 +6,8 @@ import { join, relative, sep } from 'node:path';
 import { RecallError, formatDiagnostic, type Diagnostic } from '../core/errors.js';
 import { plural } from '../core/plural.js';
 import type { ImportPlan, PlannedCard, PlannedReview } from '../core/import-plan.js';
-import type { CardState, Schedule } from '../core/types.js';
+import type { CardContent, CardState, Schedule } from '../core/types.js';
+import { ankiOrd } from '../exporters/anki-note.js';
 import type { ParsedDeck } from '../decks/parse.js';
 import { readAnkiPackage } from '../importers/anki-package.js';
 import { parseAnkiText, planErrors, type ImportDiagnostic } from '../importers/anki-text.js';
@@ -101,9 +102,12 @@ interface DeckNames {
   taken: Set<string>;
 }
 
-/** A deck of a package recall wrote itself: every card is one of recall's own, found by its deck-file id. */
+/**
+ * A deck of a package recall wrote itself: every card is one of recall's own, found by its deck-file id, or (the
+ * package went through Anki, which drops recall's record) by the guid recall gave its note for this deck.
+ */
 function isOwnBuiltinExport(deck: ImportPlan['decks'][number]): boolean {
-  return deck.cards.length > 0 && deck.cards.every((c) => c.uidInDeck === true);
+  return deck.cards.length > 0 && deck.cards.every((c) => c.uidInDeck === true || c.recallHome?.deck === deck.name);
 }
 
 /** Refuses a plan whose rows had problems when the import is strict; reports them otherwise. */
@@ -256,15 +260,22 @@ function applyPlan(
   const meta = { at: now, day: ctx.day(now) };
   const total = plan.decks.reduce((n, d) => n + d.cards.length, 0);
   let done = 0;
+  // Whether the log holds imported answers at all: if not (a first import), a new card's answers need no lookup.
+  const keysInLog = store.hasSourceKeyPrefix('anki:');
+  /** A source key's card part (`anki:<guid>:<ord>:`): every answer of the card shares it. */
+  const keyPrefix = (key: string) => key.slice(0, key.lastIndexOf(':') + 1);
 
   for (const deck of plan.decks) {
     // A built-in deck's own export merges into it: the deck file stays the truth of its cards (no new cards, no
     // edits, the deck row untouched); what comes in is the history and the learner's flags.
-    const builtinDeck = store.deckByName(deck.name);
-    const intoBuiltin = builtinDeck?.origin === 'builtin' && isOwnBuiltinExport(deck);
-    const deckId = intoBuiltin
-      ? builtinDeck.id
-      : store.upsertDeck({ name: deck.name, description: deck.description ?? '', source: deck.source ?? plan.file, origin: plan.format === 'recall-json' ? 'file' : 'anki', path: plan.file, fileHash: null }, now);
+    const existingDeck = store.deckByName(deck.name);
+    const intoBuiltin = existingDeck?.origin === 'builtin' && isOwnBuiltinExport(deck);
+    const origin = plan.format === 'recall-json' ? 'file' : 'anki';
+    // A deck of another kind keeps its row as well: a deck file's deck that gets its own export back (or cards
+    // added from a package) stays tied to its file, which `recall edit` and `recall add` write to.
+    const deckId = existingDeck && (intoBuiltin || existingDeck.origin !== 'anki' || origin !== 'anki')
+      ? existingDeck.id
+      : store.upsertDeck({ name: deck.name, description: deck.description ?? '', source: deck.source ?? plan.file, origin, path: plan.file, fileHash: null }, now);
     // Built when a card brings history (a text export has none; building ts-fsrs's scheduler costs a few ms).
     let scheduler: Scheduler | undefined;
     if (!report.decks.includes(deck.name)) report.decks.push(deck.name);
@@ -279,10 +290,13 @@ function applyPlan(
       const card = media.renamed.size
         ? { ...planned, content: renameRefs(planned.content, media.renamed), ...(planned.anki ? { anki: renameRefs(planned.anki, media.renamed) } : {}) }
         : planned;
-      const json = cardJson(card);
+      // One of recall's own cards back from Anki without recall's record: that card, as recall has it (Anki's note
+      // is a rendering of it), with what Anki added to its history and flags.
+      const home = card.recallHome ? recallHomeCard(card.recallHome, deckId) : undefined;
+      const json = home ? home.contentJson : cardJson(card);
       // Anki notes are one per collection (guid), so their cards are followed into whichever deck they are in; cards
       // recall exported with their deck-file ids are unique only within their deck.
-      const byGuid = !card.uidInDeck && isGlobalUid(card.uid);
+      const byGuid = !home && !card.uidInDeck && isGlobalUid(card.uid);
       if (byGuid && !intoBuiltin && !card.suspended && !card.buried && card.reviews.length === 0 && guids.claim(card.uid)) {
         pending.push({ spec: card, json, position: index });
         fileReport.cardsAdded++;
@@ -293,7 +307,7 @@ function applyPlan(
       flush();
       // A card with history or flags is looked up unless it is known to be new (FreshGuids): 100k lookups of a
       // collection's import cost ~0.25 s.
-      const existing = byGuid && !intoBuiltin && guids.claim(card.uid) ? undefined : store.cardByUid(card.uid, byGuid ? undefined : deckId);
+      const existing = home ?? (byGuid && !intoBuiltin && guids.claim(card.uid) ? undefined : store.cardByUid(card.uid, byGuid ? undefined : deckId));
       let cardId: number;
       const suspended = Boolean(card.suspended);
       // A card already in the database has its log read below: the answers still waiting are written first.
@@ -317,7 +331,7 @@ function applyPlan(
         cardId = existing.id;
         const row = store.getCard(cardId)!;
         let changed = false;
-        if (existing.contentJson !== json || row.noteUid !== card.noteUid) {
+        if (!home && (existing.contentJson !== json || row.noteUid !== card.noteUid)) {
           store.appendEvent(cardId, { kind: 'edit', before: { uid: row.uid, noteUid: row.noteUid, content: existing.contentJson }, after: { uid: row.uid, noteUid: card.noteUid, content: json } }, meta);
           changed = true;
         }
@@ -325,7 +339,8 @@ function applyPlan(
           store.appendEvent(cardId, { kind: 'move', from: existing.deckId, to: deckId }, meta);
           changed = true;
         }
-        if (existing.removed) {
+        // A card recall removed stays removed when its Anki copy comes back; its history still comes in.
+        if (existing.removed && !home) {
           store.appendEvent(cardId, { kind: 'restore' }, meta);
           changed = true;
         }
@@ -334,8 +349,13 @@ function applyPlan(
         else fileReport.cardsUnchanged++;
       }
       // An answer exported by recall and imported back has a new source key but the same time and rating.
-      // A card new to this database has no history here yet: nothing to look up.
-      const fresh = existing ? card.reviews.filter((r) => !store.hasSourceKey(r.sourceKey) && !store.hasAnswer(cardId, r.reviewedAt, r.rating)) : card.reviews;
+      // A card new to this database has no history here yet; its answers can still be in the log, on another card,
+      // when the same package came in before under another deck name: an answer is one row, on the first card.
+      const fresh = existing
+        ? card.reviews.filter((r) => !store.hasSourceKey(r.sourceKey) && !store.hasAnswer(cardId, r.reviewedAt, r.rating))
+        : keysInLog && card.reviews.length > 0 && store.hasSourceKeyPrefix(keyPrefix(card.reviews[0]!.sourceKey))
+          ? card.reviews.filter((r) => !store.hasSourceKey(r.sourceKey))
+          : card.reviews;
       if (fresh.length) {
         fileReport.reviewsImported += fresh.length;
         insertHistory(cardId, deckId, fresh, (scheduler ??= ctx.schedulerFor(deckId)), !existing);
@@ -350,6 +370,12 @@ function applyPlan(
     }
   }
   store.flushImportedReviews();
+
+  /** The card a note back from Anki was (PlannedCard.recallHome), when the deck has that one card for it. */
+  function recallHomeCard(h: NonNullable<PlannedCard['recallHome']>, deckId: number) {
+    const candidates = store.cardsOfNote(deckId, h.key).filter((c) => ankiOrd(JSON.parse(c.contentJson) as CardContent) === h.ord);
+    return candidates.find((c) => c.uid === h.key) ?? (candidates.length === 1 ? candidates[0] : undefined);
+  }
 
   /** Merges new rows into the card's log in time order, replays, and writes the new rows with their replayed states. */
   function insertHistory(cardId: number, deckId: number, fresh: PlannedReview[], scheduler: Scheduler, newCard: boolean): void {

@@ -42,6 +42,12 @@ export interface PlannedCard extends CardSpec {
    * their deck, so the card is matched in its deck. Other importers' uids (`anki:<guid>`) name one card anywhere.
    */
   uidInDeck?: boolean;
+  /**
+   * A note recall wrote (guid `recall:<deck>:<key>`, src/exporters/anki-note.ts) that came back without recall's
+   * record, as a package does once it went through Anki: the card is recall's own card of note (or card) `key` in
+   * deck `deck` with Anki ordinal `ord`, when the database has it; otherwise it is imported as the Anki card it is.
+   */
+  recallHome?: { deck: string; key: string; ord: number };
   /** Review history in chronological order (may be empty). */
   reviews: PlannedReview[];
 }

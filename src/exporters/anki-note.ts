@@ -2,6 +2,7 @@
 // question types Anki has no note type for. Shared by the plain-text and the package export. Pure.
 import { parseCloze } from '../decks/cloze.js';
 import type { NoteBody } from '../decks/parse.js';
+import type { CardContent } from '../core/types.js';
 
 /**
  * Our cloze syntax in Anki's: every deletion numbered, `{{cN::answer::hint}}`. Only the missing `cN::` are
@@ -80,4 +81,11 @@ export function ankiNote(body: NoteBody, explanation: string | undefined): { not
  */
 export function ankiGuid(deck: string, noteUid: string): string {
   return `recall:${deck}:${noteUid}`;
+}
+
+/** The Anki card a recall card is: the reversed direction, the cloze deletion; 0 for single-card notes. */
+export function ankiOrd(content: CardContent): number {
+  if (content.type === 'reversed') return content.direction === 'backward' ? 1 : 0;
+  if (content.type === 'cloze') return Math.max(0, content.index - 1);
+  return 0;
 }

@@ -17,7 +17,7 @@ import { noteBodyOf } from '../decks/parse.js';
 import { decodeEntities } from '../importers/html.js';
 import { dayStartInstant, offsetMs, studyDay } from '../scheduler/day.js';
 import { curveFactor, decayOf } from '../stats/compute.js';
-import { ankiGuid, ankiNote } from './anki-note.js';
+import { ankiGuid, ankiNote, ankiOrd } from './anki-note.js';
 
 const DAY_MS = 86_400_000;
 const INT32_MAX = 2 ** 31 - 1;
@@ -311,24 +311,17 @@ function draftNotes(deck: ExportDeck, ankiNotes: Map<string, NoteDraft>): NoteDr
   for (const [noteUid, group] of groups) {
     const t = group[0]!.spec.content.type;
     const same = group.every((c) => c.spec.content.type === t);
-    const ords = group.map((c) => ordOf(c.spec.content));
+    const ords = group.map((c) => ankiOrd(c.spec.content));
     if (same && (t === 'reversed' || t === 'cloze') && new Set(ords).size === group.length) {
       const main = group.find((c) => c.spec.content.type === 'reversed' && c.spec.content.direction === 'forward') ?? group[0]!;
       out.push(recallNote(deck.name, noteUid, main, group.map((card, i) => ({ card, ord: ords[i]!, deckName: deck.name }))));
     } else if (group.length === 1) {
-      out.push(recallNote(deck.name, noteUid, group[0]!, [{ card: group[0]!, ord: ordOf(group[0]!.spec.content), deckName: deck.name }]));
+      out.push(recallNote(deck.name, noteUid, group[0]!, [{ card: group[0]!, ord: ankiOrd(group[0]!.spec.content), deckName: deck.name }]));
     } else {
-      for (const c of group) out.push(recallNote(deck.name, c.spec.uid, c, [{ card: c, ord: ordOf(c.spec.content), deckName: deck.name }]));
+      for (const c of group) out.push(recallNote(deck.name, c.spec.uid, c, [{ card: c, ord: ankiOrd(c.spec.content), deckName: deck.name }]));
     }
   }
   return out;
-}
-
-/** The Anki card a recall card is: the reversed direction, the cloze deletion; 0 for single-card notes. */
-function ordOf(content: CardContent): number {
-  if (content.type === 'reversed') return content.direction === 'backward' ? 1 : 0;
-  if (content.type === 'cloze') return Math.max(0, content.index - 1);
-  return 0;
 }
 
 function recallNote(deckName: string, noteUid: string, main: ExportCard, cards: NoteDraft['cards']): NoteDraft {

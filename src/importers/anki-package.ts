@@ -908,6 +908,9 @@ function buildPlan(raw: AnkiRawCollection, revlog: ReviewLog, file: string, opts
       const origin = ankiOrigin(note, nt, { id: cid, ord }, note.values);
       if (origin) planned.anki = origin;
       else oversizedTypes.add(nt.name);
+      // One of recall's notes back from Anki, which drops notes.data: the import looks for the card it was.
+      const home = `recall:${deckName}:`;
+      if (guid.startsWith(home) && guid.length > home.length && !guid.includes('#nid:')) planned.recallHome = { deck: deckName, key: guid.slice(home.length), ord };
     }
     // The history is planned when it is read (by the import, card by card as it writes), from the compact log.
     Object.defineProperty(planned, 'reviews', {

@@ -224,6 +224,8 @@ export interface CardStore {
    */
   cardByUid(uid: string, deckId?: number): { id: number; deckId: number; contentJson: string; suspended: boolean; removed: boolean } | undefined;
   cardsOfDeck(deckId: number): DeckCardRow[];
+  /** The cards of a deck whose note uid, or own uid, is `key` (removed ones too), in id order. */
+  cardsOfNote(deckId: number, key: string): (DeckCardRow & { deckId: number; suspended: boolean })[];
   /** Creates a card's row; flags come only from events afterwards. */
   /** `contentJson`: the card's stored form (`cardJson(spec)`) when the caller has it already. */
   insertCard(deckId: number, spec: CardSpec, position: number, now: number, contentJson?: string): number;
@@ -268,6 +270,8 @@ export interface LogStore {
   /** Writes one answer: the log entry, the card's new schedule and the day's rollup (the caller holds the transaction). */
   recordAnswer(a: AnswerInput): { reviewId: number; uid: string };
   hasSourceKey(key: string): boolean;
+  /** Whether any answer's source key starts with `prefix` (one index probe or two). */
+  hasSourceKeyPrefix(prefix: string): boolean;
   /** Whether the card's log already holds this answer (same millisecond, same rating): a package recall wrote, imported back. */
   hasAnswer(cardId: number, reviewedAt: number, rating: number): boolean;
   cardLog(cardId: number): ReviewRow[];

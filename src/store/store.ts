@@ -443,6 +443,14 @@ export function createStore(db: Db, path = ':memory:'): Store {
         (r) => ({ ...r, removed: r.removed === 1 }),
       );
     },
+    cardsOfNote(deckId, key) {
+      const rows = sql(
+        `SELECT id, deck_id AS deckId, uid, note_uid AS noteUid, content AS contentJson, suspended, removed FROM cards
+         WHERE deck_id = @deck AND note_uid = @key UNION SELECT id, deck_id, uid, note_uid, content, suspended, removed FROM cards
+         WHERE deck_id = @deck AND uid = @key ORDER BY id`,
+      ).all({ deck: deckId, key }) as (Omit<DeckCardRow, 'removed'> & { deckId: number; suspended: number; removed: number })[];
+      return rows.map((r) => ({ ...r, suspended: r.suspended === 1, removed: r.removed === 1 }));
+    },
     insertCard(deckId, spec, position, now, contentJson) {
       // Anki keeps its guids globally unique; a deck file's ids are unique within their deck. A deck's uid never
       // changes, so it is read once.
@@ -637,6 +645,14 @@ export function createStore(db: Db, path = ':memory:'): Store {
       return (
         sql('SELECT 1 FROM reviews WHERE uid = ?').pluck().get(key) !== undefined ||
         sql('SELECT 1 FROM reviews WHERE source_key = ?').pluck().get(key) !== undefined
+      );
+    },
+    hasSourceKeyPrefix(prefix) {
+      // The keys from `prefix` up to the next string that does not start with it: its last character plus one.
+      const end = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+      return (
+        sql('SELECT 1 FROM reviews WHERE uid >= ? AND uid < ? LIMIT 1').pluck().get(prefix, end) !== undefined ||
+        sql('SELECT 1 FROM reviews WHERE source_key >= ? AND source_key < ? LIMIT 1').pluck().get(prefix, end) !== undefined
       );
     },
     cardLog(cardId) {
