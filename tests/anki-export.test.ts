@@ -612,5 +612,51 @@ describe("a deck file's deck studied in Anki and brought back", () => {
     expect(runJson<any>(['--db', db, 'doctor'], { RECALL_NOW: new Date(studiedAt + HOUR).toISOString() })).toMatchObject({ ok: true });
     // The same package again changes nothing.
     expect(runJson<any>(['--db', db, 'import', back], { RECALL_NOW: new Date(studiedAt + HOUR).toISOString() })).toMatchObject({ cardsAdded: 0, reviewsImported: 0 });
+    // Suspended in recall after that package was made: the package, which Anki did not change since, leaves it so;
+    // a suspension made in Anki later than recall's unsuspension is taken.
+    const later = new Date(studiedAt + 2 * HOUR).toISOString();
+    recall(db, ['suspend', `"deck:${DECK}" hola`, '--json'], later);
+    const suspended = () => Object.fromEntries(cards(db).map((c) => [c.uid, c.suspended]));
+    expect(suspended()).toMatchObject({ hola: 1, 'dias::c1': 1 });
+    runJson<any>(['--db', db, 'import', back], { RECALL_NOW: new Date(studiedAt + 3 * HOUR).toISOString() });
+    expect(suspended()).toMatchObject({ hola: 1, 'dias::c1': 1 });
+    recall(db, ['unsuspend', `"deck:${DECK}" lunes`, '--json'], new Date(studiedAt + 4 * HOUR).toISOString());
+    const again = throughAnki(exported, 'file-deck-again', (w) => {
+      w.prepare("UPDATE cards SET queue = -1, mod = ? WHERE nid = (SELECT id FROM notes WHERE guid = ?) AND ord = 1").run(Math.floor((studiedAt + 5 * HOUR) / 1000), `recall:${DECK}:dias`);
+    });
+    runJson<any>(['--db', db, 'import', again], { RECALL_NOW: new Date(studiedAt + 6 * HOUR).toISOString() });
+    expect(suspended()).toMatchObject({ hola: 1, 'dias::c1': 0, 'dias::c2': 1 });
+  });
+
+  it('a note added in Anki joins the deck file\'s deck as a card of its own, and `recall edit` edits it in place (the file is left alone)', () => {
+    const exported = join(t.dir, 'file-deck.apkg');
+    const fileBefore = readFileSync(deckFile, 'utf8');
+    const back = throughAnki(exported, 'file-deck-added', (w) => {
+      const note = w.prepare("SELECT * FROM notes WHERE guid = ?").get(`recall:${DECK}:hola`) as Record<string, unknown>;
+      const card = w.prepare('SELECT * FROM cards WHERE nid = ?').get(note.id) as Record<string, unknown>;
+      w.prepare("INSERT INTO notes SELECT ?, 'addedInAnki1', mid, mod, usn, tags, ?, ?, csum, flags, data FROM notes WHERE id = ?").run(Number(note.id) + 1000, 'adiós\u001fgoodbye', 'adiós', note.id);
+      w.prepare('INSERT INTO cards SELECT ?, ?, did, ord, mod, usn, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, flags, data FROM cards WHERE id = ?').run(Number(card.id) + 1000, Number(note.id) + 1000, card.id);
+    });
+    expect(runJson<any>(['--db', db, 'import', back], { RECALL_NOW: EXPORT_AT })).toMatchObject({ cardsAdded: 1 });
+    const added = cards(db).find((c) => c.uid.startsWith('anki:addedInAnki1'))!;
+    expect(added).toBeDefined();
+    const ed = join(t.dir, 'ed-anki.sh');
+    writeFileSync(ed, `#!/bin/sh\nsed -i 's/^A: goodbye$/A: goodbye, bye/' "$1"\n`, { mode: 0o755 });
+    expect(runJson<any>(['--db', db, 'edit', String(added.id)], { RECALL_NOW: EXPORT_AT, EDITOR: ed, VISUAL: '' })).toMatchObject({ changed: true });
+    expect(runJson<any>(['--db', db, 'show', String(added.id)], { RECALL_NOW: EXPORT_AT }).content.back).toBe('goodbye, bye');
+    expect(readFileSync(deckFile, 'utf8')).toBe(fileBefore);
+  });
+
+  it('a package back from Anki into a deck whose name now differs only in case is refused, as any such import', () => {
+    const exported = join(t.dir, 'file-deck.apkg');
+    recall(db, ['deck', 'rename', DECK, DECK.toUpperCase(), '--json']);
+    try {
+      const back = throughAnki(exported, 'file-deck-case', () => {});
+      const r = runCli(['--db', db, 'import', back, '--json'], { RECALL_NOW: EXPORT_AT });
+      expect(r.code).toBe(2);
+      expect(JSON.parse(r.stderr).error.code).toBe('deck-name-case');
+    } finally {
+      recall(db, ['deck', 'rename', DECK.toUpperCase(), DECK, '--json']);
+    }
   });
 });

@@ -383,7 +383,9 @@ export function prepareEdit(ctx: Context, cardId: number): EditTarget {
     if (parsed.diagnostics.length) {
       throw new RecallError('deck-invalid', `${file} has problems; fix them before editing one of its cards`, { hint: `recall check ${file} lists them`, exitCode: 1 });
     }
-    return { kind: 'file', cardId, deck: deck.name, header: parsed.header.name, file, line: entryLine(parsed.notes, card.noteUid) ?? 1, text };
+    const line = entryLine(parsed.notes, card.noteUid);
+    // A card the file does not hold (one an Anki package added to this deck) is edited as a card, as in an Anki deck.
+    if (line !== undefined) return { kind: 'file', cardId, deck: deck.name, header: parsed.header.name, file, line, text };
   }
   const group = noteGroup(ctx, cardId);
   const id = /^[A-Za-z0-9_.-]+$/.test(group.note.uid) && !group.note.uid.startsWith('~');

@@ -162,7 +162,7 @@ function loadAll(paths: string[], opts: ImportOptions, tmpDir: string, now: numb
       // A package recall wrote of one of its built-in decks (every card carries its deck-file id) is that deck's
       // history coming home, from this machine or another: it is merged, never refused. Anything else by that name is.
       for (const d of plan.decks) {
-        if (isOwnBuiltinExport(d) || (opts.deck !== undefined && d.name === opts.deck)) continue;
+        if ((isOwnBuiltinExport(d) && names.builtin.has(d.name)) || (opts.deck !== undefined && d.name === opts.deck)) continue;
         if (opts.deck === undefined) refuseDeckName(d.name, path, names, false);
         else refuseCaseVariant(names.taken, d.name, { file: path });
       }
@@ -344,7 +344,7 @@ function applyPlan(
           store.appendEvent(cardId, { kind: 'restore' }, meta);
           changed = true;
         }
-        if (existing.suspended !== suspended) store.appendEvent(cardId, { kind: suspended ? 'suspend' : 'unsuspend' }, meta);
+        if (existing.suspended !== suspended && (!home || ankiChangedLater(cardId, card.recallHome!))) store.appendEvent(cardId, { kind: suspended ? 'suspend' : 'unsuspend' }, meta);
         if (changed) fileReport.cardsUpdated++;
         else fileReport.cardsUnchanged++;
       }
@@ -370,6 +370,16 @@ function applyPlan(
     }
   }
   store.flushImportedReviews();
+
+  /**
+   * Whether Anki changed the card after recall last suspended or unsuspended it: a package exported before that
+   * change (and not touched in Anki since) must not undo it.
+   */
+  function ankiChangedLater(cardId: number, h: NonNullable<PlannedCard['recallHome']>): boolean {
+    if (h.changedAt === undefined) return true;
+    const flagged = store.cardEvents(cardId).filter((e) => !e.undone && (e.data.kind === 'suspend' || e.data.kind === 'unsuspend'));
+    return flagged.length === 0 || h.changedAt > Math.max(...flagged.map((e) => e.at));
+  }
 
   /** The card a note back from Anki was (PlannedCard.recallHome), when the deck has that one card for it. */
   function recallHomeCard(h: NonNullable<PlannedCard['recallHome']>, deckId: number) {

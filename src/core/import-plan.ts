@@ -47,7 +47,7 @@ export interface PlannedCard extends CardSpec {
    * record, as a package does once it went through Anki: the card is recall's own card of note (or card) `key` in
    * deck `deck` with Anki ordinal `ord`, when the database has it; otherwise it is imported as the Anki card it is.
    */
-  recallHome?: { deck: string; key: string; ord: number };
+  recallHome?: { deck: string; key: string; ord: number; /** When Anki last changed the card (epoch ms), if known. */ changedAt?: number };
   /** Review history in chronological order (may be empty). */
   reviews: PlannedReview[];
 }

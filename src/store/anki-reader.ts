@@ -27,6 +27,8 @@ export interface AnkiNoteRow {
 export interface AnkiCardRow {
   id: Loose; nid: Loose; did: Loose; ord: Loose; type: Loose; queue: Loose; due: Loose; ivl: Loose;
   factor: Loose; reps: Loose; lapses: Loose; odid: Loose;
+  /** Modification time, epoch seconds. */
+  mod: Loose;
 }
 export interface AnkiRevlogRow {
   id: Loose; cid: Loose; ease: Loose; ivl: Loose; lastIvl: Loose; factor: Loose; time: Loose; type: Loose;
@@ -71,7 +73,7 @@ export interface AnkiReadOptions {
 }
 
 const REVLOG_COLUMNS = ['id', 'cid', 'ease', 'ivl', 'lastIvl', 'factor', 'time', 'type'] as const;
-const CARD_COLUMNS = ['id', 'nid', 'did', 'ord', 'type', 'queue', 'due', 'ivl', 'factor', 'reps', 'lapses', 'odid'] as const;
+const CARD_COLUMNS = ['id', 'nid', 'did', 'ord', 'type', 'queue', 'due', 'ivl', 'factor', 'reps', 'lapses', 'odid', 'mod'] as const;
 /** Numbers are short; a column that should hold one but holds a longer text or blob reads as NULL. */
 const MAX_NUMBER_BYTES = 64;
 
