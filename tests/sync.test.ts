@@ -150,7 +150,8 @@ describe('merge rules', () => {
   });
 
   it('an imported answer keeps its source key in its uid alone, and still meets the same answer stored the older way (key in source_key, random uid): one row, in a sync and in a second import', async () => {
-    const { a, b } = pair();
+    const { dir, a, b } = pair();
+    const decks = writeDecks(dir);
     const kanji = 'tests/fixtures/anki-kanjiplot/collection.anki2';
     importPaths(a.ctx, [kanji]);
     importPaths(b.ctx, [kanji]);
@@ -179,6 +180,14 @@ describe('merge rules', () => {
     expect({ a: reviewUids(a.db).length, b: reviewUids(b.db).length }).toEqual(before);
     expect(doctorClean(a.ctx)).toEqual({ schedules: [], flags: [] });
     expect(doctorClean(b.ctx)).toEqual({ schedules: [], flags: [] });
+    // A third device gets the rows as an import writes them (key in the uid alone), and one of each from both sides.
+    const c = openDevice(dir, 'c', decks);
+    cleanups.push(() => c.close());
+    await syncWith(c.ctx, a.db, { env });
+    await syncWith(c.ctx, b.db, { env });
+    expect(reviewUids(c.db).length).toBe(before.a);
+    expect(raw(c.db, "SELECT count(*) AS n FROM reviews WHERE kind = 'import' AND source_key IS NOT NULL")[0]!.n).toBe(0);
+    expect(c.ctx.store.cardLog(cardIdByGuid(c.ctx, raw(c.db, `SELECT guid FROM cards WHERE id = ${first!.cardId}`)[0]!.guid as string)).map((r) => r.sourceKey)).toContain(first!.uid);
   });
 
   it('a database file copied to another place gets its own device id; the original keeps its id', () => {

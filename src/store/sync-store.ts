@@ -306,6 +306,7 @@ export function createSyncStore(sql: (text: string) => Statement<unknown[]>): Sy
     );
   const markReview = () => sql('UPDATE reviews SET undone_at = ? WHERE uid = ? AND undone_at IS NULL');
   const hasUid = () => sql('SELECT 1 FROM reviews WHERE uid = ?').pluck();
+  const uidOfKey = () => sql('SELECT uid FROM reviews WHERE source_key = ?').pluck();
   const applyReview = (r: WireReview, fx: ApplyEffects) => {
     const card = cardId(r.cardGuid);
     // ON CONFLICT DO NOTHING covers the uid and the source key: one Anki history imported on two machines is one.
@@ -313,10 +314,17 @@ export function createSyncStore(sql: (text: string) => Statement<unknown[]>): Sy
     // answer may be a row whose uid is that key and whose source_key is NULL (SOURCE_KEY_SQL), which no constraint
     // catches.
     if (r.sourceKey !== null && r.sourceKey !== r.uid && hasUid().get(r.sourceKey) !== undefined) return;
+    // An imported answer whose uid is its key is stored as the import stores it, key in the uid alone; an older copy
+    // of it (another uid, the key in source_key) is then found by a lookup instead of the constraint.
+    const keyInUid = r.kind === 'import' && r.sourceKey === r.uid;
+    if (keyInUid) {
+      const other = uidOfKey().get(r.uid) as string | undefined;
+      if (other !== undefined && other !== r.uid) return;
+    }
     let changed =
       insertReview().run(
         r.uid, card, r.rating, r.stateBefore, r.stateAfter, r.due, r.stability, r.difficulty, r.elapsedDays, r.scheduledDays, r.reviewedAt,
-        r.durationMs, r.kind, r.scheduled, r.answer, r.sourceKey, r.day, r.device, r.actionUid, r.sourceState, r.undoneAt,
+        r.durationMs, r.kind, r.scheduled, r.answer, keyInUid ? null : r.sourceKey, r.day, r.device, r.actionUid, r.sourceState, r.undoneAt,
       ).changes > 0;
     if (!changed && r.undoneAt !== null) changed = markReview().run(r.undoneAt, r.uid).changes > 0;
     if (!changed) return;
