@@ -647,6 +647,25 @@ describe("a deck file's deck studied in Anki and brought back", () => {
     expect(readFileSync(deckFile, 'utf8')).toBe(fileBefore);
   });
 
+  it('a package back from Anki finds the deck renamed in recall since the export (by the uid it keeps), and adds nothing to it', () => {
+    const back = join(t.dir, 'file-deck-back.apkg');
+    const before = cards(db);
+    recall(db, ['deck', 'rename', DECK, 'Español', '--json']);
+    try {
+      const r = runJson<any>(['--db', db, 'import', back], { RECALL_NOW: EXPORT_AT });
+      expect(r).toMatchObject({ cardsAdded: 0, reviewsImported: 0, decks: ['Español'] });
+      const check = new Database(db, { readonly: true });
+      try {
+        expect(check.prepare('SELECT count(*) FROM decks WHERE name = ?').pluck().get(DECK)).toBe(0);
+      } finally {
+        check.close();
+      }
+    } finally {
+      recall(db, ['deck', 'rename', 'Español', DECK, '--json']);
+    }
+    expect(cards(db)).toEqual(before);
+  });
+
   it('a package back from Anki into a deck whose name now differs only in case is refused, as any such import', () => {
     const exported = join(t.dir, 'file-deck.apkg');
     recall(db, ['deck', 'rename', DECK, DECK.toUpperCase(), '--json']);

@@ -268,17 +268,22 @@ function applyPlan(
   for (const deck of plan.decks) {
     // A built-in deck's own export merges into it: the deck file stays the truth of its cards (no new cards, no
     // edits, the deck row untouched); what comes in is the history and the learner's flags.
-    const existingDeck = store.deckByName(deck.name);
+    const named = store.deckByName(deck.name);
+    // recall's own notes name the deck they were exported from; renamed since, the deck is found by its uid, which
+    // keeps the name it was created with.
+    const renamed = named ? undefined : renamedHomeDeck(deck);
+    const existingDeck = named ?? renamed;
     const intoBuiltin = existingDeck?.origin === 'builtin' && isOwnBuiltinExport(deck);
     const origin = plan.format === 'recall-json' ? 'file' : 'anki';
     // A deck of another kind keeps its row as well: a deck file's deck that gets its own export back (or cards
     // added from a package) stays tied to its file, which `recall edit` and `recall add` write to.
-    const deckId = existingDeck && (intoBuiltin || existingDeck.origin !== 'anki' || origin !== 'anki')
+    const deckId = existingDeck && (renamed || intoBuiltin || existingDeck.origin !== 'anki' || origin !== 'anki')
       ? existingDeck.id
       : store.upsertDeck({ name: deck.name, description: deck.description ?? '', source: deck.source ?? plan.file, origin, path: plan.file, fileHash: null }, now);
     // Built when a card brings history (a text export has none; building ts-fsrs's scheduler costs a few ms).
     let scheduler: Scheduler | undefined;
-    if (!report.decks.includes(deck.name)) report.decks.push(deck.name);
+    const deckName = existingDeck?.name ?? deck.name;
+    if (!report.decks.includes(deckName)) report.decks.push(deckName);
     let notInBuiltin = 0;
     // New cards known to be new without a lookup, written together before anything else reads or writes cards.
     const pending: { spec: PlannedCard; json: string; position: number }[] = [];
@@ -379,6 +384,13 @@ function applyPlan(
     if (h.changedAt === undefined) return true;
     const flagged = store.cardEvents(cardId).filter((e) => !e.undone && (e.data.kind === 'suspend' || e.data.kind === 'unsuspend'));
     return flagged.length === 0 || h.changedAt > Math.max(...flagged.map((e) => e.at));
+  }
+
+  /** The deck created under the name recall's notes in `deck` were exported from, when it has been renamed since. */
+  function renamedHomeDeck(deck: ImportPlan['decks'][number]) {
+    if (!deck.cards.some((c) => c.recallHome?.deck === deck.name)) return undefined;
+    const uids = new Set([`file:${deck.name}`, `anki:${deck.name}`]);
+    return store.decks().find((d) => uids.has(d.uid));
   }
 
   /** The card a note back from Anki was (PlannedCard.recallHome), when the deck has that one card for it. */
