@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { RecallError } from '../core/errors.js';
 import { DECK_HIDDEN_PREFIX, DECK_PRESET_PREFIX, presetsFrom, settingsFrom, withPreset, type Preset, type Settings } from '../core/settings.js';
 import type { Clock } from '../core/types.js';
-import { createScheduler, nextDayStart, resolveTimeZone, studyDay, type Scheduler } from '../scheduler/index.js';
+import { fixedZoneOffset } from '../core/zone.js';
+import { LOCAL_ZONE, buildZoneTable, createScheduler, nextDayStart, resolveTimeZone, studyDay, useZoneTable, zoneTableCovers, type Scheduler } from '../scheduler/index.js';
 import type { Store } from '../store/api.js';
 import { openStore } from '../store/store.js';
 
@@ -90,9 +91,12 @@ export function openContext(opts: { db?: string; env: Env; peer?: boolean; lazyS
   };
   ctx.reloadSettings = () => {
     stored = store.allSettings();
+    // Before the settings are checked: a zone with its table in use is known valid without asking Intl.
+    if (typeof stored.timeZone === 'string') loadZoneTable(store, stored.timeZone, clock());
     ctx.settings = settingsFrom(stored);
     scheduler = null;
     ctx.timeZone = resolveTimeZone(ctx.settings.timeZone);
+    keepZoneTable(store, ctx.timeZone, clock());
     presets = presetsFrom(stored);
     perDeck = null;
     byPreset.clear();
@@ -115,6 +119,48 @@ export function openContext(opts: { db?: string; env: Env; peer?: boolean; lazyS
   if (opts.lazySettings) deferSettings(ctx);
   else ctx.reloadSettings();
   return ctx;
+}
+
+const DAY = 86_400_000;
+/** Where a database keeps the offsets table of its configured zone (see ZoneTable in src/scheduler/day.ts). */
+const ZONE_TABLE_KEY = 'zoneTable';
+
+/** Whether `timeZone`'s table in use holds the days a command asks about: yesterday to a month ahead. */
+function zoneTableReady(timeZone: string, now: number): boolean {
+  const today = Math.floor(now / DAY);
+  return zoneTableCovers(timeZone, today - 2, today + 31);
+}
+
+const namedZone = (timeZone: string) => timeZone !== LOCAL_ZONE && fixedZoneOffset(timeZone) === null;
+
+/** Puts the database's table for `timeZone` in use, when it has one made with this tz database that covers now. */
+function loadZoneTable(store: Store, timeZone: string, now: number): void {
+  if (!namedZone(timeZone) || zoneTableReady(timeZone, now)) return;
+  const raw = store.getLocal(ZONE_TABLE_KEY);
+  if (raw === undefined) return;
+  try {
+    useZoneTable(JSON.parse(raw), process.versions.tz ?? '');
+  } catch {
+    // Not JSON: made again below.
+  }
+}
+
+/**
+ * A named zone (`config set timeZone Europe/Berlin`) without a table covering now gets one, from a week back to
+ * 400 days ahead: this run pays Intl's first use (35-40 ms) to make it, the runs of the next year do not. Kept in
+ * the database's `local` table (never synced: another machine's Node may have another tz database).
+ */
+function keepZoneTable(store: Store, timeZone: string, now: number): void {
+  if (!namedZone(timeZone) || zoneTableReady(timeZone, now)) return;
+  const tz = process.versions.tz ?? '';
+  const today = Math.floor(now / DAY);
+  const table = buildZoneTable(timeZone, today - 7, today + 400, tz);
+  useZoneTable(table, tz);
+  try {
+    store.setLocal(ZONE_TABLE_KEY, JSON.stringify(table));
+  } catch {
+    // A read-only database: the table is made again next time.
+  }
 }
 
 /** Makes `settings`, `timeZone` and the schedulers load on first use (validating a configured zone costs ~20 ms). */

@@ -1,7 +1,7 @@
 // zod/mini: the same validation as zod's classic API at a thirtieth of the bundle, which every command loads.
 import * as z from 'zod/mini';
 import { RecallError } from './errors.js';
-import { fixedZoneOffset } from './zone.js';
+import { fixedZoneOffset, isKnownZone } from './zone.js';
 import { DEFAULT_SETTINGS, type Limits, type SchedulerSettings } from './types.js';
 
 /** What a deck does with a card that lapses `leechThreshold` times (Anki's leech action): tag it, or tag and suspend it. */
@@ -206,8 +206,9 @@ function parseBool(v: string): boolean | string {
 }
 
 function validZone(v: string): boolean {
-  // UTC and the Etc/GMT±N zones are known without asking Intl (its first use costs 35-40 ms).
-  if (fixedZoneOffset(v) !== null) return true;
+  // UTC and the Etc/GMT±N zones are known without asking Intl (its first use costs 35-40 ms), and so is a zone whose
+  // offsets table is in use (made when Intl accepted it).
+  if (fixedZoneOffset(v) !== null || isKnownZone(v)) return true;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: v });
     return true;

@@ -16,3 +16,14 @@ export function fixedZoneOffset(timeZone: string): number | null {
   if (m[1] === '+' ? hours > 12 : hours > 14) return null;
   return hours === 0 ? 0 : (m[1] === '+' ? -hours : hours) * HOUR;
 }
+
+/** Named zones known to be valid without asking Intl: a table of their offsets is in use (src/scheduler/day.ts). */
+const knownZones = new Set<string>();
+
+export function markZoneKnown(timeZone: string): void {
+  knownZones.add(timeZone);
+}
+
+export function isKnownZone(timeZone: string): boolean {
+  return knownZones.has(timeZone);
+}

@@ -2,7 +2,7 @@ import { tzOffset } from '@date-fns/tz/tzOffset';
 import { TZDate } from '@date-fns/tz/date';
 import { addDays } from 'date-fns/addDays';
 import { RecallError } from '../core/errors.js';
-import { fixedZoneOffset } from '../core/zone.js';
+import { fixedZoneOffset, isKnownZone, markZoneKnown } from '../core/zone.js';
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
@@ -19,7 +19,7 @@ export function resolveTimeZone(timeZone: string | null | undefined): string {
 }
 
 export function isValidTimeZone(timeZone: string): boolean {
-  if (timeZone === LOCAL_ZONE || fixedZoneOffset(timeZone) !== null) return true;
+  if (timeZone === LOCAL_ZONE || fixedZoneOffset(timeZone) !== null || isKnownZone(timeZone)) return true;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone });
     return true;
@@ -38,6 +38,80 @@ export function assertTimeZone(timeZone: string): void {
 }
 
 const QUARTER_HOUR = 900_000;
+const QUARTERS_PER_DAY = DAY / QUARTER_HOUR;
+
+/**
+ * A named zone's offsets over a span of UTC days, exactly as offsetMs works them out with Intl (one offset for a day
+ * whose two ends agree, else one per quarter hour), so a later run can answer without Intl: its first use costs
+ * 35-40 ms, a third of a cold `recall decks`. Valid for the tz database it was made with (`tz`, Node's
+ * process.versions.tz); outside its days everything goes to Intl as before.
+ */
+export interface ZoneTable {
+  v: 1;
+  zone: string;
+  tz: string;
+  firstDay: number;
+  /** Per UTC day from `firstDay`: the offset in ms, or null on a day the offset changes (see `mixed`). */
+  days: (number | null)[];
+  /** Per such day: its 96 quarter hours' offsets. */
+  mixed: Record<string, number[]>;
+}
+
+const zoneTables = new Map<string, ZoneTable>();
+
+/** Works out `timeZone`'s table for UTC days `firstDay` to `lastDay` (with Intl). */
+export function buildZoneTable(timeZone: string, firstDay: number, lastDay: number, tz: string): ZoneTable {
+  const days: (number | null)[] = [];
+  const mixed: Record<string, number[]> = {};
+  for (let day = firstDay; day <= lastDay; day++) {
+    const start = computeOffset(day * DAY, timeZone);
+    if (start === computeOffset(day * DAY + DAY - 1, timeZone)) {
+      days.push(start);
+      continue;
+    }
+    days.push(null);
+    mixed[String(day)] = Array.from({ length: QUARTERS_PER_DAY }, (_q, i) => computeOffset(day * DAY + i * QUARTER_HOUR, timeZone));
+  }
+  return { v: 1, zone: timeZone, tz, firstDay, days, mixed };
+}
+
+/**
+ * Uses `table` (read back from where the app kept it) for its zone when it is well formed and made with the tz
+ * database in use (`tz`); says whether it did.
+ */
+export function useZoneTable(table: unknown, tz: string): boolean {
+  const t = table as Partial<ZoneTable> | null;
+  if (!t || t.v !== 1 || typeof t.zone !== 'string' || t.tz !== tz || !Number.isSafeInteger(t.firstDay) || !Array.isArray(t.days)) return false;
+  if (typeof t.mixed !== 'object' || t.mixed === null) return false;
+  const offset = (o: unknown) => typeof o === 'number' && Number.isFinite(o) && Math.abs(o) <= 18 * HOUR;
+  for (let i = 0; i < t.days.length; i++) {
+    const o = t.days[i];
+    if (o === null) {
+      const q = (t.mixed as Record<string, unknown>)[String(t.firstDay! + i)];
+      if (!Array.isArray(q) || q.length !== QUARTERS_PER_DAY || !q.every(offset)) return false;
+    } else if (!offset(o)) return false;
+  }
+  zoneTables.set(t.zone, t as ZoneTable);
+  markZoneKnown(t.zone);
+  return true;
+}
+
+/** Whether `timeZone`'s table holds UTC days `from` to `to`. */
+export function zoneTableCovers(timeZone: string, from: number, to: number): boolean {
+  const t = zoneTables.get(timeZone);
+  return t !== undefined && from >= t.firstDay && to < t.firstDay + t.days.length;
+}
+
+/** The one offset of UTC days `from` to `to` from the zone's table, or null when it has none for them all. */
+function steadyOffset(timeZone: string, from: number, to: number): number | null {
+  const t = zoneTables.get(timeZone);
+  if (!t || from < t.firstDay || to >= t.firstDay + t.days.length) return null;
+  const o = t.days[from - t.firstDay]!;
+  if (o === null) return null;
+  for (let d = from + 1; d <= to; d++) if (t.days[d - t.firstDay] !== o) return null;
+  return o;
+}
+
 const offsetCache = new Map<string, Map<number, number>>();
 const dayOffsetCache = new Map<string, Map<number, number>>();
 /** Per zone name: its offset when it never changes, else null (asked millions of times in a large import). */
@@ -58,9 +132,14 @@ export function offsetMs(ms: number, timeZone: string): number {
   let fixed = fixedOffsets.get(timeZone);
   if (fixed === undefined) fixedOffsets.set(timeZone, (fixed = fixedZoneOffset(timeZone)));
   if (fixed !== null) return fixed;
+  const day = Math.floor(ms / DAY);
+  const table = zoneTables.get(timeZone);
+  if (table !== undefined && day >= table.firstDay && day < table.firstDay + table.days.length) {
+    const o = table.days[day - table.firstDay]!;
+    return o !== null ? o : table.mixed[String(day)]![Math.floor((ms - day * DAY) / QUARTER_HOUR)]!;
+  }
   let days = dayOffsetCache.get(timeZone);
   if (!days) dayOffsetCache.set(timeZone, (days = new Map()));
-  const day = Math.floor(ms / DAY);
   let whole = days.get(day);
   if (whole === undefined) {
     const start = computeOffset(day * DAY, timeZone);
@@ -95,6 +174,10 @@ export function dayStartInstant(day: number, timeZone: string, dayStartHour: num
   if (timeZone === LOCAL_ZONE) return new Date(base.getUTCFullYear(), base.getUTCMonth(), base.getUTCDate(), dayStartHour).getTime();
   const fixed = fixedZoneOffset(timeZone);
   if (fixed !== null) return Date.UTC(base.getUTCFullYear(), base.getUTCMonth(), base.getUTCDate(), dayStartHour) - fixed;
+  // Where the zone's table shows one offset for every instant the start could be (offsets stay within a day), the
+  // wall time maps to one instant, as TZDate finds it; nearer a change of offset, TZDate decides.
+  const steady = steadyOffset(timeZone, day - 1, day + 1);
+  if (steady !== null) return Date.UTC(base.getUTCFullYear(), base.getUTCMonth(), base.getUTCDate(), dayStartHour) - steady;
   const local = new TZDate(base.getUTCFullYear(), base.getUTCMonth(), base.getUTCDate(), dayStartHour, 0, 0, timeZone);
   return local.getTime();
 }
@@ -115,7 +198,7 @@ export function nextDayStart(ms: number, timeZone: string, dayStartHour: number)
 
 function computeNextDayStart(day: number, timeZone: string, dayStartHour: number): number {
   const startMs = dayStartInstant(day, timeZone, dayStartHour);
-  if (fixedZoneOffset(timeZone) !== null) return startMs + DAY;
+  if (fixedZoneOffset(timeZone) !== null || steadyOffset(timeZone, day - 1, day + 2) !== null) return startMs + DAY;
   const start = timeZone === LOCAL_ZONE ? new Date(startMs) : new TZDate(startMs, timeZone);
   return addDays(start, 1).getTime();
 }

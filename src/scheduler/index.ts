@@ -6,7 +6,7 @@ import { stepMs } from '../core/settings.js';
 import { resolveTimeZone, toSchedulerTime } from './day.js';
 import { createFastNext, fuzzSeed, type FsrsCardMs } from './fast-next.js';
 
-export { studyDay, nextDayStart, dayStartInstant, resolveTimeZone, isValidTimeZone, assertTimeZone, LOCAL_ZONE } from './day.js';
+export { studyDay, nextDayStart, dayStartInstant, resolveTimeZone, isValidTimeZone, assertTimeZone, LOCAL_ZONE, buildZoneTable, useZoneTable, zoneTableCovers } from './day.js';
 
 /** The result of answering a card with one grade: the new schedule and what the log entry records. */
 export interface Outcome {
