@@ -236,6 +236,19 @@ describe('the terminal', () => {
 });
 
 /** Steps through the session (space to show, 3 for Good) until `text` is on the card in front. */
+/**
+ * The pane's recorded output once it holds `pattern`: tmux's pipe-pane hands bytes to `cat`, which can write them to
+ * the file after the screen already shows the card (seen under load), so the file is polled like the screen.
+ */
+async function logWith(log: () => string, pattern: RegExp | ((raw: string) => boolean), timeoutMs = 15_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const raw = log();
+    if ((typeof pattern === 'function' ? pattern(raw) : pattern.test(raw)) || Date.now() > deadline) return raw;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 async function studyUntil(term: Terminal, text: string): Promise<string> {
   for (let i = 0; i < 10; i++) {
     const screen = await term.waitFor(/shows the answer|type your answer/);
@@ -271,8 +284,9 @@ describe.skipIf(!hasTmux)('a card with a picture, in a real terminal', () => {
     await session({ TERM: 'xterm-kitty' }, async (term, log, db) => {
       const screen = await studyUntil(term, 'aoeu');
       expect(screen).toContain(`[image: ${join(mediaFolder(db), 'al.png')}]aoeu`);
-      const raw = log();
-      const chunks = [...raw.matchAll(/\u001b_G([^;]*);([A-Za-z0-9+/=]*)\u001b\\/g)];
+      const kitty = (raw: string) => [...raw.matchAll(/\u001b_G([^;]*);([A-Za-z0-9+/=]*)\u001b\\/g)];
+      const raw = await logWith(log, (r) => Buffer.from(kitty(r).map((c) => c[2]).join(''), 'base64').length >= AL_PNG.length);
+      const chunks = kitty(raw);
       expect(chunks.length).toBeGreaterThan(0);
       expect(chunks[0]![1]).toContain('f=100');
       expect(Buffer.from(chunks.map((c) => c[2]).join(''), 'base64')).toEqual(Buffer.from(AL_PNG));
@@ -282,7 +296,7 @@ describe.skipIf(!hasTmux)('a card with a picture, in a real terminal', () => {
   it('TERM_PROGRAM=iTerm.app: the iTerm2 inline image sequence reaches the terminal', async () => {
     await session({ TERM: 'xterm-256color', TERM_PROGRAM: 'iTerm.app', TERM_PROGRAM_VERSION: '3.5.0' }, async (term, log) => {
       await studyUntil(term, 'aoeu');
-      const m = /\u001b\]1337;File=([^:]*):([A-Za-z0-9+/=]+)\u0007/.exec(log());
+      const m = /\u001b\]1337;File=([^:]*):([A-Za-z0-9+/=]+)\u0007/.exec(await logWith(log, /\u001b\]1337;File=[^:]*:[A-Za-z0-9+/=]+\u0007/));
       expect(m, 'no OSC 1337 in the output').not.toBeNull();
       expect(m![1]).toContain('inline=1');
       expect(Buffer.from(m![2]!, 'base64')).toEqual(Buffer.from(AL_PNG));
@@ -292,7 +306,7 @@ describe.skipIf(!hasTmux)('a card with a picture, in a real terminal', () => {
   it('TERM=foot: a sixel image reaches the terminal', async () => {
     await session({ TERM: 'foot' }, async (term, log) => {
       await studyUntil(term, 'aoeu');
-      expect(log()).toMatch(/\u001bP[0-9;]*q"1;1;165;110/);
+      expect(await logWith(log, /\u001bP[0-9;]*q"1;1;165;110/)).toMatch(/\u001bP[0-9;]*q"1;1;165;110/);
     });
   });
 
