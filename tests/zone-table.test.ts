@@ -49,7 +49,7 @@ describe('zone tables', () => {
   for (const zone of ZONES) {
     it(`${zone}: the table's study days and day boundaries are Intl's, changes of offset included`, async () => {
       const intl = await freshDay();
-      const table = intl.buildZoneTable(zone, TODAY - 7, TODAY + 400, 'test');
+      const table = intl.buildZoneTable(zone, TODAY - 7, TODAY + 400, 'test')!;
       const points = instants(table);
       // Study days whose starts the table can answer, and a few beyond it (where Intl still does).
       const days = Array.from({ length: 420 }, (_x, i) => TODAY - 12 + i);
@@ -63,13 +63,37 @@ describe('zone tables', () => {
     }, 60_000);
   }
 
+  it("a fixed-offset named zone's day starts do not move when the system's own clocks change (with or without a table)", async () => {
+    const saved = process.env.TZ;
+    process.env.TZ = 'America/New_York';
+    try {
+      // 2026-03-08 and 2027-03-14: New York's clocks move; Martinique stays at -4 all year.
+      const days = [Date.UTC(2026, 2, 7), Date.UTC(2026, 2, 8), Date.UTC(2026, 2, 9), Date.UTC(2026, 10, 1), Date.UTC(2027, 2, 14)].map((ms) => ms / DAY);
+      const expected = days.map((day) => [0, 2, 4].map((h) => day * DAY + h * 3_600_000 + 4 * 3_600_000));
+      const intl = await freshDay();
+      expect(days.map((day) => [0, 2, 4].map((h) => intl.dayStartInstant(day, 'America/Martinique', h)))).toEqual(expected);
+      expect(days.map((day) => intl.nextDayStart(day * DAY + 12 * 3_600_000, 'America/Martinique', 2))).toEqual(expected.map((e) => e[1]! + DAY));
+      const table = intl.buildZoneTable('America/Martinique', days[0]! - 7, days[0]! + 400, 'test')!;
+      const withTable = await freshDay();
+      expect(withTable.useZoneTable(table, 'test')).toBe(true);
+      expect(days.map((day) => [0, 2, 4].map((h) => withTable.dayStartInstant(day, 'America/Martinique', h)))).toEqual(expected);
+    } finally {
+      if (saved === undefined) delete process.env.TZ;
+      else process.env.TZ = saved;
+    }
+  });
+
   it('a table made with another tz database, or damaged, is not used', async () => {
     const d = await freshDay();
-    const table = d.buildZoneTable('Europe/Berlin', TODAY, TODAY + 10, '2025a');
+    const table = d.buildZoneTable('Europe/Berlin', TODAY, TODAY + 10, '2025a')!;
     expect(d.useZoneTable(table, '2025b')).toBe(false);
     expect(d.useZoneTable({ ...table, days: [...table.days.slice(0, 3), 'x'] }, '2025a')).toBe(false);
     expect(d.useZoneTable({ ...table, days: [...table.days, null] }, '2025a')).toBe(false);
     expect(d.useZoneTable(null, '2025a')).toBe(false);
+    // Longer than any recall makes: checking it would cost every start.
+    expect(d.useZoneTable({ ...table, days: new Array(5000).fill(3_600_000) }, '2025a')).toBe(false);
+    // A zone Intl does not know gets no table (its offsets would all read 0).
+    expect(d.buildZoneTable('Mars/Olympus', TODAY, TODAY + 10, '2025a')).toBeNull();
     expect(d.zoneTableCovers('Europe/Berlin', TODAY, TODAY)).toBe(false);
   });
 });
@@ -123,5 +147,16 @@ describe('a command in a named zone', () => {
     const again = traced(['stats']);
     expect(again.intl).toBeGreaterThan(0);
     expect(again.out).toEqual(stats.out);
+    // A file sync leaves the other database's local table alone: its own machine keeps its table.
+    const other = join(t.dir, 'other.db');
+    runJson(['decks'], { ...env, RECALL_DB: other });
+    runJson(['sync', other], env);
+    const peer = new Database(other, { readonly: true });
+    try {
+      expect(peer.prepare("SELECT count(*) FROM local WHERE key = 'zoneTable'").pluck().get()).toBe(0);
+      expect(peer.prepare("SELECT value FROM settings WHERE key = 'timeZone'").pluck().get()).toBe('"America/New_York"');
+    } finally {
+      peer.close();
+    }
   });
 });

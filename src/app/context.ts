@@ -92,11 +92,12 @@ export function openContext(opts: { db?: string; env: Env; peer?: boolean; lazyS
   ctx.reloadSettings = () => {
     stored = store.allSettings();
     // Before the settings are checked: a zone with its table in use is known valid without asking Intl.
-    if (typeof stored.timeZone === 'string') loadZoneTable(store, stored.timeZone, clock());
+    // Not for the other database of a file sync: its machine keeps its own table.
+    if (typeof stored.timeZone === 'string' && !opts.peer) loadZoneTable(store, stored.timeZone, clock());
     ctx.settings = settingsFrom(stored);
     scheduler = null;
     ctx.timeZone = resolveTimeZone(ctx.settings.timeZone);
-    keepZoneTable(store, ctx.timeZone, clock());
+    if (!opts.peer) keepZoneTable(store, ctx.timeZone, clock());
     presets = presetsFrom(stored);
     perDeck = null;
     byPreset.clear();
@@ -155,7 +156,7 @@ function keepZoneTable(store: Store, timeZone: string, now: number): void {
   const tz = process.versions.tz ?? '';
   const today = Math.floor(now / DAY);
   const table = buildZoneTable(timeZone, today - 7, today + 400, tz);
-  useZoneTable(table, tz);
+  if (table === null || !useZoneTable(table, tz)) return;
   try {
     store.setLocal(ZONE_TABLE_KEY, JSON.stringify(table));
   } catch {

@@ -58,9 +58,16 @@ export interface ZoneTable {
 }
 
 const zoneTables = new Map<string, ZoneTable>();
+const MAX_TABLE_DAYS = 1000;
 
-/** Works out `timeZone`'s table for UTC days `firstDay` to `lastDay` (with Intl). */
-export function buildZoneTable(timeZone: string, firstDay: number, lastDay: number, tz: string): ZoneTable {
+/** Works out `timeZone`'s table for UTC days `firstDay` to `lastDay` (with Intl); null for a zone Intl does not know. */
+export function buildZoneTable(timeZone: string, firstDay: number, lastDay: number, tz: string): ZoneTable | null {
+  try {
+    // Asked of Intl itself, not isValidTimeZone: a zone is "known" once a table naming it is in use.
+    new Intl.DateTimeFormat('en-US', { timeZone });
+  } catch {
+    return null;
+  }
   const days: (number | null)[] = [];
   const mixed: Record<string, number[]> = {};
   for (let day = firstDay; day <= lastDay; day++) {
@@ -82,6 +89,8 @@ export function buildZoneTable(timeZone: string, firstDay: number, lastDay: numb
 export function useZoneTable(table: unknown, tz: string): boolean {
   const t = table as Partial<ZoneTable> | null;
   if (!t || t.v !== 1 || typeof t.zone !== 'string' || t.tz !== tz || !Number.isSafeInteger(t.firstDay) || !Array.isArray(t.days)) return false;
+  // recall makes tables of ~400 days; a longer one was not made by it (and would cost every start to check).
+  if (t.days.length > MAX_TABLE_DAYS) return false;
   if (typeof t.mixed !== 'object' || t.mixed === null) return false;
   const offset = (o: unknown) => typeof o === 'number' && Number.isFinite(o) && Math.abs(o) <= 18 * HOUR;
   for (let i = 0; i < t.days.length; i++) {
@@ -102,13 +111,14 @@ export function zoneTableCovers(timeZone: string, from: number, to: number): boo
   return t !== undefined && from >= t.firstDay && to < t.firstDay + t.days.length;
 }
 
-/** The one offset of UTC days `from` to `to` from the zone's table, or null when it has none for them all. */
+/**
+ * The one offset of UTC days `from` to `to`, or null when it changes in them: from the zone's table where it has the
+ * days, else from Intl (as offsetMs does).
+ */
 function steadyOffset(timeZone: string, from: number, to: number): number | null {
-  const t = zoneTables.get(timeZone);
-  if (!t || from < t.firstDay || to >= t.firstDay + t.days.length) return null;
-  const o = t.days[from - t.firstDay]!;
-  if (o === null) return null;
-  for (let d = from + 1; d <= to; d++) if (t.days[d - t.firstDay] !== o) return null;
+  const o = wholeDayOffset(from, timeZone);
+  if (Number.isNaN(o)) return null;
+  for (let d = from + 1; d <= to; d++) if (wholeDayOffset(d, timeZone) !== o) return null;
   return o;
 }
 
@@ -133,21 +143,12 @@ export function offsetMs(ms: number, timeZone: string): number {
   if (fixed === undefined) fixedOffsets.set(timeZone, (fixed = fixedZoneOffset(timeZone)));
   if (fixed !== null) return fixed;
   const day = Math.floor(ms / DAY);
+  const whole = wholeDayOffset(day, timeZone);
+  if (!Number.isNaN(whole)) return whole;
   const table = zoneTables.get(timeZone);
   if (table !== undefined && day >= table.firstDay && day < table.firstDay + table.days.length) {
-    const o = table.days[day - table.firstDay]!;
-    return o !== null ? o : table.mixed[String(day)]![Math.floor((ms - day * DAY) / QUARTER_HOUR)]!;
+    return table.mixed[String(day)]![Math.floor((ms - day * DAY) / QUARTER_HOUR)]!;
   }
-  let days = dayOffsetCache.get(timeZone);
-  if (!days) dayOffsetCache.set(timeZone, (days = new Map()));
-  let whole = days.get(day);
-  if (whole === undefined) {
-    const start = computeOffset(day * DAY, timeZone);
-    whole = start === computeOffset(day * DAY + DAY - 1, timeZone) ? start : Number.NaN;
-    if (days.size > 100_000) days.clear();
-    days.set(day, whole);
-  }
-  if (!Number.isNaN(whole)) return whole;
   let zone = offsetCache.get(timeZone);
   if (!zone) offsetCache.set(timeZone, (zone = new Map()));
   const bucket = Math.floor(ms / QUARTER_HOUR);
@@ -158,6 +159,22 @@ export function offsetMs(ms: number, timeZone: string): number {
     zone.set(bucket, cached);
   }
   return cached;
+}
+
+/** The offset of a named zone all through UTC day `day`, or NaN when it changes that day. */
+function wholeDayOffset(day: number, timeZone: string): number {
+  const table = zoneTables.get(timeZone);
+  if (table !== undefined && day >= table.firstDay && day < table.firstDay + table.days.length) return table.days[day - table.firstDay] ?? Number.NaN;
+  let days = dayOffsetCache.get(timeZone);
+  if (!days) dayOffsetCache.set(timeZone, (days = new Map()));
+  let whole = days.get(day);
+  if (whole === undefined) {
+    const start = computeOffset(day * DAY, timeZone);
+    whole = start === computeOffset(day * DAY + DAY - 1, timeZone) ? start : Number.NaN;
+    if (days.size > 100_000) days.clear();
+    days.set(day, whole);
+  }
+  return whole;
 }
 
 /**
@@ -174,8 +191,10 @@ export function dayStartInstant(day: number, timeZone: string, dayStartHour: num
   if (timeZone === LOCAL_ZONE) return new Date(base.getUTCFullYear(), base.getUTCMonth(), base.getUTCDate(), dayStartHour).getTime();
   const fixed = fixedZoneOffset(timeZone);
   if (fixed !== null) return Date.UTC(base.getUTCFullYear(), base.getUTCMonth(), base.getUTCDate(), dayStartHour) - fixed;
-  // Where the zone's table shows one offset for every instant the start could be (offsets stay within a day), the
-  // wall time maps to one instant, as TZDate finds it; nearer a change of offset, TZDate decides.
+  // Where the zone has one offset for every instant the start could be (offsets stay within a day), the wall time is
+  // that one instant. Nearer a change of offset TZDate decides, which also adjusts for changes of the *system's*
+  // zone: a fixed-offset zone such as America/Martinique, on a machine in New York, got 07:00Z for 02:00 at -4
+  // on the night New York's clocks moved.
   const steady = steadyOffset(timeZone, day - 1, day + 1);
   if (steady !== null) return Date.UTC(base.getUTCFullYear(), base.getUTCMonth(), base.getUTCDate(), dayStartHour) - steady;
   const local = new TZDate(base.getUTCFullYear(), base.getUTCMonth(), base.getUTCDate(), dayStartHour, 0, 0, timeZone);
