@@ -147,6 +147,18 @@ describe('a command in a named zone', () => {
     const again = traced(['stats']);
     expect(again.intl).toBeGreaterThan(0);
     expect(again.out).toEqual(stats.out);
+    // A table that says otherwise than Intl (edited by hand here) is what doctor reports, and --fix makes again.
+    const edit = new Database(db);
+    const table = JSON.parse(edit.prepare("SELECT value FROM local WHERE key = 'zoneTable'").pluck().get() as string);
+    table.days[TODAY - table.firstDay] += 3_600_000;
+    edit.prepare("UPDATE local SET value = ? WHERE key = 'zoneTable'").run(JSON.stringify(table));
+    edit.close();
+    const sick = runCli(['doctor', '--json'], env);
+    expect(sick.code).toBe(1);
+    expect(JSON.parse(sick.stdout)).toMatchObject({ ok: false, zoneTable: { zone: 'America/New_York', ok: false, rebuilt: false } });
+    expect(runJson(['doctor', '--fix'], env)).toMatchObject({ zoneTable: { ok: false, rebuilt: true } });
+    expect(runJson(['doctor'], env)).toMatchObject({ ok: true, zoneTable: { zone: 'America/New_York', ok: true } });
+    expect(traced(['stats']).out).toEqual(stats.out);
     // A file sync leaves the other database's local table alone: its own machine keeps its table.
     const other = join(t.dir, 'other.db');
     runJson(['decks'], { ...env, RECALL_DB: other });

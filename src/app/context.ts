@@ -151,8 +151,8 @@ function loadZoneTable(store: Store, timeZone: string, now: number): void {
  * 400 days ahead: this run pays Intl's first use (35-40 ms) to make it, the runs of the next year do not. Kept in
  * the database's `local` table (never synced: another machine's Node may have another tz database).
  */
-function keepZoneTable(store: Store, timeZone: string, now: number): void {
-  if (!namedZone(timeZone) || zoneTableReady(timeZone, now)) return;
+function keepZoneTable(store: Store, timeZone: string, now: number, again = false): void {
+  if (!namedZone(timeZone) || (zoneTableReady(timeZone, now) && !again)) return;
   const tz = process.versions.tz ?? '';
   const today = Math.floor(now / DAY);
   const table = buildZoneTable(timeZone, today - 7, today + 400, tz);
@@ -162,6 +162,34 @@ function keepZoneTable(store: Store, timeZone: string, now: number): void {
   } catch {
     // A read-only database: the table is made again next time.
   }
+}
+
+/**
+ * `recall doctor`: whether the zone table this database keeps says what Intl says for its days (a table is trusted
+ * once made, like the rest of the file). With `fix`, a wrong one is made again (for the configured zone; dropped
+ * when the zone is no longer a named one). Null when there is no table.
+ */
+export function checkZoneTable(ctx: Context, fix: boolean): { zone: string; days: number; ok: boolean; rebuilt: boolean } | null {
+  const raw = ctx.store.getLocal(ZONE_TABLE_KEY);
+  if (raw === undefined) return null;
+  let kept: { zone?: unknown; tz?: unknown; firstDay?: unknown; days?: unknown } = {};
+  try {
+    kept = JSON.parse(raw) as typeof kept;
+  } catch {
+    // Not JSON: wrong, below.
+  }
+  const zone = typeof kept.zone === 'string' ? kept.zone : '';
+  const days = Array.isArray(kept.days) ? kept.days.length : 0;
+  const tz = typeof kept.tz === 'string' ? kept.tz : '';
+  // Made again as it was made (same zone, days and tz tag), with the Intl in use now.
+  const fresh = Number.isSafeInteger(kept.firstDay) && days > 0 && days <= 1000 ? buildZoneTable(zone, kept.firstDay as number, (kept.firstDay as number) + days - 1, tz) : null;
+  const ok = fresh !== null && JSON.stringify(fresh) === JSON.stringify(kept);
+  if (ok || !fix) return { zone, days, ok, rebuilt: false };
+  ctx.store.setLocal(ZONE_TABLE_KEY, undefined);
+  if (namedZone(ctx.timeZone)) {
+    keepZoneTable(ctx.store, ctx.timeZone, ctx.clock(), true);
+  }
+  return { zone, days, ok, rebuilt: true };
 }
 
 /** Makes `settings`, `timeZone` and the schedulers load on first use (validating a configured zone costs ~20 ms). */

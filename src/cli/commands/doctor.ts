@@ -1,5 +1,5 @@
 // `recall doctor`: is the database sound, and is everything derived from the log what the log says?
-import { openContext } from '../../app/context.js';
+import { checkZoneTable, openContext } from '../../app/context.js';
 import { caseVariantDecks } from '../../app/decks.js';
 import { checkCardFlags, findScheduleMismatches, rescheduleAll } from '../../app/maintenance.js';
 import { checkMedia, mediaDir, pruneUnusedMedia } from '../../app/media.js';
@@ -29,13 +29,16 @@ export async function run(opts: { db?: string; fix?: boolean; json?: boolean }, 
     }
     if (fix && staleCounts) store.transaction(() => store.fixCardStates());
     if (fix && staleRollups) store.rebuildRollups();
+    // The configured zone's offsets, kept to spare Intl at every start: wrong ones would move study days.
+    const zoneTable = checkZoneTable(ctx, fix);
+    const zoneTableOk = zoneTable === null || zoneTable.ok || zoneTable.rebuilt;
     // Reported, not counted against health, and not fixed: which name to keep is the user's choice.
     const caseVariants = caseVariantDecks(store.decks().map((d) => d.name));
     // Media are reported, never counted against health: an Anki note naming a file its package lacked is common.
     const media = checkMedia(ctx);
     const pruned = fix && media.unused.length ? pruneUnusedMedia(ctx) : [];
     const ok = integrity.length === 1 && integrity[0] === 'ok' && foreignKeys === 0;
-    const healthy = ok && (mismatches.length === 0 || repaired === mismatches.length) && ((staleCounts === 0 && flagMismatches.length === 0 && staleRollups === 0) || fix);
+    const healthy = ok && zoneTableOk && (mismatches.length === 0 || repaired === mismatches.length) && ((staleCounts === 0 && flagMismatches.length === 0 && staleRollups === 0) || fix);
     if (opts.json) {
       printJson(io, {
         ok: healthy,
@@ -51,6 +54,7 @@ export async function run(opts: { db?: string; fix?: boolean; json?: boolean }, 
         missingMedia: media.missing,
         mediaDeleted: pruned.map((p) => p.file),
         caseVariantDecks: caseVariants,
+        zoneTable,
       });
     } else {
       const st = styler(io.color);
@@ -62,6 +66,9 @@ export async function run(opts: { db?: string; fix?: boolean; json?: boolean }, 
       line(staleCounts === 0 || fix, `card states: ${staleCounts} differ from their schedule${advice(staleCounts, 'fixed')}`);
       line(staleRollups === 0 || fix, `statistics rollups: ${plural(rollups.daily, 'day row')} and ${plural(rollups.cardCounts, 'card count')} differ from the log${advice(staleRollups, 'rebuilt')}`);
       line(mismatches.length === 0 || repaired === mismatches.length, `schedules: ${mismatches.length} differ from the replay of their review log${repaired ? `, ${repaired} rebuilt` : mismatches.length ? ' (run recall doctor --fix)' : ''}`);
+      if (zoneTable) {
+        line(zoneTableOk, `time zone table (${sanitize(zoneTable.zone)}, ${plural(zoneTable.days, 'day')}): ${zoneTable.ok ? "Intl's offsets" : zoneTable.rebuilt ? 'differed from Intl, made again' : 'differs from Intl (run recall doctor --fix)'}`);
+      }
       const note = (good: boolean, text: string) => io.out(`${good ? st.green('✓') : st.yellow('!')} ${text}\n`);
       note(
         caseVariants.length === 0,
