@@ -666,6 +666,30 @@ describe("a deck file's deck studied in Anki and brought back", () => {
     expect(cards(db)).toEqual(before);
   });
 
+  it('a package back from Anki with the deck renamed there goes to the deck its notes name, and adds nothing', () => {
+    const exported = join(t.dir, 'file-deck.apkg');
+    const before = cards(db);
+    const studiedAt = Date.parse(EXPORT_AT) + 3 * DAY;
+    const back = throughAnki(exported, 'file-deck-renamed-in-anki', (w) => {
+      const decks = JSON.parse(w.prepare('SELECT decks FROM col').pluck().get() as string) as Record<string, { name: string }>;
+      for (const d of Object.values(decks)) if (d.name === DECK) d.name = 'Spanish on the phone';
+      w.prepare('UPDATE col SET decks = ?').run(JSON.stringify(decks));
+      const card = w.prepare('SELECT c.id FROM cards c JOIN notes n ON n.id = c.nid WHERE n.guid = ? AND c.ord = 0').pluck().get(`recall:${DECK}:hola`) as number;
+      w.prepare('INSERT INTO revlog (id, cid, usn, ease, ivl, lastIvl, factor, time, type) VALUES (?, ?, -1, 3, 4, 1, 2500, 5000, 1)').run(studiedAt, card);
+    });
+    const r = runJson<any>(['--db', db, 'import', back], { RECALL_NOW: new Date(studiedAt + HOUR).toISOString() });
+    expect(r).toMatchObject({ cardsAdded: 0, reviewsImported: 1, decks: [DECK] });
+    const after = cards(db);
+    expect(after.map((c) => c.uid)).toEqual(before.map((c) => c.uid));
+    expect(after.find((c) => c.uid === 'hola')!.answers).toBe(before.find((c) => c.uid === 'hola')!.answers + 1);
+    const check = new Database(db, { readonly: true });
+    try {
+      expect(check.prepare('SELECT count(*) FROM decks WHERE name = ?').pluck().get('Spanish on the phone')).toBe(0);
+    } finally {
+      check.close();
+    }
+  });
+
   it('a package back from Anki into a deck whose name now differs only in case is refused, as any such import', () => {
     const exported = join(t.dir, 'file-deck.apkg');
     recall(db, ['deck', 'rename', DECK, DECK.toUpperCase(), '--json']);

@@ -271,7 +271,8 @@ function applyPlan(
     const named = store.deckByName(deck.name);
     // recall's own notes name the deck they were exported from; renamed since, the deck is found by its uid, which
     // keeps the name it was created with.
-    const renamed = named ? undefined : renamedHomeDeck(deck);
+    // Renamed in Anki instead, the deck's notes still carry recall's name for it in their guids.
+    const renamed = named ? undefined : renamedHomeDeck(deck) ?? ankiRenamedDeck(deck);
     const existingDeck = named ?? renamed;
     const intoBuiltin = existingDeck?.origin === 'builtin' && isOwnBuiltinExport(deck);
     const origin = plan.format === 'recall-json' ? 'file' : 'anki';
@@ -292,9 +293,15 @@ function applyPlan(
       pending.length = 0;
     };
     deck.cards.forEach((planned, index) => {
-      const card = media.renamed.size
+      let card = media.renamed.size
         ? { ...planned, content: renameRefs(planned.content, media.renamed), ...(planned.anki ? { anki: renameRefs(planned.anki, media.renamed) } : {}) }
         : planned;
+      // In a deck renamed in Anki, a note's guid names the deck it is in here.
+      const byName = renamed && card.recallGuid?.guid.startsWith(`recall:${renamed.name}:`) ? card.recallGuid : undefined;
+      if (byName) {
+        const key = byName.guid.slice(`recall:${renamed!.name}:`.length);
+        card = { ...card, recallHome: { deck: renamed!.name, key, ord: byName.ord, ...(byName.changedAt === undefined ? {} : { changedAt: byName.changedAt }) } };
+      }
       // One of recall's own cards back from Anki without recall's record: that card, as recall has it (Anki's note
       // is a rendering of it), with what Anki added to its history and flags.
       const home = card.recallHome ? recallHomeCard(card.recallHome, deckId) : undefined;
@@ -391,6 +398,20 @@ function applyPlan(
     if (!deck.cards.some((c) => c.recallHome?.deck === deck.name)) return undefined;
     const uids = new Set([`file:${deck.name}`, `anki:${deck.name}`]);
     return store.decks().find((d) => uids.has(d.uid));
+  }
+
+  /**
+   * The database's deck that the recall notes of a deck renamed in Anki all name in their guids (`recall:<name>:`,
+   * the longest name that fits each), when they agree on one.
+   */
+  function ankiRenamedDeck(deck: ImportPlan['decks'][number]) {
+    const guids = deck.cards.flatMap((c) => (c.recallGuid ? [c.recallGuid.guid] : []));
+    if (guids.length === 0) return undefined;
+    // Not a built-in deck: its cards come from its deck file, and a deck Anki renamed may hold notes added there.
+    const decks = store.decks().filter((d) => d.origin !== 'builtin').sort((a, b) => b.name.length - a.name.length);
+    const homeOf = (guid: string) => decks.find((d) => guid.startsWith(`recall:${d.name}:`) && guid.length > d.name.length + 8);
+    const first = homeOf(guids[0]!);
+    return first && guids.every((g) => homeOf(g) === first) ? first : undefined;
   }
 
   /** The card a note back from Anki was (PlannedCard.recallHome), when the deck has that one card for it. */

@@ -48,6 +48,11 @@ export interface PlannedCard extends CardSpec {
    * deck `deck` with Anki ordinal `ord`, when the database has it; otherwise it is imported as the Anki card it is.
    */
   recallHome?: { deck: string; key: string; ord: number; /** When Anki last changed the card (epoch ms), if known. */ changedAt?: number };
+  /**
+   * Such a note in a deck of another name (renamed in Anki): its guid, for the import to find which of the database's
+   * decks it names.
+   */
+  recallGuid?: { guid: string; ord: number; changedAt?: number };
   /** Review history in chronological order (may be empty). */
   reviews: PlannedReview[];
 }

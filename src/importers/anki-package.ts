@@ -910,9 +910,12 @@ function buildPlan(raw: AnkiRawCollection, revlog: ReviewLog, file: string, opts
       else oversizedTypes.add(nt.name);
       // One of recall's notes back from Anki, which drops notes.data: the import looks for the card it was.
       const home = `recall:${deckName}:`;
+      const mod = int(card.mod);
+      const changed = mod !== undefined && mod > 0 ? { changedAt: mod * 1000 } : {};
       if (guid.startsWith(home) && guid.length > home.length && !guid.includes('#nid:')) {
-        const mod = int(card.mod);
-        planned.recallHome = { deck: deckName, key: guid.slice(home.length), ord, ...(mod !== undefined && mod > 0 ? { changedAt: mod * 1000 } : {}) };
+        planned.recallHome = { deck: deckName, key: guid.slice(home.length), ord, ...changed };
+      } else if (guid.startsWith('recall:') && !guid.includes('#nid:') && opts.deck === undefined) {
+        planned.recallGuid = { guid, ord, ...changed };
       }
     }
     // The history is planned when it is read (by the import, card by card as it writes), from the compact log.
