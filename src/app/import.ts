@@ -7,7 +7,7 @@ import { RecallError, formatDiagnostic, type Diagnostic } from '../core/errors.j
 import { plural } from '../core/plural.js';
 import type { ImportPlan, PlannedCard, PlannedReview } from '../core/import-plan.js';
 import type { CardContent, CardState, Schedule } from '../core/types.js';
-import { ankiOrd } from '../exporters/anki-note.js';
+import { ankiGuid, ankiOrd } from '../exporters/anki-note.js';
 import type { ParsedDeck } from '../decks/parse.js';
 import { readAnkiPackage } from '../importers/anki-package.js';
 import { parseAnkiText, planErrors, type ImportDiagnostic } from '../importers/anki-text.js';
@@ -297,9 +297,10 @@ function applyPlan(
         ? { ...planned, content: renameRefs(planned.content, media.renamed), ...(planned.anki ? { anki: renameRefs(planned.anki, media.renamed) } : {}) }
         : planned;
       // In a deck renamed in Anki, a note's guid names the deck it is in here.
-      const byName = renamed && card.recallGuid?.guid.startsWith(`recall:${renamed.name}:`) ? card.recallGuid : undefined;
+      const prefix = renamed ? ankiGuid(renamed.name, '') : undefined;
+      const byName = prefix !== undefined && card.recallGuid?.guid.startsWith(prefix) ? card.recallGuid : undefined;
       if (byName) {
-        const key = byName.guid.slice(`recall:${renamed!.name}:`.length);
+        const key = byName.guid.slice(prefix!.length);
         card = { ...card, recallHome: { deck: renamed!.name, key, ord: byName.ord, ...(byName.changedAt === undefined ? {} : { changedAt: byName.changedAt }) } };
       }
       // One of recall's own cards back from Anki without recall's record: that card, as recall has it (Anki's note
@@ -409,7 +410,7 @@ function applyPlan(
     if (guids.length === 0) return undefined;
     // Not a built-in deck: its cards come from its deck file, and a deck Anki renamed may hold notes added there.
     const decks = store.decks().filter((d) => d.origin !== 'builtin').sort((a, b) => b.name.length - a.name.length);
-    const homeOf = (guid: string) => decks.find((d) => guid.startsWith(`recall:${d.name}:`) && guid.length > d.name.length + 8);
+    const homeOf = (guid: string) => decks.find((d) => guid.startsWith(ankiGuid(d.name, '')) && guid.length > ankiGuid(d.name, '').length);
     const first = homeOf(guids[0]!);
     return first && guids.every((g) => homeOf(g) === first) ? first : undefined;
   }

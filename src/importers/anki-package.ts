@@ -7,6 +7,7 @@ import { plural } from '../core/plural.js';
 import { sanitize } from '../core/text.js';
 import { CardState, type AnkiOrigin, type CardContent } from '../core/types.js';
 import { AnkiSchemaError, readAnkiSqlite, type AnkiRawCollection, type AnkiRevlogRow, type Loose } from '../store/anki-reader.js';
+import { ankiGuid } from '../exporters/anki-note.js';
 import { diag, type ImportDiagnostic } from './diagnostics.js';
 import { htmlToText } from './html.js';
 import { openInputFile } from './input.js';
@@ -909,7 +910,8 @@ function buildPlan(raw: AnkiRawCollection, revlog: ReviewLog, file: string, opts
       if (origin) planned.anki = origin;
       else oversizedTypes.add(nt.name);
       // One of recall's notes back from Anki, which drops notes.data: the import looks for the card it was.
-      const home = `recall:${deckName}:`;
+      // The guid recall gives its notes (ankiGuid), up to the note's uid.
+      const home = ankiGuid(deckName, '');
       const mod = int(card.mod);
       const changed = mod !== undefined && mod > 0 ? { changedAt: mod * 1000 } : {};
       if (guid.startsWith(home) && guid.length > home.length && !guid.includes('#nid:')) {
