@@ -310,7 +310,9 @@ function applyPlan(
       // Anki notes are one per collection (guid), so their cards are followed into whichever deck they are in; cards
       // recall exported with their deck-file ids are unique only within their deck.
       const byGuid = !home && !card.uidInDeck && isGlobalUid(card.uid);
-      if (byGuid && !intoBuiltin && !card.suspended && !card.buried && card.reviews.length === 0 && guids.claim(card.uid)) {
+      // Read once: an Anki package plans a card's history each time it is read (PlannedCard.reviews is a getter).
+      const reviews = card.reviews;
+      if (byGuid && !intoBuiltin && !card.suspended && !card.buried && reviews.length === 0 && guids.claim(card.uid)) {
         pending.push({ spec: card, json, position: index });
         fileReport.cardsAdded++;
         done++;
@@ -365,10 +367,10 @@ function applyPlan(
       // A card new to this database has no history here yet; its answers can still be in the log, on another card,
       // when the same package came in before under another deck name: an answer is one row, on the first card.
       const fresh = existing
-        ? card.reviews.filter((r) => !store.hasSourceKey(r.sourceKey) && !store.hasAnswer(cardId, r.reviewedAt, r.rating))
-        : keysInLog && card.reviews.length > 0 && store.hasSourceKeyPrefix(keyPrefix(card.reviews[0]!.sourceKey))
-          ? card.reviews.filter((r) => !store.hasSourceKey(r.sourceKey))
-          : card.reviews;
+        ? reviews.filter((r) => !store.hasSourceKey(r.sourceKey) && !store.hasAnswer(cardId, r.reviewedAt, r.rating))
+        : keysInLog && reviews.length > 0 && store.hasSourceKeyPrefix(keyPrefix(reviews[0]!.sourceKey))
+          ? reviews.filter((r) => !store.hasSourceKey(r.sourceKey))
+          : reviews;
       if (fresh.length) {
         fileReport.reviewsImported += fresh.length;
         insertHistory(cardId, deckId, fresh, (scheduler ??= ctx.schedulerFor(deckId)), !existing);
