@@ -390,11 +390,13 @@ export async function main(argv: string[], root: string): Promise<void> {
   }
 
   // 8-9. recall sync with a PostgreSQL hub started here from the machine's own binaries (as the tests do).
-  if (want('sync-first') || want('sync-incremental')) {
+  if (want('sync-first') || want('sync-new-device') || want('sync-incremental')) {
     const firstWhat = `first \`recall sync\` of ${(gen.cards / 1000).toFixed(0)}k cards / ${(gen.reviews / 1000).toFixed(0)}k reviews to an empty hub`;
+    const newWhat = `first \`recall sync\` of a new device from a hub holding ${(gen.cards / 1000).toFixed(0)}k cards / ${(gen.reviews / 1000).toFixed(0)}k reviews`;
     const incWhat = 'cold `recall sync` of 100 new reviews against a hub holding the collection';
     if (!pgBinDir()) {
       if (want('sync-first')) rows.push(unavailable('sync-first', firstWhat, '<= 60 s', PG_MISSING_MESSAGE));
+      if (want('sync-new-device')) rows.push(unavailable('sync-new-device', newWhat, '<= 60 s', PG_MISSING_MESSAGE));
       if (want('sync-incremental')) rows.push(unavailable('sync-incremental', incWhat, '<= 3x', PG_MISSING_MESSAGE));
     } else {
       log('starting PostgreSQL (pg_config --bindir) for the sync rows');
@@ -425,6 +427,45 @@ export async function main(argv: string[], root: string): Promise<void> {
             note: 'cold CLI process, collection copy to a new empty database on a local PostgreSQL (Unix socket, fsync on) started by the bench',
           } satisfies Row;
         });
+        /** A hub holding the collection: sync-first's, else one filled now. */
+        const filledHub = (): { db: string; url: string } => {
+          if (synced) return synced;
+          const name = 'filled';
+          pg.createDatabase(name);
+          const db = copyCollection(gen.path, join(workDir, `${name}.db`));
+          const r = timeCommand(node, [cli, 'sync', pg.url(name), '--json'], { env: env(db), timeoutMs: RUN_LIMIT_MS });
+          mustSucceed(r, 'recall sync (setup)');
+          synced = { db, url: pg.url(name) };
+          return synced;
+        };
+        if (want('sync-new-device')) {
+          await safely('sync-new-device', newWhat, '<= 60 s', () => {
+            const { url } = filledHub();
+            const cpu: number[] = [];
+            const rss: number[] = [];
+            let n = 0;
+            let pulled = 0;
+            const s = repeat(slowRuns, 0, () => {
+              // A database that has never synced: it takes the whole log, and replays every card.
+              const db = join(workDir, `device${n++}.db`);
+              const r = timeWithUsage([cli, 'sync', url, '--json'], env(db), workDir, RUN_LIMIT_MS);
+              mustSucceed(r, 'recall sync');
+              pulled = JSON.parse(r.stdout).pulled.reviews;
+              if (pulled !== gen.reviews) throw new Error(`expected ${gen.reviews} reviews pulled, got ${pulled}`);
+              if (r.cpuMs !== null) cpu.push(r.cpuMs);
+              if (r.rssKb !== null) rss.push(r.rssKb);
+              clean(db);
+              return r.ms;
+            }, SLOW_BUDGET_MS);
+            const limit = 60_000;
+            return {
+              id: 'sync-new-device', what: newWhat, unit: 'ms', median: round(s.median), min: round(s.min), max: round(s.max), runs: s.runs,
+              baseline: null, ratio: null, target: '<= 60 s', status: s.median <= limit ? 'PASS' : 'FAIL',
+              extra: { reviewsPulled: pulled, cpuMedianMs: cpu.length ? round(summarize(cpu).median) : null, peakRssMb: rss.length ? round(Math.max(...rss) / 1024, 1) : null },
+              note: 'cold CLI process with a new database (a second machine\'s first sync) against the hub sync-first filled; it pulls the whole log and replays every card; cpuMedianMs = user+system CPU of the process (GNU time)',
+            } satisfies Row;
+          });
+        }
         await safely('sync-incremental', incWhat, '<= 3x', () => {
           if (!synced) {
             const name = 'incremental';

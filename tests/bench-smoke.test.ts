@@ -23,7 +23,7 @@ describe('bench (smoke)', () => {
     const result = JSON.parse(readFileSync(out, 'utf8'));
     expect(result.size).toBe('small');
     const ids = result.rows.map((row: { id: string }) => row.id);
-    expect(ids).toEqual(['decks', 'search', 'review', 'answer', 'stats', 'import-text', 'decks-text', 'import-apkg', 'import-anki-large', 'decks-anki', 'export-colpkg', 'export-apkg', 'optimize', 'sync-first', 'sync-incremental']);
+    expect(ids).toEqual(['decks', 'search', 'review', 'answer', 'stats', 'import-text', 'decks-text', 'import-apkg', 'import-anki-large', 'decks-anki', 'export-colpkg', 'export-apkg', 'optimize', 'sync-first', 'sync-new-device', 'sync-incremental']);
     for (const row of result.rows) {
       expect(['PASS', 'FAIL', 'N/A']).toContain(row.status);
       expect(typeof row.target).toBe('string');

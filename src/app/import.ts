@@ -495,7 +495,7 @@ function applyPlan(
     if (existingLog.length) store.flushImportedReviews();
     // The stored schedule is exactly what replaying the whole log gives, as doctor checks. A card with no earlier
     // history has just been replayed in full; one with history is replayed again from the log as stored.
-    store.setSchedule(cardId, existingLog.length === 0 ? current : scheduler.replay(replayEntries(store.cardLog(cardId))).schedule);
+    store.setSchedule(cardId, existingLog.length === 0 ? current : scheduler.replay(store.replayLog(cardId)).schedule);
   }
 }
 

@@ -69,12 +69,18 @@ interface Derived {
  * Applies arriving pages and derives again what they touch: flags, deck and content from events first (a card moved
  * replays with its new deck's scheduler), then schedules by replay. The caller holds the transaction.
  */
-export function applyAndDerive(ctx: Context, pages: Iterable<SyncPage>, onRows?: (n: number) => void): Derived {
+export function applyAndDerive(ctx: Context, pages: Iterable<SyncPage>, onRows?: (n: number) => void, expected?: { rows: number; reviews: number }): Derived {
   const fx = emptyEffects();
+  // Many rows at once (a new device's first sync takes the whole log) are written as an import writes them: with
+  // room for the indexes' pages in memory (a 2 MB cache made a million answers ~17 s of system time re-reading
+  // pages), and the per-day report index built once at the end instead of a million inserts at random places.
+  if (expected && expected.rows >= LARGE_APPLY) ctx.store.reserveCache(256);
+  const rebuildIndexes = ctx.store.deferReportIndexes(expected?.reviews ?? 0);
   for (const page of pages) {
     ctx.store.applyPage(page, fx);
     onRows?.(page.count);
   }
+  rebuildIndexes();
   for (const id of fx.rederive) ctx.store.rederiveCard(id);
   if (fx.settings.size || fx.counts.decks) ctx.reloadSettings();
   let rescheduled = 0;
@@ -101,6 +107,9 @@ export function applyAndDerive(ctx: Context, pages: Iterable<SyncPage>, onRows?:
 }
 
 const cursorKey = (partner: string) => `sync:${partner}`;
+
+/** Rows arriving beyond which their apply gets a large page cache (see applyAndDerive). */
+const LARGE_APPLY = 20_000;
 
 /** Rows pushed beyond which the push cursor is recorded before the pull (see syncHub). */
 const LARGE_PUSH = 5000;
@@ -179,10 +188,11 @@ async function syncHub(ctx: Context, url: string, opts: SyncOptions): Promise<Sy
     let applied = 0;
     const derived = ctx.store.transaction(() => {
       const before = ctx.store.syncMarks();
+      const reviews = pulled.pages.reduce((n, p) => n + (p.kind === 'reviews' ? p.count : 0), 0);
       const d = applyAndDerive(ctx, pulled.pages, (n) => {
         applied += n;
         opts.onProgress?.({ phase: 'apply', done: applied, total });
-      });
+      }, { rows: total, reviews });
       // Rows that just came in got ids above our marks: they are the hub's already, not ours to push back.
       const after = ctx.store.syncMarks();
       writeCursor(ctx, partner, { push: sameMarks(before, localTo) ? after : localTo, pull: pulled.seq });
@@ -257,7 +267,7 @@ async function syncFile(ctx: Context, path: string, opts: SyncOptions): Promise<
       const d = applyAndDerive(peer, ctx.store.outgoing(cursor.push, localTo, { pageSize: opts.pageSize }), (n) => {
         pushedRows += n;
         opts.onProgress?.({ phase: 'push', done: pushedRows, total: Math.max(pushTotal, pushedRows) });
-      });
+      }, { rows: pushTotal, reviews: Math.max(0, localTo.r - cursor.push.r) });
       peer.store.setLocal(`syncStamp:${me}`, nonce);
       return { d, window: [before, peer.store.syncMarks()] as const };
     });
@@ -272,7 +282,7 @@ async function syncFile(ctx: Context, path: string, opts: SyncOptions): Promise<
       const d = applyAndDerive(ctx, peer.store.outgoing(pullFrom, peerTo, { pageSize: opts.pageSize, skip: pushed.window }), (n) => {
         applied += n;
         opts.onProgress?.({ phase: 'pull', done: applied, total: Math.max(pullTotal, applied) });
-      });
+      }, { rows: pullTotal, reviews: Math.max(0, peerTo.r - pullFrom.r) });
       const after = ctx.store.syncMarks();
       writeCursor(ctx, partner, { push: sameMarks(before, localTo) ? after : localTo, pull: peerTo, stamp: nonce });
       return d;

@@ -1,7 +1,7 @@
 // Whole-collection operations that reduce to replaying the log: rescheduling and repair (`recall doctor`).
 import type { Schedule } from '../core/types.js';
 import type { Context } from './context.js';
-import { replayEntries } from './replay.js';
+import type { ReplayEntry } from '../scheduler/index.js';
 
 export interface ScheduleMismatch {
   cardId: number;
@@ -62,14 +62,14 @@ export function checkCardFlags(ctx: Context, fix: boolean): number[] {
 function forEachCardLog(
   ctx: Context,
   cardIds: number[] | undefined,
-  fn: (cardId: number, stored: Schedule | null, entries: ReturnType<typeof replayEntries>, deckId: number) => void,
+  fn: (cardId: number, stored: Schedule | null, entries: ReplayEntry[], deckId: number) => void,
 ): void {
   // Card by card keeps memory flat on a million reviews; the per-card query uses the (card_id, reviewed_at) index.
   for (const id of cardIds ?? ctx.store.allCardIds()) {
     const card = ctx.store.getCard(id);
     if (!card) continue;
-    const log = ctx.store.cardLog(id);
-    if (log.length === 0 && !card.schedule) continue;
-    fn(id, card.schedule, replayEntries(log), card.deckId);
+    const entries = ctx.store.replayLog(id);
+    if (entries.length === 0 && !card.schedule) continue;
+    fn(id, card.schedule, entries, card.deckId);
   }
 }

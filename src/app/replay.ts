@@ -18,7 +18,7 @@ export function replayEntries(log: readonly ReviewRow[]): ReplayEntry[] {
 
 /** The schedule a card's log gives with its deck's scheduler. */
 export function replayCard(ctx: Context, cardId: number, deckId: number): Schedule | null {
-  return ctx.schedulerFor(deckId).replay(replayEntries(ctx.store.cardLog(cardId))).schedule;
+  return ctx.schedulerFor(deckId).replay(ctx.store.replayLog(cardId)).schedule;
 }
 
 /** Replays a card and stores the result (the caller holds the transaction). */

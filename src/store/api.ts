@@ -9,6 +9,7 @@ import type { MediaStore } from './media.js';
 import type { SyncStore } from './sync-store.js';
 import type { DailyRow, DeckCountRow, DeckInfo, DueBucket, MemoryGroup, QuizAttemptRow, RetentionRow, StatsInput } from '../stats/types.js';
 import type { ResolvedQuery } from '../search/resolve.js';
+import type { ReplayEntry } from '../scheduler/index.js';
 
 /** `user`: a deck made in recall itself (`recall add` to a new deck): its cards live only in the database. */
 export type DeckOrigin = 'builtin' | 'file' | 'anki' | 'user';
@@ -275,6 +276,11 @@ export interface LogStore {
   /** Whether the card's log already holds this answer (same millisecond, same rating): a package recall wrote, imported back. */
   hasAnswer(cardId: number, reviewedAt: number, rating: number): boolean;
   cardLog(cardId: number): ReviewRow[];
+  /**
+   * The card's log as replay reads it (scheduled rows not undone, in log order): the five columns replay needs, not
+   * whole rows. Replaying every card (a first sync, a preset change, `recall doctor`) reads a million of them.
+   */
+  replayLog(cardId: number): ReplayEntry[];
   /** The time of the card's latest log row (undone ones included), or null. */
   lastLogAt(cardId: number): number | null;
   hasReviews(cardId: number): boolean;

@@ -53,7 +53,11 @@ export interface SyncStore {
 
 const DAY_CHUNK = 500;
 
-export function createSyncStore(sql: (text: string) => Statement<unknown[]>): SyncStore {
+/**
+ * `transaction` tells which transaction of the store's is open (a new number for each): the ids the apply looks up
+ * are kept for the rest of that transaction, not past it.
+ */
+export function createSyncStore(sql: (text: string) => Statement<unknown[]>, transaction: () => number): SyncStore {
   const marks = (): Marks =>
     sql(
       `SELECT (SELECT coalesce(max(id), 0) FROM decks) AS d, (SELECT coalesce(max(id), 0) FROM cards) AS c,
@@ -187,6 +191,8 @@ export function createSyncStore(sql: (text: string) => Statement<unknown[]>): Sy
   }
 
   // ---- applying ----------------------------------------------------------------------------------------------
+  /** The transaction the two id caches below were filled in. */
+  let cachedIn = -1;
   const deckIds = new Map<string, number>();
   const deckId = (uid: string): number => {
     let id = deckIds.get(uid);
@@ -362,9 +368,14 @@ export function createSyncStore(sql: (text: string) => Statement<unknown[]>): Sy
       return this.applyBatch(batch, into);
     },
     applyBatch(batch, into = emptyEffects()) {
-      // Ids found in an earlier transaction may belong to rows it rolled back: look them up afresh.
-      deckIds.clear();
-      cardIds.clear();
+      // Ids found in an earlier transaction may belong to rows it rolled back: look them up afresh. Within one they
+      // hold: a pull of a million answers is 200 pages, each touching thousands of cards (~8 s of lookups when
+      // every page asked again).
+      if (cachedIn !== transaction()) {
+        deckIds.clear();
+        cardIds.clear();
+        cachedIn = transaction();
+      }
       for (const d of batch.decks) applyDeck(d, into);
       for (const c of batch.cards) applyCard(c, into);
       for (const e of batch.events) applyEvent(e, into);
