@@ -13,6 +13,7 @@ import { emptyEffects, type ApplyEffects } from '../store/sync-store.js';
 import { openContext, type Context, type Env } from './context.js';
 import { fileBackedDecks, writeDecksThrough, type WriteThroughResult } from './deck-write.js';
 import { rescheduleAll, sameSchedule } from './maintenance.js';
+import { openPageSpool } from './page-spool.js';
 import { rescheduleCard } from './replay.js';
 
 export interface SyncProgress {
@@ -180,24 +181,29 @@ async function syncHub(ctx: Context, url: string, opts: SyncOptions): Promise<Sy
     // connected): nothing to fetch. Pushes made since are fetched next time; the cursor is what we have seen.
     const seen = cursor.pull as number;
     const nothingNew = pushed.before === seen;
-    const pulled = nothingNew
-      ? { pages: [], seq: pushed.seq ?? seen }
-      : await hub.pull(seen, pushed.seq, (done, total) => opts.onProgress?.({ phase: 'pull', done, total }));
-    trace('pulled');
-    const total = pulled.pages.reduce((n, p) => n + p.count, 0);
-    let applied = 0;
-    const derived = ctx.store.transaction(() => {
-      const before = ctx.store.syncMarks();
-      const reviews = pulled.pages.reduce((n, p) => n + (p.kind === 'reviews' ? p.count : 0), 0);
-      const d = applyAndDerive(ctx, pulled.pages, (n) => {
-        applied += n;
-        opts.onProgress?.({ phase: 'apply', done: applied, total });
-      }, { rows: total, reviews });
-      // Rows that just came in got ids above our marks: they are the hub's already, not ours to push back.
-      const after = ctx.store.syncMarks();
-      writeCursor(ctx, partner, { push: sameMarks(before, localTo) ? after : localTo, pull: pulled.seq });
-      return d;
-    });
+    const spool = openPageSpool();
+    let derived: Derived;
+    try {
+      const pulled = nothingNew
+        ? { seq: pushed.seq ?? seen }
+        : await hub.pull(seen, pushed.seq, (page) => spool.add(page), (done, total) => opts.onProgress?.({ phase: 'pull', done, total }));
+      trace('pulled');
+      const total = spool.rows;
+      let applied = 0;
+      derived = ctx.store.transaction(() => {
+        const before = ctx.store.syncMarks();
+        const d = applyAndDerive(ctx, spool.pages(), (n) => {
+          applied += n;
+          opts.onProgress?.({ phase: 'apply', done: applied, total });
+        }, { rows: total, reviews: spool.reviews });
+        // Rows that just came in got ids above our marks: they are the hub's already, not ours to push back.
+        const after = ctx.store.syncMarks();
+        writeCursor(ctx, partner, { push: sameMarks(before, localTo) ? after : localTo, pull: pulled.seq });
+        return d;
+      });
+    } finally {
+      spool.close();
+    }
     trace('applied');
     const files = writeThrough(ctx, derived.effects);
     return {

@@ -205,8 +205,11 @@ export interface Hub {
    * user's latest number before it (everything up to there was pushed by others or earlier).
    */
   push(pages: Iterable<SyncPage>, onRows?: (n: number) => void, trace?: (step: string) => void): Promise<{ seq: number | null; before: number; counts: SyncCounts }>;
-  /** Rows of pushes after `after` (up to the latest, except push `exclude`), from one snapshot. */
-  pull(after: number, exclude: number | null, onRows?: (n: number, total: number) => void): Promise<{ pages: SyncPage[]; seq: number }>;
+  /**
+   * Rows of pushes after `after` (up to the latest, except push `exclude`), from one snapshot, handed to `onPage` a
+   * page at a time (the caller decides where they wait: a first pull is the whole log).
+   */
+  pull(after: number, exclude: number | null, onPage: (page: SyncPage) => void, onRows?: (n: number, total: number) => void): Promise<{ seq: number }>;
   close(): Promise<void>;
 }
 
@@ -430,20 +433,19 @@ function hubOver(client: pg.Client, head: Head, where: string): Hub {
         throw hubError(e, where);
       }
     },
-    async pull(after, exclude, onRows) {
-      const out: SyncPage[] = [];
+    async pull(after, exclude, onPage, onRows) {
       try {
         await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
         const seq = (await client.query('SELECT coalesce((SELECT seq FROM recall.users WHERE owner = current_user), 0) AS seq')).rows[0].seq as number;
         if (seq < after) {
           await client.query('COMMIT');
-          return { pages: out, seq };
+          return { seq };
         }
         const skip = exclude ?? -1;
         // Nothing numbered above the cursor but our own push: the usual case, answered without touching a table.
         if (seq === after || (seq === exclude && after === seq - 1)) {
           await client.query('COMMIT');
-          return { pages: out, seq };
+          return { seq };
         }
         let total = 0;
         for (const kind of SYNC_KINDS) total += (await client.query(counts[kind], [after, seq, skip, head.owner])).rows[0].n as number;
@@ -458,7 +460,7 @@ function hubOver(client: pg.Client, head: Head, where: string): Hub {
               if (!row.rows || row.n === 0) break;
               lastSeq = row.last_seq;
               lastKey = row.last_key;
-              out.push({ kind, count: row.n, json: row.rows });
+              onPage({ kind, count: row.n, json: row.rows });
               done += row.n;
               onRows?.(done, total);
               if (row.n < PAGE) break;
@@ -466,7 +468,7 @@ function hubOver(client: pg.Client, head: Head, where: string): Hub {
           }
         }
         await client.query('COMMIT');
-        return { pages: out, seq };
+        return { seq };
       } catch (e) {
         await client.query('ROLLBACK').catch(() => {});
         throw hubError(e, where);

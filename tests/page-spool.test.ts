@@ -1,0 +1,39 @@
+// The pages a sync pulls wait in memory, then past a limit in a temporary file: they come back whole and in order,
+// and nothing is left in the folder, closed or not.
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openPageSpool } from '../src/app/page-spool.js';
+import type { SyncPage } from '../src/core/sync.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'recall-spool-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const page = fc.record({
+  kind: fc.constantFrom('decks', 'cards', 'events', 'reviews', 'settings') as fc.Arbitrary<SyncPage['kind']>,
+  count: fc.nat(5000),
+  // Any text, beyond ASCII too: the file holds UTF-8 bytes, the limit counts characters.
+  json: fc.string({ unit: 'binary', maxLength: 300 }),
+});
+
+describe('page spool', () => {
+  it('gives back every page as added, in memory, on disk, or both, and leaves no file', () => {
+    fc.assert(
+      fc.property(fc.array(page, { maxLength: 40 }), fc.integer({ min: 0, max: 2000 }), (pages, limit) => {
+        const spool = openPageSpool({ dir, inMemoryBytes: limit });
+        for (const p of pages) spool.add(p);
+        expect(readdirSync(dir)).toEqual([]);
+        expect([...spool.pages()]).toEqual(pages);
+        // Read twice: the apply could be asked again after a retry.
+        expect([...spool.pages()]).toEqual(pages);
+        expect(spool.rows).toBe(pages.reduce((n, p) => n + p.count, 0));
+        expect(spool.reviews).toBe(pages.reduce((n, p) => n + (p.kind === 'reviews' ? p.count : 0), 0));
+        spool.close();
+        expect(readdirSync(dir)).toEqual([]);
+      }),
+      { numRuns: 200, seed: 7 },
+    );
+  });
+});
