@@ -462,7 +462,7 @@ export async function main(argv: string[], root: string): Promise<void> {
               id: 'sync-new-device', what: newWhat, unit: 'ms', median: round(s.median), min: round(s.min), max: round(s.max), runs: s.runs,
               baseline: null, ratio: null, target: '<= 60 s', status: s.median <= limit ? 'PASS' : 'FAIL',
               extra: { reviewsPulled: pulled, cpuMedianMs: cpu.length ? round(summarize(cpu).median) : null, peakRssMb: rss.length ? round(Math.max(...rss) / 1024, 1) : null },
-              note: 'cold CLI process with a new database (a second machine\'s first sync) against the hub sync-first filled; it pulls the whole log and replays every card; cpuMedianMs = user+system CPU of the process (GNU time)',
+              note: 'cold CLI process with a new database (a second machine\'s first sync) against a hub holding the collection (sync-first\'s, else one filled for it); it pulls the whole log and replays every card; cpuMedianMs = user+system CPU of the process (GNU time)',
             } satisfies Row;
           });
         }

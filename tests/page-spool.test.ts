@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openPageSpool } from '../src/app/page-spool.js';
+import { RecallError } from '../src/core/errors.js';
 import type { SyncPage } from '../src/core/sync.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'recall-spool-'));
@@ -35,5 +36,23 @@ describe('page spool', () => {
       }),
       { numRuns: 200, seed: 7 },
     );
+  });
+
+  it('a folder it cannot write to is a local error that names the folder, not a hub error; pages are gone after close', () => {
+    const missing = join(dir, 'no', 'such', 'folder');
+    const spool = openPageSpool({ dir: missing, inMemoryBytes: 10 });
+    spool.add({ kind: 'cards', count: 1, json: '[1]' });
+    let err: unknown;
+    try {
+      spool.add({ kind: 'reviews', count: 1, json: `[${'1,'.repeat(20)}1]` });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(RecallError);
+    expect((err as RecallError).code).toBe('sync-spool');
+    expect((err as RecallError).message).toContain(missing);
+    spool.close();
+    // An apply of no pages would still move the cursor past them: reading after close throws instead.
+    expect(() => [...spool.pages()]).toThrow(/after close/);
   });
 });

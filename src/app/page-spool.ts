@@ -1,11 +1,13 @@
 // Where the pages a sync pulls wait for their apply. The hub is read in one snapshot before the local transaction
 // begins (the local database is never locked while the network is talked to), so every page is held until then: a
-// new device's first sync is the whole log, ~400 MB of JSON for a million answers. Past a few megabytes they wait in
-// a temporary file instead of memory, read back one page at a time.
+// new device's first sync is the whole log, ~400 MB of JSON for a million answers. Past 16 MB they wait in a
+// temporary file instead of memory (in the database's folder, which has room for what they become: /tmp may be
+// memory itself), read back one page at a time.
 import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nanoid } from 'nanoid';
+import { RecallError } from '../core/errors.js';
 import type { SyncKind, SyncPage } from '../core/sync.js';
 
 /** JSON held in memory before the pages go to a file: an ordinary sync never touches the disk for them. */
@@ -30,7 +32,18 @@ export function openPageSpool(opts: { dir?: string; inMemoryBytes?: number } = {
   let file: { fd: number; path: string; size: number; index: { kind: SyncKind; count: number; at: number; bytes: number }[] } | null = null;
   let rows = 0;
   let reviews = 0;
+  let closed = false;
   const toFile = (page: SyncPage) => {
+    try {
+      writePage(page);
+    } catch (e) {
+      // Not the hub's fault: said as what it is (the pull's caller would otherwise report a hub error).
+      throw new RecallError('sync-spool', `Cannot keep the pulled rows in a temporary file in ${dir}: ${(e as Error).message}`, {
+        hint: 'free some space in that folder (the pull needs about as much as it adds to the database) and run recall sync again; nothing was changed',
+      });
+    }
+  };
+  const writePage = (page: SyncPage) => {
     if (!file) {
       const path = join(dir, `recall-pull-${nanoid(10)}`);
       const fd = openSync(path, 'wx+', 0o600);
@@ -51,15 +64,19 @@ export function openPageSpool(opts: { dir?: string; inMemoryBytes?: number } = {
   };
   return {
     add(page) {
+      if (closed) throw new Error('sync: page spool used after close');
       rows += page.count;
       if (page.kind === 'reviews') reviews += page.count;
-      if (file || heldBytes + page.json.length > inMemory) toFile(page);
+      const bytes = Buffer.byteLength(page.json, 'utf8');
+      if (file || heldBytes + bytes > inMemory) toFile(page);
       else {
         held.push(page);
-        heldBytes += page.json.length;
+        heldBytes += bytes;
       }
     },
     *pages() {
+      // After close the pages are gone: an apply of none would still move the cursor past them.
+      if (closed) throw new Error('sync: page spool read after close');
       yield* held;
       if (!file) return;
       const { fd, index } = file;
@@ -81,6 +98,7 @@ export function openPageSpool(opts: { dir?: string; inMemoryBytes?: number } = {
       return reviews;
     },
     close() {
+      closed = true;
       held.length = 0;
       if (!file) return;
       closeSync(file.fd);

@@ -290,7 +290,7 @@ export function createStore(db: Db, path = ':memory:'): Store {
   /** Counts the transactions begun: what a cache learned in one holds only in that one (a rollback forgets rows). */
   let transactions = 0;
   const store: Store = {
-    ...createSyncStore(sql, () => transactions),
+    ...createSyncStore(sql, () => (db.inTransaction ? transactions : null)),
     path,
     ...createSearchStore(db, sql),
     ...createCollectionStore(db, sql),

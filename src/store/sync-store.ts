@@ -54,10 +54,10 @@ export interface SyncStore {
 const DAY_CHUNK = 500;
 
 /**
- * `transaction` tells which transaction of the store's is open (a new number for each): the ids the apply looks up
- * are kept for the rest of that transaction, not past it.
+ * `transaction` tells which transaction of the store's is open (a new number for each; null outside one): the ids
+ * the apply looks up are kept for the rest of that transaction, not past it.
  */
-export function createSyncStore(sql: (text: string) => Statement<unknown[]>, transaction: () => number): SyncStore {
+export function createSyncStore(sql: (text: string) => Statement<unknown[]>, transaction: () => number | null): SyncStore {
   const marks = (): Marks =>
     sql(
       `SELECT (SELECT coalesce(max(id), 0) FROM decks) AS d, (SELECT coalesce(max(id), 0) FROM cards) AS c,
@@ -371,10 +371,11 @@ export function createSyncStore(sql: (text: string) => Statement<unknown[]>, tra
       // Ids found in an earlier transaction may belong to rows it rolled back: look them up afresh. Within one they
       // hold: a pull of a million answers is 200 pages, each touching thousands of cards (~8 s of lookups when
       // every page asked again).
-      if (cachedIn !== transaction()) {
+      const open = transaction();
+      if (open === null || cachedIn !== open) {
         deckIds.clear();
         cardIds.clear();
-        cachedIn = transaction();
+        cachedIn = open ?? -1;
       }
       for (const d of batch.decks) applyDeck(d, into);
       for (const c of batch.cards) applyCard(c, into);
