@@ -71,11 +71,15 @@ interface Derived {
  * Applies arriving pages and derives again what they touch: flags, deck and content from events first (a card moved
  * replays with its new deck's scheduler), then schedules by replay. The caller holds the transaction.
  */
-export function applyAndDerive(ctx: Context, pages: Iterable<SyncPage>, onRows?: (n: number) => void, expectedReviews = 0): Derived {
+export function applyAndDerive(ctx: Context, pages: Iterable<SyncPage>, onRows?: (n: number) => void, expected?: { rows: number; reviews: number }): Derived {
   const fx = emptyEffects();
-  // Many answers at once (a new device's first sync takes the whole log): the per-day report index is built once at
-  // the end instead of taking a million inserts at random places (see also roomFor).
-  const rebuildIndexes = ctx.store.deferReportIndexes(expectedReviews);
+  // Many rows at once (a new device's first sync takes the whole log) are written as an import writes them: with
+  // room for the indexes' pages in memory (a 2 MB cache made a million answers ~17 s of system time re-reading
+  // pages), and the per-day report index built once at the end instead of a million inserts at random places.
+  // Inside the caller's transaction, where it was measured: called before it instead, the replay's schedule writes
+  // took 542 s instead of ~3 s on a new device's first sync (not understood yet; see docs/performance.md).
+  if (expected && expected.rows >= LARGE_APPLY) ctx.store.reserveCache(256);
+  const rebuildIndexes = ctx.store.deferReportIndexes(expected?.reviews ?? 0);
   for (const page of pages) {
     ctx.store.applyPage(page, fx);
     onRows?.(page.count);
@@ -108,17 +112,8 @@ export function applyAndDerive(ctx: Context, pages: Iterable<SyncPage>, onRows?:
 
 const cursorKey = (partner: string) => `sync:${partner}`;
 
-/** Rows arriving beyond which their apply gets a large page cache (roomFor). */
+/** Rows arriving beyond which their apply gets a large page cache (see applyAndDerive). */
 const LARGE_APPLY = 20_000;
-
-/**
- * Before a transaction that applies `rows` rows: many rows are written as an import writes them, with room for the
- * indexes' pages in memory (a 2 MB cache made a new device's first sync of a million answers spend ~17 s of system
- * time re-reading pages). Outside the transaction: SQLite does not change where temporary tables live inside one.
- */
-function roomFor(ctx: Context, rows: number): void {
-  if (rows >= LARGE_APPLY) ctx.store.reserveCache(256);
-}
 
 /** Rows pushed beyond which the push cursor is recorded before the pull (see syncHub). */
 const LARGE_PUSH = 5000;
@@ -198,13 +193,12 @@ async function syncHub(ctx: Context, url: string, opts: SyncOptions): Promise<Sy
       trace('pulled');
       const total = spool.rows;
       let applied = 0;
-      roomFor(ctx, total);
       derived = ctx.store.transaction(() => {
         const before = ctx.store.syncMarks();
         const d = applyAndDerive(ctx, spool.pages(), (n) => {
           applied += n;
           opts.onProgress?.({ phase: 'apply', done: applied, total });
-        }, spool.reviews);
+        }, { rows: total, reviews: spool.reviews });
         // Rows that just came in got ids above our marks: they are the hub's already, not ours to push back.
         const after = ctx.store.syncMarks();
         writeCursor(ctx, partner, { push: sameMarks(before, localTo) ? after : localTo, pull: pulled.seq });
@@ -277,13 +271,12 @@ async function syncFile(ctx: Context, path: string, opts: SyncOptions): Promise<
     const pushTotal = ctx.store.countBetween(cursor.push, localTo);
     let pushedRows = 0;
     // 1. Ours into the partner, in one transaction of the partner's.
-    roomFor(peer, pushTotal);
     const pushed = peer.store.transaction(() => {
       const before = peer.store.syncMarks();
       const d = applyAndDerive(peer, ctx.store.outgoing(cursor.push, localTo, { pageSize: opts.pageSize }), (n) => {
         pushedRows += n;
         opts.onProgress?.({ phase: 'push', done: pushedRows, total: Math.max(pushTotal, pushedRows) });
-      }, Math.max(0, localTo.r - cursor.push.r));
+      }, { rows: pushTotal, reviews: Math.max(0, localTo.r - cursor.push.r) });
       peer.store.setLocal(`syncStamp:${me}`, nonce);
       return { d, window: [before, peer.store.syncMarks()] as const };
     });
@@ -293,13 +286,12 @@ async function syncFile(ctx: Context, path: string, opts: SyncOptions): Promise<
     const peerTo = peer.store.syncMarks();
     const pullTotal = peer.store.countBetween(pullFrom, peerTo);
     let applied = 0;
-    roomFor(ctx, pullTotal);
     const derived = ctx.store.transaction(() => {
       const before = ctx.store.syncMarks();
       const d = applyAndDerive(ctx, peer.store.outgoing(pullFrom, peerTo, { pageSize: opts.pageSize, skip: pushed.window }), (n) => {
         applied += n;
         opts.onProgress?.({ phase: 'pull', done: applied, total: Math.max(pullTotal, applied) });
-      }, Math.max(0, peerTo.r - pullFrom.r));
+      }, { rows: pullTotal, reviews: Math.max(0, peerTo.r - pullFrom.r) });
       const after = ctx.store.syncMarks();
       writeCursor(ctx, partner, { push: sameMarks(before, localTo) ? after : localTo, pull: peerTo, stamp: nonce });
       return d;
