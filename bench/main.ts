@@ -467,15 +467,7 @@ export async function main(argv: string[], root: string): Promise<void> {
           });
         }
         await safely('sync-incremental', incWhat, '<= 3x', () => {
-          if (!synced) {
-            const name = 'incremental';
-            pg.createDatabase(name);
-            const db = copyCollection(gen.path, join(workDir, `${name}.db`));
-            const r = timeCommand(node, [cli, 'sync', pg.url(name), '--json'], { env: env(db), timeoutMs: RUN_LIMIT_MS });
-            mustSucceed(r, 'recall sync (setup)');
-            synced = { db, url: pg.url(name) };
-          }
-          const { db, url } = synced;
+          const { db, url } = filledHub();
           let round = 0;
           const s = repeat(fastRuns, warm, () => {
             answerMany(db, 100, BENCH_NOW + 3_600_000 + round++ * 600_000);
