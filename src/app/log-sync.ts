@@ -76,8 +76,9 @@ export function applyAndDerive(ctx: Context, pages: Iterable<SyncPage>, onRows?:
   // Many rows at once (a new device's first sync takes the whole log) are written as an import writes them: with
   // room for the indexes' pages in memory (a 2 MB cache made a million answers ~17 s of system time re-reading
   // pages), and the per-day report index built once at the end instead of a million inserts at random places.
-  // Inside the caller's transaction, where it was measured: called before it instead, the replay's schedule writes
-  // took 542 s instead of ~3 s on a new device's first sync (not understood yet; see docs/performance.md).
+  // Inside the caller's transaction, not before it: temp_store = MEMORY set before a transaction made every write
+  // under the savepoint rescheduleAll opens in it several times slower (a new device's first sync: 542 s of
+  // schedule writes instead of ~3 s; docs/performance.md has the reproduction).
   if (expected && expected.rows >= LARGE_APPLY) ctx.store.reserveCache(256);
   const rebuildIndexes = ctx.store.deferReportIndexes(expected?.reviews ?? 0);
   for (const page of pages) {
