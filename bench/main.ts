@@ -11,7 +11,7 @@ import { buildTrainingItems, predictsLongTermReview } from '../src/optimizer/ite
 import { SCHEMA_VERSION } from '../src/store/migrations.js';
 import { BENCH_NOW, COLLECTIONS, copyCollection, ensureAnkiPackage, ensureCollection, rng } from './generate.js';
 import { PG_MISSING_MESSAGE, pgBinDir, startPg } from '../tests/helpers/pg.js';
-import { hasCommand, percentile, repeat, repeatAsync, round, summarize, timeCommand, TimedOut, timeUntilDrawn, timeWithRss, timeWithUsage, type Summary } from './measure.js';
+import { hasCommand, percentile, repeat, repeatAsync, round, summarize, timeCommand, TimedOut, timeUntilDrawn, timeWithRss, timeWithUsage, type Summary, type UsageRun } from './measure.js';
 
 type Status = 'PASS' | 'FAIL' | 'N/A';
 
@@ -277,8 +277,7 @@ export async function main(argv: string[], root: string): Promise<void> {
   await safely('import-anki-large', bigWhat, '<= 15 s', () => {
     const pkg = ensureAnkiPackage(dataDir, gen.path, (db, out) => mustSucceed(timeCommand(node, [cli, 'export', 'collection', '-o', out, '--json'], { env: env(db), timeoutMs: RUN_LIMIT_MS }), 'recall export collection'), log);
     const db = join(workDir, 'anki-large.db');
-    const cpu: number[] = [];
-    const rss: number[] = [];
+    const usage = usageTally();
     let reviews = 0;
     const s = repeat(slowRuns, 0, () => {
       clean(db);
@@ -287,8 +286,7 @@ export async function main(argv: string[], root: string): Promise<void> {
       const report = JSON.parse(r.stdout);
       if (report.cardsAdded !== pkg.cards) throw new Error(`expected ${pkg.cards} cards added, got ${report.cardsAdded}`);
       reviews = report.reviewsImported;
-      if (r.cpuMs !== null) cpu.push(r.cpuMs);
-      if (r.rssKb !== null) rss.push(r.rssKb);
+      usage.add(r);
       return r.ms;
     }, SLOW_BUDGET_MS);
     const limit = 15_000;
@@ -296,8 +294,7 @@ export async function main(argv: string[], root: string): Promise<void> {
       id: 'import-anki-large', what: bigWhat, unit: 'ms', median: round(s.median), min: round(s.min), max: round(s.max), runs: s.runs,
       baseline: null, ratio: null, target: '<= 15 s', status: s.median <= limit ? 'PASS' : 'FAIL',
       extra: {
-        reviewsImported: reviews, cpuMedianMs: cpu.length ? round(summarize(cpu).median) : null,
-        peakRssMb: rss.length ? round(Math.max(...rss) / 1024, 1) : null, packageSeconds: round(pkg.seconds, 1), packageCached: pkg.cached,
+        reviewsImported: reviews, ...usage.extra(), packageSeconds: round(pkg.seconds, 1), packageCached: pkg.cached,
       },
       note: 'cold `recall import PKG --json` into a new database; PKG is the bench collection exported by `recall export collection` with recall\'s note records emptied and the built-in decks left out (a plain Anki collection), made once and cached in bench/.data/; cpuMedianMs = user+system CPU of the process (GNU time)',
     } satisfies Row;
@@ -319,8 +316,7 @@ export async function main(argv: string[], root: string): Promise<void> {
     const exportRow = (id: string, what: string, args: string[], limitMs: number, check: (report: { cards: number; reviews: number }) => void): Row => {
       const db = copyCollection(gen.path, join(workDir, 'export.db'));
       const out = join(workDir, `${id}.pkg`);
-      const cpu: number[] = [];
-      const rss: number[] = [];
+      const usage = usageTally();
       let report = { cards: 0, reviews: 0, bytes: 0 };
       const s = repeat(slowRuns, 0, () => {
         rmSync(out, { force: true });
@@ -328,16 +324,14 @@ export async function main(argv: string[], root: string): Promise<void> {
         mustSucceed(r, `recall export ${args.join(' ')}`);
         report = JSON.parse(r.stdout);
         check(report);
-        if (r.cpuMs !== null) cpu.push(r.cpuMs);
-        if (r.rssKb !== null) rss.push(r.rssKb);
+        usage.add(r);
         return r.ms;
       }, SLOW_BUDGET_MS);
       return {
         id, what, unit: 'ms', median: round(s.median), min: round(s.min), max: round(s.max), runs: s.runs,
         baseline: null, ratio: null, target: `<= ${limitMs / 1000} s`, status: s.median <= limitMs ? 'PASS' : 'FAIL',
         extra: {
-          cards: report.cards, reviews: report.reviews, packageMb: round(report.bytes / 2 ** 20, 1),
-          cpuMedianMs: cpu.length ? round(summarize(cpu).median) : null, peakRssMb: rss.length ? round(Math.max(...rss) / 1024, 1) : null,
+          cards: report.cards, reviews: report.reviews, packageMb: round(report.bytes / 2 ** 20, 1), ...usage.extra(),
         },
         note: `cold \`recall export ${args.join(' ')} -o FILE --json\` of the bench collection to a new file; cpuMedianMs = user+system CPU of the process (GNU time)`,
       } satisfies Row;
@@ -441,8 +435,7 @@ export async function main(argv: string[], root: string): Promise<void> {
         if (want('sync-new-device')) {
           await safely('sync-new-device', newWhat, '<= 60 s', () => {
             const { url } = filledHub();
-            const cpu: number[] = [];
-            const rss: number[] = [];
+            const usage = usageTally();
             let n = 0;
             let pulled = 0;
             const s = repeat(slowRuns, 0, () => {
@@ -452,8 +445,7 @@ export async function main(argv: string[], root: string): Promise<void> {
               mustSucceed(r, 'recall sync');
               pulled = JSON.parse(r.stdout).pulled.reviews;
               if (pulled !== gen.reviews) throw new Error(`expected ${gen.reviews} reviews pulled, got ${pulled}`);
-              if (r.cpuMs !== null) cpu.push(r.cpuMs);
-              if (r.rssKb !== null) rss.push(r.rssKb);
+              usage.add(r);
               clean(db);
               return r.ms;
             }, SLOW_BUDGET_MS);
@@ -461,7 +453,7 @@ export async function main(argv: string[], root: string): Promise<void> {
             return {
               id: 'sync-new-device', what: newWhat, unit: 'ms', median: round(s.median), min: round(s.min), max: round(s.max), runs: s.runs,
               baseline: null, ratio: null, target: '<= 60 s', status: s.median <= limit ? 'PASS' : 'FAIL',
-              extra: { reviewsPulled: pulled, cpuMedianMs: cpu.length ? round(summarize(cpu).median) : null, peakRssMb: rss.length ? round(Math.max(...rss) / 1024, 1) : null },
+              extra: { reviewsPulled: pulled, ...usage.extra() },
               note: 'cold CLI process with a new database (a second machine\'s first sync) against a hub holding the collection (sync-first\'s, else one filled for it); it pulls the whole log and replays every card; cpuMedianMs = user+system CPU of the process (GNU time)',
             } satisfies Row;
           });
@@ -650,6 +642,21 @@ function ankiTextFile(dataDir: string, notes: number, seed: number): string {
   for (let i = 0; i < notes; i++) lines.push(`${word(3)} ${word(2)} (${i + 1})\t${word(2)} ${word(3)} ${word(2)}`);
   writeFileSync(file, `${lines.join('\n')}\n`);
   return file;
+}
+
+/** The CPU time and peak RSS of a slow row's runs (timeWithUsage), as its extra figures: the median CPU, the peak RSS. */
+function usageTally() {
+  const cpu: number[] = [];
+  const rss: number[] = [];
+  return {
+    add(r: UsageRun): void {
+      if (r.cpuMs !== null) cpu.push(r.cpuMs);
+      if (r.rssKb !== null) rss.push(r.rssKb);
+    },
+    extra(): { cpuMedianMs: number | null; peakRssMb: number | null } {
+      return { cpuMedianMs: cpu.length ? round(summarize(cpu).median) : null, peakRssMb: rss.length ? round(Math.max(...rss) / 1024, 1) : null };
+    },
+  };
 }
 
 function clean(db: string) {
