@@ -99,6 +99,28 @@ async function apply(o: Op, devs: [Device, Device], now: { t: number }): Promise
   }
 }
 
+/**
+ * What `recall decks` shows, counted card by card (the way it was before the counts came from card_counts): the
+ * store's deckCounts must give the same whatever happened to the cards.
+ */
+function deckCountsByCard(d: Device, now: number): unknown[] {
+  const dayEnd = d.ctx.dayEnd(now);
+  const conn = new Database(d.db, { readonly: true });
+  try {
+    const range = 'SELECT count(*) FROM cards c WHERE c.deck_id = d.id AND c.removed = 0';
+    const active = `${range} AND c.suspended = 0 AND (c.buried_until IS NULL OR c.buried_until <= @now)`;
+    return conn
+      .prepare(
+        `SELECT d.name, (${active} AND c.state = 0) AS new, (${active} AND c.state IN (1, 3)) AS learning,
+           (${active} AND c.state = 2 AND c.due < @dayEnd) AS due, (${range} AND c.suspended = 1) AS suspended, (${range}) AS total
+         FROM decks d ORDER BY d.name`,
+      )
+      .all({ now, dayEnd });
+  } finally {
+    conn.close();
+  }
+}
+
 describe('statistics rollups', () => {
   it('equal a recomputation from the log after any answers, undos, moves, card actions and syncs', async () => {
     await fc.assert(
@@ -109,6 +131,7 @@ describe('statistics rollups', () => {
           for (const o of ops) await apply(o, [a, b], now);
           expect(a.ctx.store.staleRollups()).toEqual(clean);
           expect(b.ctx.store.staleRollups()).toEqual(clean);
+          for (const d of [a, b]) expect(d.ctx.store.deckCounts(now.t, d.ctx.dayEnd(now.t))).toEqual(deckCountsByCard(d, now.t));
         } finally {
           for (const c of cleanups.splice(0).reverse()) c();
         }
@@ -129,6 +152,7 @@ describe('statistics rollups', () => {
     for (const id of cardIds(a).slice(0, 10)) answer(a, id, 3);
     undoLast(a.ctx);
     expect(a.ctx.store.staleRollups()).toEqual(clean);
+    expect(a.ctx.store.deckCounts(a.now, a.ctx.dayEnd(a.now))).toEqual(deckCountsByCard(a, a.now));
     await syncWith(a.ctx, b.db, { env: { RECALL_NOW: new Date(a.now).toISOString() } });
     expect(b.ctx.store.staleRollups()).toEqual(clean);
     expect(a.ctx.store.staleRollups()).toEqual(clean);

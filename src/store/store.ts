@@ -392,21 +392,28 @@ export function createStore(db: Db, path = ':memory:'): Store {
       );
     },
     deckCounts(now, dayEnd, deckId) {
-      // Range counts over the cards_counts index, a handful per deck: counting index entries is ~10x cheaper than
-      // reading their columns, which a GROUP BY over the whole index did (100k cards: 16 -> 7 ms of CPU). Then the
-      // few buried cards are taken back out.
+      // Answered cards come from the card_counts rollup (kept by triggers; a few hundred rows, stats_key / 200 is
+      // the category: 1 learning, 2 young, 3 mature, 4 suspended); only unanswered cards and what is due today are
+      // counted over the cards_counts index, counting entries being ~10x cheaper than reading their columns.
+      // 100k cards, cold: 15-21 -> 8-10 ms, most of what `recall decks` spends beyond start-up.
       const range = 'SELECT count(*) FROM cards WHERE deck_id = d.id AND removed = 0';
-      const active = `${range} AND suspended = 0`;
-      type Row = { id: number; name: string; suspended: number; new: number; learning: number; review: number; due: number };
+      type Row = { id: number; name: string; suspended: number; new: number; due: number };
       const rows = sql(
-        `SELECT d.id, d.name, (${range} AND suspended = 1) AS suspended, (${active} AND state = 0) AS new,
-           (${active} AND state IN (1, 3)) AS learning, (${active} AND state = 2) AS review,
-           (${active} AND state = 2 AND due < @dayEnd) AS due
+        `SELECT d.id, d.name, (${range} AND suspended = 1 AND state = 0) AS suspended, (${range} AND suspended = 0 AND state = 0) AS new,
+           (${range} AND suspended = 0 AND state = 2 AND due < @dayEnd) AS due
          FROM decks d WHERE @deckId IS NULL OR d.id = @deckId ORDER BY d.name`,
       ).all({ dayEnd, deckId: deckId ?? null }) as Row[];
       const counts = new Map<number, DeckCounts>();
-      for (const r of rows) {
-        counts.set(r.id, { name: r.name, new: r.new, learning: r.learning, due: r.due, suspended: r.suspended, total: r.suspended + r.new + r.learning + r.review });
+      for (const r of rows) counts.set(r.id, { name: r.name, new: r.new, learning: 0, due: r.due, suspended: r.suspended, total: r.suspended + r.new });
+      const answered = sql(
+        `SELECT deck_id, stats_key / 200, sum(cards) FROM card_counts WHERE cards != 0 AND (@deckId IS NULL OR deck_id = @deckId) GROUP BY 1, 2`,
+      ).raw().all({ deckId: deckId ?? null }) as [number, number, number][];
+      for (const [id, category, n] of answered) {
+        const c = counts.get(id);
+        if (!c) continue;
+        c.total += n;
+        if (category === 1) c.learning += n;
+        else if (category === 4) c.suspended += n;
       }
       type Buried = { deckId: number; state: number; n: number; dueSoon: number | null };
       const buried = sql(
