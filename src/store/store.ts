@@ -341,6 +341,23 @@ export function createStore(db: Db, path = ':memory:'): Store {
       }
     },
 
+    fillingWrite(fn) {
+      if (db.inTransaction || db.readonly || path === ':memory:') return fn();
+      const size = (db.pragma('page_count', { simple: true }) as number) * (db.pragma('page_size', { simple: true }) as number);
+      if (size > FILLING_MAX_BYTES || !switchJournal(db, 'delete')) return fn();
+      // In DELETE mode the unlinking of the journal is the commit: EXTRA syncs the folder after it, so a power cut
+      // cannot bring the journal back and roll the import away (FULL's promise, kept).
+      db.pragma('synchronous = EXTRA');
+      try {
+        return fn();
+      } finally {
+        db.pragma('synchronous = FULL');
+        // Another recall that opened the file meanwhile waits for it to be free; if it is not, the next open puts
+        // the log back (openDb always asks for WAL).
+        switchJournal(db, 'wal');
+      }
+    },
+
     // settings
     getSetting<T>(key: string): T | undefined {
       const v = sql('SELECT value FROM settings WHERE key = ?').pluck().get(key) as string | undefined;
@@ -813,6 +830,28 @@ export const cardJson = cardContentJson;
 /** A card's stored version (what an edit event records before and after). */
 export function versionOf(spec: CardSpec): CardVersion {
   return { uid: spec.uid, noteUid: spec.noteUid, content: cardJson(spec) };
+}
+
+/**
+ * The largest database a filling write takes out of WAL mode. A new database, migrated, with the built-in decks, is
+ * well under it; one with a collection in it is far over, and readers of such a file must not wait for an import.
+ */
+const FILLING_MAX_BYTES = 8 * 2 ** 20;
+
+/**
+ * Sets the journal mode if no other connection holds the database, without waiting for one: true if it is set.
+ * Leaving WAL needs the file to itself, and a busy timeout of 10 s would make an import wait for a reader.
+ */
+function switchJournal(db: Db, mode: 'delete' | 'wal'): boolean {
+  const timeout = db.pragma('busy_timeout', { simple: true }) as number;
+  db.pragma(`busy_timeout = ${mode === 'wal' ? timeout : 0}`);
+  try {
+    return String(db.pragma(`journal_mode = ${mode}`, { simple: true })).toLowerCase() === mode;
+  } catch {
+    return false;
+  } finally {
+    db.pragma(`busy_timeout = ${timeout}`);
+  }
 }
 
 /**
