@@ -17,11 +17,11 @@ afterEach(() => {
   cleanups = [];
 });
 
-function setup() {
+function setup(notes = NOTES) {
   const t = tempDir('recall-filling-');
   cleanups.push(t.cleanup);
   const rows = ['#separator:tab', '#html:false', '#deck:Filling', '#notetype column:1'];
-  for (let i = 0; i < NOTES; i++) rows.push(`Basic\tfront ${i}\tback ${i}`);
+  for (let i = 0; i < notes; i++) rows.push(`Basic\tfront ${i}\tback ${i}`);
   const file = join(t.dir, 'big.txt');
   writeFileSync(file, `${rows.join('\n')}\n`);
   return { dir: t.dir, file, db: join(t.dir, 'r.db') };
@@ -148,6 +148,35 @@ describe('a write that fills a new database', () => {
     expect(reader.prepare("SELECT count(*) FROM cards c JOIN decks d ON d.id = c.deck_id WHERE d.name = 'Filling'").pluck().get()).toBe(NOTES);
   }, 60_000);
 
+  it('lets another recall read the database while it runs', async () => {
+    // Leaving WAL needs the file to itself: a recall started meanwhile reads in the rollback journal's mode instead
+    // of failing on its own switch to WAL. Up to three tries for the reader to run inside the import.
+    let overlapped = false;
+    for (let attempt = 0; attempt < 3 && !overlapped; attempt++) {
+      const big = 60_000;
+      const { dir, file, db } = setup(big);
+      expect(runCli(['decks', '--json'], { ...env, RECALL_DB: db }).code).toBe(0);
+      const seen = watchCreated(dir);
+      cleanups.push(seen.close);
+      let reader: Promise<{ code: number | null; stderr: string; stdout: string; at: number }> | undefined;
+      seen.on('r.db-journal', () => {
+        reader ??= run(['decks', '--json'], { RECALL_DB: db }).then((r) => ({ ...r, at: Date.now() }));
+      });
+      const r = await run(['import', file, '--json'], { RECALL_DB: db });
+      const importEnd = Date.now();
+      expect(r.code, r.stderr).toBe(0);
+      expect(reader).toBeDefined();
+      const read = await reader!;
+      expect(read.code, read.stderr).toBe(0);
+      const filling = (JSON.parse(read.stdout) as { name: string; total: number }[]).find((d) => d.name === 'Filling');
+      // Before the commit it sees no cards of the import; after it, all of them.
+      expect([0, big]).toContain(filling?.total ?? 0);
+      overlapped = read.at < importEnd;
+      expect(journalMode(db)).toBe('wal');
+    }
+    expect(overlapped).toBe(true);
+  }, 120_000);
+
   it('takes a new device\'s first sync from a recall file the same way', async () => {
     const { dir, file, db } = setup();
     expect((await run(['import', file, '--json'], { RECALL_DB: db })).code).toBe(0);
@@ -161,6 +190,21 @@ describe('a write that fills a new database', () => {
     expect(seen.names.has('new.db-journal')).toBe(true);
     expect(journalMode(fresh)).toBe('wal');
     expect(deckCards(fresh)).toBe(NOTES);
+  }, 60_000);
+
+  it('leaves a syncing device in the write-ahead log when what it pulls back is its own push', async () => {
+    const { dir, file, db } = setup();
+    expect((await run(['import', file, '--json'], { RECALL_DB: db })).code).toBe(0);
+    const peer = join(dir, 'peer.db');
+    expect(runCli(['decks', '--json'], { ...env, RECALL_DB: peer }).code).toBe(0);
+    const seen = watchCreated(dir);
+    cleanups.push(seen.close);
+    const r = await run(['sync', peer, '--json'], { RECALL_DB: db });
+    expect(r.code, r.stderr).toBe(0);
+    // The new peer is filled through a journal; our own file, which only gets the peer's few rows, is not.
+    expect(seen.names.has('peer.db-journal')).toBe(true);
+    expect(seen.names.has('r.db-journal')).toBe(false);
+    expect(deckCards(peer)).toBe(NOTES);
   }, 60_000);
 
   it('leaves a database that holds a collection in the write-ahead log', async () => {

@@ -295,7 +295,8 @@ async function syncFile(ctx: Context, path: string, opts: SyncOptions): Promise<
     const peerTo = peer.store.syncMarks();
     const pullTotal = peer.store.countBetween(pullFrom, peerTo);
     let applied = 0;
-    const derived = fillingApply(ctx, pullTotal, () => ctx.store.transaction(() => {
+    // The partner's count includes the rows we just pushed there, which the pull skips.
+    const derived = fillingApply(ctx, Math.max(0, pullTotal - pushedRows), () => ctx.store.transaction(() => {
       const before = ctx.store.syncMarks();
       const d = applyAndDerive(ctx, peer.store.outgoing(pullFrom, peerTo, { pageSize: opts.pageSize, skip: pushed.window }), (n) => {
         applied += n;

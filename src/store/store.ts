@@ -352,8 +352,8 @@ export function createStore(db: Db, path = ':memory:'): Store {
         return fn();
       } finally {
         db.pragma('synchronous = FULL');
-        // Another recall that opened the file meanwhile waits for it to be free; if it is not, the next open puts
-        // the log back (openDb always asks for WAL).
+        // If another recall opened the file meanwhile (it reads in rollback mode, see openDb) and is reading now,
+        // the log comes back at the next open instead: openDb always asks for WAL.
         switchJournal(db, 'wal');
       }
     },
@@ -840,11 +840,11 @@ const FILLING_MAX_BYTES = 8 * 2 ** 20;
 
 /**
  * Sets the journal mode if no other connection holds the database, without waiting for one: true if it is set.
- * Leaving WAL needs the file to itself, and a busy timeout of 10 s would make an import wait for a reader.
+ * Either way needs the file to itself, and a busy timeout of 10 s would make an import wait for a reader.
  */
 function switchJournal(db: Db, mode: 'delete' | 'wal'): boolean {
   const timeout = db.pragma('busy_timeout', { simple: true }) as number;
-  db.pragma(`busy_timeout = ${mode === 'wal' ? timeout : 0}`);
+  db.pragma('busy_timeout = 0');
   try {
     return String(db.pragma(`journal_mode = ${mode}`, { simple: true })).toLowerCase() === mode;
   } catch {
