@@ -33,7 +33,10 @@ export function findScheduleMismatches(ctx: Context, cardIds?: number[]): Schedu
 export function rescheduleAll(ctx: Context, cardIds?: number[]): { cards: number; changed: number } {
   let cards = 0;
   let changed = 0;
-  ctx.store.transaction(() =>
+  // Inside a caller's transaction (a sync, a preset change) the replay joins it: a savepoint around 100k schedule
+  // writes made them ~30% slower, and with temp_store set before the transaction began (an import's or a large
+  // sync's cache) several times slower (docs/performance.md). A failure here fails the caller anyway.
+  ctx.store.joinTransaction(() =>
     forEachCardLog(ctx, cardIds, (cardId, stored, entries, deckId) => {
       cards++;
       const replayed = ctx.schedulerFor(deckId).replay(entries).schedule;

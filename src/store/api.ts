@@ -423,6 +423,11 @@ export interface Store extends SettingsStore, DeckStore, CardStore, LogStore, Qu
   /** Runs `fn` in one IMMEDIATE transaction (nested calls join the outer one). */
   transaction<T>(fn: () => T): T;
   /**
+   * Like `transaction`, but inside an open transaction `fn` runs as part of it, without the savepoint a nested
+   * `transaction` opens: for a long write whose failure fails its caller as well (a replay of every card).
+   */
+  joinTransaction<T>(fn: () => T): T;
+  /**
    * Runs `fn` (which opens the transaction) for a write that fills a new database: its first import of a large
    * collection, a new device's first sync. While the file is nearly empty and no other connection has it open, the
    * write goes through a rollback journal instead of the write-ahead log, so its pages are written once instead

@@ -341,6 +341,9 @@ export function createStore(db: Db, path = ':memory:'): Store {
       }
     },
 
+    joinTransaction(fn) {
+      return db.inTransaction ? fn() : store.transaction(fn);
+    },
     fillingWrite(fn) {
       if (db.inTransaction || db.readonly || path === ':memory:') return fn();
       const size = (db.pragma('page_count', { simple: true }) as number) * (db.pragma('page_size', { simple: true }) as number);
