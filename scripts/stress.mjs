@@ -3,7 +3,9 @@
 // points, hundreds of times:
 //   - review sessions in a pty (tmux), driven by keys read off the screen, killed after a random keystroke;
 //   - `recall import` of generated Anki text files and of tests/fixtures/anki-kanjiplot/collection.anki2,
-//     killed at a random moment of the run.
+//     killed at a random moment of the run;
+//   - a new database's first large import, which writes through a rollback journal instead of the WAL
+//     (Store.fillingWrite), killed likewise.
 // After every kill: PRAGMA integrity_check is ok; every answer acknowledged on screen (`<deck> Good → 10m`) is
 // in the review log, in order, and nothing else is; an import is all there (cards and their reviews) or not at
 // all; and the next start works (shows a card or the end of the session, not an error or a prompt).
@@ -25,6 +27,7 @@ const TARGET = {
   review: Math.max(1, Math.round(90 * SCALE)),
   text: Math.max(1, Math.round(50 * SCALE)),
   pkg: Math.max(1, Math.round(60 * SCALE)),
+  filling: Math.max(1, Math.round(30 * SCALE)),
 };
 const KANJI = join(ROOT, 'tests/fixtures/anki-kanjiplot/collection.anki2');
 const BASE_NOW = Date.parse('2026-03-01T08:00:00Z');
@@ -57,6 +60,7 @@ const counts = {
   reviewKills: 0,
   textImportKills: 0,
   packageImportKills: 0,
+  fillingImportKills: 0,
   integrityChecks: 0,
   acknowledgedAnswers: 0,
   committedUnacknowledged: 0,
@@ -67,6 +71,7 @@ const counts = {
   importsKilledAfterCommit: 0,
   importsFinishedBeforeKill: 0,
   importsKilledMidWrite: 0,
+  fillingKilledMidWrite: 0,
   restartsChecked: 0,
   doctorRuns: 0,
 };
@@ -75,7 +80,7 @@ let lastProgress = Date.now();
 function progress() {
   if (Date.now() - lastProgress < 30_000) return;
   lastProgress = Date.now();
-  console.log(`  ... ${counts.kills} kills so far (reviews ${counts.reviewKills}, text imports ${counts.textImportKills}, packages ${counts.packageImportKills})`);
+  console.log(`  ... ${counts.kills} kills so far (reviews ${counts.reviewKills}, text imports ${counts.textImportKills}, packages ${counts.packageImportKills}, filling imports ${counts.fillingImportKills})`);
 }
 function violation(where, msg) {
   violations.push(`${where}: ${msg}`);
@@ -503,6 +508,63 @@ async function packageImportPhase() {
   }
 }
 
+/** Rows enough for a first import to fill its new database through a rollback journal (FILLING_ROWS: 20k). */
+const FILLING_NOTES = 21_000;
+
+async function fillingImportPhase() {
+  const rng = makeRng(SEED + 3);
+  const dir = join(work, 'filling');
+  mkdirSync(dir);
+  const lines = ['#separator:tab', '#html:false', '#notetype column:1', '#deck:Stress filling'];
+  for (let n = 0; n < FILLING_NOTES; n++) lines.push(`Basic\tfilling front ${n}\tfilling back ${n}`);
+  const file = join(dir, 'big.txt');
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  const now = new Date(BASE_NOW).toISOString();
+  const duration = durationTracker(timeRun(['import', file], { RECALL_DB: join(dir, 'calibrate.db'), RECALL_NOW: now }));
+  let iter = 0;
+  while (counts.fillingImportKills < TARGET.filling && iter < TARGET.filling * 4) {
+    iter++;
+    const where = `filling import #${iter}`;
+    const db = join(dir, `f${iter}.db`);
+    const env = { RECALL_DB: db, RECALL_NOW: now };
+    // A new database first (turning a new file to WAL has a journal of its own), then its first large import.
+    const made = recall(['decks', '--json'], env);
+    if (made.code !== 0) violation(where, `creating the database failed: ${made.err}`);
+    const res = await runAndKill(['import', file], env, killMoment(duration.get(), rng));
+    if (res.killed) {
+      counts.fillingImportKills++, counts.kills++;
+      // The journal exists only while the import writes (or switches its mode): the kill landed in a write.
+      if (existsSync(`${db}-journal`)) counts.fillingKilledMidWrite++;
+    } else {
+      duration.saw(res.ms);
+      counts.importsFinishedBeforeKill++;
+      if (res.code !== 0) violation(where, `import failed: ${res.out}`);
+    }
+    integrity(db, where);
+    progress();
+    // The next start works, rolls a hot journal back and puts the WAL back.
+    const next = recall(['decks', '--json'], env);
+    if (next.code !== 0) violation(where, `the next start failed: ${next.err}`);
+    const mode = query(db, 'PRAGMA journal_mode')[0]?.journal_mode;
+    if (mode !== 'wal') violation(where, `journal mode ${mode} after the next start, not wal`);
+    if (existsSync(`${db}-journal`)) violation(where, 'the journal is still there after the next start');
+    const got = query(db, "SELECT count(c.id) AS n FROM decks d JOIN cards c ON c.deck_id = d.id WHERE d.name = 'Stress filling'")[0]?.n ?? 0;
+    if (got !== 0 && got !== FILLING_NOTES) violation(where, `half applied: ${got} of ${FILLING_NOTES} cards`);
+    if (res.killed) got === 0 ? counts.importsKilledBeforeCommit++ : counts.importsKilledAfterCommit++;
+    if (got === 0 && iter % 3 === 0) {
+      const again = recall(['import', file], env);
+      counts.restartsChecked++;
+      if (again.code !== 0) violation(where, `the import after the kill failed: ${again.err}`);
+      else if (query(db, "SELECT count(*) AS n FROM cards c JOIN decks d ON d.id = c.deck_id WHERE d.name = 'Stress filling'")[0]?.n !== FILLING_NOTES) {
+        violation(where, 'the import after the kill is not whole');
+      }
+    }
+    if (iter % 5 === 0) doctor(db, env, where);
+    log(where, { killed: res.killed, got });
+    for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(`${db}${suffix}`, { force: true });
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------
 
 const t0 = Date.now();
@@ -517,6 +579,8 @@ try {
       console.log(`  text imports done: ${counts.textImportKills} kills (${elapsed()})`);
       await packageImportPhase();
       console.log(`  package imports done: ${counts.packageImportKills} kills (${elapsed()})`);
+      await fillingImportPhase();
+      console.log(`  filling imports done: ${counts.fillingImportKills} kills (${elapsed()})`);
     })(),
   ]);
 } catch (e) {
