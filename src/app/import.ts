@@ -172,12 +172,6 @@ function loadAll(paths: string[], opts: ImportOptions, tmpDir: string, now: numb
   return loaded;
 }
 
-/**
- * Rows (cards and answers) from which an import into a new database writes through a rollback journal (see
- * Store.fillingWrite): a large collection's pages then reach the disk once instead of twice.
- */
-const FILLING_ROWS = 20_000;
-
 export function importPaths(ctx: Context, paths: string[], opts: ImportOptions = {}): ImportReport {
   if (opts.timeZone) assertTimeZone(opts.timeZone);
   const tmpDir = mkdtempSync(join(tmpdir(), 'recall-import-'));
@@ -199,8 +193,8 @@ export function importPaths(ctx: Context, paths: string[], opts: ImportOptions =
       const cardRows = loaded.reduce((n, l) => n + (l.kind === 'plan' ? l.plan.decks.reduce((m, d) => m + d.cards.length, 0) : l.parsed.cards.length), 0);
       // A collection of years is hundreds of thousands of rows in one transaction: index pages stay in memory.
       ctx.store.reserveCache(256);
-      const write = (fn: () => void) => (reviewRows + cardRows >= FILLING_ROWS && !opts.dryRun ? ctx.store.fillingWrite(fn) : fn());
-      write(() => ctx.store.transaction(() => {
+      // Into a new database, a large import's pages reach the disk once (Store.fillingWrite); a dry run writes nothing.
+      ctx.store.fillingWrite(opts.dryRun ? 0 : reviewRows + cardRows, () => ctx.store.transaction(() => {
         const rebuildIndexes = ctx.store.deferReportIndexes(reviewRows);
         for (const item of loaded) {
           const fileReport = { file: item.file, format: item.kind === 'recall' ? 'recall' : item.plan.format, cardsAdded: 0, cardsUpdated: 0, cardsUnchanged: 0, cardsRemoved: 0, reviewsImported: 0 };

@@ -116,14 +116,6 @@ const cursorKey = (partner: string) => `sync:${partner}`;
 /** Rows arriving beyond which their apply gets a large page cache (see applyAndDerive). */
 const LARGE_APPLY = 20_000;
 
-/**
- * A large apply, written through a rollback journal when it fills a new database (a new device's first sync: see
- * Store.fillingWrite): its pages reach the disk once instead of twice.
- */
-function fillingApply<T>(ctx: Context, rows: number, fn: () => T): T {
-  return rows >= LARGE_APPLY ? ctx.store.fillingWrite(fn) : fn();
-}
-
 /** Rows pushed beyond which the push cursor is recorded before the pull (see syncHub). */
 const LARGE_PUSH = 5000;
 
@@ -202,7 +194,8 @@ async function syncHub(ctx: Context, url: string, opts: SyncOptions): Promise<Sy
       trace('pulled');
       const total = spool.rows;
       let applied = 0;
-      derived = fillingApply(ctx, total, () => ctx.store.transaction(() => {
+      // Into a new device, the pages reach the disk once (Store.fillingWrite).
+      derived = ctx.store.fillingWrite(total, () => ctx.store.transaction(() => {
         const before = ctx.store.syncMarks();
         const d = applyAndDerive(ctx, spool.pages(), (n) => {
           applied += n;
@@ -280,7 +273,7 @@ async function syncFile(ctx: Context, path: string, opts: SyncOptions): Promise<
     const pushTotal = ctx.store.countBetween(cursor.push, localTo);
     let pushedRows = 0;
     // 1. Ours into the partner, in one transaction of the partner's.
-    const pushed = fillingApply(peer, pushTotal, () => peer.store.transaction(() => {
+    const pushed = peer.store.fillingWrite(pushTotal, () => peer.store.transaction(() => {
       const before = peer.store.syncMarks();
       const d = applyAndDerive(peer, ctx.store.outgoing(cursor.push, localTo, { pageSize: opts.pageSize }), (n) => {
         pushedRows += n;
@@ -296,7 +289,7 @@ async function syncFile(ctx: Context, path: string, opts: SyncOptions): Promise<
     const pullTotal = peer.store.countBetween(pullFrom, peerTo);
     let applied = 0;
     // The partner's count includes the rows we just pushed there, which the pull skips.
-    const derived = fillingApply(ctx, Math.max(0, pullTotal - pushedRows), () => ctx.store.transaction(() => {
+    const derived = ctx.store.fillingWrite(Math.max(0, pullTotal - pushedRows), () => ctx.store.transaction(() => {
       const before = ctx.store.syncMarks();
       const d = applyAndDerive(ctx, peer.store.outgoing(pullFrom, peerTo, { pageSize: opts.pageSize, skip: pushed.window }), (n) => {
         applied += n;

@@ -428,12 +428,12 @@ export interface Store extends SettingsStore, DeckStore, CardStore, LogStore, Qu
    */
   joinTransaction<T>(fn: () => T): T;
   /**
-   * Runs `fn` (which opens the transaction) for a write that fills a new database: its first import of a large
-   * collection, a new device's first sync. While the file is nearly empty and no other connection has it open, the
-   * write goes through a rollback journal instead of the write-ahead log, so its pages are written once instead
-   * of twice (into the log, then into the database at the checkpoint); the log comes back after. Otherwise just
-   * runs `fn`.
+   * Runs `fn` (which opens the transaction) for a write of `rows` rows that may fill a new database: its first import
+   * of a large collection, a new device's first sync. When the write is large (20k rows or more), the file nearly
+   * empty and no other connection has it open, the write goes through a rollback journal instead of the write-ahead
+   * log, so its pages are written once instead of twice (into the log, then into the database at the checkpoint);
+   * the log comes back after. Otherwise just runs `fn`.
    */
-  fillingWrite<T>(fn: () => T): T;
+  fillingWrite<T>(rows: number, fn: () => T): T;
   close(): void;
 }

@@ -344,8 +344,8 @@ export function createStore(db: Db, path = ':memory:'): Store {
     joinTransaction(fn) {
       return db.inTransaction ? fn() : store.transaction(fn);
     },
-    fillingWrite(fn) {
-      if (db.inTransaction || db.readonly || path === ':memory:') return fn();
+    fillingWrite(rows, fn) {
+      if (rows < FILLING_MIN_ROWS || db.inTransaction || db.readonly || path === ':memory:') return fn();
       const size = (db.pragma('page_count', { simple: true }) as number) * (db.pragma('page_size', { simple: true }) as number);
       if (size > FILLING_MAX_BYTES || !switchJournal(db, 'delete')) return fn();
       // In DELETE mode the unlinking of the journal is the commit: EXTRA syncs the folder after it, so a power cut
@@ -840,18 +840,27 @@ export function versionOf(spec: CardSpec): CardVersion {
  * well under it; one with a collection in it is far over, and readers of such a file must not wait for an import.
  */
 const FILLING_MAX_BYTES = 8 * 2 ** 20;
+/** Rows (cards, answers, sync rows) from which a write into such a database is worth the switch. */
+const FILLING_MIN_ROWS = 20_000;
 
 /**
  * Sets the journal mode if no other connection holds the database, without waiting for one: true if it is set.
  * Either way needs the file to itself, and a busy timeout of 10 s would make an import wait for a reader.
  */
 function switchJournal(db: Db, mode: 'delete' | 'wal'): boolean {
+  try {
+    return withoutWaiting(db, () => String(db.pragma(`journal_mode = ${mode}`, { simple: true })).toLowerCase() === mode);
+  } catch {
+    return false;
+  }
+}
+
+/** Runs `fn` with no busy timeout: a lock another connection holds fails at once instead of being waited for. */
+function withoutWaiting<T>(db: Db, fn: () => T): T {
   const timeout = db.pragma('busy_timeout', { simple: true }) as number;
   db.pragma('busy_timeout = 0');
   try {
-    return String(db.pragma(`journal_mode = ${mode}`, { simple: true })).toLowerCase() === mode;
-  } catch {
-    return false;
+    return fn();
   } finally {
     db.pragma(`busy_timeout = ${timeout}`);
   }
@@ -882,14 +891,10 @@ const LOG_RESERVE_MAX = 24 * 1024 * 1024;
  * the -shm file, never the -wal.
  */
 function reserveLog(db: Db, dbPath: string, bytes: number): void {
-  const timeout = db.pragma('busy_timeout', { simple: true }) as number;
-  db.pragma('busy_timeout = 0');
   try {
-    db.exec('BEGIN IMMEDIATE');
+    withoutWaiting(db, () => db.exec('BEGIN IMMEDIATE'));
   } catch {
     return;
-  } finally {
-    db.pragma(`busy_timeout = ${timeout}`);
   }
   try {
     // SQLite follows a symlinked database to the real file and keeps its log beside that one.
