@@ -79,8 +79,9 @@ export function openDb(path: string, opts: { readonly?: boolean; now?: number } 
         db.pragma('journal_mode = WAL');
       } catch (e) {
         // Another recall is filling this (new) database through a rollback journal (Store.fillingWrite), and
-        // leaving that mode needs the file to itself. Reading works meanwhile, and a write waits for that one as it
-        // would for any other; the WAL comes back when that write ends.
+        // leaving that mode needs the file to itself. Reads see the file as it was until that write puts pages into
+        // it (a cache spill or its commit), then wait for its commit; a write waits for it as for any other. The
+        // WAL comes back when that write ends.
         if (!String((e as { code?: unknown }).code).startsWith('SQLITE_BUSY')) throw e;
         wal = false;
       }
