@@ -160,7 +160,7 @@ describe.skipIf(!hasPg)('recall sync (CLI, real PostgreSQL)', () => {
     expect(() => pg.psql("INSERT INTO recall.settings(owner, key, value, at, device, seq) VALUES ('alice', 'x', '1', 0, 'd', 1)", 'shared_hub', 'bob')).toThrow(/row-level security/);
   });
 
-  it('the local database is not locked while the hub is being talked to: another writer commits at once mid-push', async () => {
+  it('the local database is not locked while the hub is being talked to: another writer commits mid-push within moments', async () => {
     pg.createDatabase('unlocked');
     const decks = writeDecks(t.dir);
     const d = openDevice(t.dir, 'busy', decks);
@@ -180,10 +180,13 @@ describe.skipIf(!hasPg)('recall sync (CLI, real PostgreSQL)', () => {
     let err = '';
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-    // From the moment it has connected until it reports the push done, write to the same database without waiting.
+    // From the moment it has connected until it reports the push done, write to the same database, waiting at most
+    // 200 ms: a push holding the write lock takes seconds. Not 0 ms: right after its push the sync records its cursor
+    // in a short local transaction, and a probe started before this loop saw "pushed" could meet it (it did, on a
+    // loaded machine: one refusal in CI).
     while (!/^sync: connected /m.test(err)) await new Promise((r) => setTimeout(r, 2));
     while (!/^sync: pushed /m.test(err)) {
-      const w = new Database(d.db, { timeout: 0 });
+      const w = new Database(d.db, { timeout: 200 });
       try {
         w.exec('BEGIN IMMEDIATE');
         w.prepare("INSERT INTO local(key, value) VALUES ('probe', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(String(probes));
