@@ -67,11 +67,27 @@ function deckCards(db: string): number {
   return decks.find((d) => d.name === 'Filling')?.total ?? 0;
 }
 
+/** A new database, made by a recall run: turning a new file to WAL goes through a journal of its own. */
+function createDb(db: string): void {
+  expect(runCli(['decks', '--json'], { ...env, RECALL_DB: db }).code).toBe(0);
+}
+
+/** A database holding the 21k-note import, a new one named `partner` beside it, and the folder watched from then on. */
+async function importedWithNewPartner(partner: string) {
+  const { dir, file, db } = setup();
+  expect((await run(['import', file, '--json'], { RECALL_DB: db })).code).toBe(0);
+  const other = join(dir, partner);
+  createDb(other);
+  const seen = watchCreated(dir);
+  cleanups.push(seen.close);
+  return { db, other, seen };
+}
+
 describe('a write that fills a new database', () => {
   it('goes through a rollback journal, then puts the write-ahead log back', async () => {
     const { dir, file, db } = setup();
-    // The database exists first: turning a new file to WAL goes through a journal of its own.
-    expect(runCli(['decks', '--json'], { ...env, RECALL_DB: db }).code).toBe(0);
+    // The database exists first, so that the journal seen is the import's.
+    createDb(db);
     const seen = watchCreated(dir);
     cleanups.push(seen.close);
     const r = await run(['import', file, '--json'], { RECALL_DB: db });
@@ -90,8 +106,7 @@ describe('a write that fills a new database', () => {
     const outcomes: string[] = [];
     for (let attempt = 0; attempt < 4 && !outcomes.includes('rolled back'); attempt++) {
       const { dir, file, db } = setup();
-      // The database exists first, so that the journal seen is the import's (see above).
-      expect(runCli(['decks', '--json'], { ...env, RECALL_DB: db }).code).toBe(0);
+      createDb(db);
       const size = statSync(db).size;
       const seen = watchCreated(dir);
       cleanups.push(seen.close);
@@ -131,7 +146,7 @@ describe('a write that fills a new database', () => {
 
   it('stays in the write-ahead log while another connection reads, without waiting for it', async () => {
     const { dir, file, db } = setup();
-    expect(runCli(['decks', '--json'], { ...env, RECALL_DB: db }).code).toBe(0);
+    createDb(db);
     const reader = new Database(db, { readonly: true });
     cleanups.push(() => reader.close());
     reader.exec('BEGIN');
@@ -155,7 +170,7 @@ describe('a write that fills a new database', () => {
     for (let attempt = 0; attempt < 3 && !overlapped; attempt++) {
       const big = 60_000;
       const { dir, file, db } = setup(big);
-      expect(runCli(['decks', '--json'], { ...env, RECALL_DB: db }).code).toBe(0);
+      createDb(db);
       const seen = watchCreated(dir);
       cleanups.push(seen.close);
       let reader: Promise<{ code: number | null; stderr: string; stdout: string; at: number }> | undefined;
@@ -178,12 +193,7 @@ describe('a write that fills a new database', () => {
   }, 120_000);
 
   it('takes a new device\'s first sync from a recall file the same way', async () => {
-    const { dir, file, db } = setup();
-    expect((await run(['import', file, '--json'], { RECALL_DB: db })).code).toBe(0);
-    const fresh = join(dir, 'new.db');
-    expect(runCli(['decks', '--json'], { ...env, RECALL_DB: fresh }).code).toBe(0);
-    const seen = watchCreated(dir);
-    cleanups.push(seen.close);
+    const { db, other: fresh, seen } = await importedWithNewPartner('new.db');
     const r = await run(['sync', db, '--json'], { RECALL_DB: fresh });
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).pulled.cards).toBe(NOTES);
@@ -193,12 +203,7 @@ describe('a write that fills a new database', () => {
   }, 60_000);
 
   it('leaves a syncing device in the write-ahead log when what it pulls back is its own push', async () => {
-    const { dir, file, db } = setup();
-    expect((await run(['import', file, '--json'], { RECALL_DB: db })).code).toBe(0);
-    const peer = join(dir, 'peer.db');
-    expect(runCli(['decks', '--json'], { ...env, RECALL_DB: peer }).code).toBe(0);
-    const seen = watchCreated(dir);
-    cleanups.push(seen.close);
+    const { db, other: peer, seen } = await importedWithNewPartner('peer.db');
     const r = await run(['sync', peer, '--json'], { RECALL_DB: db });
     expect(r.code, r.stderr).toBe(0);
     // The new peer is filled through a journal; our own file, which only gets the peer's few rows, is not.
