@@ -116,6 +116,11 @@ export async function main(argv: string[], root: string): Promise<void> {
       status: ratio <= limit && extraPass ? 'PASS' : 'FAIL', extra, note,
     };
   };
+  /** A slow row measured against a wall-clock limit (no baseline): `<= N s`. */
+  const limitRow = (id: string, what: string, s: Summary, limitMs: number, extra: Record<string, unknown>, note: string): Row => ({
+    id, what, unit: 'ms', median: round(s.median), min: round(s.min), max: round(s.max), runs: s.runs,
+    baseline: null, ratio: null, target: `<= ${limitMs / 1000} s`, status: s.median <= limitMs ? 'PASS' : 'FAIL', extra, note,
+  });
   const unavailable = (id: string, what: string, target: string, note: string): Row => ({
     id, what, unit: 'ms', median: null, min: null, max: null, runs: 0, baseline: null, ratio: null, target, status: 'N/A', note,
   });
@@ -289,15 +294,9 @@ export async function main(argv: string[], root: string): Promise<void> {
       usage.add(r);
       return r.ms;
     }, SLOW_BUDGET_MS);
-    const limit = 15_000;
-    return {
-      id: 'import-anki-large', what: bigWhat, unit: 'ms', median: round(s.median), min: round(s.min), max: round(s.max), runs: s.runs,
-      baseline: null, ratio: null, target: '<= 15 s', status: s.median <= limit ? 'PASS' : 'FAIL',
-      extra: {
-        reviewsImported: reviews, ...usage.extra(), packageSeconds: round(pkg.seconds, 1), packageCached: pkg.cached,
-      },
-      note: 'cold `recall import PKG --json` into a new database; PKG is the bench collection exported by `recall export collection` with recall\'s note records emptied and the built-in decks left out (a plain Anki collection), made once and cached in bench/.data/; cpuMedianMs = user+system CPU of the process (GNU time)',
-    } satisfies Row;
+    return limitRow('import-anki-large', bigWhat, s, 15_000,
+      { reviewsImported: reviews, ...usage.extra(), packageSeconds: round(pkg.seconds, 1), packageCached: pkg.cached },
+      'cold `recall import PKG --json` into a new database; PKG is the bench collection exported by `recall export collection` with recall\'s note records emptied and the built-in decks left out (a plain Anki collection), made once and cached in bench/.data/; cpuMedianMs = user+system CPU of the process (GNU time)');
   });
 
   // 6c. cold `recall decks` on an imported Anki collection (the import row's database, else one import now)
@@ -327,14 +326,9 @@ export async function main(argv: string[], root: string): Promise<void> {
         usage.add(r);
         return r.ms;
       }, SLOW_BUDGET_MS);
-      return {
-        id, what, unit: 'ms', median: round(s.median), min: round(s.min), max: round(s.max), runs: s.runs,
-        baseline: null, ratio: null, target: `<= ${limitMs / 1000} s`, status: s.median <= limitMs ? 'PASS' : 'FAIL',
-        extra: {
-          cards: report.cards, reviews: report.reviews, packageMb: round(report.bytes / 2 ** 20, 1), ...usage.extra(),
-        },
-        note: `cold \`recall export ${args.join(' ')} -o FILE --json\` of the bench collection to a new file; cpuMedianMs = user+system CPU of the process (GNU time)`,
-      } satisfies Row;
+      return limitRow(id, what, s, limitMs,
+        { cards: report.cards, reviews: report.reviews, packageMb: round(report.bytes / 2 ** 20, 1), ...usage.extra() },
+        `cold \`recall export ${args.join(' ')} -o FILE --json\` of the bench collection to a new file; cpuMedianMs = user+system CPU of the process (GNU time)`);
     };
     const colpkgWhat = `export of the whole collection (${gen.cards / 1000}k cards / ${(gen.reviews / 1000).toFixed(0)}k reviews) as an Anki .colpkg`;
     await safely('export-colpkg', colpkgWhat, '<= 15 s', () =>
@@ -413,13 +407,8 @@ export async function main(argv: string[], root: string): Promise<void> {
             synced = { db, url };
             return r.ms;
           }, SLOW_BUDGET_MS);
-          const limit = 60_000;
-          return {
-            id: 'sync-first', what: firstWhat, unit: 'ms', median: round(s.median), min: round(s.min), max: round(s.max), runs: s.runs,
-            baseline: null, ratio: null, target: '<= 60 s', status: s.median <= limit ? 'PASS' : 'FAIL',
-            extra: { reviewsPushed: pushed, postgres: pg.psql('SHOW server_version'), fsync: 'on' },
-            note: 'cold CLI process, collection copy to a new empty database on a local PostgreSQL (Unix socket, fsync on) started by the bench',
-          } satisfies Row;
+          return limitRow('sync-first', firstWhat, s, 60_000, { reviewsPushed: pushed, postgres: pg.psql('SHOW server_version'), fsync: 'on' },
+            'cold CLI process, collection copy to a new empty database on a local PostgreSQL (Unix socket, fsync on) started by the bench');
         });
         /** A hub holding the collection: sync-first's, else one filled now. */
         const filledHub = (): { db: string; url: string } => {
@@ -449,13 +438,8 @@ export async function main(argv: string[], root: string): Promise<void> {
               clean(db);
               return r.ms;
             }, SLOW_BUDGET_MS);
-            const limit = 60_000;
-            return {
-              id: 'sync-new-device', what: newWhat, unit: 'ms', median: round(s.median), min: round(s.min), max: round(s.max), runs: s.runs,
-              baseline: null, ratio: null, target: '<= 60 s', status: s.median <= limit ? 'PASS' : 'FAIL',
-              extra: { reviewsPulled: pulled, ...usage.extra() },
-              note: 'cold CLI process with a new database (a second machine\'s first sync) against a hub holding the collection (sync-first\'s, else one filled for it); it pulls the whole log and replays every card; cpuMedianMs = user+system CPU of the process (GNU time)',
-            } satisfies Row;
+            return limitRow('sync-new-device', newWhat, s, 60_000, { reviewsPulled: pulled, ...usage.extra() },
+              'cold CLI process with a new database (a second machine\'s first sync) against a hub holding the collection (sync-first\'s, else one filled for it); it pulls the whole log and replays every card; cpuMedianMs = user+system CPU of the process (GNU time)');
           });
         }
         await safely('sync-incremental', incWhat, '<= 3x', () => {
