@@ -158,6 +158,48 @@ describe('statistics rollups', () => {
     expect(a.ctx.store.staleRollups()).toEqual(clean);
   }, 120_000);
 
+  it('equal a recomputation after a sync that brings most of the days (rebuilt whole) and one that brings a few', async () => {
+    const { a, b } = devices();
+    const ids = cardIds(a);
+    // 600 study days on a (the whole-log rebuild starts at 500 days, when they are most of the days known), a card a
+    // day, with an undo and a move among them; b has days of its own that a lacks.
+    for (let day = 0; day < 600; day++) {
+      a.at(T0 + day * DAY);
+      answer(a, ids[day % ids.length]!, day % 7 === 0 ? 1 : 3);
+      if (day === 300) undoLast(a.ctx);
+    }
+    const card = a.ctx.store.getCard(ids[0]!)!;
+    applyCardAction(a.ctx, [ids[0]!], { kind: 'move', deckId: a.ctx.store.decks().find((x) => x.id !== card.deckId && x.origin === 'file')!.id });
+    const bIds = cardIds(b);
+    for (const day of [700, 701, 702]) {
+      b.at(T0 + day * DAY);
+      answer(b, bIds[1]!, 3);
+    }
+    // Non-zero rows: an incremental update can leave a row at zero where a rebuild leaves none.
+    const daily = (db: string) => {
+      const conn = new Database(db, { readonly: true });
+      try {
+        return conn.prepare('SELECT day, (SELECT name FROM decks WHERE id = deck_id) AS deck, reviews, again, new_cards, young_total, young_passed, mature_total, mature_passed FROM daily WHERE reviews + again + duration_ms + new_cards + young_total + mature_total > 0 ORDER BY day, deck').all();
+      } finally {
+        conn.close();
+      }
+    };
+    b.at(T0 + 710 * DAY);
+    await syncWith(b.ctx, a.db, { env: { RECALL_NOW: new Date(b.now).toISOString() } });
+    expect(b.ctx.store.staleRollups()).toEqual(clean);
+    const rows = daily(b.db);
+    expect(new Set(rows.map((r) => (r as { day: number }).day)).size).toBe(600 - 1 + 3);
+    // A few days more, rebuilt day by day.
+    a.at(T0 + 720 * DAY);
+    answer(a, ids[2]!, 1);
+    undoLast(a.ctx);
+    answer(a, ids[3]!, 4);
+    await syncWith(b.ctx, a.db, { env: { RECALL_NOW: new Date(a.now).toISOString() } });
+    expect(b.ctx.store.staleRollups()).toEqual(clean);
+    a.close();
+    expect(daily(b.db)).toEqual(daily(a.db));
+  }, 120_000);
+
   it('doctor finds a damaged rollup and --fix rebuilds it, leaving the statistics as they were', () => {
     const { a } = devices();
     a.at(T0 + DAY);

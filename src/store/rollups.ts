@@ -17,14 +17,18 @@ const COUNTED = `(r.scheduled = 1 OR r.kind = 'import')`;
  */
 const IN_REVIEW = `coalesce(r.source_state, CASE WHEN r.scheduled = 1 THEN r.state_before END) = 2`;
 
-/** `daily` rows as the log says they are, for the answers `where` selects (always rated and not undone). */
-export function dailyFromLog(where: string): string {
+/**
+ * `daily` rows as the log says they are, for the answers `where` selects (always rated and not undone). With no
+ * `where`, every answer: read in the table's own order, not through the per-day index, whose order costs a random
+ * row lookup per answer (a million answers: ~2 s scanned against ~4 s through the index).
+ */
+export function dailyFromLog(where?: string): string {
   return `SELECT r.day AS day, c.deck_id AS deck_id, sum(${COUNTED}) AS reviews, sum(${COUNTED} AND r.rating = 1) AS again,
       sum(CASE WHEN ${COUNTED} THEN r.duration_ms ELSE 0 END) AS duration_ms, sum(${COUNTED} AND r.state_before = 0) AS new_cards,
       sum(${IN_REVIEW} AND r.elapsed_days < 21) AS young_total, sum(${IN_REVIEW} AND r.elapsed_days < 21 AND r.rating > 1) AS young_passed,
       sum(${IN_REVIEW} AND r.elapsed_days >= 21) AS mature_total, sum(${IN_REVIEW} AND r.elapsed_days >= 21 AND r.rating > 1) AS mature_passed
-    FROM reviews r JOIN cards c ON c.id = r.card_id
-    WHERE r.undone_at IS NULL AND r.rating > 0 AND (${COUNTED} OR ${IN_REVIEW}) AND (${where})
+    FROM reviews r ${where === undefined ? 'NOT INDEXED ' : ''}JOIN cards c ON c.id = r.card_id
+    WHERE r.undone_at IS NULL AND r.rating > 0 AND (${COUNTED} OR ${IN_REVIEW}) AND (${where ?? '1'})
     GROUP BY r.day, c.deck_id`;
 }
 
@@ -61,9 +65,9 @@ export function staleRollups(db: Db): { daily: number; cardCounts: number } {
   const daily = db
     .prepare(
       `SELECT count(*) FROM (
-         SELECT ${DAILY_COLUMNS} FROM daily WHERE ${nonZero} EXCEPT SELECT * FROM (${dailyFromLog('1')})
+         SELECT ${DAILY_COLUMNS} FROM daily WHERE ${nonZero} EXCEPT SELECT * FROM (${dailyFromLog()})
          UNION ALL
-         SELECT * FROM (SELECT * FROM (${dailyFromLog('1')}) WHERE ${nonZero}) EXCEPT SELECT ${DAILY_COLUMNS} FROM daily)`,
+         SELECT * FROM (SELECT * FROM (${dailyFromLog()}) WHERE ${nonZero}) EXCEPT SELECT ${DAILY_COLUMNS} FROM daily)`,
     )
     .pluck()
     .get() as number;
@@ -79,10 +83,12 @@ export function staleRollups(db: Db): { daily: number; cardCounts: number } {
   return { daily, cardCounts };
 }
 
+/** The two statements that recompute `daily` for every day, from the log. */
+export const REBUILD_DAILY_ALL = ['DELETE FROM daily', `INSERT INTO daily(${DAILY_COLUMNS}) ${dailyFromLog()}`] as const;
+
 /** Recomputes `daily` for every day, from the log. */
 export function rebuildDailyRows(db: Db): void {
-  db.exec('DELETE FROM daily');
-  db.exec(`INSERT INTO daily(${DAILY_COLUMNS}) ${dailyFromLog('1')}`);
+  for (const text of REBUILD_DAILY_ALL) db.exec(text);
 }
 
 /** The two statements that recompute `daily` for the days of a JSON array bound to each (sync). */
