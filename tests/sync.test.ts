@@ -236,10 +236,10 @@ describe.skipIf(!pgBinDir())('sync with a PostgreSQL hub', () => {
     void DAY;
   });
 
-  it('a large push goes as COPY text: tabs, newlines, backslashes and \\N in names and content arrive intact', async () => {
+  it("a large push and pull go as COPY text: tabs, newlines, backslashes, control characters and \\N in names and content arrive intact", async () => {
     const { a, b } = pair();
     studyApart(a, b);
-    const odd = 'tab\there\nnew line\\ back \\N end é ✓';
+    const odd = 'tab\there\nnew line\\ back \\N end é ✓ \b\f\v \r\n 😀';
     a.ctx.store.transaction(() => {
       const deck = a.ctx.store.upsertDeck({ name: `Odd ${odd}`, description: odd, source: '', origin: 'file', path: null, fileHash: null }, T0);
       a.ctx.store.insertCard(deck, { uid: `u${odd}`, noteUid: odd, content: { type: 'basic', front: odd, back: odd }, tags: [odd] }, 1, T0);

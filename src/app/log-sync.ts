@@ -29,7 +29,7 @@ export interface SyncOptions {
   /** Told each step as it completes: for `RECALL_SYNC_TRACE` (the crash tests kill at chosen steps). */
   trace?: (step: string) => void;
   pageSize?: number;
-  /** Rows to push beyond which new rows go to the hub as COPY text (default 5000; tests lower it). */
+  /** Rows to push (or of one kind to pull) from which they travel to or from the hub as COPY text (default 5000; tests lower it). */
   copyAbove?: number;
 }
 
@@ -190,7 +190,9 @@ async function syncHub(ctx: Context, url: string, opts: SyncOptions): Promise<Sy
     try {
       const pulled = nothingNew
         ? { seq: pushed.seq ?? seen }
-        : await hub.pull(seen, pushed.seq, (page) => spool.add(page), (done, total) => opts.onProgress?.({ phase: 'pull', done, total }));
+        : await hub.pull(seen, pushed.seq, (page) => spool.add(page), (done, total) => opts.onProgress?.({ phase: 'pull', done, total }), {
+          copyAbove: opts.copyAbove,
+        });
       trace('pulled');
       const total = spool.rows;
       let applied = 0;

@@ -1,6 +1,6 @@
 // Where the pages a sync pulls wait for their apply. The hub is read in one snapshot before the local transaction
 // begins (the local database is never locked while the network is talked to), so every page is held until then: a
-// new device's first sync is the whole log, ~400 MB of JSON for a million answers. Past 16 MB they wait in a
+// new device's first sync is the whole log, ~170 MB of COPY text for a million answers (~400 MB as JSON). Past 16 MB they wait in a
 // temporary file instead of memory (in the database's folder, which has room for what they become: /tmp may be
 // memory itself), read back one page at a time.
 import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
@@ -24,12 +24,15 @@ export interface PageSpool {
   close(): void;
 }
 
+/** A page's rows as text: COPY text from the hub's large pulls, else JSON. */
+const textOf = (page: SyncPage) => page.copy ?? page.json;
+
 export function openPageSpool(opts: { dir?: string; inMemoryBytes?: number } = {}): PageSpool {
   const dir = opts.dir ?? tmpdir();
   const inMemory = opts.inMemoryBytes ?? IN_MEMORY_BYTES;
   const held: SyncPage[] = [];
   let heldBytes = 0;
-  let file: { fd: number; path: string; size: number; index: { kind: SyncKind; count: number; at: number; bytes: number }[] } | null = null;
+  let file: { fd: number; path: string; size: number; index: { kind: SyncKind; count: number; copy: boolean; at: number; bytes: number }[] } | null = null;
   let rows = 0;
   let reviews = 0;
   let closed = false;
@@ -56,10 +59,10 @@ export function openPageSpool(opts: { dir?: string; inMemoryBytes?: number } = {
         // removed by close() instead
       }
     }
-    const bytes = Buffer.from(page.json, 'utf8');
+    const bytes = Buffer.from(textOf(page), 'utf8');
     let done = 0;
     while (done < bytes.length) done += writeSync(file.fd, bytes, done, bytes.length - done, file.size + done);
-    file.index.push({ kind: page.kind, count: page.count, at: file.size, bytes: bytes.length });
+    file.index.push({ kind: page.kind, count: page.count, copy: page.copy !== undefined, at: file.size, bytes: bytes.length });
     file.size += bytes.length;
   };
   return {
@@ -67,7 +70,7 @@ export function openPageSpool(opts: { dir?: string; inMemoryBytes?: number } = {
       if (closed) throw new Error('sync: page spool used after close');
       rows += page.count;
       if (page.kind === 'reviews') reviews += page.count;
-      const bytes = Buffer.byteLength(page.json, 'utf8');
+      const bytes = Buffer.byteLength(textOf(page), 'utf8');
       if (file || heldBytes + bytes > inMemory) toFile(page);
       else {
         held.push(page);
@@ -80,7 +83,7 @@ export function openPageSpool(opts: { dir?: string; inMemoryBytes?: number } = {
       yield* held;
       if (!file) return;
       const { fd, index } = file;
-      for (const { kind, count, at, bytes } of index) {
+      for (const { kind, count, copy, at, bytes } of index) {
         const buf = Buffer.allocUnsafe(bytes);
         let done = 0;
         while (done < bytes) {
@@ -88,7 +91,7 @@ export function openPageSpool(opts: { dir?: string; inMemoryBytes?: number } = {
           if (n === 0) throw new Error('sync: the pulled pages were cut short on disk');
           done += n;
         }
-        yield { kind, count, json: buf.toString('utf8') };
+        yield copy ? { kind, count, json: '', copy: buf.toString('utf8') } : { kind, count, json: buf.toString('utf8') };
       }
     },
     get rows() {

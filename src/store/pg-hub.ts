@@ -5,7 +5,8 @@
 import type { Writable } from 'node:stream';
 import pg from 'pg';
 import { parse as parseConnectionString } from 'pg-connection-string';
-import { from as copyFrom } from 'pg-copy-streams';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { CopyPager, WIRE_NUMBERS } from '../core/copy-text.js';
 import { RecallError } from '../core/errors.js';
 import { redactTarget, zeroCounts, SYNC_KINDS, WIRE_FIELDS, type SyncCounts, type SyncKind, type SyncPage } from '../core/sync.js';
 
@@ -147,6 +148,9 @@ const TABLES: Record<SyncKind, TableSpec> = {
 
 for (const kind of SYNC_KINDS) {
   if (TABLES[kind].columns.map((x) => x.wire).join(',') !== WIRE_FIELDS[kind].join(',')) throw new Error(`hub: the ${kind} columns differ from WIRE_FIELDS`);
+  // A pull as COPY text reads these as numbers: they must be the numeric columns.
+  const numeric = TABLES[kind].columns.filter((x) => x.type !== 'text').map((x) => x.wire).join(',');
+  if (numeric !== WIRE_FIELDS[kind].filter((f) => WIRE_NUMBERS[kind].has(f)).join(',')) throw new Error(`hub: the ${kind} numeric columns differ from WIRE_NUMBERS`);
 }
 
 /** The conflict clause of a merge from a staging table (its column names are the hub's). */
@@ -185,6 +189,21 @@ function pageSql(t: TableSpec): string {
     ) page`;
 }
 
+/**
+ * A kind's rows of a pull as one COPY stream, push by push. COPY takes no parameters: the bounds are integers, the
+ * owner a quoted literal.
+ */
+function copyPullSql(t: TableSpec, bounds: { after: number; seq: number; skip: number }, owner: string): string {
+  const int = (n: number) => String(Math.trunc(n));
+  // Within a push, answers come card by card, in time order, not in key order (random): the device stores them in
+  // the order they arrive, and replay and the per-day rebuild then read its log card by card from neighbouring pages.
+  // The hub sorts them first (~2 s for a million), and a new device's first sync takes ~8 s less.
+  const order = t.table === 'reviews' ? 'seq, card_guid, reviewed_at, uid' : `seq, ${t.key}`;
+  return `COPY (SELECT ${t.columns.map((x) => x.col).join(', ')} FROM recall.${t.table}
+      WHERE owner = ${owner} AND seq > ${int(bounds.after)} AND seq <= ${int(bounds.seq)} AND seq <> ${int(bounds.skip)}
+      ORDER BY ${order}) TO STDOUT`;
+}
+
 function countSql(t: TableSpec): string {
   return `SELECT count(*)::integer AS n FROM recall.${t.table} WHERE owner = $4 AND seq > $1 AND seq <= $2 AND seq <> $3`;
 }
@@ -209,11 +228,16 @@ export interface Hub {
    * Rows of pushes after `after` (up to the latest, except push `exclude`), from one snapshot, handed to `onPage` a
    * page at a time (the caller decides where they wait: a first pull is the whole log).
    */
-  pull(after: number, exclude: number | null, onPage: (page: SyncPage) => void, onRows?: (n: number, total: number) => void): Promise<{ seq: number }>;
+  pull(
+    after: number, exclude: number | null, onPage: (page: SyncPage) => void, onRows?: (n: number, total: number) => void,
+    opts?: { copyAbove?: number },
+  ): Promise<{ seq: number }>;
   close(): Promise<void>;
 }
 
 const PAGE = 5000;
+/** Rows of one kind from which a pull reads them as COPY text rather than as JSON pages. */
+const COPY_PULL_ROWS = 5000;
 
 /** The password, as libpq finds it: in the URL, else PGPASSWORD, else ~/.pgpass (PGPASSFILE). Never stored. */
 function passwordSource(urlPassword: string, info: { host?: string | null; port?: string | number | null; database?: string | null; user?: string | null }, env: HubEnv) {
@@ -433,7 +457,8 @@ function hubOver(client: pg.Client, head: Head, where: string): Hub {
         throw hubError(e, where);
       }
     },
-    async pull(after, exclude, onPage, onRows) {
+    async pull(after, exclude, onPage, onRows, opts = {}) {
+      let broken = false;
       try {
         await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
         const seq = (await client.query('SELECT coalesce((SELECT seq FROM recall.users WHERE owner = current_user), 0) AS seq')).rows[0].seq as number;
@@ -447,11 +472,36 @@ function hubOver(client: pg.Client, head: Head, where: string): Hub {
           await client.query('COMMIT');
           return { seq };
         }
-        let total = 0;
-        for (const kind of SYNC_KINDS) total += (await client.query(counts[kind], [after, seq, skip, head.owner])).rows[0].n as number;
+        const n = {} as Record<SyncKind, number>;
+        for (const kind of SYNC_KINDS) n[kind] = (await client.query(counts[kind], [after, seq, skip, head.owner])).rows[0].n as number;
+        const total = SYNC_KINDS.reduce((sum, kind) => sum + n[kind], 0);
         let done = 0;
         if (total > 0) {
           for (const kind of SYNC_KINDS) {
+            if (n[kind] === 0) continue;
+            if (n[kind] >= (opts.copyAbove ?? COPY_PULL_ROWS)) {
+              // Many rows stream as COPY text: PostgreSQL writes it about ten times faster than it builds the JSON pages below,
+              // which left a new device waiting on the hub for a quarter of its first sync.
+              const pager = new CopyPager(PAGE);
+              const take = (page: { text: string; count: number } | null) => {
+                if (!page) return;
+                onPage({ kind, count: page.count, json: '', copy: page.text });
+                done += page.count;
+                onRows?.(done, total);
+              };
+              const stream = client.query(copyTo(copyPullSql(TABLES[kind], { after, seq, skip }, client.escapeLiteral(head.owner))));
+              try {
+                for await (const chunk of stream as AsyncIterable<Uint8Array>) for (const page of pager.add(chunk)) take(page);
+                take(pager.end());
+              } catch (e) {
+                // Rows recall cannot read, or the stream broke: the connection may be mid-COPY, where a ROLLBACK
+                // would wait behind it. Closing it ends the snapshot on the server as well.
+                stream.destroy();
+                broken = true;
+                throw e;
+              }
+              continue;
+            }
             let lastSeq = -1;
             let lastKey = '';
             for (;;) {
@@ -470,7 +520,8 @@ function hubOver(client: pg.Client, head: Head, where: string): Hub {
         await client.query('COMMIT');
         return { seq };
       } catch (e) {
-        await client.query('ROLLBACK').catch(() => {});
+        if (broken) await client.end().catch(() => {});
+        else await client.query('ROLLBACK').catch(() => {});
         throw hubError(e, where);
       }
     },

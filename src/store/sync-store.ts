@@ -4,6 +4,7 @@
 // writer. The caller holds the transaction and re-derives the cards it is told about (app/log-sync.ts).
 import type { Statement } from 'better-sqlite3';
 import type { CardEventData } from '../core/card-events.js';
+import { parseCopyRows } from '../core/copy-text.js';
 import { REBUILD_DAILY_ALL, REBUILD_DAILY_DAYS } from './rollups.js';
 import { SOURCE_KEY_SQL } from './migrations.js';
 import {
@@ -362,9 +363,8 @@ export function createSyncStore(sql: (text: string) => Statement<unknown[]>, tra
     },
     outgoing,
     applyPage(p, into = emptyEffects()) {
-      if (p.copy !== undefined) throw new Error('sync: a COPY page is for the hub, not for a database file');
       const batch = emptyBatch();
-      (batch[p.kind] as unknown[]) = JSON.parse(p.json) as unknown[];
+      (batch[p.kind] as unknown[]) = p.copy !== undefined ? parseCopyRows(p.kind, p.copy) : (JSON.parse(p.json) as unknown[]);
       return this.applyBatch(batch, into);
     },
     applyBatch(batch, into = emptyEffects()) {
