@@ -204,6 +204,43 @@ describe.skipIf(!hasPg)('recall sync (CLI, real PostgreSQL)', () => {
     expect(probes).toBeGreaterThan(0);
   });
 
+  it('a large pull streams as COPY text, under row-level security, for a role whose name needs quoting', () => {
+    pg.createDatabase('copy_rls');
+    // The pull's COPY cannot take parameters: the owner goes into it as a quoted literal.
+    const role = "o'neil";
+    pg.psql(`CREATE ROLE "${role}" LOGIN; CREATE ROLE dave LOGIN; GRANT CREATE ON DATABASE copy_rls TO "${role}"`);
+    const decks = writeDecks(t.dir);
+    const mine = openDevice(t.dir, 'oneil', decks);
+    const ids = mine.ctx.store.allCardIds();
+    mine.close();
+    // 6000 answers (above the 5000 from which a pull is COPY text), written directly, with text that needs escaping.
+    const conn = new Database(mine.db);
+    const ins = conn.prepare(`INSERT INTO reviews(uid, card_id, rating, state_before, state_after, due, stability, difficulty, elapsed_days,
+      scheduled_days, reviewed_at, duration_ms, kind, scheduled, answer, day, device) VALUES (?, ?, 3, 2, 2, ?, 5.5, ?, 1, 2, ?, 3000, 'review', 0, ?, 20500, 'feedfeedfeedfeed')`);
+    conn.transaction(() => {
+      for (let i = 0; i < 6000; i++) ins.run(`copy-${i}`, ids[i % ids.length], T0 + i, 1 + i / 7, T0 + i, i % 3 ? null : `typed\t${i}\\\n✓`);
+    })();
+    conn.close();
+    const other = openDevice(t.dir, 'dave', decks);
+    answer(other, cardIdByGuid(other.ctx, card), 1);
+    other.close();
+    expect(runJson(['sync', pg.url('copy_rls', role)], env(mine.db)).pushed.reviews).toBe(6000);
+    expect(runJson(['sync', pg.url('copy_rls', 'dave')], env(other.db)).pushed.reviews).toBe(1);
+    // A new device of the same person takes the 6000 answers, and none of the other role's.
+    const fresh = join(t.dir, 'oneil-new.db');
+    const pulled = runJson(['sync', pg.url('copy_rls', role)], env(fresh));
+    expect(pulled.pulled.reviews).toBe(6000);
+    const log = (db: string) => {
+      const c = new Database(db, { readonly: true });
+      try {
+        return c.prepare('SELECT uid, rating, due, difficulty, reviewed_at, answer, day, device FROM reviews ORDER BY uid').all();
+      } finally {
+        c.close();
+      }
+    };
+    expect(log(fresh)).toEqual(log(mine.db));
+  });
+
   it('a hub whose schema is newer than this recall is refused, unchanged', () => {
     pg.createDatabase('future');
     const db = join(t.dir, 'future.db');

@@ -143,7 +143,9 @@ export function createSyncStore(sql: (text: string) => Statement<unknown[]>, tra
       .map(([, e, type]) =>
         type === 'text' ? copyText(e)
         : type === 'int' ? `coalesce(CAST(CAST(${e} AS INTEGER) AS TEXT), '\\N')`
-        : `CASE WHEN ${e} IS NULL THEN '\\N' ELSE printf('%.17g', ${e}) END`,
+        // '!': SQLite's printf gives at most 16 significant digits without it, which loses the last bit of some
+        // doubles (1.1428571428571428 came back as 1.142857142857143); 17 digits give every double back exactly.
+        : `CASE WHEN ${e} IS NULL THEN '\\N' ELSE printf('%!.17g', ${e}) END`,
       )
       .join(" || char(9) || ");
   const LOCAL_KEYS = JSON.stringify(LOCAL_SETTING_KEYS);
