@@ -18,15 +18,16 @@ export const WIRE_NUMBERS: Record<SyncKind, ReadonlySet<string>> = {
   settings: new Set(['at']),
 };
 
-/** One row larger than this is not a row recall wrote: the pull stops instead of holding it. */
-export const MAX_COPY_ROW_BYTES = 64 * 2 ** 20;
+/**
+ * One row larger than this is not a row recall wrote (a text import reads at most 64 MiB, an Anki note 1 MiB): the
+ * pull stops instead of holding it.
+ */
+export const MAX_COPY_ROW_BYTES = 256 * 2 ** 20;
 
 const NEWLINE = 10;
 
-function malformed(detail: string): RecallError {
-  return new RecallError('sync-hub-data', `The hub sent rows recall cannot read: ${detail}`, {
-    hint: 'nothing was changed; check that the address names a recall hub, and run `recall sync` again',
-  });
+function malformed(detail: string, hint = 'nothing was changed; check that the address names a recall hub, and run `recall sync` again'): RecallError {
+  return new RecallError('sync-hub-data', `The hub sent rows recall cannot read: ${detail}`, { hint });
 }
 
 /**
@@ -38,8 +39,9 @@ export class CopyPager {
   private carryBytes = 0;
   private parts: string[] = [];
   private rows = 0;
-  // fatal: text that is not UTF-8 is refused, not turned into replacement characters.
-  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+  // fatal: text that is not UTF-8 is refused, not turned into replacement characters. ignoreBOM: each decode
+  // starts at a row, whose first field may begin with U+FEFF; without it the decoder would drop it as a byte-order mark.
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
   constructor(private readonly pageRows: number) {}
 
@@ -78,7 +80,12 @@ export class CopyPager {
   private hold(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
     this.carryBytes += bytes.length;
-    if (this.carryBytes > MAX_COPY_ROW_BYTES) throw malformed(`a row larger than ${MAX_COPY_ROW_BYTES / 2 ** 20} MiB`);
+    if (this.carryBytes > MAX_COPY_ROW_BYTES) {
+      throw malformed(
+        `a row larger than ${MAX_COPY_ROW_BYTES / 2 ** 20} MiB`,
+        'nothing was changed; recall writes no row that large, so something else wrote it to the hub: find it with psql (the largest `content` in recall.cards, `data` in recall.card_events)',
+      );
+    }
     // A copy: the chunk's buffer may be reused by the stream.
     this.carry.push(bytes.slice());
   }
