@@ -12,7 +12,7 @@ import { syncWith } from '../src/app/log-sync.js';
 import { replaceEntryAt } from '../src/decks/edit.js';
 import { parseDeck } from '../src/decks/parse.js';
 import { tempDir } from './helpers/cli.js';
-import { T0, cardIdByGuid, doctorClean, openDevice, snapshot, type Device } from './helpers/devices.js';
+import { T0, answer, cardIdByGuid, doctorClean, openDevice, snapshot, writeDecks, type Device } from './helpers/devices.js';
 
 let cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -244,6 +244,41 @@ describe('moves', () => {
     expect(reread(a, file)).toMatchObject({ cardsAdded: 0, cardsRemoved: 0, cardsUnchanged: 3 });
     await sync(a, b);
     expect(snapshot(a.db)).toEqual(snapshot(b.db));
+  });
+});
+
+describe('a deck file imported after another device moved a card into it', () => {
+  it('the moved card arrives beside the entry it became here (no crash), and both devices agree from then on', async () => {
+    const t = tempDir('recall-moved-');
+    cleanups.push(t.cleanup);
+    const decks = writeDecks(t.dir, 3);
+    const a = openDevice(t.dir, 'a', decks);
+    const b = openDevice(t.dir, 'b', decks);
+    cleanups.push(() => a.close(), () => b.close());
+    const moved = cardIdByGuid(a.ctx, 'file:Alpha/alpha0');
+    answer(a, moved, 3);
+    applyCardAction(a.ctx, [moved], { kind: 'move', deckId: a.ctx.store.deckByName('Beta')!.id });
+    // b shares the files: the move it pulls is written into them (the entry leaves alpha.deck for beta.deck).
+    await syncWith(b.ctx, a.db, { env });
+    expect(parseDeck(readFileSync(decks[1]!, 'utf8'), decks[1]!).notes.map((n) => n.uid)).toContain('alpha0');
+    // A new device reads the files as they are now: the entry is a card of Beta of its own (its id names Beta now).
+    const j = openDevice(t.dir, 'j', decks);
+    cleanups.push(() => j.close());
+    expect(j.ctx.store.getCard(cardIdByGuid(j.ctx, 'file:Beta/alpha0'))!.deckId).toBe(j.ctx.store.deckByName('Beta')!.id);
+    // Its first sync brings the card with its history, moved into Beta, where alpha0 is taken: it had stopped the
+    // sync with "UNIQUE constraint failed: cards.deck_id, cards.uid".
+    await syncWith(j.ctx, a.db, { env });
+    const arrived = j.ctx.store.getCard(cardIdByGuid(j.ctx, 'file:Alpha/alpha0'))!;
+    expect(arrived).toMatchObject({ deckId: j.ctx.store.deckByName('Beta')!.id, uid: 'alpha0#2', noteUid: 'alpha0' });
+    expect(arrived.schedule?.reps).toBe(1);
+    for (const d of [a, b, j]) {
+      await syncWith(d.ctx, a.db === d.db ? j.db : a.db, { env });
+      expect(doctorClean(d.ctx)).toEqual({ schedules: [], flags: [] });
+    }
+    // Nothing left to exchange, and the files are still valid deck files.
+    const again = await syncWith(j.ctx, a.db, { env });
+    expect(Object.values(again.pushed).reduce((x, y) => x + y, 0) + Object.values(again.pulled).reduce((x, y) => x + y, 0)).toBe(0);
+    for (const f of decks) expect(parseDeck(readFileSync(f, 'utf8'), f).diagnostics).toEqual([]);
   });
 });
 

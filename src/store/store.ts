@@ -252,15 +252,25 @@ export function createStore(db: Db, path = ':memory:'): Store {
     if (!row) return false;
     const derived = deriveCardState(rawEvents(cardId).map(toEvent), { deckId: row.deckId, version: { uid: row.uid, noteUid: row.noteUid, content: row.content } });
     const v = derived.version;
+    // A move or an edit can land the card on a (deck, uid) another card holds. It happens when a deck file was
+    // imported on this device after another device moved a card into it: the file's entry became a card of its own
+    // here, and the moved card, with its history, arrives by sync. The card then takes a free uid there (`uid#2`),
+    // as a pulled card created on a taken uid does (sync-store, applyCard), and keeps it while the other holds it.
+    let uid = v.uid;
+    if ((derived.deckId !== row.deckId || uid !== row.uid) && sql('SELECT 1 FROM cards WHERE deck_id = ? AND uid = ? AND id != ?').pluck().get(derived.deckId, uid, cardId) !== undefined) {
+      const free = (candidate: string) => sql('SELECT 1 FROM cards WHERE deck_id = ? AND uid = ? AND id != ?').pluck().get(derived.deckId, candidate, cardId) === undefined;
+      if (derived.deckId === row.deckId && row.uid.startsWith(`${uid}#`)) uid = row.uid;
+      else for (let i = 2, base = uid; !free(uid); i++) uid = `${base}#${i}`;
+    }
     const differs =
-      derived.deckId !== row.deckId || v.uid !== row.uid || v.noteUid !== row.noteUid || v.content !== row.content ||
+      derived.deckId !== row.deckId || uid !== row.uid || v.noteUid !== row.noteUid || v.content !== row.content ||
       (derived.suspended ? 1 : 0) !== row.suspended || derived.buriedUntil !== row.buriedUntil || (derived.removed ? 1 : 0) !== row.removed;
     if (differs && !dryRun) {
       const type = (JSON.parse(v.content) as { type: CardType }).type;
       sql(
         `UPDATE cards SET deck_id = ?, uid = ?, note_uid = ?, type = ?, content = ?, suspended = ?, buried_until = ?, removed = ?
          WHERE id = ?`,
-      ).run(derived.deckId, v.uid, v.noteUid, type, v.content, derived.suspended ? 1 : 0, derived.buriedUntil, derived.removed ? 1 : 0, cardId);
+      ).run(derived.deckId, uid, v.noteUid, type, v.content, derived.suspended ? 1 : 0, derived.buriedUntil, derived.removed ? 1 : 0, cardId);
     }
     return differs;
   };
