@@ -267,7 +267,10 @@ describe('a deck file imported after another device moved a card into it', () =>
     expect(j.ctx.store.getCard(cardIdByGuid(j.ctx, 'file:Beta/alpha0'))!.deckId).toBe(j.ctx.store.deckByName('Beta')!.id);
     // Its first sync brings the card with its history, moved into Beta, where alpha0 is taken: it had stopped the
     // sync with "UNIQUE constraint failed: cards.deck_id, cards.uid".
-    await syncWith(j.ctx, a.db, { env });
+    const first = await syncWith(j.ctx, a.db, { env });
+    // The file keeps its one entry alpha0 (the new device's card); the arrived card stays in the database, and the
+    // summary says so.
+    expect(first.warnings.join('\n')).toMatch(/id "alpha0" of a card of deck "Beta" is taken/);
     const arrived = j.ctx.store.getCard(cardIdByGuid(j.ctx, 'file:Alpha/alpha0'))!;
     expect(arrived).toMatchObject({ deckId: j.ctx.store.deckByName('Beta')!.id, uid: 'alpha0#2', noteUid: 'alpha0' });
     expect(arrived.schedule?.reps).toBe(1);
