@@ -130,10 +130,6 @@ function numberField(field: string): number {
   return n;
 }
 
-function textField(field: string): string {
-  return unescapeCopy(field);
-}
-
 /** The rows of one page of COPY text (whole rows, each ending in a newline) as wire rows of `kind`. */
 export function parseCopyRows(kind: SyncKind, text: string): unknown[] {
   const lines = text.split('\n');
@@ -152,7 +148,7 @@ export function parseCopyRows(kind: SyncKind, text: string): unknown[] {
     const row: Record<string, unknown> = {};
     for (let i = 0; i < fields.length; i++) {
       const s = f[i]!;
-      row[fields[i]!] = s === '\\N' ? null : numbers[i] ? numberField(s) : textField(s);
+      row[fields[i]!] = s === '\\N' ? null : numbers[i] ? numberField(s) : unescapeCopy(s);
     }
     out[k] = row;
   }
@@ -171,8 +167,8 @@ const req = <T>(s: string, read: (s: string) => T): T => {
  */
 function reviewRow(f: string[]): WireReview {
   return {
-    uid: req(f[0]!, textField),
-    cardGuid: req(f[1]!, textField),
+    uid: req(f[0]!, unescapeCopy),
+    cardGuid: req(f[1]!, unescapeCopy),
     rating: req(f[2]!, numberField),
     stateBefore: req(f[3]!, numberField),
     stateAfter: req(f[4]!, numberField),
@@ -183,13 +179,13 @@ function reviewRow(f: string[]): WireReview {
     scheduledDays: req(f[9]!, numberField),
     reviewedAt: req(f[10]!, numberField),
     durationMs: req(f[11]!, numberField),
-    kind: req(f[12]!, textField),
+    kind: req(f[12]!, unescapeCopy),
     scheduled: req(f[13]!, numberField),
-    answer: nullable(f[14]!, textField),
-    sourceKey: nullable(f[15]!, textField),
+    answer: nullable(f[14]!, unescapeCopy),
+    sourceKey: nullable(f[15]!, unescapeCopy),
     day: req(f[16]!, numberField),
-    device: nullable(f[17]!, textField),
-    actionUid: nullable(f[18]!, textField),
+    device: nullable(f[17]!, unescapeCopy),
+    actionUid: nullable(f[18]!, unescapeCopy),
     sourceState: nullable(f[19]!, numberField),
     undoneAt: nullable(f[20]!, numberField),
   };

@@ -480,8 +480,8 @@ function hubOver(client: pg.Client, head: Head, where: string): Hub {
           for (const kind of SYNC_KINDS) {
             if (n[kind] === 0) continue;
             if (n[kind] >= (opts.copyAbove ?? COPY_PULL_ROWS)) {
-              // Many rows stream as COPY text: PostgreSQL writes it about ten times faster than it builds the JSON pages below,
-              // which left a new device waiting on the hub for a quarter of its first sync.
+              // Many rows stream as COPY text: PostgreSQL writes it about ten times faster than it builds the JSON
+              // pages below, which left a new device waiting on the hub for a quarter of its first sync.
               const pager = new CopyPager(PAGE);
               const take = (page: { text: string; count: number } | null) => {
                 if (!page) return;

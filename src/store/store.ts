@@ -256,9 +256,9 @@ export function createStore(db: Db, path = ':memory:'): Store {
     // imported on this device after another device moved a card into it: the file's entry became a card of its own
     // here, and the moved card, with its history, arrives by sync. The card then takes a free uid there (`uid#2`),
     // as a pulled card created on a taken uid does (sync-store, applyCard), and keeps it while the other holds it.
+    const free = (candidate: string) => sql('SELECT 1 FROM cards WHERE deck_id = ? AND uid = ? AND id != ?').pluck().get(derived.deckId, candidate, cardId) === undefined;
     let uid = v.uid;
-    if ((derived.deckId !== row.deckId || uid !== row.uid) && sql('SELECT 1 FROM cards WHERE deck_id = ? AND uid = ? AND id != ?').pluck().get(derived.deckId, uid, cardId) !== undefined) {
-      const free = (candidate: string) => sql('SELECT 1 FROM cards WHERE deck_id = ? AND uid = ? AND id != ?').pluck().get(derived.deckId, candidate, cardId) === undefined;
+    if ((derived.deckId !== row.deckId || uid !== row.uid) && !free(uid)) {
       if (derived.deckId === row.deckId && row.uid.startsWith(`${uid}#`)) uid = row.uid;
       else for (let i = 2, base = uid; !free(uid); i++) uid = `${base}#${i}`;
     }
