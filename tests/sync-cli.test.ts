@@ -15,6 +15,26 @@ if (!hasPg) console.warn(PG_MISSING_MESSAGE);
 
 const card = 'file:Alpha/alpha0';
 
+/**
+ * Answers written straight into a database's log, at `at` and due then, scheduled = 0 (nothing replays them): for tests
+ * about what a sync carries and how, not about schedules.
+ */
+function writeAnswers(db: string, n: number, row: (i: number) => { uid: string; cardId: number; at: number; difficulty?: number; answer?: string | null }): void {
+  const conn = new Database(db);
+  try {
+    const ins = conn.prepare(`INSERT INTO reviews(uid, card_id, rating, state_before, state_after, due, stability, difficulty, elapsed_days,
+      scheduled_days, reviewed_at, duration_ms, kind, scheduled, answer, day, device) VALUES (?, ?, 3, 2, 2, ?, 5.5, ?, 1, 2, ?, 3000, 'review', 0, ?, 20500, 'feedfeedfeedfeed')`);
+    conn.transaction(() => {
+      for (let i = 0; i < n; i++) {
+        const r = row(i);
+        ins.run(r.uid, r.cardId, r.at, r.difficulty ?? 5, r.at, r.answer ?? null);
+      }
+    })();
+  } finally {
+    conn.close();
+  }
+}
+
 describe.skipIf(!hasPg)('recall sync (CLI, real PostgreSQL)', () => {
   let pg: PgServer;
   let t: { dir: string; cleanup: () => void };
@@ -167,13 +187,7 @@ describe.skipIf(!hasPg)('recall sync (CLI, real PostgreSQL)', () => {
     const ids = d.ctx.store.allCardIds();
     d.close();
     // 60k log rows to push (written directly: this test is about locks, not schedules).
-    const conn = new Database(d.db);
-    const ins = conn.prepare(`INSERT INTO reviews(uid, card_id, rating, state_before, state_after, due, stability, difficulty, elapsed_days,
-      scheduled_days, reviewed_at, duration_ms, kind, scheduled, day, device) VALUES (?, ?, 3, 2, 2, ?, 5.5, 5, 1, 2, ?, 3000, 'review', 0, 20500, 'feedfeedfeedfeed')`);
-    conn.transaction(() => {
-      for (let i = 0; i < 60_000; i++) ins.run(`probe-${i}`, ids[i % ids.length], T0 + i, T0 + i);
-    })();
-    conn.close();
+    writeAnswers(d.db, 60_000, (i) => ({ uid: `probe-${i}`, cardId: ids[i % ids.length]!, at: T0 + i }));
     let probes = 0;
     let refused = 0;
     const child = spawn(process.execPath, [CLI, 'sync', pg.url('unlocked'), '--json'], { env: { ...process.env, ...env(d.db), RECALL_SYNC_TRACE: '1' } });
@@ -214,13 +228,7 @@ describe.skipIf(!hasPg)('recall sync (CLI, real PostgreSQL)', () => {
     const ids = mine.ctx.store.allCardIds();
     mine.close();
     // 6000 answers (above the 5000 from which a pull is COPY text), written directly, with text that needs escaping.
-    const conn = new Database(mine.db);
-    const ins = conn.prepare(`INSERT INTO reviews(uid, card_id, rating, state_before, state_after, due, stability, difficulty, elapsed_days,
-      scheduled_days, reviewed_at, duration_ms, kind, scheduled, answer, day, device) VALUES (?, ?, 3, 2, 2, ?, 5.5, ?, 1, 2, ?, 3000, 'review', 0, ?, 20500, 'feedfeedfeedfeed')`);
-    conn.transaction(() => {
-      for (let i = 0; i < 6000; i++) ins.run(`copy-${i}`, ids[i % ids.length], T0 + i, 1 + i / 7, T0 + i, i % 3 ? null : `typed\t${i}\\\n✓`);
-    })();
-    conn.close();
+    writeAnswers(mine.db, 6000, (i) => ({ uid: `copy-${i}`, cardId: ids[i % ids.length]!, at: T0 + i, difficulty: 1 + i / 7, answer: i % 3 ? null : `typed\t${i}\\\n✓` }));
     const other = openDevice(t.dir, 'dave', decks);
     answer(other, cardIdByGuid(other.ctx, card), 1);
     other.close();
