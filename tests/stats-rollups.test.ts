@@ -12,7 +12,7 @@ import type { Grade } from '../src/core/types.js';
 import { DIFFICULTY_EDGES, MASTERY_STABILITY, MATURE_DAYS, STABILITY_EDGES } from '../src/stats/compute.js';
 import { MIGRATIONS } from '../src/store/migrations.js';
 import { runCli, runJson, tempDir } from './helpers/cli.js';
-import { DAY, T0, answer, openDevice, writeDecks, type Device } from './helpers/devices.js';
+import { DAY, T0, answer, openDevice, readRows, writeDecks, type Device } from './helpers/devices.js';
 
 let cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -176,14 +176,8 @@ describe('statistics rollups', () => {
       answer(b, bIds[1]!, 3);
     }
     // Non-zero rows: an incremental update can leave a row at zero where a rebuild leaves none.
-    const daily = (db: string) => {
-      const conn = new Database(db, { readonly: true });
-      try {
-        return conn.prepare('SELECT day, (SELECT name FROM decks WHERE id = deck_id) AS deck, reviews, again, new_cards, young_total, young_passed, mature_total, mature_passed FROM daily WHERE reviews + again + duration_ms + new_cards + young_total + mature_total > 0 ORDER BY day, deck').all();
-      } finally {
-        conn.close();
-      }
-    };
+    const daily = (db: string) =>
+      readRows(db, 'SELECT day, (SELECT name FROM decks WHERE id = deck_id) AS deck, reviews, again, new_cards, young_total, young_passed, mature_total, mature_passed FROM daily WHERE reviews + again + duration_ms + new_cards + young_total + mature_total > 0 ORDER BY day, deck');
     b.at(T0 + 710 * DAY);
     await syncWith(b.ctx, a.db, { env: { RECALL_NOW: new Date(b.now).toISOString() } });
     expect(b.ctx.store.staleRollups()).toEqual(clean);

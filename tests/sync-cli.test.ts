@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { CLI, ensureBuilt, runCli, runJson, tempDir } from './helpers/cli.js';
-import { DAY, T0, answer, cardIdByGuid, openDevice, writeDecks } from './helpers/devices.js';
+import { DAY, T0, answer, cardIdByGuid, openDevice, readRows, writeDecks } from './helpers/devices.js';
 import { PG_MISSING_MESSAGE, pgBinDir, startPg, type PgServer } from './helpers/pg.js';
 
 const hasPg = pgBinDir() !== null;
@@ -238,14 +238,7 @@ describe.skipIf(!hasPg)('recall sync (CLI, real PostgreSQL)', () => {
     const fresh = join(t.dir, 'oneil-new.db');
     const pulled = runJson(['sync', pg.url('copy_rls', role)], env(fresh));
     expect(pulled.pulled.reviews).toBe(6000);
-    const log = (db: string) => {
-      const c = new Database(db, { readonly: true });
-      try {
-        return c.prepare('SELECT uid, rating, due, difficulty, reviewed_at, answer, day, device FROM reviews ORDER BY uid').all();
-      } finally {
-        c.close();
-      }
-    };
+    const log = (db: string) => readRows(db, 'SELECT uid, rating, due, difficulty, reviewed_at, answer, day, device FROM reviews ORDER BY uid');
     expect(log(fresh)).toEqual(log(mine.db));
   });
 

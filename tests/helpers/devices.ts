@@ -82,6 +82,16 @@ export interface Snapshot {
   settings: Record<string, unknown>;
 }
 
+/** The rows of one query on a database file, opened read-only for it (beside a device that may hold it open). */
+export function readRows(db: string, sql: string): unknown[] {
+  const conn = new Database(db, { readonly: true });
+  try {
+    return conn.prepare(sql).all();
+  } finally {
+    conn.close();
+  }
+}
+
 /** Everything a merge must make equal on every device, by global ids (local row ids differ between databases). */
 export function snapshot(db: string): Snapshot {
   const conn = new Database(db, { readonly: true });
