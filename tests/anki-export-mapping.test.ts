@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AnkiOrigin, CardSpec, Schedule } from '../src/core/types.js';
 import { decodeRecallRecord } from '../src/core/recall-record.js';
-import { buildAnkiCollection, stepMinutes, stripHtml, textToHtml, type AnkiExportInput, type AnkiExportSettings, type ExportCard, type ExportReview } from '../src/exporters/anki.js';
+import { buildAnkiCollection, stepMinutes, stripHtml, textToHtml, revlogRows, type AnkiExportInput, type AnkiExportSettings, type ExportCard, type ExportReview } from '../src/exporters/anki.js';
 import { htmlToText } from '../src/importers/html.js';
 import { studyDay } from '../src/scheduler/day.js';
 
@@ -83,7 +83,7 @@ describe('cards in Anki queues and units', () => {
     expect(k).toMatchObject({ type: 2, queue: 2, ivl: 3, factor: 2300, reps: 4, lapses: 1, left: 0 });
     expect(k.due).toBe(studyDay(NOW + 3 * DAY, ZONE, DAY_START) - studyDay(c.col.crt * 1000, ZONE, DAY_START));
     expect(JSON.parse(k.data)).toEqual({ s: 12.3457, d: 5.432, dr: 0.9, decay: 0.2, lrt: Math.floor((NOW - 2 * HOUR) / 1000) });
-    expect(c.revlog.map((r) => [r.type, r.ease, r.ivl, r.lastIvl])).toEqual([
+    expect(revlogRows(c.revlog).map((r) => [r.type, r.ease, r.ivl, r.lastIvl])).toEqual([
       [0, 3, -600, 0],
       [0, 3, 2, -600],
       [1, 1, -600, 2],
@@ -92,7 +92,7 @@ describe('cards in Anki queues and units', () => {
       [1, 2, 3, 8],
     ]);
     // FSRS difficulty 5 of 1-10 in Anki's revlog scale: (5 - 1) / 9 + 0.1 = 0.544.
-    expect(c.revlog[0]!.factor).toBe(544);
+    expect(revlogRows(c.revlog)[0]!.factor).toBe(544);
   });
 
   it('relearning cards keep the interval they return to; suspended and buried cards keep their queue', () => {
@@ -115,7 +115,7 @@ describe('cards in Anki queues and units', () => {
       review(NOW - 2 * DAY, { rating: 0, stateBefore: 0, stateAfter: 2, due: NOW - 2 * DAY + 6 * DAY }),
     ];
     const c = buildAnkiCollection(input([card(basic('q'), sched({}), { reviews: log })]));
-    expect(c.revlog.map((r) => [r.type, r.ease, r.ivl, r.factor])).toEqual([
+    expect(revlogRows(c.revlog).map((r) => [r.type, r.ease, r.ivl, r.factor])).toEqual([
       [3, 4, 0, 0],
       [0, 4, 3, 544],
       [4, 0, 0, 0],
@@ -128,7 +128,7 @@ describe('cards in Anki queues and units', () => {
     const a = card(basic('a'), sched({}), { reviews: [review(at, {})] });
     const b = card(basic('b'), sched({}), { reviews: [review(at, {})] });
     const c = buildAnkiCollection(input([a, b]));
-    expect(c.revlog.map((r) => r.id)).toEqual([at, at + 1]);
+    expect(revlogRows(c.revlog).map((r) => r.id)).toEqual([at, at + 1]);
     expect(c.shiftedRevlogIds).toBe(1);
     const second = decodeRecallRecord(c.notes[1]!.data)!;
     expect(second.cards['0']!.days).toEqual({ [String(at + 1)]: studyDay(at, ZONE, DAY_START) });

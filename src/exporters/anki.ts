@@ -109,11 +109,37 @@ export interface AnkiRevlogOut {
   id: number; cid: number; usn: number; ease: number; ivl: number; lastIvl: number; factor: number; time: number; type: number;
 }
 
+/**
+ * The review log as columns, an answer per index in the order built; `usn` is -1 throughout. A million answers as
+ * row objects cost a whole-collection export ~100 MB of heap and its garbage collection; typed arrays sit outside
+ * the heap and are never traced.
+ */
+export interface AnkiRevlogColumns {
+  length: number;
+  id: Float64Array; cid: Float64Array; ease: Float64Array; ivl: Float64Array; lastIvl: Float64Array; factor: Float64Array;
+  time: Float64Array; type: Float64Array;
+}
+
+function revlogColumns(length: number): AnkiRevlogColumns {
+  const column = () => new Float64Array(length);
+  return {
+    length, id: column(), cid: column(), ease: column(), ivl: column(), lastIvl: column(), factor: column(), time: column(), type: column(),
+  };
+}
+
+/** The log as row objects (for tests, and for reading a small log). */
+export function revlogRows(c: AnkiRevlogColumns): AnkiRevlogOut[] {
+  return Array.from({ length: c.length }, (_, i) => ({
+    id: c.id[i]!, cid: c.cid[i]!, usn: -1, ease: c.ease[i]!, ivl: c.ivl[i]!, lastIvl: c.lastIvl[i]!, factor: c.factor[i]!,
+    time: c.time[i]!, type: c.type[i]!,
+  }));
+}
+
 export interface AnkiCollection {
   col: AnkiColRow;
   notes: AnkiNoteOut[];
   cards: AnkiCardOut[];
-  revlog: AnkiRevlogOut[];
+  revlog: AnkiRevlogColumns;
   /** Review-log ids moved by a millisecond because two answers shared one (Anki's id is the primary key). */
   shiftedRevlogIds: number;
   /** Notes whose Anki note type, as recorded, did not fit their fields: fields padded or cut to the note type. */
@@ -467,7 +493,10 @@ export function buildAnkiCollection(input: AnkiExportInput): AnkiCollection {
 
   const notes: AnkiNoteOut[] = [];
   const cards: AnkiCardOut[] = [];
-  const revlog: AnkiRevlogOut[] = [];
+  let answers = 0;
+  for (const note of drafts) for (const { card } of note.cards) answers += card.reviews.length;
+  const revlog = revlogColumns(answers);
+  let at = 0;
   const tagSet = new Set<string>();
   let shiftedRevlogIds = 0;
   let refitNotes = 0;
@@ -508,16 +537,16 @@ export function buildAnkiCollection(input: AnkiExportInput): AnkiCollection {
       let indexLike = false;
       let lastIvl = 0;
       let running = 0;
-      // Answers before the first that counts were kept from Anki as history; see revlogRow.
+      // Answers before the first that counts were kept from Anki as history; see putRevlogRow.
       const counted = card.reviews.findIndex((r) => r.scheduled);
       card.reviews.forEach((r, i) => {
         const id = revlogIds.near(r.reviewedAt);
         if (id !== r.reviewedAt) shiftedRevlogIds++;
         running = nextEase(running, r);
-        const row = revlogRow(r, id, cid, lastIvl, day, running, counted === -1 || i < counted);
-        if (r.scheduled) lastIvl = row.ivl;
-        revlog.push(row);
-        days += `${days ? ',' : '{'}${JSON.stringify(String(id))}:${JSON.stringify(r.day)}`;
+        const ivl = putRevlogRow(revlog, at++, r, id, cid, lastIvl, day, running, counted === -1 || i < counted);
+        if (r.scheduled) lastIvl = ivl;
+        // Both are integers (an id from the pool, a study day from the log): JSON as they print.
+        days += `${days ? ',' : '{'}"${id}":${r.day}`;
         // An id that is an array index (before 1970-02-19) is a key JSON.stringify would put in numeric order.
         if (id >= 0 && id < 4294967295) indexLike = true;
       });
@@ -619,36 +648,50 @@ function scheduleFields(
 }
 
 /**
- * One answer as Anki's revlog row. `beforeCounted`: the answer comes before the first one that moves the schedule.
+ * One answer as Anki's revlog row, written at `at` of the columns; returns its `ivl`. `beforeCounted`: the answer
+ * comes before the first one that moves the schedule.
  */
-function revlogRow(
-  r: ExportReview, id: number, cid: number, lastIvl: number, day: (ms: number) => number, ease: number, beforeCounted: boolean,
-): AnkiRevlogOut {
+function putRevlogRow(
+  out: AnkiRevlogColumns, at: number, r: ExportReview, id: number, cid: number, lastIvl: number, day: (ms: number) => number, ease: number,
+  beforeCounted: boolean,
+): number {
   const time = Math.min(INT32_MAX, Math.max(0, Math.round(r.durationMs) || 0));
+  let type: number;
+  let ivl = 0;
+  let factor: number;
   if (r.rating === 0) {
     // A manual entry: a reset to new (interval 0), or a due date set by hand.
     const wait = Math.max(0, r.due - r.reviewedAt);
-    const ivl = r.stateAfter === 0 ? 0 : r.stateAfter === 2 ? Math.max(1, Math.round(wait / DAY_MS)) : -Math.round(wait / 1000);
-    return { id, cid, usn: -1, ease: 0, ivl, lastIvl, factor: r.stateAfter === 0 ? 0 : ease, time, type: 4 };
+    ivl = r.stateAfter === 0 ? 0 : r.stateAfter === 2 ? Math.max(1, Math.round(wait / DAY_MS)) : -Math.round(wait / 1000);
+    factor = r.stateAfter === 0 ? 0 : ease;
+    type = 4;
+  } else {
+    // The kind Anki recorded for imported answers; for recall's own, the state the card was in. An answer that did
+    // not move the schedule (a quiz, a cram review) is Anki's filtered-deck review with factor 0, which Anki's FSRS
+    // leaves out as well.
+    type = r.sourceState !== null
+      ? Math.max(0, r.sourceState - 1)
+      : !r.scheduled ? 3 : r.stateBefore === 3 ? 2 : r.stateBefore === 2 ? 1 : 0;
+    if (r.scheduled) {
+      if (r.stateAfter === 2) ivl = Math.max(1, r.scheduledDays);
+      else if (day(r.due) > day(r.reviewedAt)) ivl = day(r.due) - day(r.reviewedAt);
+      else ivl = -Math.max(0, Math.round((r.due - r.reviewedAt) / 1000));
+    }
+    // Anki marks a filtered-deck answer that did not reschedule by factor 0. An answer imported from Anki that no
+    // longer counts because a later learning run superseded it (before the first counted one) was a real answer
+    // there: it keeps a factor, so it is read back as the same history and not as a cram review.
+    const supersededFromAnki = r.sourceState !== null && beforeCounted;
+    factor = r.scheduled || supersededFromAnki ? difficultyFactor(r.difficulty) : 0;
   }
-  // The kind Anki recorded for imported answers; for recall's own, the state the card was in. An answer that did
-  // not move the schedule (a quiz, a cram review) is Anki's filtered-deck review with factor 0, which Anki's FSRS
-  // leaves out as well.
-  const type = r.sourceState !== null
-    ? Math.max(0, r.sourceState - 1)
-    : !r.scheduled ? 3 : r.stateBefore === 3 ? 2 : r.stateBefore === 2 ? 1 : 0;
-  let ivl = 0;
-  if (r.scheduled) {
-    if (r.stateAfter === 2) ivl = Math.max(1, r.scheduledDays);
-    else if (day(r.due) > day(r.reviewedAt)) ivl = day(r.due) - day(r.reviewedAt);
-    else ivl = -Math.max(0, Math.round((r.due - r.reviewedAt) / 1000));
-  }
-  // Anki marks a filtered-deck answer that did not reschedule by factor 0. An answer imported from Anki that no longer
-  // counts because a later learning run superseded it (before the first counted one) was a real answer there: it
-  // keeps a factor, so it is read back as the same history and not as a cram review.
-  const supersededFromAnki = r.sourceState !== null && beforeCounted;
-  const factor = r.scheduled || supersededFromAnki ? difficultyFactor(r.difficulty) : 0;
-  return { id, cid, usn: -1, ease: r.rating, ivl, lastIvl, factor, time, type };
+  out.id[at] = id;
+  out.cid[at] = cid;
+  out.ease[at] = r.rating;
+  out.ivl[at] = ivl;
+  out.lastIvl[at] = lastIvl;
+  out.factor[at] = factor;
+  out.time[at] = time;
+  out.type[at] = type;
+  return ivl;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -737,7 +780,7 @@ export function buildLegacyNotice(now: number, message: string): AnkiCollection 
       id: now, nid: now, did: 1, ord: 0, mod: secs, usn: -1, type: 0, queue: 0, due: 1, ivl: 0, factor: 0, reps: 0,
       lapses: 0, left: 0, odue: 0, odid: 0, flags: 0, data: '{}',
     }],
-    revlog: [],
+    revlog: revlogColumns(0),
     shiftedRevlogIds: 0,
     refitNotes: 0,
   };

@@ -1,5 +1,5 @@
 import { sqlite, type Db } from './db.js';
-import type { AnkiCardOut, AnkiCollection, AnkiNoteOut, AnkiRevlogOut } from '../exporters/anki.js';
+import type { AnkiCardOut, AnkiCollection, AnkiNoteOut, AnkiRevlogColumns } from '../exporters/anki.js';
 
 // Writes the rows of an Anki collection into a new SQLite file in Anki's schema 11: the tables and indexes of
 // Anki's own `collection.anki21` (rslib/src/storage/schema11.sql), so Anki opens and upgrades it like one of its
@@ -99,7 +99,7 @@ export function writeAnkiCollection(c: AnkiCollection, opts: { pageSize?: number
       ).run(c.col);
       insertRows(db, NOTES, c.notes);
       insertRows(db, CARDS, c.cards);
-      insertRows(db, REVLOG, c.revlog);
+      insertRevlog(db, c.revlog);
       db.exec(INDEXES_11);
     })();
     db.exec('ANALYZE');
@@ -136,15 +136,6 @@ const CARDS: TableSpec<AnkiCardOut> = {
   },
 };
 
-const REVLOG: TableSpec<AnkiRevlogOut> = {
-  table: 'revlog',
-  columns: ['id', 'cid', 'usn', 'ease', 'ivl', 'lastIvl', 'factor', 'time', 'type'],
-  put(r, v, k) {
-    v[k] = r.id; v[k + 1] = r.cid; v[k + 2] = r.usn; v[k + 3] = r.ease; v[k + 4] = r.ivl; v[k + 5] = r.lastIvl;
-    v[k + 6] = r.factor; v[k + 7] = r.time; v[k + 8] = r.type;
-  },
-};
-
 /** Rows per INSERT statement: one call into SQLite binds many rows. */
 const BATCH = 64;
 
@@ -172,6 +163,46 @@ function insertRows<T extends { id: number }>(db: Db, spec: TableSpec<T>, rows: 
       one.run(row);
     }
   }
+}
+
+/**
+ * The review log, from its columns, in id order (its answers come card by card; their ids are answer times), BATCH
+ * rows to a statement. `usn` is -1 for every row, written into the statement.
+ */
+function insertRevlog(db: Db, c: AnkiRevlogColumns): void {
+  const order = idOrder(c.id, c.length);
+  const sql = (n: number) =>
+    `INSERT INTO revlog (id, cid, usn, ease, ivl, lastIvl, factor, time, type) VALUES ${Array.from({ length: n }, () => '(?, ?, -1, ?, ?, ?, ?, ?, ?)').join(', ')}`;
+  const width = 8;
+  const put = (v: unknown[], k: number, i: number) => {
+    v[k] = c.id[i]; v[k + 1] = c.cid[i]; v[k + 2] = c.ease[i]; v[k + 3] = c.ivl[i]; v[k + 4] = c.lastIvl[i];
+    v[k + 5] = c.factor[i]; v[k + 6] = c.time[i]; v[k + 7] = c.type[i];
+  };
+  const many = db.prepare(sql(BATCH));
+  const values: unknown[] = new Array(width * BATCH);
+  let i = 0;
+  for (; i + BATCH <= c.length; i += BATCH) {
+    for (let j = 0; j < BATCH; j++) put(values, j * width, order === null ? i + j : order[i + j]!);
+    many.run(values);
+  }
+  if (i < c.length) {
+    const one = db.prepare(sql(1));
+    const row: unknown[] = new Array(width);
+    for (; i < c.length; i++) {
+      put(row, 0, order === null ? i : order[i]!);
+      one.run(row);
+    }
+  }
+}
+
+/** Positions 0..length-1 ordered by `ids`; null when they are in order already. */
+function idOrder(ids: Float64Array, length: number): Uint32Array | null {
+  let sorted = true;
+  for (let i = 1; i < length && sorted; i++) if (ids[i - 1]! > ids[i]!) sorted = false;
+  if (sorted) return null;
+  const order = new Uint32Array(length);
+  for (let i = 0; i < length; i++) order[i] = i;
+  return order.sort((a, b) => ids[a]! - ids[b]!);
 }
 
 /**
