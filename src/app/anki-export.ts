@@ -55,6 +55,40 @@ export async function exportAnkiPackage(ctx: Context, opts: AnkiExportOptions): 
       exitCode: 2,
     });
   }
+  // Built in a function of its own, so the log read for it (a million answers as objects) is garbage before the
+  // SQLite file is written: alive, it made each full collection of the heap there ~0.4 s longer.
+  const { collection, deckNames, reviews, media, unsafe } = buildCollection(ctx, opts, now);
+  const bytes = await zipAnkiPackage({
+    collection: writeAnkiCollection(collection),
+    legacyNotice: writeAnkiCollection(buildLegacyNotice(now, LEGACY_NOTICE), { pageSize: 512 }),
+    media,
+    now,
+  });
+  const written = writeFileAtomic(opts.out, bytes, { force: opts.force });
+  const warnings: string[] = [];
+  if (collection.refitNotes > 0) {
+    warnings.push(`${plural(collection.refitNotes, 'note')} from Anki had more or fewer fields than ${collection.refitNotes === 1 ? 'its' : 'their'} note type; padded with empty fields or cut to fit`);
+  }
+  if (unsafe.length > 0) warnings.push(`${unsafe.length === 1 ? 'A media file is' : `${unsafe.length} media files are`} left out: Anki does not take the name${unsafe.length === 1 ? '' : 's'} ${unsafe.slice(0, 3).map((n) => `"${n}"`).join(', ')}`);
+  if (collection.shiftedRevlogIds > 0) {
+    warnings.push(`${plural(collection.shiftedRevlogIds, 'answer')} shared ${collection.shiftedRevlogIds === 1 ? 'its' : 'their'} millisecond with another; in Anki ${collection.shiftedRevlogIds === 1 ? 'it is' : 'they are'} 1 ms later`);
+  }
+  return {
+    file: opts.out,
+    format: opts.format,
+    decks: deckNames,
+    notes: collection.notes.length,
+    cards: collection.cards.length,
+    reviews,
+    media: media.length,
+    bytes: written,
+    shiftedReviewIds: collection.shiftedRevlogIds,
+    warnings,
+  };
+}
+
+/** What the package holds: the Anki collection built from the database, and the media files its cards name. */
+function buildCollection(ctx: Context, opts: AnkiExportOptions, now: number) {
   const deckIds = resolveDeckIds(ctx, opts.deck === undefined ? undefined : [opts.deck]);
   const source = ctx.store.exportSource(deckIds);
   if (opts.query !== undefined) {
@@ -99,33 +133,7 @@ export async function exportAnkiPackage(ctx: Context, opts: AnkiExportOptions): 
     deckPresets: deckPresetsByName(ctx, decks.map((d) => d.name)),
     decks,
   });
-  const bytes = await zipAnkiPackage({
-    collection: writeAnkiCollection(collection),
-    legacyNotice: writeAnkiCollection(buildLegacyNotice(now, LEGACY_NOTICE), { pageSize: 512 }),
-    media,
-    now,
-  });
-  const written = writeFileAtomic(opts.out, bytes, { force: opts.force });
-  const warnings: string[] = [];
-  if (collection.refitNotes > 0) {
-    warnings.push(`${plural(collection.refitNotes, 'note')} from Anki had more or fewer fields than ${collection.refitNotes === 1 ? 'its' : 'their'} note type; padded with empty fields or cut to fit`);
-  }
-  if (unsafe.length > 0) warnings.push(`${unsafe.length === 1 ? 'A media file is' : `${unsafe.length} media files are`} left out: Anki does not take the name${unsafe.length === 1 ? '' : 's'} ${unsafe.slice(0, 3).map((n) => `"${n}"`).join(', ')}`);
-  if (collection.shiftedRevlogIds > 0) {
-    warnings.push(`${plural(collection.shiftedRevlogIds, 'answer')} shared ${collection.shiftedRevlogIds === 1 ? 'its' : 'their'} millisecond with another; in Anki ${collection.shiftedRevlogIds === 1 ? 'it is' : 'they are'} 1 ms later`);
-  }
-  return {
-    file: opts.out,
-    format: opts.format,
-    decks: decks.map((d) => d.name),
-    notes: collection.notes.length,
-    cards: collection.cards.length,
-    reviews,
-    media: media.length,
-    bytes: written,
-    shiftedReviewIds: collection.shiftedRevlogIds,
-    warnings,
-  };
+  return { collection, deckNames: decks.map((d) => d.name), reviews, media, unsafe };
 }
 
 /** The options an Anki options group carries, from the options in force (global, or global + a preset). */
