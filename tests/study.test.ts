@@ -308,6 +308,32 @@ describe('two sessions on one card', () => {
   });
 });
 
+describe('the typical answer time', () => {
+  it("a card with little history of its own takes the deck's latest answers by time, not the last rows stored", () => {
+    const { ctx, db, deckId } = setup(8);
+    const ids = Object.fromEntries(ctx.store.deckCards(deckId).map((c) => [c.uid, c.id]));
+    // As after a pull or an import, the log is stored card by card: s1-s4's recent answers (5 s) first, then s5-s7's
+    // answers of a month ago (30 s), which end up with the highest local ids.
+    const raw = new Database(db);
+    const put = raw.prepare(
+      `INSERT INTO reviews (uid, card_id, rating, state_before, state_after, due, stability, difficulty, elapsed_days, scheduled_days,
+         reviewed_at, duration_ms, kind, day) VALUES (?, ?, 3, 2, 2, ?, 10, 5, 3, 10, ?, ?, 'review', ?)`,
+    );
+    let n = 0;
+    const answers = (uid: string, at: number, ms: number, count: number) => {
+      for (let i = 0; i < count; i++) put.run(`t${n++}`, ids[uid], at + i * MIN + 10 * DAY, at + i * MIN, ms, Math.floor((at + i * MIN) / DAY));
+    };
+    for (const uid of ['s1', 's2', 's3', 's4']) answers(uid, T0 - DAY, 5_000, 8);
+    for (const uid of ['s5', 's6', 's7']) answers(uid, T0 - 30 * DAY, 30_000, 20);
+    raw.close();
+    // The latest 50 by time are the 32 recent answers and 18 old ones: their median is a recent one. The last 50
+    // stored are all old.
+    expect(ctx.store.typicalDuration(ids.s0!, deckId, 'basic')).toBe(5_000);
+    // A card with three answers of its own goes by them.
+    expect(ctx.store.typicalDuration(ids.s5!, deckId, 'basic')).toBe(30_000);
+  });
+});
+
 describe('grade buttons', () => {
   it('every grade of every state gives a non-negative interval, and Again <= Hard <= Good <= Easy', () => {
     const { ctx, deckId } = setup(1);

@@ -611,9 +611,11 @@ export function createStore(db: Db, path = ':memory:'): Store {
       };
       const own = sql('SELECT duration_ms FROM reviews WHERE card_id = ? AND rating > 1 AND undone_at IS NULL ORDER BY reviewed_at DESC LIMIT 10').pluck().all(cardId) as number[];
       if (own.length >= 3) return median(own);
+      // The deck's 50 latest answers by time: local ids follow the order rows arrived in, which after a pull or an
+      // import is card by card (the last 50 by id were the last card or two).
       const same = sql(
         `SELECT r.duration_ms FROM reviews r JOIN cards c ON c.id = r.card_id
-         WHERE c.deck_id = ? AND c.type = ? AND r.rating > 1 AND r.undone_at IS NULL ORDER BY r.id DESC LIMIT 50`,
+         WHERE c.deck_id = ? AND c.type = ? AND r.rating > 1 AND r.undone_at IS NULL ORDER BY r.reviewed_at DESC, r.id DESC LIMIT 50`,
       ).pluck().all(deckId, type) as number[];
       return same.length >= 5 ? median(same) : null;
     },
