@@ -283,6 +283,21 @@ describe('statistics over a database', () => {
     expect(betaOnly.forecast[0]!.due).toBe(1);
   });
 
+  it("counts review cards due up to today's end as due today, those due at its end tomorrow", () => {
+    const a = deck('alpha');
+    const end = dayStarts[1]!;
+    const due = (uid: string, at: number) => store.setSchedule(card(a, uid), schedule({ state: 2, stability: 5, scheduledDays: 5, lastReview: NOW - 5 * DAY, due: at }));
+    due('overdue', NOW - 2 * DAY);
+    due('last-minute', end - 60_000);
+    due('last-quarter', end - 900_000);
+    due('before-it', end - 900_001);
+    due('at-end', end);
+    due('tomorrow-noon', end + 12 * HOUR);
+    const r = computeStats(input(), NOW);
+    expect(r.today).toMatchObject({ dueReviews: 4, dueLearning: 0, stillDue: 4 });
+    expect(r.forecast.slice(0, 3).map((f) => f.due)).toEqual([4, 2, 0]);
+  });
+
   it('reports quiz attempts with a score per deck', () => {
     const a = deck('alpha');
     const b = deck('beta');
