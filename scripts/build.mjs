@@ -75,6 +75,8 @@ const cjs = {
 await build({ ...cjs, entryPoints: ['src/cli/recall.ts'], outfile: 'dist/cli.js' });
 // The optimizer runs on a worker thread of its own (src/optimizer/run.ts finds it next to the bundle).
 await build({ ...cjs, entryPoints: ['src/optimizer/worker.ts'], outfile: 'dist/optimize-worker.js' });
+// An Anki collection's review log is read on a worker thread while the import plans the cards (src/importers/revlog-read.ts).
+await build({ ...cjs, entryPoints: ['src/importers/revlog-worker.ts'], outfile: 'dist/revlog-worker.js' });
 // dist/ is CommonJS whatever the package's "type" says.
 writeFileSync(new URL('../dist/package.json', import.meta.url), '{ "type": "commonjs" }\n');
 copyFileSync(new URL('./launcher.cjs', import.meta.url), new URL('../dist/recall.js', import.meta.url));

@@ -6,12 +6,17 @@ import { decodeRecallRecord, plausibleDay, type RecallNoteRecord } from '../core
 import { plural } from '../core/plural.js';
 import { sanitize } from '../core/text.js';
 import { CardState, type AnkiOrigin, type CardContent } from '../core/types.js';
-import { AnkiSchemaError, readAnkiSqlite, type AnkiRawCollection, type AnkiRevlogRow, type Loose } from '../store/anki-reader.js';
+import { AnkiSchemaError, readAnkiSqlite, type AnkiRawCollection, type Loose } from '../store/anki-reader.js';
 import { ankiGuid } from '../exporters/anki-note.js';
 import { diag, type ImportDiagnostic } from './diagnostics.js';
 import { htmlToText } from './html.js';
 import { openInputFile } from './input.js';
+import { int, num } from './loose.js';
+import { ReviewLog, type RevlogRow } from './review-log.js';
+import { startReviewLog, type PendingRevlog } from './revlog-read.js';
 import { unpackCollection, unpackMedia } from './unpack.js';
+
+export type { RevlogRow };
 
 // Reads an Anki package (.apkg/.colpkg zip) or a bare collection (.anki2/.anki21) into an ImportPlan.
 // Unreadable input throws a RecallError naming the file and what to do; located, non-fatal findings go to
@@ -24,11 +29,6 @@ export interface AnkiPackageOptions {
   tmpDir: string;
   /** The time of the import: review-log rows dated later than a day after it are skipped. */
   now?: number;
-}
-
-/** A review-log row after its values were checked: what the history planner works with. */
-export interface RevlogRow {
-  id: number; cid: number; ease: number; ivl: number; lastIvl: number; factor: number; time: number; type: number;
 }
 
 /** Where each revlog row went; the counts add up to `revlogRows`. */
@@ -69,7 +69,16 @@ function fail(file: string, code: string, message: string, hint: string = REEXPO
   return new RecallError(code, message, { file, hint });
 }
 
-function readCollection(path: string, tmpDir: string, revlog: ReviewLog): AnkiRawCollection {
+/** A collection read but for its review log, which is being read meanwhile (src/importers/revlog-read.ts). */
+interface ReadCollection {
+  raw: AnkiRawCollection;
+  /** The review log, once read; throws what reading it threw, as a RecallError naming the file. */
+  log(): ReviewLog;
+  /** Stops the log's reading if it still runs and removes the private copy. */
+  dispose(): void;
+}
+
+function readCollection(path: string, tmpDir: string, latest: number): ReadCollection {
   let dir: string;
   try {
     dir = mkdtempSync(join(tmpDir, 'recall-anki-'));
@@ -78,6 +87,11 @@ function readCollection(path: string, tmpDir: string, revlog: ReviewLog): AnkiRa
       hint: 'check that the directory exists and is writable',
     });
   }
+  let pending: PendingRevlog | undefined;
+  const dispose = () => {
+    pending?.abandon();
+    rmSync(dir, { recursive: true, force: true });
+  };
   try {
     const copy = join(dir, 'collection.sqlite');
     const { fd, size } = openInputFile(path, Number.MAX_SAFE_INTEGER, '');
@@ -86,24 +100,41 @@ function readCollection(path: string, tmpDir: string, revlog: ReviewLog): AnkiRa
     } finally {
       closeSync(fd);
     }
+    let raw: AnkiRawCollection;
     try {
-      return readAnkiSqlite(copy, { maxNoteBytes: MAX_NOTE_BYTES, onRevlog: (r) => revlog.add(r) });
+      // The log's reading starts once the schema is checked, and runs while the other tables are read and planned.
+      raw = readAnkiSqlite(copy, { maxNoteBytes: MAX_NOTE_BYTES, revlog: { elsewhere: true, checked: () => (pending = startReviewLog(copy, latest)) } });
     } catch (e) {
-      if (e instanceof AnkiSchemaError) throw fail(path, 'anki-unsupported', `Not an Anki collection recall can read: ${e.message}`, CHECK_DB_HINT);
-      const msg = (e as Error).message || String(e);
-      const code = (e as { code?: string }).code ?? '';
-      if (code === 'SQLITE_NOTADB') {
-        throw fail(path, 'anki-not-collection', 'The collection is not a readable SQLite database (encrypted or damaged)');
-      }
-      if (code.startsWith('SQLITE_CORRUPT')) throw fail(path, 'anki-corrupt', `The collection is damaged (${msg})`, CHECK_DB_HINT);
-      if (code === 'SQLITE_FULL' || code === 'SQLITE_IOERR_WRITE') {
-        throw new RecallError('disk-full', `The disk is full: there is no room to read the collection in ${tmpDir}`, { file: path, hint: 'free some space (or point TMPDIR at a disk with room) and import again' });
-      }
-      throw fail(path, 'anki-unsupported', `Not an Anki collection recall can read (${msg})`);
+      throw collectionError(e, path, tmpDir);
     }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+    const log = () => {
+      try {
+        return pending!.wait();
+      } catch (e) {
+        throw collectionError(e, path, tmpDir);
+      }
+    };
+    return { raw, log, dispose };
+  } catch (e) {
+    dispose();
+    throw e;
   }
+}
+
+/** What reading the collection threw, as the user should see it. */
+function collectionError(e: unknown, path: string, tmpDir: string): RecallError {
+  if (e instanceof RecallError) return e;
+  if (e instanceof AnkiSchemaError) return fail(path, 'anki-unsupported', `Not an Anki collection recall can read: ${e.message}`, CHECK_DB_HINT);
+  const msg = (e as Error).message || String(e);
+  const code = (e as { code?: string }).code ?? '';
+  if (code === 'SQLITE_NOTADB') {
+    return fail(path, 'anki-not-collection', 'The collection is not a readable SQLite database (encrypted or damaged)');
+  }
+  if (code.startsWith('SQLITE_CORRUPT')) return fail(path, 'anki-corrupt', `The collection is damaged (${msg})`, CHECK_DB_HINT);
+  if (code === 'SQLITE_FULL' || code === 'SQLITE_IOERR_WRITE') {
+    return new RecallError('disk-full', `The disk is full: there is no room to read the collection in ${tmpDir}`, { file: path, hint: 'free some space (or point TMPDIR at a disk with room) and import again' });
+  }
+  return fail(path, 'anki-unsupported', `Not an Anki collection recall can read (${msg})`);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -152,21 +183,6 @@ const utf8 = new TextDecoder();
 // Values from the file, checked one by one: a collection damaged by hand, by a buggy add-on or on purpose may hold
 // any SQLite type in any column.
 
-/** A whole number that fits a JavaScript number exactly, else undefined. */
-function int(v: Loose | undefined): number | undefined {
-  if (typeof v === 'number') return Number.isSafeInteger(v) ? v : undefined;
-  if (typeof v === 'bigint') return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : undefined;
-  if (typeof v === 'string' && /^-?\d{1,16}$/.test(v.trim())) return int(Number(v.trim()));
-  return undefined;
-}
-
-/** A finite number (fractions allowed), else undefined. */
-function num(v: Loose | undefined): number | undefined {
-  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
-  if (typeof v === 'bigint') return int(v);
-  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
-  return undefined;
-}
 
 /** Text, decoding a blob as UTF-8; undefined for NULL and numbers. */
 function text(v: Loose | undefined): string | undefined {
@@ -533,10 +549,13 @@ export function etcZoneForOffset(offsetMinutes: number): string | null {
 // ---------------------------------------------------------------------------------------------------------
 
 export function readAnkiPackageWithStats(path: string, opts: AnkiPackageOptions): { plan: ImportPlan; stats: AnkiImportStats } {
-  const revlog = new ReviewLog((opts.now ?? Number.POSITIVE_INFINITY) + DAY_MS);
-  const raw = readCollection(path, opts.tmpDir, revlog);
-  revlog.seal();
-  const built = buildPlan(raw, revlog, path, opts);
+  const collection = readCollection(path, opts.tmpDir, (opts.now ?? Number.POSITIVE_INFINITY) + DAY_MS);
+  let built: { plan: ImportPlan; stats: AnkiImportStats };
+  try {
+    built = buildPlan(collection.raw, collection.log, path, opts);
+  } finally {
+    collection.dispose();
+  }
   const { fd, size } = openInputFile(path, Number.MAX_SAFE_INTEGER, '');
   try {
     // The files stay in the caller's temporary folder until the import has kept them.
@@ -553,25 +572,7 @@ export function readAnkiPackage(path: string, opts: AnkiPackageOptions): ImportP
   return readAnkiPackageWithStats(path, opts).plan;
 }
 
-const isoDate = (ms: number) => (Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString().slice(0, 10) : String(ms));
 
-/** A revlog row's values checked; a reason when the row cannot be used. */
-function checkRevlog(r: AnkiRevlogRow, latest: number): RevlogRow | { problem: string } {
-  const id = int(r.id);
-  const cid = int(r.cid);
-  // Anki's revlog id is the answer's time in ms; JavaScript dates end at 8.64e15.
-  if (id === undefined || id < 0 || id > 8.64e15) return { problem: `its id ${String(r.id)} is not a time` };
-  if (id > latest) return { problem: `it is dated ${isoDate(id)}, in the future` };
-  if (cid === undefined) return { problem: `its card id ${String(r.cid)} is not a number` };
-  const ease = int(r.ease);
-  if (ease === undefined || ease < 0 || ease > 4) return { problem: `its answer button (ease) is ${JSON.stringify(r.ease)}` };
-  const type = int(r.type);
-  if (type === undefined || type < 0 || type > 5) return { problem: `its type is ${JSON.stringify(r.type)}` };
-  const ivl = num(r.ivl);
-  if (ivl === undefined || Math.abs(ivl) > 1e9) return { problem: `its interval is ${JSON.stringify(r.ivl)}` };
-  // Fractions and NULLs where Anki writes whole numbers: rounded or zero, the row stays.
-  return { id, cid, ease, type, ivl: Math.round(ivl), lastIvl: Math.round(num(r.lastIvl) ?? 0), factor: Math.round(num(r.factor) ?? 0), time: Math.round(num(r.time) ?? 0) };
-}
 
 /** "3 notes have" / "1 note has". */
 const notesHave = (n: number) => plural(n, 'note has', 'notes have');
@@ -588,147 +589,14 @@ export function noteRef(id: unknown, flds: unknown): string {
   return `note ${shownId}${label ? ` "${label}"` : ''}`;
 }
 
-/** SQLite's order of values (NULL, numbers, text, blobs; text and blobs byte by byte), for values read from a file. */
-function compareLoose(a: Loose, b: Loose): number {
-  const rank = (v: Loose) => (v === null ? 0 : typeof v === 'number' || typeof v === 'bigint' ? 1 : typeof v === 'string' ? 2 : 3);
-  const ra = rank(a);
-  const rb = rank(b);
-  if (ra !== rb) return ra - rb;
-  if (ra === 1) return (a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : 0;
-  if (ra === 2) return Buffer.compare(Buffer.from(a as string), Buffer.from(b as string));
-  if (ra === 3) return Buffer.compare(a as Uint8Array, b as Uint8Array);
-  return 0;
-}
+
+
 
 /**
- * The review log, checked row by row as it is read and kept as columns of numbers grouped by card: a collection of
- * years has a million rows, and as objects (the file's rows, then the checked ones, then the planned reviews, all
- * alive until the import ends) they made the import spend a fifth of its time collecting garbage, at 1.8 GB.
- * A card's rows become objects only when the card is planned or written.
+ * The plan of the collection's cards. The review log is asked for (`takeLog`) only after the cards' content is
+ * built, so that its reading on another thread overlaps that work.
  */
-class ReviewLog {
-  private size = 0;
-  private cols = ReviewLog.columns(4096);
-  /** Row numbers grouped by card, each card's in the order read; filled by seal(). */
-  private order = new Int32Array(0);
-  private readonly byCard = new Map<number, { start: number; count: number }>();
-  rowsRead = 0;
-  /** Rows that cannot be used, by kind of problem: how many, and the first as an example. */
-  private readonly malformed = new Map<string, { count: number; first: string; at: { cid: Loose; id: Loose } }>();
-
-  /** The kinds of unusable rows, in the order of their first rows. */
-  problems(): { count: number; first: string }[] {
-    const firstRow = (a: { at: { cid: Loose; id: Loose } }, b: { at: { cid: Loose; id: Loose } }) => compareLoose(a.at.cid, b.at.cid) || compareLoose(a.at.id, b.at.id);
-    return [...this.malformed.values()].sort(firstRow);
-  }
-
-  constructor(private readonly latest: number) {}
-
-  private static columns(n: number) {
-    return { id: new Float64Array(n), cid: new Float64Array(n), ease: new Float64Array(n), ivl: new Float64Array(n), lastIvl: new Float64Array(n), factor: new Float64Array(n), time: new Float64Array(n), type: new Float64Array(n) };
-  }
-
-  add(r: AnkiRevlogRow): void {
-    this.rowsRead++;
-    // The row as Anki writes it (every value a number in range) is kept as it comes, without a checked copy:
-    // the same values checkRevlog would give. Anything else goes through checkRevlog.
-    const { id, cid, ease, type, ivl, lastIvl, factor, time } = r;
-    if (
-      typeof id === 'number' && Number.isSafeInteger(id) && id >= 0 && id <= this.latest && id <= 8.64e15 &&
-      typeof cid === 'number' && Number.isSafeInteger(cid) &&
-      typeof ease === 'number' && Number.isInteger(ease) && ease >= 0 && ease <= 4 &&
-      typeof type === 'number' && Number.isInteger(type) && type >= 0 && type <= 5 &&
-      typeof ivl === 'number' && Math.abs(ivl) <= 1e9 &&
-      typeof lastIvl === 'number' && Number.isFinite(lastIvl) &&
-      typeof factor === 'number' && Number.isFinite(factor) &&
-      typeof time === 'number' && Number.isFinite(time)
-    ) {
-      this.keep(id, cid, ease, Math.round(ivl), Math.round(lastIvl), Math.round(factor), Math.round(time), type);
-      return;
-    }
-    const row = checkRevlog(r, this.latest);
-    if ('problem' in row) {
-      // The example of each kind, and the order kinds are reported in, is the first such row by card and time, as
-      // SQLite orders (cid, id): the report does not depend on the order the table was read in.
-      const kind = row.problem.replace(/ (is|dated) .*/, ' $1');
-      const m = this.malformed.get(kind);
-      const at = { cid: r.cid, id: r.id };
-      if (!m) this.malformed.set(kind, { count: 1, first: `row ${String(r.id)}: ${row.problem}`, at });
-      else {
-        m.count++;
-        if (compareLoose(at.cid, m.at.cid) < 0 || (compareLoose(at.cid, m.at.cid) === 0 && compareLoose(at.id, m.at.id) < 0)) {
-          m.first = `row ${String(r.id)}: ${row.problem}`;
-          m.at = at;
-        }
-      }
-      return;
-    }
-    this.keep(row.id, row.cid, row.ease, row.ivl, row.lastIvl, row.factor, row.time, row.type);
-  }
-
-  private keep(id: number, cid: number, ease: number, ivl: number, lastIvl: number, factor: number, time: number, type: number): void {
-    if (this.size === this.cols.id.length) {
-      const grown = ReviewLog.columns(this.size * 2);
-      for (const k of Object.keys(grown) as (keyof typeof grown)[]) grown[k].set(this.cols[k]);
-      this.cols = grown;
-    }
-    const i = this.size++;
-    const c = this.cols;
-    c.id[i] = id;
-    c.cid[i] = cid;
-    c.ease[i] = ease;
-    c.ivl[i] = ivl;
-    c.lastIvl[i] = lastIvl;
-    c.factor[i] = factor;
-    c.time[i] = time;
-    c.type[i] = type;
-  }
-
-  /** Groups the rows by card (a counting sort: each card's rows stay in the order read). */
-  seal(): void {
-    const { cid } = this.cols;
-    for (let i = 0; i < this.size; i++) {
-      const g = this.byCard.get(cid[i]!);
-      if (g) g.count++;
-      else this.byCard.set(cid[i]!, { start: 0, count: 1 });
-    }
-    let at = 0;
-    const next = new Map<number, number>();
-    for (const [card, g] of this.byCard) {
-      g.start = at;
-      next.set(card, at);
-      at += g.count;
-    }
-    this.order = new Int32Array(this.size);
-    for (let i = 0; i < this.size; i++) {
-      const k = next.get(cid[i]!)!;
-      this.order[k] = i;
-      next.set(cid[i]!, k + 1);
-    }
-  }
-
-  /** The card's rows in time order (Anki's table order already is; another file's is sorted). */
-  rows(cardId: number): RevlogRow[] {
-    const g = this.byCard.get(cardId);
-    if (!g) return [];
-    const c = this.cols;
-    const out: RevlogRow[] = [];
-    let sorted = true;
-    for (let k = g.start; k < g.start + g.count; k++) {
-      const i = this.order[k]!;
-      out.push({ id: c.id[i]!, cid: c.cid[i]!, ease: c.ease[i]!, ivl: c.ivl[i]!, lastIvl: c.lastIvl[i]!, factor: c.factor[i]!, time: c.time[i]!, type: c.type[i]! });
-      if (out.length > 1 && out[out.length - 2]!.id > out[out.length - 1]!.id) sorted = false;
-    }
-    return sorted ? out : out.sort((a, b) => a.id - b.id);
-  }
-
-  /** Every card that has rows, with how many. */
-  counts(): IterableIterator<[number, { count: number }]> {
-    return this.byCard.entries();
-  }
-}
-
-function buildPlan(raw: AnkiRawCollection, revlog: ReviewLog, file: string, opts: AnkiPackageOptions): { plan: ImportPlan; stats: AnkiImportStats } {
+function buildPlan(raw: AnkiRawCollection, takeLog: () => ReviewLog, file: string, opts: AnkiPackageOptions): { plan: ImportPlan; stats: AnkiImportStats } {
   const ver = int(raw.ver);
   if (ver === undefined || ver < 11 || ver > 18) {
     throw fail(file, 'anki-unsupported', `Anki collection schema ${String(raw.ver)} is not supported (recall reads 11 to 18)`);
@@ -834,16 +702,15 @@ function buildPlan(raw: AnkiRawCollection, revlog: ReviewLog, file: string, opts
   if (dupGuid > 0) warn(`${plural(dupGuid, 'note repeats', 'notes repeat')} the guid of an earlier note${example(firstOf.dupGuid)}; each is imported as a note of its own, identified by its note id`, CHECK_DB_HINT);
   if (blobNotes > 0) warn(`${plural(blobNotes, 'note stores its', 'notes store their')} fields or tags as binary data${example(firstOf.blob)}; read as UTF-8 text`, CHECK_DB_HINT);
 
-  let malformedRows = 0;
-  for (const { count, first } of revlog.problems()) {
-    malformedRows += count;
-    skip(`${plural(count, 'review-log row')} skipped, e.g. ${first}`, first.includes('future') ? "check the computer's clock where the reviews were made" : CHECK_DB_HINT);
-  }
+  // The review log's own problems are reported here, after the notes', once the log has been read (below).
+  const logProblemsAt = warnings.length;
 
   const stats: AnkiImportStats = {
-    notes: raw.notes.length, cards: 0, revlogRows: raw.revlogRows,
-    rated: 0, manual: 0, cram: 0, superseded: 0, orphaned: 0, remappedV1: 0, malformed: malformedRows,
+    notes: raw.notes.length, cards: 0, revlogRows: 0,
+    rated: 0, manual: 0, cram: 0, superseded: 0, orphaned: 0, remappedV1: 0, malformed: 0,
   };
+  /** The log, once read (after the loop over the cards); the cards' histories are planned from it later still. */
+  let revlog: ReviewLog | undefined;
   const decks = new Map<string, PlannedDeck>();
   const imported = new Set<number>();
   let skippedCards = 0;
@@ -885,9 +752,6 @@ function buildPlan(raw: AnkiRawCollection, revlog: ReviewLog, file: string, opts
     const odid = int(card.odid) ?? 0;
     const homeDeck = odid ? odid : (int(card.did) ?? 0);
     const deckName = opts.deck ?? deckNames.get(homeDeck) ?? 'Default';
-    const counted = countHistory(revlog.rows(cid), remapV1);
-    for (const k of Object.keys(counted.counts) as RevlogClass[]) stats[k] += counted.counts[k];
-    stats.remappedV1 += counted.remapped;
     // A package recall wrote carries each card as recall had it (question types Anki lacks, exact text) and the
     // study day of each answer; notes that came from Anki keep their Anki note for the way back.
     const kept = recordOf(note)?.cards[String(ord)];
@@ -925,7 +789,7 @@ function buildPlan(raw: AnkiRawCollection, revlog: ReviewLog, file: string, opts
       enumerable: true,
       configurable: true,
       get(): PlannedReview[] {
-        const reviews = planReviews(revlog.rows(cid), guid, ord, remapV1).reviews;
+        const reviews = planReviews(revlog!.rows(cid), guid, ord, remapV1).reviews;
         if (days) withRecordedDays(reviews, days);
         return reviews;
       },
@@ -943,6 +807,19 @@ function buildPlan(raw: AnkiRawCollection, revlog: ReviewLog, file: string, opts
     deck.cards.push(planned);
     imported.add(cid);
     stats.cards++;
+  }
+  revlog = takeLog();
+  stats.revlogRows = revlog.rowsRead;
+  const logProblems: ImportDiagnostic[] = [];
+  for (const { count, first } of revlog.problems()) {
+    stats.malformed += count;
+    logProblems.push(diag('error', file, 0, located(`${plural(count, 'review-log row')} skipped, e.g. ${first}`), first.includes('future') ? "check the computer's clock where the reviews were made" : CHECK_DB_HINT));
+  }
+  warnings.splice(logProblemsAt, 0, ...logProblems);
+  for (const cid of imported) {
+    const counted = countHistory(revlog.rows(cid), remapV1);
+    for (const k of Object.keys(counted.counts) as RevlogClass[]) stats[k] += counted.counts[k];
+    stats.remappedV1 += counted.remapped;
   }
   for (const name of oversizedTypes) {
     warn(`The note type "${name}" is larger than ${MAX_NOTE_TYPE_CHARS / 1024} KiB; its notes are not kept for export to Anki and would go back as Basic notes`);

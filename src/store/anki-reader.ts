@@ -1,4 +1,4 @@
-import { sqlite } from './db.js';
+import { sqlite, type Db } from './db.js';
 
 // Reads the tables of an Anki collection as plain rows. The importer owns all interpretation; this module only
 // exists because better-sqlite3 stays inside src/store. The caller passes a private temporary copy: Anki's
@@ -72,13 +72,22 @@ export interface AnkiReadOptions {
   onRevlog: (row: AnkiRevlogRow) => void;
 }
 
+/**
+ * What readAnkiSqlite does with the review log: reads it row by row, or (`elsewhere`) leaves it to readAnkiRevlog,
+ * calling `checked` as soon as the file's schema has passed the checks below, before any other row is read.
+ */
+export type AnkiRevlogRead = AnkiReadOptions['onRevlog'] | { elsewhere: true; checked: () => void };
+
 const REVLOG_COLUMNS = ['id', 'cid', 'ease', 'ivl', 'lastIvl', 'factor', 'time', 'type'] as const;
 const CARD_COLUMNS = ['id', 'nid', 'did', 'ord', 'type', 'queue', 'due', 'ivl', 'factor', 'reps', 'lapses', 'odid', 'mod'] as const;
 /** Numbers are short; a column that should hold one but holds a longer text or blob reads as NULL. */
 const MAX_NUMBER_BYTES = 64;
 
-/** Opens `path` read-only and returns its rows; throws AnkiSchemaError or the driver's error. */
-export function readAnkiSqlite(path: string, opts: AnkiReadOptions): AnkiRawCollection {
+/**
+ * Opens `path` read-only and returns its rows (`revlogRows` is -1 when the log is read elsewhere); throws
+ * AnkiSchemaError or the driver's error.
+ */
+export function readAnkiSqlite(path: string, opts: { maxNoteBytes: number; revlog: AnkiRevlogRead }): AnkiRawCollection {
   const db = sqlite(path, { readonly: true, fileMustExist: true });
   try {
     // Functions marked unsafe may not run from the schema; a second belt besides the checks below.
@@ -103,16 +112,9 @@ export function readAnkiSqlite(path: string, opts: AnkiReadOptions): AnkiRawColl
       if (t === 'notes') for (const c of cols) noteColumns.add(c.name.toLowerCase());
       present.add(t);
     }
-    const capped = (col: string, max = MAX_META_BYTES) => `CASE WHEN octet_length(${col}) > ${max} THEN NULL ELSE ${col} END`;
     const oversized = (table: string, cols: string[]) => {
       const n = db.prepare(`SELECT count(*) FROM ${table} WHERE ${cols.map((c) => `octet_length(${c}) > ${MAX_META_BYTES}`).join(' OR ')}`).pluck().get() as number;
       if (n > 0) throw new AnkiSchemaError(`its ${table} table holds values larger than ${MAX_META_BYTES / 2 ** 20} MiB`);
-    };
-    const nums = (cols: readonly string[]) => cols.map((c) => `${capped(c, MAX_NUMBER_BYTES)} AS ${c}`).join(', ');
-    /** The columns as they are when no value in them is longer than a number can be (one scan of the sizes), else capped. */
-    const numsOrPlain = (table: string, cols: readonly string[]) => {
-      const long = db.prepare(`SELECT EXISTS (SELECT 1 FROM ${table} WHERE ${cols.map((c) => `octet_length(${c}) > ${MAX_NUMBER_BYTES}`).join(' OR ')})`).pluck().get();
-      return long ? nums(cols) : cols.map((c) => `${c} AS ${c}`).join(', ');
     };
     oversized('col', ['conf', 'models', 'decks']);
     const col = db.prepare(`SELECT ver, crt, conf, models, decks FROM col LIMIT 1`).get() as
@@ -125,23 +127,8 @@ export function readAnkiSqlite(path: string, opts: AnkiReadOptions): AnkiRawColl
     if (has('templates')) oversized('templates', ['config', 'name']);
     if (has('decks')) oversized('decks', ['name']);
     if (has('fields')) oversized('fields', ['name']);
-    const readRevlog = (): number => {
-      const row: AnkiRevlogRow = { id: null, cid: null, ease: null, ivl: null, lastIvl: null, factor: null, time: null, type: null };
-      let n = 0;
-      for (const v of db.prepare(`SELECT ${numsOrPlain('revlog', REVLOG_COLUMNS)} FROM revlog`).raw().iterate() as IterableIterator<Loose[]>) {
-        row.id = v[0]!;
-        row.cid = v[1]!;
-        row.ease = v[2]!;
-        row.ivl = v[3]!;
-        row.lastIvl = v[4]!;
-        row.factor = v[5]!;
-        row.time = v[6]!;
-        row.type = v[7]!;
-        opts.onRevlog(row);
-        n++;
-      }
-      return n;
-    };
+    const revlog = opts.revlog;
+    if (typeof revlog !== 'function') revlog.checked();
     return {
       ver: col.ver,
       crt: col.crt,
@@ -163,9 +150,50 @@ export function readAnkiSqlite(path: string, opts: AnkiReadOptions): AnkiRawColl
            FROM notes ORDER BY id`,
         )
         .all() as AnkiNoteRow[],
-      cards: db.prepare(`SELECT ${numsOrPlain('cards', CARD_COLUMNS)} FROM cards ORDER BY nid, ord, id`).all() as AnkiCardRow[],
-      revlogRows: readRevlog(),
+      cards: db.prepare(`SELECT ${numsOrPlain(db, 'cards', CARD_COLUMNS)} FROM cards ORDER BY nid, ord, id`).all() as AnkiCardRow[],
+      revlogRows: typeof revlog === 'function' ? readRevlogRows(db, revlog) : -1,
     };
+  } finally {
+    db.close();
+  }
+}
+
+const capped = (col: string, max = MAX_META_BYTES) => `CASE WHEN octet_length(${col}) > ${max} THEN NULL ELSE ${col} END`;
+const nums = (cols: readonly string[]) => cols.map((c) => `${capped(c, MAX_NUMBER_BYTES)} AS ${c}`).join(', ');
+/** The columns as they are when no value in them is longer than a number can be (one scan of the sizes), else capped. */
+function numsOrPlain(db: Db, table: string, cols: readonly string[]): string {
+  const long = db.prepare(`SELECT EXISTS (SELECT 1 FROM ${table} WHERE ${cols.map((c) => `octet_length(${c}) > ${MAX_NUMBER_BYTES}`).join(' OR ')})`).pluck().get();
+  return long ? nums(cols) : cols.map((c) => `${c} AS ${c}`).join(', ');
+}
+
+/** Hands each row of the review log to `onRow` (one reused object); returns how many there were. */
+function readRevlogRows(db: Db, onRow: AnkiReadOptions['onRevlog']): number {
+  const row: AnkiRevlogRow = { id: null, cid: null, ease: null, ivl: null, lastIvl: null, factor: null, time: null, type: null };
+  let n = 0;
+  for (const v of db.prepare(`SELECT ${numsOrPlain(db, 'revlog', REVLOG_COLUMNS)} FROM revlog`).raw().iterate() as IterableIterator<Loose[]>) {
+    row.id = v[0]!;
+    row.cid = v[1]!;
+    row.ease = v[2]!;
+    row.ivl = v[3]!;
+    row.lastIvl = v[4]!;
+    row.factor = v[5]!;
+    row.time = v[6]!;
+    row.type = v[7]!;
+    onRow(row);
+    n++;
+  }
+  return n;
+}
+
+/**
+ * Reads the review log of a collection whose schema readAnkiSqlite has checked (it calls `checked` when it has):
+ * the same rows `onRevlog` would get there, on a connection of its own, so another thread can read them meanwhile.
+ */
+export function readAnkiRevlog(path: string, onRow: AnkiReadOptions['onRevlog']): number {
+  const db = sqlite(path, { readonly: true, fileMustExist: true });
+  try {
+    db.pragma('trusted_schema = OFF');
+    return readRevlogRows(db, onRow);
   } finally {
     db.close();
   }

@@ -1,0 +1,17 @@
+// The worker thread of src/importers/revlog-read.ts: reads and checks a collection's review log, then hands the
+// sealed columns over without copying them and raises the shared flag the importing thread waits on.
+import { workerData, type MessagePort } from 'node:worker_threads';
+import { ReviewLog } from './review-log.js';
+import { readReviewLog, type RevlogJob, type RevlogMessage } from './revlog-read.js';
+
+const { path, latest, flag, port } = workerData as RevlogJob & { port: MessagePort };
+try {
+  const t = readReviewLog(path, latest, () => Atomics.add(flag, 1, 1)).toTransfer();
+  port.postMessage({ kind: 'log', log: t } satisfies RevlogMessage, ReviewLog.buffers(t));
+} catch (e) {
+  const code = (e as { code?: unknown }).code;
+  port.postMessage({ kind: 'error', error: { message: e instanceof Error ? e.message : String(e), code: typeof code === 'string' ? code : undefined } } satisfies RevlogMessage);
+} finally {
+  Atomics.store(flag, 0, 1);
+  Atomics.notify(flag, 0);
+}

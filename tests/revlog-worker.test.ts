@@ -1,0 +1,76 @@
+// The review log of an Anki collection read on the built worker thread (dist/revlog-worker.js) is the log read in
+// place, row for row, problems included; a failure there reaches the importing thread with its driver code.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readReviewLog, startReviewLog } from '../src/importers/revlog-read.js';
+import type { ReviewLog } from '../src/importers/review-log.js';
+import { makeCollection } from './helpers/anki.js';
+import { ROOT, ensureBuilt, tempDir } from './helpers/cli.js';
+
+const WORKER = pathToFileURL(join(ROOT, 'dist/revlog-worker.js'));
+const t0 = Date.parse('2025-01-01T00:00:00Z');
+const LATEST = Date.parse('2026-01-01T00:00:00Z');
+let t: ReturnType<typeof tempDir>;
+beforeAll(() => {
+  ensureBuilt();
+  t = tempDir();
+});
+afterAll(() => t.cleanup());
+
+function contents(log: ReviewLog) {
+  const cards = [...log.counts()].map(([cid, { count }]) => ({ cid, count, rows: log.rows(cid) }));
+  return { rowsRead: log.rowsRead, problems: log.problems(), cards };
+}
+
+describe('the review log read on a worker thread', () => {
+  it('has its worker built next to the CLI', () => {
+    // Without it startReviewLog reads in place, and the tests below would compare that with itself.
+    expect(existsSync(fileURLToPath(WORKER)), 'dist/revlog-worker.js: run npm run build').toBe(true);
+  });
+
+  it('is the log read in place: rows by card, problems with their first row', () => {
+    const path = join(t.dir, 'log.anki2');
+    makeCollection(path, {
+      notes: [1, 2, 3].map((id) => ({ id, guid: `g${id}`, flds: `f${id}\u001fb${id}` })),
+      cards: [1, 2, 3].map((i) => ({ id: 10 + i, nid: i })),
+      revlog: [
+        { id: t0 + 5000, cid: 11, ease: 3, ivl: 3 },
+        { id: t0, cid: 11, ease: 1, ivl: -600 },
+        { id: t0 + 1000, cid: 12, ease: 'abc' },
+        { id: 9e15, cid: 12, ease: 3 },
+        { id: t0 + 2000, cid: 13, ease: 3, ivl: 2.5, time: 1234.5 },
+        { id: LATEST + 86_400_000, cid: 13, ease: 3 },
+        { id: t0 + 3000, cid: 'x', ease: 2 },
+      ],
+    });
+    const inPlace = readReviewLog(path, LATEST);
+    const viaWorker = startReviewLog(path, LATEST, WORKER).wait();
+    expect(contents(viaWorker)).toEqual(contents(inPlace));
+    // The check has teeth: this log has two usable cards, four kinds of problem.
+    expect(contents(inPlace).cards.map((c) => [c.cid, c.count])).toEqual([[11, 2], [13, 1]]);
+    expect(inPlace.rows(11).map((r) => r.id)).toEqual([t0, t0 + 5000]);
+    expect(inPlace.problems()).toHaveLength(4);
+  });
+
+  it('a real Anki collection (kanjiplot) gives the same log both ways', () => {
+    const path = join(ROOT, 'tests/fixtures/anki-kanjiplot/collection.anki2');
+    const inPlace = readReviewLog(path, Number.POSITIVE_INFINITY);
+    expect(inPlace.rowsRead).toBeGreaterThan(1000);
+    expect(contents(startReviewLog(path, Number.POSITIVE_INFINITY, WORKER).wait())).toEqual(contents(inPlace));
+  });
+
+  it("a failure on the worker is thrown where the log is waited for, with SQLite's code", () => {
+    const pending = startReviewLog(join(t.dir, 'missing.anki2'), LATEST, WORKER);
+    let caught: unknown;
+    try {
+      pending.wait();
+    } catch (e) {
+      caught = e;
+    }
+    expect((caught as { code?: string }).code).toBe('SQLITE_CANTOPEN');
+    // Taken once only.
+    expect(() => pending.wait()).toThrow(/taken already/);
+  });
+});
