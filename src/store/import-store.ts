@@ -33,17 +33,19 @@ const REPORT_INDEXES = ['reviews_day'];
 /** Below this many new rows, keeping the indexes up to date costs less than a second anyway. */
 const DEFER_MIN_ROWS = 20_000;
 
-/** Rows per statement: one statement step per batch instead of per row (16 values a row; SQLite allows 32766). */
+/** Rows per statement: one statement step per batch instead of per row (15 values a row; SQLite allows 32766). */
 const BATCH = 32;
 const COLUMNS = `uid, card_id, rating, state_before, state_after, due, stability, difficulty, elapsed_days, scheduled_days,
   reviewed_at, duration_ms, kind, scheduled, answer, source_key, attempt_id, day, source_state, device`;
 // source_key is left NULL: the uid is the source key already (SOURCE_KEY_SQL in migrations.ts reads it back). Writing the key
 // twice cost a second unique index of ~50-byte text keys: a million b-tree inserts and ~100 MB more to write.
-const ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'import', ?, NULL, NULL, NULL, ?, ?, ?)";
-const VALUES_PER_ROW = 16;
+/** A row's values; the device is the same for every row, so it goes into the statement as text rather than bound a million times. */
+const row = (device: string) => `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'import', ?, NULL, NULL, NULL, ?, ?, '${device.replace(/'/g, "''")}')`;
+const VALUES_PER_ROW = 15;
 
 export function createImportStore(db: Db, sql: (text: string) => Statement<unknown[]>, deviceId: string): ImportStore {
   const statements = new Map<number, Statement<unknown[]>>();
+  const ROW = row(deviceId);
   const insert = (n: number) => {
     let s = statements.get(n);
     if (!s) statements.set(n, (s = sql(`INSERT INTO reviews(${COLUMNS}) VALUES ${Array.from({ length: n }, () => ROW).join(', ')}`)));
@@ -77,7 +79,6 @@ export function createImportStore(db: Db, sql: (text: string) => Statement<unkno
         values[k++] = r.scheduled ? 1 : 0;
         values[k++] = r.day;
         values[k++] = r.sourceState;
-        values[k++] = deviceId;
       }
       insert(n).run(values);
     }
