@@ -103,7 +103,7 @@ function readCollection(path: string, tmpDir: string, latest: number): ReadColle
     let raw: AnkiRawCollection;
     try {
       // The log's reading starts once the schema is checked, and runs while the other tables are read and planned.
-      raw = readAnkiSqlite(copy, { maxNoteBytes: MAX_NOTE_BYTES, revlog: { elsewhere: true, checked: () => (pending = startReviewLog(copy, latest)) } });
+      raw = readAnkiSqlite(copy, { maxNoteBytes: MAX_NOTE_BYTES, onChecked: () => (pending = startReviewLog(copy, latest)) });
     } catch (e) {
       throw collectionError(e, path, tmpDir);
     }
@@ -182,7 +182,6 @@ const utf8 = new TextDecoder();
 
 // Values from the file, checked one by one: a collection damaged by hand, by a buggy add-on or on purpose may hold
 // any SQLite type in any column.
-
 
 /** Text, decoding a blob as UTF-8; undefined for NULL and numbers. */
 function text(v: Loose | undefined): string | undefined {
@@ -572,8 +571,6 @@ export function readAnkiPackage(path: string, opts: AnkiPackageOptions): ImportP
   return readAnkiPackageWithStats(path, opts).plan;
 }
 
-
-
 /** "3 notes have" / "1 note has". */
 const notesHave = (n: number) => plural(n, 'note has', 'notes have');
 
@@ -588,9 +585,6 @@ export function noteRef(id: unknown, flds: unknown): string {
   const shownId = typeof id === 'number' || typeof id === 'bigint' || typeof id === 'string' ? sanitize(String(id)).slice(0, 24) : '?';
   return `note ${shownId}${label ? ` "${label}"` : ''}`;
 }
-
-
-
 
 /**
  * The plan of the collection's cards. The review log is asked for (`takeLog`) only after the cards' content is

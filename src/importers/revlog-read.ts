@@ -1,6 +1,7 @@
 // Reads a collection's review log on a worker thread while this one reads the notes and cards and plans them: a
 // collection of years has a million rows, ~1.5 s of reading and checking, which this thread would otherwise wait
-// through before planning a card (measured on the bench's 100k cards / 1M answers: the import 16.5 -> 15.x s).
+// through before planning a card (the bench's 100k cards / 1M answers: ~2 s off an import of 16, the log's garbage
+// going to the worker's heap as well).
 // The worker is the built dist/revlog-worker.js; where it is not there (tests running from source) the log is read
 // on this thread when it is needed, with the same code.
 //

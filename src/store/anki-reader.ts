@@ -50,8 +50,6 @@ export interface AnkiRawCollection {
   templateRows: { ntid: Loose; ord: Loose; name: Loose; config: Loose }[];
   notes: AnkiNoteRow[];
   cards: AnkiCardRow[];
-  /** Rows of the review log: handed to `onRevlog` one by one (see readAnkiSqlite), never held here. */
-  revlogRows: number;
 }
 
 /** The file is an SQLite database, but not one shaped like an Anki collection (or shaped to attack a reader). */
@@ -63,20 +61,11 @@ const MAX_META_BYTES = 32 * 2 ** 20;
 const REQUIRED = ['col', 'notes', 'cards', 'revlog'] as const;
 const OPTIONAL = ['config', 'decks', 'notetypes', 'fields', 'templates'] as const;
 
-export interface AnkiReadOptions {
-  maxNoteBytes: number;
-  /**
-   * Called with each review-log row, in the table's order (Anki's: by id, i.e. time). The object is reused for the
-   * next row: copy what you keep. A million rows held as objects cost more in garbage collection than reading them.
-   */
-  onRevlog: (row: AnkiRevlogRow) => void;
-}
-
 /**
- * What readAnkiSqlite does with the review log: reads it row by row, or (`elsewhere`) leaves it to readAnkiRevlog,
- * calling `checked` as soon as the file's schema has passed the checks below, before any other row is read.
+ * Called with each review-log row, in the table's order (Anki's: by id, i.e. time). The object is reused for the next
+ * row: copy what you keep. A million rows held as objects cost more in garbage collection than reading them.
  */
-export type AnkiRevlogRead = AnkiReadOptions['onRevlog'] | { elsewhere: true; checked: () => void };
+export type OnRevlogRow = (row: AnkiRevlogRow) => void;
 
 const REVLOG_COLUMNS = ['id', 'cid', 'ease', 'ivl', 'lastIvl', 'factor', 'time', 'type'] as const;
 const CARD_COLUMNS = ['id', 'nid', 'did', 'ord', 'type', 'queue', 'due', 'ivl', 'factor', 'reps', 'lapses', 'odid', 'mod'] as const;
@@ -84,10 +73,11 @@ const CARD_COLUMNS = ['id', 'nid', 'did', 'ord', 'type', 'queue', 'due', 'ivl', 
 const MAX_NUMBER_BYTES = 64;
 
 /**
- * Opens `path` read-only and returns its rows (`revlogRows` is -1 when the log is read elsewhere); throws
- * AnkiSchemaError or the driver's error.
+ * Opens `path` read-only and returns the rows of every table but the review log, which readAnkiRevlog reads (on
+ * another thread, meanwhile): `onChecked` is called as soon as the schema has passed the checks below, before any row
+ * is read. Throws AnkiSchemaError or the driver's error.
  */
-export function readAnkiSqlite(path: string, opts: { maxNoteBytes: number; revlog: AnkiRevlogRead }): AnkiRawCollection {
+export function readAnkiSqlite(path: string, opts: { maxNoteBytes: number; onChecked: () => void }): AnkiRawCollection {
   const db = sqlite(path, { readonly: true, fileMustExist: true });
   try {
     // Functions marked unsafe may not run from the schema; a second belt besides the checks below.
@@ -127,8 +117,7 @@ export function readAnkiSqlite(path: string, opts: { maxNoteBytes: number; revlo
     if (has('templates')) oversized('templates', ['config', 'name']);
     if (has('decks')) oversized('decks', ['name']);
     if (has('fields')) oversized('fields', ['name']);
-    const revlog = opts.revlog;
-    if (typeof revlog !== 'function') revlog.checked();
+    opts.onChecked();
     return {
       ver: col.ver,
       crt: col.crt,
@@ -151,7 +140,6 @@ export function readAnkiSqlite(path: string, opts: { maxNoteBytes: number; revlo
         )
         .all() as AnkiNoteRow[],
       cards: db.prepare(`SELECT ${numsOrPlain(db, 'cards', CARD_COLUMNS)} FROM cards ORDER BY nid, ord, id`).all() as AnkiCardRow[],
-      revlogRows: typeof revlog === 'function' ? readRevlogRows(db, revlog) : -1,
     };
   } finally {
     db.close();
@@ -166,34 +154,30 @@ function numsOrPlain(db: Db, table: string, cols: readonly string[]): string {
   return long ? nums(cols) : cols.map((c) => `${c} AS ${c}`).join(', ');
 }
 
-/** Hands each row of the review log to `onRow` (one reused object); returns how many there were. */
-function readRevlogRows(db: Db, onRow: AnkiReadOptions['onRevlog']): number {
-  const row: AnkiRevlogRow = { id: null, cid: null, ease: null, ivl: null, lastIvl: null, factor: null, time: null, type: null };
-  let n = 0;
-  for (const v of db.prepare(`SELECT ${numsOrPlain(db, 'revlog', REVLOG_COLUMNS)} FROM revlog`).raw().iterate() as IterableIterator<Loose[]>) {
-    row.id = v[0]!;
-    row.cid = v[1]!;
-    row.ease = v[2]!;
-    row.ivl = v[3]!;
-    row.lastIvl = v[4]!;
-    row.factor = v[5]!;
-    row.time = v[6]!;
-    row.type = v[7]!;
-    onRow(row);
-    n++;
-  }
-  return n;
-}
-
 /**
- * Reads the review log of a collection whose schema readAnkiSqlite has checked (it calls `checked` when it has):
- * the same rows `onRevlog` would get there, on a connection of its own, so another thread can read them meanwhile.
+ * Reads the review log of a collection whose schema readAnkiSqlite has checked (its `onChecked`), on a connection of
+ * its own, so that another thread can read the other tables meanwhile; returns how many rows there were.
  */
-export function readAnkiRevlog(path: string, onRow: AnkiReadOptions['onRevlog']): number {
+export function readAnkiRevlog(path: string, onRow: OnRevlogRow): number {
   const db = sqlite(path, { readonly: true, fileMustExist: true });
   try {
     db.pragma('trusted_schema = OFF');
-    return readRevlogRows(db, onRow);
+    // One object for every row: see OnRevlogRow.
+    const row: AnkiRevlogRow = { id: null, cid: null, ease: null, ivl: null, lastIvl: null, factor: null, time: null, type: null };
+    let n = 0;
+    for (const v of db.prepare(`SELECT ${numsOrPlain(db, 'revlog', REVLOG_COLUMNS)} FROM revlog`).raw().iterate() as IterableIterator<Loose[]>) {
+      row.id = v[0]!;
+      row.cid = v[1]!;
+      row.ease = v[2]!;
+      row.ivl = v[3]!;
+      row.lastIvl = v[4]!;
+      row.factor = v[5]!;
+      row.time = v[6]!;
+      row.type = v[7]!;
+      onRow(row);
+      n++;
+    }
+    return n;
   } finally {
     db.close();
   }
