@@ -65,10 +65,9 @@ function readCardCounts(db: Db, deckIds: readonly number[] | null): { deckCounts
 function readRetrievability(db: Db, deckIds: readonly number[] | null, opts: { now: number; decay: number; deckDecay?: Record<number, number> }): RetrievabilityRow[] {
   const deckDecay = new Map(Object.entries(opts.deckDecay ?? {}).map(([id, d]) => [Number(id), d]));
   interface Pass { decay: number; count: number; sum: number; carry: number; buckets: number[] }
-  const step = (p: Pass, deckId: number, stability: number | null, lastReview: number | null): void => {
+  const add = (p: Pass, stability: number | null, lastReview: number | null): void => {
     // A card answered has both copies; a NULL one counts as no retrievability, as it did in SQL.
     if (stability === null || lastReview === null) return;
-    if (p.decay !== p.decay) p.decay = deckDecay.get(deckId) ?? opts.decay;
     const r = retrievabilityNow({ stability, lastReview }, opts.now, p.decay)!;
     p.count++;
     // Compensated (Neumaier) as SQLite's sum() is: the mean of 80k values keeps its last digits.
@@ -77,15 +76,23 @@ function readRetrievability(db: Db, deckIds: readonly number[] | null, opts: { n
     p.sum = t;
     p.buckets[bucketIndex(R_EDGES, r)]!++;
   };
+  // The deck is passed only when some deck has a curve of its own: each argument costs on every card (~1 ms).
+  const perDeck = deckDecay.size > 0;
+  const step = perDeck
+    ? (p: Pass, deckId: number, stability: number | null, lastReview: number | null) => {
+        if (p.decay !== p.decay) p.decay = deckDecay.get(deckId) ?? opts.decay;
+        add(p, stability, lastReview);
+      }
+    : add;
   db.aggregate('recall_retrievability', {
-    start: (): Pass => ({ decay: Number.NaN, count: 0, sum: 0, carry: 0, buckets: new Array<number>(R_EDGES.length).fill(0) }),
+    start: (): Pass => ({ decay: perDeck ? Number.NaN : opts.decay, count: 0, sum: 0, carry: 0, buckets: new Array<number>(R_EDGES.length).fill(0) }),
     // @types/better-sqlite3 declares a step of one argument; SQLite passes it every argument of the call.
     step: step as unknown as (p: Pass) => void,
     result: (p: Pass) => JSON.stringify([p.count, p.sum + p.carry, p.buckets]),
   });
   const rows = db
     .prepare(
-      `SELECT deck_id, recall_retrievability(deck_id, stability_copy, last_review_copy) FROM cards
+      `SELECT deck_id, recall_retrievability(${perDeck ? 'deck_id, ' : ''}stability_copy, last_review_copy) FROM cards
        WHERE state > 0 AND removed = 0 ${deckFilter(deckIds, 'deck_id')} GROUP BY deck_id`,
     )
     .raw()
@@ -133,31 +140,28 @@ function deckFilter(deckIds: readonly number[] | null, column: string): string {
  */
 export function readStatsRows(db: Db, opts: StatsQuery): StatsRows {
   // Six years of days by deck are ~44k rows: summing them all cost ~12 ms. Only the days the report shows need
-  // their figures; before those, streaks only ask which days had answers.
+  // their figures, and true retention (from the rollup's counts, migration 10) only the last year's, which the
+  // report shows as well: one scan serves both. Before those days, streaks only ask which days had answers.
   const from = opts.detailFrom ?? Number.MIN_SAFE_INTEGER;
-  const daily = db
+  const retentionFrom = opts.today - 364;
+  const days = db
     .prepare(
-      `SELECT day, sum(reviews) AS reviews, sum(again) AS again, sum(duration_ms) AS durationMs, sum(new_cards) AS newCards
-       FROM daily WHERE day >= ? ${deckFilter(opts.deckIds, 'deck_id')} GROUP BY day HAVING sum(reviews) > 0 ORDER BY day`,
-    )
-    .all(from) as DailyRow[];
-  const studiedBefore = opts.detailFrom === undefined
-    ? []
-    : (db.prepare(`SELECT DISTINCT day FROM daily WHERE day < ? AND reviews > 0 ${deckFilter(opts.deckIds, 'deck_id')}`).pluck().all(from) as number[]);
-
-  // True retention from the rollup's counts (migration 10): a year of days, not a year of answers.
-  const retention: RetentionRow[] = [];
-  const retentionDays = db
-    .prepare(
-      `SELECT day, sum(young_total), sum(young_passed), sum(mature_total), sum(mature_passed) FROM daily
-       WHERE day > ? AND day <= ? ${deckFilter(opts.deckIds, 'deck_id')} GROUP BY day`,
+      `SELECT day, sum(reviews), sum(again), sum(duration_ms), sum(new_cards), sum(young_total), sum(young_passed), sum(mature_total), sum(mature_passed)
+       FROM daily WHERE day >= ? ${deckFilter(opts.deckIds, 'deck_id')} GROUP BY day ORDER BY day`,
     )
     .raw()
-    .all(opts.today - 365, opts.today) as [number, number, number, number, number][];
-  for (const [day, youngTotal, youngPassed, matureTotal, maturePassed] of retentionDays) {
+    .all(Math.min(from, retentionFrom)) as number[][];
+  const daily: DailyRow[] = [];
+  const retention: RetentionRow[] = [];
+  for (const [day, reviews, again, durationMs, newCards, youngTotal, youngPassed, matureTotal, maturePassed] of days as [number, number, number, number, number, number, number, number, number][]) {
+    if (day >= from && reviews > 0) daily.push({ day, reviews, again, durationMs, newCards });
+    if (day < retentionFrom || day > opts.today) continue;
     if (youngTotal > 0) retention.push({ day, mature: false, total: youngTotal, passed: youngPassed });
     if (matureTotal > 0) retention.push({ day, mature: true, total: matureTotal, passed: maturePassed });
   }
+  const studiedBefore = opts.detailFrom === undefined
+    ? []
+    : (db.prepare(`SELECT DISTINCT day FROM daily WHERE day < ? AND reviews > 0 ${deckFilter(opts.deckIds, 'deck_id')}`).pluck().all(from) as number[]);
 
   const cards = {
     ...readCardCounts(db, opts.deckIds),
