@@ -67,7 +67,12 @@ export function curveFactor(decay: number): number {
  */
 export function retrievabilityNow(card: { stability: number; lastReview: number | null }, now: number, decay: number): number | null {
   if (card.lastReview === null) return null;
-  return forgettingCurve(decay, (now - card.lastReview) / DAY_MS, card.stability);
+  return retrievabilityAt(card.stability, card.lastReview, now, decay);
+}
+
+/** retrievabilityNow of an answered card, from its two numbers (the statistics call it once per card, objectless). */
+export function retrievabilityAt(stability: number, lastReview: number, now: number, decay: number): number {
+  return forgettingCurve(decay, (now - lastReview) / DAY_MS, stability);
 }
 
 /** Local date (YYYY-MM-DD) of a study day number. */

@@ -5,7 +5,7 @@
 import type { Db } from './db.js';
 import type { ExportCardRow, ExportReviewRow, FsrsReviewRow, StatsQuery, StatsRows } from './api.js';
 import type { DailyRow, DeckCountRow, DeckInfo, DueBucket, MemoryGroup, QuizAttemptRow, RetentionRow, RetrievabilityRow } from '../stats/types.js';
-import { bucketIndex, R_EDGES, retrievabilityNow } from '../stats/compute.js';
+import { bucketIndex, R_EDGES, retrievabilityAt } from '../stats/compute.js';
 import { SOURCE_KEY_SQL } from './migrations.js';
 
 /**
@@ -58,7 +58,7 @@ function readCardCounts(db: Db, deckIds: readonly number[] | null): { deckCounts
  * Retrievability now of every answered card, per deck: how many have one, their sum, and how many fall in each
  * bucket of `R_EDGES`. It depends on the time, so it cannot be kept in a rollup: one pass over the covering index
  * `cards_counts` (which carries stability and last review since migration 11), in deck order so SQLite groups
- * without sorting, each card handed to an aggregate that applies the statistics' own curve (`retrievabilityNow`).
+ * without sorting, each card handed to an aggregate that applies the statistics' own curve (`retrievabilityAt`).
  * The curve written in SQL, with the buckets as a CASE, took a third longer (82k cards: ~37 against ~28 ms in a warm
  * process, ~51 against ~40 ms in a cold one), and was a second definition of it.
  */
@@ -68,7 +68,7 @@ function readRetrievability(db: Db, deckIds: readonly number[] | null, opts: { n
   const add = (p: Pass, stability: number | null, lastReview: number | null): void => {
     // A card answered has both copies; a NULL one counts as no retrievability, as it did in SQL.
     if (stability === null || lastReview === null) return;
-    const r = retrievabilityNow({ stability, lastReview }, opts.now, p.decay)!;
+    const r = retrievabilityAt(stability, lastReview, opts.now, p.decay);
     p.count++;
     // Compensated (Neumaier) as SQLite's sum() is: the mean of 80k values keeps its last digits.
     const t = p.sum + r;
