@@ -94,9 +94,6 @@ export function openDb(path: string, opts: { readonly?: boolean; now?: number } 
     // Out of WAL (above), EXTRA: a commit there is the unlinking of the journal, made durable by syncing the folder.
     db.pragma(wal ? 'synchronous = FULL' : 'synchronous = EXTRA');
     db.pragma('foreign_keys = ON');
-    // Pages read through a memory map rather than one pread() each: \`recall stats\` reads ~1,260 of them (1.5 ms of
-    // its ~125). SQLite still writes with write(), so a full disk stays an error it reports.
-    db.pragma('mmap_size = 268435456');
     if (version < SCHEMA_VERSION) migrate(db, path, version, opts.now ?? Date.now());
   } catch (e) {
     db.close();
