@@ -54,6 +54,9 @@ function readCardCounts(db: Db, deckIds: readonly number[] | null): { deckCounts
   return { deckCounts: [...decks.values()], memory: [...memory.values()] };
 }
 
+const TOP_BUCKET = R_EDGES.length - 1;
+const TOP_EDGE = R_EDGES[TOP_BUCKET]!;
+
 /**
  * Retrievability now of every answered card, per deck: how many have one, their sum, and how many fall in each
  * bucket of `R_EDGES`. It depends on the time, so it cannot be kept in a rollup: one pass over the covering index
@@ -74,7 +77,8 @@ function readRetrievability(db: Db, deckIds: readonly number[] | null, opts: { n
     const t = p.sum + r;
     p.carry += Math.abs(p.sum) >= Math.abs(r) ? p.sum - t + r : r - t + p.sum;
     p.sum = t;
-    p.buckets[bucketIndex(R_EDGES, r)]!++;
+    // Most cards sit in the top bucket: that one is found without the general search (bucketIndex, the same answer).
+    p.buckets[r >= TOP_EDGE ? TOP_BUCKET : bucketIndex(R_EDGES, r)]!++;
   };
   // The deck is passed only when some deck has a curve of its own: each argument costs on every card (~1 ms).
   const perDeck = deckDecay.size > 0;

@@ -1,12 +1,9 @@
-import { TZDate } from '@date-fns/tz/date';
-import { format } from 'date-fns/format';
 import { syncBuiltins } from '../builtin.js';
 import { openContext, type Context } from '../../app/context.js';
 import { resolveDeckIds } from '../../app/decks.js';
 import { RecallError } from '../../core/errors.js';
 import { LOCAL_ZONE, dayStartInstant } from '../../scheduler/index.js';
 import { computeStats, decayOf, detailFrom } from '../../stats/compute.js';
-import { renderStats } from '../../stats/render.js';
 import type { StatsReport } from '../../stats/types.js';
 import { printJson, type Io } from '../io.js';
 
@@ -56,6 +53,8 @@ export async function run(opts: { db?: string; deck?: string; days?: string; jso
       printJson(io, report);
       return 0;
     }
+    // Loaded for the terminal only: `--json` (what scripts and the benchmark run) does without them (~0.5 ms).
+    const [{ TZDate }, { format }, { renderStats }] = await Promise.all([import('@date-fns/tz/date'), import('date-fns/format'), import('../../stats/render.js')]);
     const formatTime = (ms: number) => format(ctx.timeZone === LOCAL_ZONE ? new Date(ms) : new TZDate(ms, ctx.timeZone), 'yyyy-MM-dd HH:mm');
     io.out(renderStats(report, { width: io.columns, color: io.color, formatTime }));
     return 0;
