@@ -154,10 +154,10 @@ export function readStatsRows(db: Db, opts: StatsQuery): StatsRows {
        FROM daily WHERE day >= ? ${deckFilter(opts.deckIds, 'deck_id')} GROUP BY day ORDER BY day`,
     )
     .raw()
-    .all(Math.min(from, retentionFrom)) as number[][];
+    .all(Math.min(from, retentionFrom)) as [number, number, number, number, number, number, number, number, number][];
   const daily: DailyRow[] = [];
   const retention: RetentionRow[] = [];
-  for (const [day, reviews, again, durationMs, newCards, youngTotal, youngPassed, matureTotal, maturePassed] of days as [number, number, number, number, number, number, number, number, number][]) {
+  for (const [day, reviews, again, durationMs, newCards, youngTotal, youngPassed, matureTotal, maturePassed] of days) {
     if (day >= from && reviews > 0) daily.push({ day, reviews, again, durationMs, newCards });
     if (day < retentionFrom || day > opts.today) continue;
     if (youngTotal > 0) retention.push({ day, mature: false, total: youngTotal, passed: youngPassed });
