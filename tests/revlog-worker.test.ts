@@ -4,6 +4,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { readAnkiPackageWithStats } from '../src/importers/anki-package.js';
 import { readReviewLog, startReviewLog } from '../src/importers/revlog-read.js';
 import type { ReviewLog } from '../src/importers/review-log.js';
 import { makeCollection } from './helpers/anki.js';
@@ -72,5 +74,20 @@ describe('the review log read on a worker thread', () => {
     expect((caught as { code?: string }).code).toBe('SQLITE_CANTOPEN');
     // Taken once only.
     expect(() => pending.wait()).toThrow(/taken already/);
+  });
+
+  it('a log with more kinds of bad row than a call takes arguments is reported, not a crash', () => {
+    // Each bad card id is a kind of problem of its own; the report once took them as one call's arguments.
+    const path = join(t.dir, 'many.anki2');
+    makeCollection(path, { notes: [{ id: 1, guid: 'g', flds: 'a\u001fb' }], cards: [{ id: 11, nid: 1 }] });
+    const db = new Database(path);
+    const rev = db.prepare('INSERT INTO revlog VALUES (?, ?, 0, 3, 1, 0, 2500, 5000, 1)');
+    db.transaction(() => {
+      for (let i = 0; i < 150_000; i++) rev.run(t0 + i, `x${i}`);
+    })();
+    db.close();
+    const { plan, stats } = readAnkiPackageWithStats(path, { tmpDir: t.dir, now: LATEST });
+    expect(stats.malformed).toBe(150_000);
+    expect(plan.warnings.filter((w) => /review-log row skipped/.test(w.message))).toHaveLength(150_000);
   });
 });

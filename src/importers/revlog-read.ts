@@ -11,6 +11,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { RecallError } from '../core/errors.js';
 import { readAnkiRevlog } from '../store/anki-reader.js';
 import { ReviewLog, type ReviewLogTransfer } from './review-log.js';
 
@@ -28,7 +29,11 @@ export interface RevlogJob {
 
 /** Rows between two progress ticks of the worker. */
 export const PROGRESS_EVERY = 8192;
-const STALL_MS = 60_000;
+/**
+ * Waits of 200 ms in a row without progress before the worker is given up on (a minute). Counted in waits, not in
+ * wall time: a process stopped (Ctrl-Z) for longer wakes up to a worker that has not yet ticked again.
+ */
+const STALL_WAITS = 300;
 
 /** Reads, checks and seals the log of `path` (on whichever thread calls it); `tick` is called every PROGRESS_EVERY rows. */
 export function readReviewLog(path: string, latest: number, tick: () => void = () => {}): ReviewLog {
@@ -66,8 +71,10 @@ export function startReviewLog(path: string, latest: number, workerFile = new UR
     port1.close();
     return { wait: () => readReviewLog(path, latest), abandon: () => {} };
   }
-  // Nothing here waits for the worker asynchronously: it must not keep the process alive on its own.
+  // Nothing here waits for the worker asynchronously: it must not keep the process alive on its own. Its death is
+  // seen through the flag (the worker raises it on exit); the event would otherwise be thrown as uncaught.
   worker.unref();
+  worker.on('error', () => {});
   let settled = false;
   const stop = () => {
     settled = true;
@@ -78,7 +85,7 @@ export function startReviewLog(path: string, latest: number, workerFile = new UR
     wait() {
       if (settled) throw new Error('the review log was taken already');
       let progress = Atomics.load(flag, 1);
-      let since = Date.now();
+      let idle = 0;
       for (;;) {
         // The worker posts, then raises the flag: a flag seen raised before the port is read means the message is
         // there, unless posting it failed.
@@ -92,11 +99,13 @@ export function startReviewLog(path: string, latest: number, workerFile = new UR
         const now = Atomics.load(flag, 1);
         if (now !== progress) {
           progress = now;
-          since = Date.now();
+          idle = 0;
         }
-        if (raised || Date.now() - since > STALL_MS) {
+        if (raised || ++idle > STALL_WAITS) {
           stop();
-          throw new Error('the thread reading the review log stopped without an answer');
+          throw new RecallError('revlog-thread', 'The thread reading the review log stopped without an answer', {
+            hint: 'import again; if it happens again, run it with RECALL_DEBUG=1 and report what it prints',
+          });
         }
         Atomics.wait(flag, 0, 0, 200);
       }

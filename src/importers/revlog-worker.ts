@@ -5,6 +5,13 @@ import { ReviewLog } from './review-log.js';
 import { readReviewLog, type RevlogJob, type RevlogMessage } from './revlog-read.js';
 
 const { path, latest, flag, port } = workerData as RevlogJob & { port: MessagePort };
+// A thread that dies without posting (an uncaught error, out of memory) still raises the flag on its way out, so the
+// importing thread stops waiting at once.
+const raise = () => {
+  Atomics.store(flag, 0, 1);
+  Atomics.notify(flag, 0);
+};
+process.on('exit', raise);
 try {
   const t = readReviewLog(path, latest, () => Atomics.add(flag, 1, 1)).toTransfer();
   port.postMessage({ kind: 'log', log: t } satisfies RevlogMessage, ReviewLog.buffers(t));
@@ -12,6 +19,5 @@ try {
   const code = (e as { code?: unknown }).code;
   port.postMessage({ kind: 'error', error: { message: e instanceof Error ? e.message : String(e), code: typeof code === 'string' ? code : undefined } } satisfies RevlogMessage);
 } finally {
-  Atomics.store(flag, 0, 1);
-  Atomics.notify(flag, 0);
+  raise();
 }
