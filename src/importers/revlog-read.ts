@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { RecallError } from '../core/errors.js';
 import { readAnkiRevlog } from '../store/anki-reader.js';
+import type { MessagePort, Worker } from 'node:worker_threads';
 import { ReviewLog, type ReviewLogTransfer } from './review-log.js';
 
 /** What the worker posts: the sealed log, or the error that stopped it (rethrown here with its driver code). */
@@ -20,11 +21,12 @@ export type RevlogMessage =
   | { kind: 'log'; log: ReviewLogTransfer }
   | { kind: 'error'; error: { message: string; code?: string | undefined } };
 
-/** What the worker gets: the file, the latest time a row may have, and the shared flag [done, progress]. */
+/** What the worker gets: the file, the latest time a row may have, the shared flag [done, progress], its port. */
 export interface RevlogJob {
   path: string;
   latest: number;
   flag: Int32Array;
+  port: MessagePort;
 }
 
 /** Rows between two progress ticks of the worker. */
@@ -55,21 +57,20 @@ export interface PendingRevlog {
 
 /** Starts reading the log of `path`, a collection whose schema has been checked (`workerFile`: for tests). */
 export function startReviewLog(path: string, latest: number, workerFile = new URL('./revlog-worker.js', import.meta.url)): PendingRevlog {
-  if (workerFile.protocol !== 'file:' || !existsSync(fileURLToPath(workerFile))) {
-    return { wait: () => readReviewLog(path, latest), abandon: () => {} };
-  }
+  const inPlace: PendingRevlog = { wait: () => readReviewLog(path, latest), abandon: () => {} };
+  if (workerFile.protocol !== 'file:' || !existsSync(fileURLToPath(workerFile))) return inPlace;
   // Required, not imported: see src/core/external.ts.
   const threads = createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
   const flag = new Int32Array(new SharedArrayBuffer(8));
   const { port1, port2 } = new threads.MessageChannel();
-  const job: RevlogJob & { port: import('node:worker_threads').MessagePort } = { path, latest, flag, port: port2 };
-  let worker: import('node:worker_threads').Worker;
+  const job: RevlogJob = { path, latest, flag, port: port2 };
+  let worker: Worker;
   try {
     worker = new threads.Worker(workerFile, { workerData: job, transferList: [port2] });
   } catch {
     // No thread to be had (a limit on threads or memory): the log is read here, as from source.
     port1.close();
-    return { wait: () => readReviewLog(path, latest), abandon: () => {} };
+    return inPlace;
   }
   // Nothing here waits for the worker asynchronously: it must not keep the process alive on its own. Its death is
   // seen through the flag (the worker raises it on exit); the event would otherwise be thrown as uncaught.

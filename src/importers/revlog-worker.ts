@@ -1,10 +1,10 @@
 // The worker thread of src/importers/revlog-read.ts: reads and checks a collection's review log, then hands the
 // sealed columns over without copying them and raises the shared flag the importing thread waits on.
-import { workerData, type MessagePort } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
 import { ReviewLog } from './review-log.js';
 import { readReviewLog, type RevlogJob, type RevlogMessage } from './revlog-read.js';
 
-const { path, latest, flag, port } = workerData as RevlogJob & { port: MessagePort };
+const { path, latest, flag, port } = workerData as RevlogJob;
 // A thread that dies without posting (an uncaught error, out of memory) still raises the flag on its way out, so the
 // importing thread stops waiting at once.
 const raise = () => {
