@@ -5,8 +5,9 @@
 //
 // The cache sits next to the bundle, one file per Node version (V8 checks it against the exact source and flags and
 // rejects a stale one: then the bundle is compiled as usual and the cache written again). Each command adds what it
-// compiled: the cache is written at exit when this command was not in it yet. Written to a temporary file and
-// renamed, so two recalls starting at once never read half a cache. Where dist/ is read-only, recall runs uncached.
+// compiled, once: the cache is written when this command was not in it yet (writeCacheFor says when). Written to a
+// temporary file and renamed, so two recalls starting at once never read half a cache. Where dist/ is read-only,
+// recall runs uncached.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -14,6 +15,48 @@ const vm = require('node:vm');
 const Module = require('node:module');
 
 const bundle = path.join(__dirname, 'cli.js');
+
+/**
+ * Writes the code cache for this command once it has run. V8 drops the bytecode of functions that have not run
+ * through several full collections ("flushing"), so a long run (a 100k-card import, an hour of review) ends with
+ * the start-up code every command needs gone; a cache taken then made every later start compile it again
+ * (`recall decks` 70 -> 96 ms after one large import, for good, since the cache is not written again). So the cache
+ * is taken at exit only when no full collection ran; else from a copy taken a quarter second in, if the event loop
+ * was free then and no full collection had run yet (a review waiting for its first key); else not at all, and the
+ * command is left out of the list, so a later, shorter run of it writes the cache.
+ */
+function writeCacheFor(script, base, covered, command) {
+  const v8 = require('node:v8');
+  const fullCollections = () => {
+    const seen = watch.stop().statistics.filter((s) => s.gcType === 'MarkSweepCompact').length;
+    watch = new v8.GCProfiler();
+    watch.start();
+    return seen;
+  };
+  let watch = new v8.GCProfiler();
+  watch.start();
+  let early = null;
+  setTimeout(() => {
+    if (fullCollections() === 0) early = script.createCachedData();
+    else early = false;
+  }, 250).unref();
+  process.once('exit', () => {
+    const quiet = fullCollections() === 0 && early !== false;
+    watch.stop();
+    const data = quiet ? script.createCachedData() : early;
+    if (!data) return;
+    try {
+      fs.mkdirSync(path.dirname(base), { recursive: true });
+      const tmp = `${base}.${process.pid}.tmp`;
+      fs.writeFileSync(tmp, data);
+      fs.renameSync(tmp, `${base}.bin`);
+      fs.writeFileSync(`${tmp}j`, JSON.stringify({ commands: [...new Set([...covered, command])] }));
+      fs.renameSync(`${tmp}j`, `${base}.json`);
+    } catch {
+      // a read-only install: recall runs uncached
+    }
+  });
+}
 
 function runCached() {
   const source = fs.readFileSync(bundle, 'utf8');
@@ -29,20 +72,7 @@ function runCached() {
   const script = new vm.Script(Module.wrap(source), { filename: bundle, cachedData });
   const command = process.argv.slice(2).find((a) => !a.startsWith('-')) ?? '';
   const fresh = cachedData === undefined || script.cachedDataRejected;
-  if (fresh || !covered.includes(command)) {
-    process.once('exit', () => {
-      try {
-        fs.mkdirSync(path.dirname(base), { recursive: true });
-        const tmp = `${base}.${process.pid}.tmp`;
-        fs.writeFileSync(tmp, script.createCachedData());
-        fs.renameSync(tmp, `${base}.bin`);
-        fs.writeFileSync(`${tmp}j`, JSON.stringify({ commands: [...new Set([...(fresh ? [] : covered), command])] }));
-        fs.renameSync(`${tmp}j`, `${base}.json`);
-      } catch {
-        // a read-only install: recall runs uncached
-      }
-    });
-  }
+  if (fresh || !covered.includes(command)) writeCacheFor(script, base, fresh ? [] : covered, command);
   const mod = new Module(bundle, module);
   mod.filename = bundle;
   mod.paths = Module._nodeModulePaths(__dirname);
