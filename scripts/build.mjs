@@ -1,7 +1,8 @@
 // Bundles the CLI into dist/ with esbuild: dist/cli.js (the whole CLI, CommonJS), dist/recall.js (the entry, which
 // runs it with V8's code cache) and the optimizer's worker. Native addons and the image libraries stay external.
 import { build } from 'esbuild';
-import { chmodSync, copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { sharedOptions } from './esbuild-options.mjs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -79,5 +80,9 @@ await build({ ...cjs, entryPoints: ['src/optimizer/worker.ts'], outfile: 'dist/o
 await build({ ...cjs, entryPoints: ['src/importers/revlog-worker.ts'], outfile: 'dist/revlog-worker.js' });
 // dist/ is CommonJS whatever the package's "type" says.
 writeFileSync(new URL('../dist/package.json', import.meta.url), '{ "type": "commonjs" }\n');
-copyFileSync(new URL('./launcher.cjs', import.meta.url), new URL('../dist/recall.js', import.meta.url));
+// The launcher names its code cache after the bundle it runs (scripts/launcher.cjs says why).
+const bundleId = createHash('sha256').update(readFileSync(new URL('../dist/cli.js', import.meta.url))).digest('hex').slice(0, 16);
+const launcher = readFileSync(new URL('./launcher.cjs', import.meta.url), 'utf8');
+if (!launcher.includes("'__RECALL_BUNDLE_ID__'")) throw new Error('scripts/launcher.cjs has lost its bundle id placeholder');
+writeFileSync(new URL('../dist/recall.js', import.meta.url), launcher.replace("'__RECALL_BUNDLE_ID__'", `'${bundleId}'`));
 chmodSync(new URL('../dist/recall.js', import.meta.url), 0o755);

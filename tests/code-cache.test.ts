@@ -3,7 +3,7 @@
 // then would make every later start compile it again. The built launcher runs from a copy of dist/, so the
 // project's own cache is left alone; preloaded scripts force the full collections.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, ROOT, tempDir } from './helpers/cli.js';
@@ -32,14 +32,16 @@ describe('code cache', () => {
   const tmp = tempDir('recall-cache-');
   const dist = join(tmp.dir, 'dist');
   const env = { ...process.env, RECALL_DB: join(tmp.dir, 'c.db'), NO_COLOR: '1', RECALL_NO_CODE_CACHE: undefined };
-  const cacheBase = join(dist, '.cache', `cli-${process.version}`);
-  const run = (args: string[], preload?: string) => {
-    const r = spawnSync('node', [...(preload ? ['-r', preload] : []), join(dist, 'recall.js'), ...args], { env, encoding: 'utf8', timeout: 60_000 });
+  // The launcher names its cache after the build (a digest of dist/cli.js the build writes into it).
+  const bundleId = /const BUNDLE_ID = '([0-9a-f]{16})'/.exec(readFileSync(join(ROOT, 'dist/recall.js'), 'utf8'))?.[1];
+  const cacheBase = join(dist, '.cache', `cli-${bundleId}-${process.version}`);
+  const run = (args: string[], preload?: string, extraEnv: Record<string, string> = {}) => {
+    const r = spawnSync('node', [...(preload ? ['-r', preload] : []), join(dist, 'recall.js'), ...args], { env: { ...env, ...extraEnv }, encoding: 'utf8', timeout: 60_000 });
     expect(r.status, r.stderr).toBe(0);
   };
-  const cache = () => ({
-    bytes: existsSync(`${cacheBase}.bin`) ? readFileSync(`${cacheBase}.bin`) : null,
-    commands: existsSync(`${cacheBase}.json`) ? (JSON.parse(readFileSync(`${cacheBase}.json`, 'utf8')).commands as string[]) : [],
+  const cache = (base = cacheBase) => ({
+    bytes: existsSync(`${base}.bin`) ? readFileSync(`${base}.bin`) : null,
+    commands: existsSync(`${base}.json`) ? (JSON.parse(readFileSync(`${base}.json`, 'utf8')).commands as string[]) : [],
   });
 
   beforeAll(() => {
@@ -54,6 +56,10 @@ describe('code cache', () => {
     writeFileSync(join(tmp.dir, 'churn-later.cjs'), `setTimeout(() => {${churn(8)}}, 1000);`);
   });
   afterAll(() => tmp.cleanup());
+
+  it('is named after the build', () => {
+    expect(bundleId).toMatch(/^[0-9a-f]{16}$/);
+  });
 
   it('is written by a first run that made no full collection', () => {
     run(['decks', '--json']);
@@ -77,5 +83,32 @@ describe('code cache', () => {
     expect(after.commands).toEqual(['decks', 'stats']);
     // The copy holds what `decks` had cached and what `stats` compiled; one taken at exit had lost most of both.
     expect(after.bytes!.length).toBeGreaterThan(before.bytes!.length);
+  });
+
+  it("goes to the user's cache folder when the build's own folder cannot be written, and old builds' caches go", () => {
+    // A file where dist/.cache would be: no folder can be made there, even by root (the tests' user in CI).
+    rmSync(join(dist, '.cache'), { recursive: true, force: true });
+    writeFileSync(join(dist, '.cache'), '');
+    const xdg = join(tmp.dir, 'xdg');
+    const userDir = join(xdg, 'recall', 'code');
+    const userBase = join(userDir, `cli-${bundleId}-${process.version}`);
+    // Another build's cache, untouched for eight days, and one used yesterday.
+    cpSync(join(ROOT, 'package.json'), join(userDir, 'cli-0000000000000000-v1.0.0.bin'));
+    cpSync(join(ROOT, 'package.json'), join(userDir, 'cli-1111111111111111-v1.0.0.bin'));
+    const days = (n: number) => (Date.now() - n * 24 * 3600 * 1000) / 1000;
+    utimesSync(join(userDir, 'cli-0000000000000000-v1.0.0.bin'), days(8), days(8));
+    utimesSync(join(userDir, 'cli-1111111111111111-v1.0.0.bin'), days(1), days(1));
+
+    run(['decks', '--json'], undefined, { XDG_CACHE_HOME: xdg });
+    const first = cache(userBase);
+    expect(first.commands).toEqual(['decks']);
+    expect(first.bytes?.length).toBeGreaterThan(100_000);
+    expect(readdirSync(userDir).filter((n) => !n.startsWith(`cli-${bundleId}-`))).toEqual(['cli-1111111111111111-v1.0.0.bin']);
+
+    // Read back from there: a command it covers does not write it again.
+    const written = statSync(`${userBase}.bin`).mtimeMs;
+    run(['decks', '--json'], undefined, { XDG_CACHE_HOME: xdg });
+    expect(statSync(`${userBase}.bin`).mtimeMs).toBe(written);
+    expect(cache(userBase).commands).toEqual(['decks']);
   });
 });
