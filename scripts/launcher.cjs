@@ -3,12 +3,13 @@
 // with V8's code cache, so a start does not compile what an earlier start compiled already. Compiling the bundle's
 // code was about a quarter of every start (measured: `recall decks --json` 150 -> 117 ms of CPU time; bare node 74).
 //
-// The cache sits next to the bundle (dist/.cache/), one file per build and Node version; where dist/ cannot be written
-// (a global install owned by root), in the user's cache folder. V8 checks a cache against its own version, its flags
-// and the length of the source, and rejects a stale one (then the bundle is compiled as usual and the cache written
-// again); the build's digest in the file name keeps another build of the same length from ever reading it. Each
-// command adds what it compiled, once: the cache is written when this command was not in it yet (writeCacheFor says
-// when). Written to a temporary file and renamed, so two recalls starting at once never read half a cache.
+// The cache is one file per build and Node version, in dist/.cache/ when this user can write there, else in the
+// user's cache folder (a global install owned by root): one folder per user, read and written alike. V8 checks a cache
+// against its own version, its flags and the length of the source, and rejects a stale one (then the bundle is
+// compiled as usual and the cache written again); the build's digest in the file name keeps another build of the same
+// length from ever reading it. The file holds the list of commands it covers and V8's data together, so the two can
+// never come from different runs. Each command adds what it compiled, once (writeCacheFor says when); a cache is
+// written to a temporary file, synced and renamed, so no start ever reads half of one.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -18,77 +19,139 @@ const Module = require('node:module');
 const bundle = path.join(__dirname, 'cli.js');
 // A digest of dist/cli.js, written in by scripts/build.mjs.
 const BUNDLE_ID = '__RECALL_BUNDLE_ID__';
-const CACHE_NAME = `cli-${BUNDLE_ID}-${process.version}`;
+const CACHE_FILE = `cli-${BUNDLE_ID}-${process.version}.cache`;
+/** "RCC1", the length of the JSON list of commands (uint32 LE), the list, then V8's data. */
+const MAGIC = 0x31434352;
+const OWN_DIR = path.join(__dirname, '.cache');
 
-/**
- * The folders a cache may sit in, in the order they are tried: next to the bundle, then the user's own (asked for
- * only when the first has none: it loads node:os).
- */
-function* cacheDirs() {
-  yield path.join(__dirname, '.cache');
-  const user = userCacheDir();
-  if (user) yield user;
+/** The folder this user's cache lives in: dist/.cache if it is (or can be made) a folder this user may write. */
+function cacheDir() {
+  try {
+    if (!fs.statSync(OWN_DIR).isDirectory()) return userCacheDir();
+    fs.accessSync(OWN_DIR, fs.constants.W_OK);
+    return OWN_DIR;
+  } catch (e) {
+    if (e.code !== 'ENOENT') return userCacheDir();
+  }
+  try {
+    fs.accessSync(__dirname, fs.constants.W_OK);
+    return OWN_DIR;
+  } catch {
+    return userCacheDir();
+  }
 }
 
-/** Where env-paths puts recall's cache (the app's own folders come from it; this file cannot load an ES module). */
+/**
+ * Where env-paths puts recall's cache (the app's own folders come from it; this file cannot load an ES module), plus
+ * code/; null without an absolute home (an empty HOME would put it under the current folder).
+ */
 function userCacheDir() {
   try {
     const home = require('node:os').homedir();
     const env = process.env;
+    if (!path.isAbsolute(home)) return null;
     if (process.platform === 'darwin') return path.join(home, 'Library', 'Caches', 'recall', 'code');
-    if (process.platform === 'win32') return path.join(env.LOCALAPPDATA || path.join(home, 'AppData', 'Local'), 'recall', 'Cache', 'code');
-    return path.join(env.XDG_CACHE_HOME || path.join(home, '.cache'), 'recall', 'code');
+    if (process.platform === 'win32') {
+      const local = env.LOCALAPPDATA && path.isAbsolute(env.LOCALAPPDATA) ? env.LOCALAPPDATA : path.join(home, 'AppData', 'Local');
+      return path.join(local, 'recall', 'Cache', 'code');
+    }
+    // The XDG spec has a relative XDG_CACHE_HOME ignored.
+    const xdg = env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : path.join(home, '.cache');
+    return path.join(xdg, 'recall', 'code');
   } catch {
-    // no home folder
     return null;
   }
 }
 
-/** The cache and the commands it covers, from the first folder that has one. */
-function readCache() {
-  for (const dir of cacheDirs()) {
-    const base = path.join(dir, CACHE_NAME);
-    try {
-      const data = fs.readFileSync(`${base}.bin`);
-      return { data, covered: JSON.parse(fs.readFileSync(`${base}.json`, 'utf8')).commands };
-    } catch {
-      // none here
-    }
+/** The cache and the commands it covers; nothing when the file is missing or not one of these. */
+function readCache(dir) {
+  const none = { data: undefined, covered: [] };
+  if (!dir) return none;
+  let file;
+  try {
+    file = fs.readFileSync(path.join(dir, CACHE_FILE));
+  } catch {
+    return none;
   }
-  return { data: undefined, covered: [] };
+  try {
+    if (file.length < 8 || file.readUInt32LE(0) !== MAGIC) return none;
+    const listEnd = 8 + file.readUInt32LE(4);
+    if (listEnd >= file.length) return none;
+    const covered = JSON.parse(file.toString('utf8', 8, listEnd)).commands;
+    if (!Array.isArray(covered) || !covered.every((c) => typeof c === 'string')) return none;
+    return { data: file.subarray(listEnd), covered };
+  } catch {
+    return none;
+  }
 }
 
-/** Writes the cache into the first folder that takes it; in the user's folder, the caches of other builds go. */
-function storeCache(data, commands) {
-  for (const dir of cacheDirs()) {
-    const base = path.join(dir, CACHE_NAME);
-    const tmp = `${base}.${process.pid}.tmp`;
+/** Writes the cache into `dir`; in the user's folder, what other builds left there a week ago and more goes. */
+function storeCache(dir, data, commands) {
+  if (!dir) return;
+  const list = Buffer.from(JSON.stringify({ commands }), 'utf8');
+  const head = Buffer.alloc(8);
+  head.writeUInt32LE(MAGIC, 0);
+  head.writeUInt32LE(list.length, 4);
+  const target = path.join(dir, CACHE_FILE);
+  const tmp = `${target}.${process.pid}.tmp`;
+  let fd = null;
+  try {
+    makeDir(dir);
+    fd = fs.openSync(tmp, 'w');
+    fs.writeSync(fd, Buffer.concat([head, list, data]));
+    // Synced before the rename: after a crash the name holds the old cache or the whole new one, never zeros.
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fd = null;
+    fs.renameSync(tmp, target);
+  } catch {
+    // A folder that cannot be written: recall runs uncached.
     try {
-      fs.mkdirSync(dir, { recursive: true });
-      fs.writeFileSync(tmp, data);
-      fs.renameSync(tmp, `${base}.bin`);
-      fs.writeFileSync(`${tmp}j`, JSON.stringify({ commands }));
-      fs.renameSync(`${tmp}j`, `${base}.json`);
+      if (fd !== null) fs.closeSync(fd);
+      fs.rmSync(tmp, { force: true });
     } catch {
-      try {
-        fs.rmSync(tmp, { force: true });
-      } catch {
-        // nothing was written there
-      }
-      continue;
+      // nothing to take back
     }
-    if (dir !== path.join(__dirname, '.cache')) pruneOtherBuilds(dir);
     return;
   }
-  // Neither folder can be written: recall runs uncached.
+  if (dir !== OWN_DIR) pruneOtherBuilds(dir);
 }
 
-/** Caches of other builds in the user's folder, untouched for a week: an upgrade leaves its predecessor's behind. */
+/**
+ * Makes `dir` and the folders missing above it, up to the home folder or dist/, which must exist already. One level
+ * at a time: Node 20's recursive mkdir never returns on some special folders (e.g. under /proc).
+ */
+function makeDir(dir) {
+  const stops = [__dirname];
+  try {
+    stops.push(require('node:os').homedir());
+  } catch {
+    // no home folder: dist/ is the only stop
+  }
+  const missing = [];
+  for (let d = dir; !fs.existsSync(d); d = path.dirname(d)) {
+    if (stops.includes(d) || path.dirname(d) === d) throw new Error(`${d} does not exist`);
+    missing.push(d);
+  }
+  for (const d of missing.reverse()) {
+    try {
+      fs.mkdirSync(d);
+    } catch (e) {
+      if (e.code !== 'EEXIST') throw e;
+    }
+  }
+}
+
+/**
+ * In the user's folder, the files of other builds and stray temporary files, untouched for a week: an upgrade leaves
+ * its predecessor's cache behind. This build's caches for other Node versions stay.
+ */
 function pruneOtherBuilds(dir) {
   const weekAgo = Date.now() - 7 * 24 * 3600 * 1000;
+  const own = `cli-${BUNDLE_ID}-`;
   try {
     for (const name of fs.readdirSync(dir)) {
-      if (!name.startsWith('cli-') || name.startsWith(`${CACHE_NAME}.`)) continue;
+      if (!name.startsWith('cli-') || (name.startsWith(own) && name.endsWith('.cache'))) continue;
       const file = path.join(dir, name);
       if (fs.statSync(file).mtimeMs < weekAgo) fs.rmSync(file, { force: true });
     }
@@ -106,7 +169,7 @@ function pruneOtherBuilds(dir) {
  * was free then and no full collection had run yet (a review waiting for its first key); else not at all, and the
  * command is left out of the list, so a later, shorter run of it writes the cache.
  */
-function writeCacheFor(script, covered, command) {
+function writeCacheFor(script, dir, covered, command) {
   const v8 = require('node:v8');
   const fullCollections = () => {
     const seen = watch.stop().statistics.filter((s) => s.gcType === 'MarkSweepCompact').length;
@@ -118,24 +181,32 @@ function writeCacheFor(script, covered, command) {
   watch.start();
   let early = null;
   setTimeout(() => {
-    if (fullCollections() === 0) early = script.createCachedData();
-    else early = false;
+    if (fullCollections() === 0) {
+      early = script.createCachedData();
+    } else {
+      // Nothing will be written: the profiler, which keeps every collection's figures until it stops, stops now.
+      early = false;
+      watch.stop();
+      watch = null;
+    }
   }, 250).unref();
   process.once('exit', () => {
+    if (watch === null) return;
     const quiet = fullCollections() === 0 && early !== false;
     watch.stop();
     const data = quiet ? script.createCachedData() : early;
-    if (data) storeCache(data, [...new Set([...covered, command])]);
+    if (data) storeCache(dir, data, [...new Set([...covered, command])]);
   });
 }
 
 function runCached() {
   const source = fs.readFileSync(bundle, 'utf8');
-  const { data: cachedData, covered } = readCache();
+  const dir = cacheDir();
+  const { data: cachedData, covered } = readCache(dir);
   const script = new vm.Script(Module.wrap(source), { filename: bundle, cachedData });
   const command = process.argv.slice(2).find((a) => !a.startsWith('-')) ?? '';
   const fresh = cachedData === undefined || script.cachedDataRejected;
-  if (fresh || !covered.includes(command)) writeCacheFor(script, fresh ? [] : covered, command);
+  if (dir && (fresh || !covered.includes(command))) writeCacheFor(script, dir, fresh ? [] : covered, command);
   const mod = new Module(bundle, module);
   mod.filename = bundle;
   mod.paths = Module._nodeModulePaths(__dirname);

@@ -1,9 +1,10 @@
-// The launcher's code cache (scripts/launcher.cjs): a run during which V8 made full collections must not replace the
-// cache, since by then V8 may have dropped the bytecode of the start-up code every command needs, and a cache taken
-// then would make every later start compile it again. The built launcher runs from a copy of dist/, so the
-// project's own cache is left alone; preloaded scripts force the full collections.
+// The launcher's code cache (scripts/launcher.cjs). A run during which V8 made full collections must not replace the
+// cache: by then V8 may have dropped the bytecode of the start-up code every command needs, and a cache taken then
+// would make every later start compile it again. Where dist/ cannot be written, the cache lives in the user's cache
+// folder. The built launcher runs from a copy of dist/, so the project's own cache is left alone; preloaded scripts
+// force the full collections.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, ROOT, tempDir } from './helpers/cli.js';
@@ -28,21 +29,33 @@ const churn = (n: number) => `
   if (full < ${n}) throw new Error('churn: only ' + full + ' full collections');
 `;
 
+/** The launcher's file: "RCC1", the length of the JSON list of commands, the list, V8's data. */
+function readCacheFile(file: string): { commands: string[]; data: Buffer } | null {
+  if (!existsSync(file)) return null;
+  const b = readFileSync(file);
+  expect(b.readUInt32LE(0)).toBe(0x31434352);
+  const end = 8 + b.readUInt32LE(4);
+  return { commands: JSON.parse(b.toString('utf8', 8, end)).commands, data: b.subarray(end) };
+}
+
 describe('code cache', () => {
   const tmp = tempDir('recall-cache-');
   const dist = join(tmp.dir, 'dist');
-  const env = { ...process.env, RECALL_DB: join(tmp.dir, 'c.db'), NO_COLOR: '1', RECALL_NO_CODE_CACHE: undefined };
+  // The user's cache folder is the test's own: nothing from this machine's ~/.cache is read, nothing lands there.
+  const xdg = join(tmp.dir, 'xdg');
+  const env = { ...process.env, RECALL_DB: join(tmp.dir, 'c.db'), NO_COLOR: '1', RECALL_NO_CODE_CACHE: undefined, XDG_CACHE_HOME: xdg };
   // The launcher names its cache after the build (a digest of dist/cli.js the build writes into it).
   const bundleId = /const BUNDLE_ID = '([0-9a-f]{16})'/.exec(readFileSync(join(ROOT, 'dist/recall.js'), 'utf8'))?.[1];
-  const cacheBase = join(dist, '.cache', `cli-${bundleId}-${process.version}`);
-  const run = (args: string[], preload?: string, extraEnv: Record<string, string> = {}) => {
-    const r = spawnSync('node', [...(preload ? ['-r', preload] : []), join(dist, 'recall.js'), ...args], { env: { ...env, ...extraEnv }, encoding: 'utf8', timeout: 60_000 });
+  const fileName = `cli-${bundleId}-${process.version}.cache`;
+  const ownFile = join(dist, '.cache', fileName);
+  const userDir = join(xdg, 'recall', 'code');
+  const userFile = join(userDir, fileName);
+  const preload = (name: string) => join(tmp.dir, name);
+  const run = (args: string[], preloaded?: string) => {
+    const r = spawnSync('node', [...(preloaded ? ['-r', preloaded] : []), join(dist, 'recall.js'), ...args], { env, encoding: 'utf8', timeout: 60_000 });
     expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
   };
-  const cache = (base = cacheBase) => ({
-    bytes: existsSync(`${base}.bin`) ? readFileSync(`${base}.bin`) : null,
-    commands: existsSync(`${base}.json`) ? (JSON.parse(readFileSync(`${base}.json`, 'utf8')).commands as string[]) : [],
-  });
 
   beforeAll(() => {
     ensureBuilt();
@@ -51,9 +64,11 @@ describe('code cache', () => {
     symlinkSync(join(ROOT, 'node_modules'), join(tmp.dir, 'node_modules'));
     symlinkSync(join(ROOT, 'decks'), join(tmp.dir, 'decks'));
     // At exit, before the launcher's own exit listener (listeners run in the order they were added).
-    writeFileSync(join(tmp.dir, 'churn-at-exit.cjs'), `process.on('exit', () => {${churn(8)}});`);
+    writeFileSync(preload('churn-at-exit.cjs'), `process.on('exit', () => {${churn(8)}});`);
+    // Soon after the start, before the launcher's quarter second; the process then stays until 1 s.
+    writeFileSync(preload('churn-early.cjs'), `setTimeout(() => {${churn(8)}}, 50); setTimeout(() => {}, 1000);`);
     // The command is done long before; the process stays 1 s (past the launcher's quarter second), then churns.
-    writeFileSync(join(tmp.dir, 'churn-later.cjs'), `setTimeout(() => {${churn(8)}}, 1000);`);
+    writeFileSync(preload('churn-later.cjs'), `setTimeout(() => {${churn(8)}}, 1000);`);
   });
   afterAll(() => tmp.cleanup());
 
@@ -61,54 +76,69 @@ describe('code cache', () => {
     expect(bundleId).toMatch(/^[0-9a-f]{16}$/);
   });
 
-  it('is written by a first run that made no full collection', () => {
+  it('is written next to the bundle by a first run that made no full collection', () => {
     run(['decks', '--json']);
-    const c = cache();
-    expect(c.commands).toEqual(['decks']);
-    expect(c.bytes?.length).toBeGreaterThan(100_000);
+    const c = readCacheFile(ownFile);
+    expect(c?.commands).toEqual(['decks']);
+    expect(c?.data.length).toBeGreaterThan(100_000);
+    expect(existsSync(xdg)).toBe(false);
   });
 
-  it('is not replaced by a run that made full collections before a quarter second had passed', () => {
-    const before = cache();
-    run(['stats', '--json'], join(tmp.dir, 'churn-at-exit.cjs'));
-    const after = cache();
-    expect(after.commands).toEqual(['decks']);
-    expect(after.bytes?.equals(before.bytes!)).toBe(true);
+  it('is not replaced by a run whose full collections came before it ended (seen at exit)', () => {
+    const before = readFileSync(ownFile);
+    run(['stats', '--json'], preload('churn-at-exit.cjs'));
+    expect(readFileSync(ownFile).equals(before)).toBe(true);
+  });
+
+  it('is not replaced by a run whose full collections came before the quarter second (seen by the timer)', () => {
+    const before = readFileSync(ownFile);
+    run(['stats', '--json'], preload('churn-early.cjs'));
+    expect(readFileSync(ownFile).equals(before)).toBe(true);
   });
 
   it('is taken from the copy of a quarter second in when full collections came later', () => {
-    const before = cache();
-    run(['stats', '--json'], join(tmp.dir, 'churn-later.cjs'));
-    const after = cache();
+    const before = readCacheFile(ownFile)!;
+    run(['stats', '--json'], preload('churn-later.cjs'));
+    const after = readCacheFile(ownFile)!;
     expect(after.commands).toEqual(['decks', 'stats']);
     // The copy holds what `decks` had cached and what `stats` compiled; one taken at exit had lost most of both.
-    expect(after.bytes!.length).toBeGreaterThan(before.bytes!.length);
+    expect(after.data.length).toBeGreaterThan(before.data.length);
   });
 
-  it("goes to the user's cache folder when the build's own folder cannot be written, and old builds' caches go", () => {
+  it('is read again and not rewritten by a command it covers', () => {
+    const written = statSync(ownFile).mtimeMs;
+    run(['stats', '--json']);
+    expect(statSync(ownFile).mtimeMs).toBe(written);
+  });
+
+  it('counts as none, and is written again, when the file is not one of the launcher’s', () => {
+    writeFileSync(ownFile, Buffer.alloc(300_000));
+    run(['decks', '--json']);
+    expect(readCacheFile(ownFile)?.commands).toEqual(['decks']);
+    writeFileSync(ownFile, Buffer.concat([readFileSync(ownFile).subarray(0, 8), Buffer.from('{"commands":null}')]));
+    run(['decks', '--json']);
+    expect(readCacheFile(ownFile)?.commands).toEqual(['decks']);
+  });
+
+  it("goes to the user's cache folder when the build's own folder cannot be made, and old builds' caches go", () => {
     // A file where dist/.cache would be: no folder can be made there, even by root (the tests' user in CI).
     rmSync(join(dist, '.cache'), { recursive: true, force: true });
     writeFileSync(join(dist, '.cache'), '');
-    const xdg = join(tmp.dir, 'xdg');
-    const userDir = join(xdg, 'recall', 'code');
-    const userBase = join(userDir, `cli-${bundleId}-${process.version}`);
-    // Another build's cache, untouched for eight days, and one used yesterday.
-    cpSync(join(ROOT, 'package.json'), join(userDir, 'cli-0000000000000000-v1.0.0.bin'));
-    cpSync(join(ROOT, 'package.json'), join(userDir, 'cli-1111111111111111-v1.0.0.bin'));
+    // Another build's cache and a stray temporary file, untouched for eight days, and a cache used yesterday.
+    mkdirSync(userDir, { recursive: true });
     const days = (n: number) => (Date.now() - n * 24 * 3600 * 1000) / 1000;
-    utimesSync(join(userDir, 'cli-0000000000000000-v1.0.0.bin'), days(8), days(8));
-    utimesSync(join(userDir, 'cli-1111111111111111-v1.0.0.bin'), days(1), days(1));
+    for (const [name, age] of [['cli-0000000000000000-v1.0.0.cache', 8], [`${fileName}.123.tmp`, 8], ['cli-1111111111111111-v1.0.0.cache', 1]] as const) {
+      writeFileSync(join(userDir, name), 'x');
+      utimesSync(join(userDir, name), days(age), days(age));
+    }
 
-    run(['decks', '--json'], undefined, { XDG_CACHE_HOME: xdg });
-    const first = cache(userBase);
-    expect(first.commands).toEqual(['decks']);
-    expect(first.bytes?.length).toBeGreaterThan(100_000);
-    expect(readdirSync(userDir).filter((n) => !n.startsWith(`cli-${bundleId}-`))).toEqual(['cli-1111111111111111-v1.0.0.bin']);
+    run(['decks', '--json']);
+    expect(readCacheFile(userFile)?.commands).toEqual(['decks']);
+    expect(readdirSync(userDir).sort()).toEqual(['cli-1111111111111111-v1.0.0.cache', fileName].sort());
 
     // Read back from there: a command it covers does not write it again.
-    const written = statSync(`${userBase}.bin`).mtimeMs;
-    run(['decks', '--json'], undefined, { XDG_CACHE_HOME: xdg });
-    expect(statSync(`${userBase}.bin`).mtimeMs).toBe(written);
-    expect(cache(userBase).commands).toEqual(['decks']);
+    const written = statSync(userFile).mtimeMs;
+    run(['decks', '--json']);
+    expect(statSync(userFile).mtimeMs).toBe(written);
   });
 });
