@@ -85,7 +85,7 @@ function readCache(dir) {
   }
 }
 
-/** Writes the cache into `dir`; in the user's folder, what other builds left there a week ago and more goes. */
+/** Writes the cache into `dir`, and removes what other builds and killed runs left there a week ago and more. */
 function storeCache(dir, data, commands) {
   if (!dir) return;
   const list = Buffer.from(JSON.stringify({ commands }), 'utf8');
@@ -114,7 +114,7 @@ function storeCache(dir, data, commands) {
     }
     return;
   }
-  if (dir !== OWN_DIR) pruneOtherBuilds(dir);
+  pruneOtherBuilds(dir);
 }
 
 /**
@@ -143,8 +143,8 @@ function makeDir(dir) {
 }
 
 /**
- * In the user's folder, the files of other builds and stray temporary files, untouched for a week: an upgrade leaves
- * its predecessor's cache behind. This build's caches for other Node versions stay.
+ * The files of other builds and stray temporary files (a run killed while it wrote), untouched for a week: in the
+ * user's folder an upgrade leaves its predecessor's cache behind. This build's caches for other Node versions stay.
  */
 function pruneOtherBuilds(dir) {
   const weekAgo = Date.now() - 7 * 24 * 3600 * 1000;

@@ -113,8 +113,13 @@ describe('code cache', () => {
 
   it('counts as none, and is written again, when the file is not one of the launcher’s', () => {
     writeFileSync(ownFile, Buffer.alloc(300_000));
+    // What a run killed while it wrote leaves, eight days ago: the next write removes it.
+    const stray = `${ownFile}.4242.tmp`;
+    writeFileSync(stray, 'x');
+    utimesSync(stray, (Date.now() - 8 * 24 * 3600 * 1000) / 1000, (Date.now() - 8 * 24 * 3600 * 1000) / 1000);
     run(['decks', '--json']);
     expect(readCacheFile(ownFile)?.commands).toEqual(['decks']);
+    expect(existsSync(stray)).toBe(false);
     writeFileSync(ownFile, Buffer.concat([readFileSync(ownFile).subarray(0, 8), Buffer.from('{"commands":null}')]));
     run(['decks', '--json']);
     expect(readCacheFile(ownFile)?.commands).toEqual(['decks']);
