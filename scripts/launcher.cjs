@@ -87,7 +87,6 @@ function readCache(dir) {
 
 /** Writes the cache into `dir`, and removes what other builds and killed runs left there a week ago and more. */
 function storeCache(dir, data, commands) {
-  if (!dir) return;
   const list = Buffer.from(JSON.stringify({ commands }), 'utf8');
   const head = Buffer.alloc(8);
   head.writeUInt32LE(MAGIC, 0);
@@ -171,30 +170,24 @@ function pruneOtherBuilds(dir) {
  */
 function writeCacheFor(script, dir, covered, command) {
   const v8 = require('node:v8');
-  const fullCollections = () => {
-    const seen = watch.stop().statistics.filter((s) => s.gcType === 'MarkSweepCompact').length;
-    watch = new v8.GCProfiler();
-    watch.start();
-    return seen;
-  };
+  const fullCollections = (profiler) => profiler.stop().statistics.filter((s) => s.gcType === 'MarkSweepCompact').length;
   let watch = new v8.GCProfiler();
   watch.start();
   let early = null;
   setTimeout(() => {
-    if (fullCollections() === 0) {
-      early = script.createCachedData();
-    } else {
-      // Nothing will be written: the profiler, which keeps every collection's figures until it stops, stops now.
-      early = false;
-      watch.stop();
+    // After a full collection nothing will be written, and the profiler (which keeps every collection's figures
+    // until it stops) stays stopped; else a copy now, and the watch goes on.
+    if (fullCollections(watch) > 0) {
       watch = null;
+      return;
     }
+    early = script.createCachedData();
+    watch = new v8.GCProfiler();
+    watch.start();
   }, 250).unref();
   process.once('exit', () => {
     if (watch === null) return;
-    const quiet = fullCollections() === 0 && early !== false;
-    watch.stop();
-    const data = quiet ? script.createCachedData() : early;
+    const data = fullCollections(watch) === 0 ? script.createCachedData() : early;
     if (data) storeCache(dir, data, [...new Set([...covered, command])]);
   });
 }
