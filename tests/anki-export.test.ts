@@ -1,7 +1,7 @@
 // Export to Anki (.apkg / .colpkg) through the built CLI, on real SQLite files: round trips back into recall give
 // the same cards, review rows and schedules; the package has the tables Anki writes; day numbers count the study
 // days of a zone with daylight saving and a day start other than 04:00.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tzOffset } from '@date-fns/tz/tzOffset';
 import Database from 'better-sqlite3';
@@ -218,6 +218,8 @@ describe('built-in decks: study in recall, export each as .apkg, import into a f
     const file = join(t.dir, 'all.colpkg');
     const report = runJson<any>(['--db', source, 'export', 'collection', '--out', file], { RECALL_NOW: EXPORT_AT });
     expect(report.decks).toEqual(BUILTIN_DECKS);
+    // The collection went through a scratch file beside the package (and the package through a temporary one): both gone.
+    expect(readdirSync(t.dir).filter((f) => f.startsWith('.all.colpkg.'))).toEqual([]);
     const fresh = join(t.dir, 'all-back.db');
     const imported = runJson<any>(['--db', fresh, 'import', file], { RECALL_NOW: EXPORT_AT });
     expect(imported.cardsAdded + imported.cardsUnchanged).toBe(report.cards);

@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { tzOffset } from '@date-fns/tz/tzOffset';
 import { convertCsvToFsrsItems } from '@open-spaced-repetition/binding';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { writeFileAtomic } from '../src/app/files.js';
+import { checkOutPath, writeFileAtomic, writeFileAtomicFrom } from '../src/app/files.js';
+import { zipAnkiPackage } from '../src/exporters/anki-package.js';
+import { Readable } from 'node:stream';
+import { unzipSync } from 'fflate';
 import { ankiField, deckToAnkiTxt, toAnkiCloze } from '../src/app/export.js';
 import { runDeck, runReviews, runStats } from '../src/cli/commands/export.js';
 import { run as runStatsCommand } from '../src/cli/commands/stats.js';
@@ -103,6 +106,69 @@ describe('writeFileAtomic', () => {
     })();
     expect(() => writeFileAtomic(path, failing)).toThrow(/disk on fire/);
     expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
+describe('writeFileAtomicFrom (bytes that arrive asynchronously)', () => {
+  let dir: string;
+  beforeEach(() => void (dir = mkdtempSync(join(tmpdir(), 'recall-files-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes the chunks as they come and leaves only the target', async () => {
+    const path = join(dir, 'out.bin');
+    async function* chunks() {
+      for (let i = 0; i < 100; i++) yield new Uint8Array(10_000).fill(i);
+    }
+    expect(await writeFileAtomicFrom(path, chunks())).toBe(1_000_000);
+    expect(readdirSync(dir)).toEqual(['out.bin']);
+    const back = readFileSync(path);
+    expect([back[0], back[10_000], back[999_999]]).toEqual([0, 1, 99]);
+  });
+
+  it('leaves neither target nor temporary file when the stream fails midway, and keeps an old target', async () => {
+    const path = join(dir, 'out.bin');
+    writeFileSync(path, 'old');
+    async function* failing() {
+      yield new Uint8Array(100_000);
+      throw new Error('deflate on fire');
+    }
+    const e = await failure(writeFileAtomicFrom(path, failing(), { force: true }));
+    expect(e.code).toBe('write-failed');
+    expect(e.message).toMatch(/deflate on fire/);
+    expect(readdirSync(dir)).toEqual(['out.bin']);
+    expect(readFileSync(path, 'utf8')).toBe('old');
+  });
+
+  it('checkOutPath refuses up front what the write would refuse', () => {
+    writeFileSync(join(dir, 'there'), 'x');
+    expect(() => checkOutPath(join(dir, 'there'))).toThrow(expect.objectContaining({ code: 'out-exists' }));
+    expect(() => checkOutPath(join(dir, 'there'), { force: true })).not.toThrow();
+    expect(() => checkOutPath(dir, { force: true })).toThrow(expect.objectContaining({ code: 'out-is-dir' }));
+    expect(() => checkOutPath(join(dir, 'nope', 'x'))).toThrow(expect.objectContaining({ code: 'out-no-dir' }));
+  });
+});
+
+describe('zipAnkiPackage', () => {
+  const parts = (collection: Uint8Array | Readable) => ({ collection, legacyNotice: new Uint8Array([1, 2, 3]), media: [], now: Date.UTC(2026, 0, 1) });
+  const gather = async (chunks: AsyncIterable<Uint8Array>) => {
+    const all: Uint8Array[] = [];
+    for await (const c of chunks) all.push(c);
+    return Buffer.concat(all);
+  };
+
+  it('packs a collection given as a stream exactly as one given as bytes', async () => {
+    const collection = Buffer.from('SQLite format 3\0'.repeat(50_000));
+    const fromStream = unzipSync(await gather(zipAnkiPackage(parts(Readable.from([collection.subarray(0, 300_000), collection.subarray(300_000)])))));
+    const fromBytes = unzipSync(await gather(zipAnkiPackage(parts(collection))));
+    expect(Object.keys(fromStream).sort()).toEqual(['collection.anki2', 'collection.anki21', 'media', 'meta']);
+    expect(Buffer.from(fromStream['collection.anki21']!).equals(collection)).toBe(true);
+    expect(Buffer.from(fromBytes['collection.anki21']!).equals(collection)).toBe(true);
+  });
+
+  it("ends its stream with the collection stream's error", async () => {
+    const broken = new Readable({ read() {} });
+    setImmediate(() => broken.destroy(Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' })));
+    await expect(gather(zipAnkiPackage(parts(broken)))).rejects.toThrow(/i\/o error/);
   });
 });
 

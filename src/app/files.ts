@@ -9,67 +9,129 @@ import { RecallError } from '../core/errors.js';
  * partial one. Refuses a directory, and an existing file unless `force`. Returns the bytes written.
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array | Iterable<string>, opts: { force?: boolean } = {}): number {
-  const existing = statOrNull(path);
-  if (existing?.isDirectory()) {
-    throw new RecallError('out-is-dir', `${path} is a directory`, { hint: 'give a file name, e.g. ' + join(path, 'export.csv') });
-  }
-  if (existing && !opts.force) {
-    throw new RecallError('out-exists', `${path} already exists`, { hint: 'pass --force to overwrite it, or choose another --out' });
-  }
-  const dir = dirname(path);
-  const dirStat = statOrNull(dir);
-  if (!dirStat?.isDirectory()) {
-    throw new RecallError('out-no-dir', `The folder ${dir} does not exist`, { hint: 'create it first, or choose another --out' });
-  }
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
-  let fd: number | null = null;
-  let bytes = 0;
+  checkOutPath(path, opts);
+  const out = openTemp(path);
   try {
-    fd = openSync(tmp, 'wx', 0o644);
-    if (data instanceof Uint8Array) {
-      while (bytes < data.length) bytes += writeSync(fd, data, bytes, data.length - bytes);
-    }
+    if (data instanceof Uint8Array) out.bytes += writeAll(out.fd, data);
     const chunks = typeof data === 'string' ? [data] : data instanceof Uint8Array ? [] : data;
     let pending = '';
     for (const chunk of chunks) {
       pending += chunk;
       // Batch small chunks (one per row) into writes of about 64 KiB.
       if (pending.length >= 65_536) {
-        bytes += writeSync(fd, pending);
+        out.bytes += writeSync(out.fd, pending);
         pending = '';
       }
     }
-    if (pending) bytes += writeSync(fd, pending);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = null;
-    if (opts.force) renameSync(tmp, path);
-    else {
-      // link() fails if a file appeared at `path` since the check above, where rename() would replace it.
-      try {
-        linkSync(tmp, path);
-        unlinkSync(tmp);
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        // Some file systems (FAT, some network mounts) have no hard links; fall back to the checked rename.
-        if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS') renameSync(tmp, path);
-        else throw e;
-      }
-    }
-    return bytes;
+    if (pending) out.bytes += writeSync(out.fd, pending);
+    return publish(out, path, opts);
   } catch (e) {
-    if (fd !== null) closeSync(fd);
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // already gone
-    }
-    if (e instanceof RecallError) throw e;
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new RecallError('out-exists', `${path} already exists`, { hint: 'pass --force to overwrite it, or choose another --out' });
-    }
-    throw new RecallError('write-failed', `Cannot write ${path}: ${(e as Error).message}`, { hint: 'check the path and its permissions' });
+    throw failed(out, path, e);
   }
+}
+
+/**
+ * writeFileAtomic for bytes that arrive asynchronously (a package being deflated), written as they come instead of
+ * gathered first.
+ */
+export async function writeFileAtomicFrom(path: string, chunks: AsyncIterable<Uint8Array>, opts: { force?: boolean } = {}): Promise<number> {
+  checkOutPath(path, opts);
+  const out = openTemp(path);
+  try {
+    for await (const chunk of chunks) out.bytes += writeAll(out.fd, chunk);
+    return publish(out, path, opts);
+  } catch (e) {
+    throw failed(out, path, e);
+  }
+}
+
+/**
+ * What writeFileAtomic refuses, asked up front: a command that works for seconds before it writes (an export) checks
+ * its target first, so a typo in the path does not cost the whole run.
+ */
+export function checkOutPath(path: string, opts: { force?: boolean } = {}): void {
+  const existing = statOrNull(path);
+  if (existing?.isDirectory()) {
+    throw new RecallError('out-is-dir', `${path} is a directory`, { hint: 'give a file name, e.g. ' + join(path, 'export.csv') });
+  }
+  if (existing && !opts.force) throw outExists(path);
+  const dir = dirname(path);
+  if (!statOrNull(dir)?.isDirectory()) {
+    throw new RecallError('out-no-dir', `The folder ${dir} does not exist`, { hint: 'create it first, or choose another --out' });
+  }
+}
+
+/**
+ * A name for a scratch file beside `path` (`what` says what it holds), hidden and named after the process, on the
+ * same file system as the output: a large intermediate (an export's database) then takes disk, not memory, and not
+ * the space of a /tmp that may be memory itself. The caller removes it.
+ */
+export function scratchBeside(path: string, what?: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}${what ? `.${what}` : ''}.tmp`);
+}
+
+/** Removes a file if it is there. */
+export function removeIfThere(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
+  }
+}
+
+interface TempOut {
+  tmp: string;
+  fd: number | null;
+  bytes: number;
+}
+
+function openTemp(path: string): TempOut & { fd: number } {
+  const tmp = scratchBeside(path);
+  try {
+    return { tmp, fd: openSync(tmp, 'wx', 0o644), bytes: 0 };
+  } catch (e) {
+    throw failed({ tmp, fd: null, bytes: 0 }, path, e);
+  }
+}
+
+function writeAll(fd: number, data: Uint8Array): number {
+  let done = 0;
+  while (done < data.length) done += writeSync(fd, data, done, data.length - done);
+  return done;
+}
+
+/** Syncs the temporary file and puts it in place: over the target with `force`, else only where none has appeared. */
+function publish(out: TempOut, path: string, opts: { force?: boolean }): number {
+  fsyncSync(out.fd!);
+  closeSync(out.fd!);
+  out.fd = null;
+  if (opts.force) renameSync(out.tmp, path);
+  else {
+    // link() fails if a file appeared at `path` since the check above, where rename() would replace it.
+    try {
+      linkSync(out.tmp, path);
+      unlinkSync(out.tmp);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      // Some file systems (FAT, some network mounts) have no hard links; fall back to the checked rename.
+      if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS') renameSync(out.tmp, path);
+      else throw e;
+    }
+  }
+  return out.bytes;
+}
+
+/** Closes and removes the temporary file; the error as the user should see it. */
+function failed(out: TempOut, path: string, e: unknown): RecallError {
+  if (out.fd !== null) closeSync(out.fd);
+  removeIfThere(out.tmp);
+  if (e instanceof RecallError) return e;
+  if ((e as NodeJS.ErrnoException).code === 'EEXIST') return outExists(path);
+  return new RecallError('write-failed', `Cannot write ${path}: ${(e as Error).message}`, { hint: 'check the path and its permissions' });
+}
+
+function outExists(path: string): RecallError {
+  return new RecallError('out-exists', `${path} already exists`, { hint: 'pass --force to overwrite it, or choose another --out' });
 }
 
 function statOrNull(path: string) {

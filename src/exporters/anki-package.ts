@@ -2,7 +2,10 @@
 // `meta` (a protobuf naming the version), `collection.anki21` (schema-11 SQLite), the placeholder
 // `collection.anki2`, media files stored under their index (`0`, `1`, ...), and `media`, the JSON map from index to
 // file name. Anki 2.1.50 and later, AnkiDroid and recall's importer read it; newer Anki upgrades the schema itself.
-// Bytes in, bytes out; asynchronous because node:zlib deflates off the main thread.
+// The collection comes in as bytes or as a stream (a whole collection, read from its scratch file), and the package
+// goes out as a stream, for the caller to write as it comes: nothing here holds a whole collection. Asynchronous
+// because node:zlib deflates off the main thread.
+import type { Readable } from 'node:stream';
 import { ZipFile } from 'yazl';
 
 export interface MediaFile {
@@ -29,17 +32,29 @@ const COLLECTION_LEVEL = 1;
 /** Written without zip64 (as Anki's own packages are), a zip counts its entries in 16 bits. */
 const MAX_ENTRIES = 65_535;
 
-export async function zipAnkiPackage(parts: { collection: Uint8Array; legacyNotice: Uint8Array; media: readonly MediaFile[]; now: number }): Promise<Uint8Array> {
+/**
+ * The package's bytes, in order. A collection given as a stream is stored with its sizes after its data (zip's data
+ * descriptor, which every reader of the central directory handles: Anki's, AnkiDroid's, recall's), since they are
+ * known only once it has been read.
+ */
+export function zipAnkiPackage(parts: { collection: Uint8Array | Readable; legacyNotice: Uint8Array; media: readonly MediaFile[]; now: number }): AsyncIterable<Uint8Array> {
   if (parts.media.length + 4 > MAX_ENTRIES) {
     throw new RangeError(`a package holds at most ${MAX_ENTRIES - 4} media files; this one would hold ${parts.media.length}`);
   }
   const mtime = new Date(parts.now);
   const zip = new ZipFile();
+  // yazl pipes the collection's stream without passing its errors on, and reports its own as events: both end the
+  // package's stream with the error, so the caller's loop over it throws.
+  const out = zip.outputStream as Readable;
+  const fail = (e: Error) => out.destroy(e);
+  zip.on('error', fail);
+  if (!(parts.collection instanceof Uint8Array)) parts.collection.on('error', fail);
   const add = (data: Uint8Array, name: string, compressionLevel: number) =>
     zip.addBuffer(Buffer.from(data.buffer, data.byteOffset, data.byteLength), name, { mtime, compressionLevel });
   // Anki stores everything but the collection as is; the collection is deflated (schema-11 SQLite packs well).
   add(META_LEGACY_2, 'meta', 0);
-  add(parts.collection, 'collection.anki21', COLLECTION_LEVEL);
+  if (parts.collection instanceof Uint8Array) add(parts.collection, 'collection.anki21', COLLECTION_LEVEL);
+  else zip.addReadStream(parts.collection, 'collection.anki21', { mtime, compressionLevel: COLLECTION_LEVEL });
   add(parts.legacyNotice, 'collection.anki2', 0);
   const map: Record<string, string> = {};
   parts.media.forEach((m, i) => {
@@ -47,12 +62,6 @@ export async function zipAnkiPackage(parts: { collection: Uint8Array; legacyNoti
     map[String(i)] = m.name;
   });
   add(Buffer.from(JSON.stringify(map), 'utf8'), 'media', 0);
-  const chunks: Buffer[] = [];
-  const done = new Promise<Buffer>((resolve, reject) => {
-    zip.outputStream.on('data', (c: Buffer) => chunks.push(c));
-    zip.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
-    zip.outputStream.on('error', reject);
-  });
   zip.end();
-  return done;
+  return out;
 }
