@@ -1,10 +1,11 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tzOffset } from '@date-fns/tz/tzOffset';
 import { convertCsvToFsrsItems } from '@open-spaced-repetition/binding';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { checkOutPath, writeFileAtomic, writeFileAtomicFrom } from '../src/app/files.js';
+import { checkOutPath, removeStaleScratch, scratchBeside, writeFileAtomic, writeFileAtomicFrom } from '../src/app/files.js';
 import { zipAnkiPackage } from '../src/exporters/anki-package.js';
 import { Readable } from 'node:stream';
 import { unzipSync } from 'fflate';
@@ -137,6 +138,28 @@ describe('writeFileAtomicFrom (bytes that arrive asynchronously)', () => {
     expect(e.message).toMatch(/deflate on fire/);
     expect(readdirSync(dir)).toEqual(['out.bin']);
     expect(readFileSync(path, 'utf8')).toBe('old');
+  });
+
+  it('removeStaleScratch removes what a killed run left of this name, and nothing that may still be in use', () => {
+    const out = join(dir, 'all.colpkg');
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid;
+    const old = (Date.now() - 3_600_000) / 1000;
+    const files = {
+      deadOld: `.all.colpkg.${gone}.mfx1.anki21.tmp`,
+      deadOldOut: `.all.colpkg.${gone}.mfx2.tmp`,
+      deadFresh: `.all.colpkg.${gone}.mfx3.anki21.tmp`,
+      liveOld: `.all.colpkg.${process.pid}.mfx4.anki21.tmp`,
+      otherName: `.other.colpkg.${gone}.mfx5.anki21.tmp`,
+      notScratch: `.all.colpkg.${gone}.notes.txt`,
+    };
+    for (const [k, name] of Object.entries(files)) {
+      writeFileSync(join(dir, name), 'x');
+      if (k !== 'deadFresh') utimesSync(join(dir, name), old, old);
+    }
+    removeStaleScratch(out);
+    expect(readdirSync(dir).sort()).toEqual([files.deadFresh, files.liveOld, files.otherName, files.notScratch].sort());
+    // The names it removes are the ones scratchBeside gives.
+    expect(scratchBeside(out, 'anki21').slice(dir.length + 1)).toMatch(new RegExp(`^\\.all\\.colpkg\\.${process.pid}\\.[0-9a-z]+\\.anki21\\.tmp$`));
   });
 
   it('checkOutPath refuses up front what the write would refuse', () => {

@@ -11,7 +11,7 @@ import { resolveDeckIds } from './decks.js';
 import { resolveSearch } from './search.js';
 import { cardSpecOf } from './export.js';
 import { plural } from '../core/plural.js';
-import { checkOutPath, removeIfThere, scratchBeside, writeFileAtomicFrom } from './files.js';
+import { checkOutPath, removeIfThere, removeStaleScratch, scratchBeside, writeFileAtomicFrom } from './files.js';
 import { mediaForContents } from './media.js';
 
 export type AnkiPackageFormat = 'apkg' | 'colpkg';
@@ -57,6 +57,7 @@ export async function exportAnkiPackage(ctx: Context, opts: AnkiExportOptions): 
   }
   // The target is checked before the work, which takes seconds for a large collection.
   checkOutPath(opts.out, { force: opts.force });
+  removeStaleScratch(opts.out);
   // Built in a function of its own, so the log read for it (a million answers as objects) is garbage before the
   // SQLite file is written: alive, it made each full collection of the heap there ~0.4 s longer.
   const { collection, deckNames, reviews, media, unsafe } = buildCollection(ctx, opts, now);

@@ -1,5 +1,5 @@
 // Writing output files safely: never clobber without --force, never leave a half-written file behind.
-import { closeSync, fsyncSync, linkSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { RecallError } from '../core/errors.js';
 
@@ -68,6 +68,46 @@ export function checkOutPath(path: string, opts: { force?: boolean } = {}): void
  */
 export function scratchBeside(path: string, what?: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}${what ? `.${what}` : ''}.tmp`);
+}
+
+/**
+ * Removes what killed runs left beside `path`: scratch and temporary files of its name (scratchBeside) whose process
+ * is gone and which nobody has written for ten minutes (a file on a shared folder may be another machine's, whose
+ * process ids mean nothing here; one being written is never that old). A kill cannot clean up after itself, and an
+ * export's scratch collection is as large as the collection.
+ */
+export function removeStaleScratch(path: string): void {
+  // The files' own times are the system's: so is the age compared with them (not a command's clock, which tests fix).
+  const now = Date.now();
+  const dir = dirname(path);
+  const prefix = `.${basename(path)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const m = /^(\d{1,10})\.[0-9a-z]{1,12}(?:\.[a-z0-9]{1,16})?\.tmp$/.exec(name.slice(prefix.length));
+    if (!m || processAlive(Number(m[1]))) continue;
+    const file = join(dir, name);
+    const st = statOrNull(file);
+    if (st?.isFile() && now - st.mtimeMs > STALE_SCRATCH_MS) removeIfThere(file);
+  }
+}
+
+const STALE_SCRATCH_MS = 10 * 60_000;
+
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists, as another user's.
+    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
 }
 
 /** Removes a file if it is there. */
