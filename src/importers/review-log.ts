@@ -28,20 +28,23 @@ export interface ReviewLogTransfer {
 
 const isoDate = (ms: number) => (Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString().slice(0, 10) : String(ms));
 
+/** What is wrong with an unusable row: rows are counted by this, so a value in the message never splits a kind. */
+type RevlogProblemKind = 'id' | 'future' | 'card' | 'ease' | 'type' | 'interval';
+
 /** A revlog row's values checked; a reason when the row cannot be used. */
-function checkRevlog(r: AnkiRevlogRow, latest: number): RevlogRow | { problem: string } {
+function checkRevlog(r: AnkiRevlogRow, latest: number): RevlogRow | { kind: RevlogProblemKind; problem: string } {
   const id = int(r.id);
   const cid = int(r.cid);
   // Anki's revlog id is the answer's time in ms; JavaScript dates end at 8.64e15.
-  if (id === undefined || id < 0 || id > 8.64e15) return { problem: `its id ${String(r.id)} is not a time` };
-  if (id > latest) return { problem: `it is dated ${isoDate(id)}, in the future` };
-  if (cid === undefined) return { problem: `its card id ${String(r.cid)} is not a number` };
+  if (id === undefined || id < 0 || id > 8.64e15) return { kind: 'id', problem: `its id ${String(r.id)} is not a time` };
+  if (id > latest) return { kind: 'future', problem: `it is dated ${isoDate(id)}, in the future` };
+  if (cid === undefined) return { kind: 'card', problem: `its card id ${String(r.cid)} is not a number` };
   const ease = int(r.ease);
-  if (ease === undefined || ease < 0 || ease > 4) return { problem: `its answer button (ease) is ${JSON.stringify(r.ease)}` };
+  if (ease === undefined || ease < 0 || ease > 4) return { kind: 'ease', problem: `its answer button (ease) is ${JSON.stringify(r.ease)}` };
   const type = int(r.type);
-  if (type === undefined || type < 0 || type > 5) return { problem: `its type is ${JSON.stringify(r.type)}` };
+  if (type === undefined || type < 0 || type > 5) return { kind: 'type', problem: `its type is ${JSON.stringify(r.type)}` };
   const ivl = num(r.ivl);
-  if (ivl === undefined || Math.abs(ivl) > 1e9) return { problem: `its interval is ${JSON.stringify(r.ivl)}` };
+  if (ivl === undefined || Math.abs(ivl) > 1e9) return { kind: 'interval', problem: `its interval is ${JSON.stringify(r.ivl)}` };
   // Fractions and NULLs where Anki writes whole numbers: rounded or zero, the row stays.
   return { id, cid, ease, type, ivl: Math.round(ivl), lastIvl: Math.round(num(r.lastIvl) ?? 0), factor: Math.round(num(r.factor) ?? 0), time: Math.round(num(r.time) ?? 0) };
 }
@@ -108,7 +111,7 @@ export class ReviewLog {
     if ('problem' in row) {
       // The example of each kind, and the order kinds are reported in, is the first such row by card and time, as
       // SQLite orders (cid, id): the report does not depend on the order the table was read in.
-      const kind = row.problem.replace(/ (is|dated) .*/, ' $1');
+      const kind = row.kind;
       const m = this.malformed.get(kind);
       const at = { cid: r.cid, id: r.id };
       if (!m) this.malformed.set(kind, { count: 1, first: `row ${String(r.id)}: ${row.problem}`, at });
