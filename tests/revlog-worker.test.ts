@@ -1,12 +1,13 @@
 // The review log of an Anki collection read on the built worker thread (dist/revlog-worker.js) is the log read in
 // place, row for row, problems included; a failure there reaches the importing thread with its driver code.
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { readAnkiPackageWithStats } from '../src/importers/anki-package.js';
 import { readReviewLog, startReviewLog } from '../src/importers/revlog-read.js';
+import { RecallError } from '../src/core/errors.js';
 import type { ReviewLog } from '../src/importers/review-log.js';
 import { makeCollection } from './helpers/anki.js';
 import { ROOT, ensureBuilt, tempDir } from './helpers/cli.js';
@@ -91,5 +92,46 @@ describe('the review log read on a worker thread', () => {
     expect(stats.malformed).toBe(150_000);
     const lines = plan.warnings.filter((w) => /review-log rows? skipped/.test(w.message));
     expect(lines.map((w) => w.message)).toEqual([expect.stringMatching(/^In the collection: 150000 review-log rows skipped, e\.g\. row \d+: its card id x0 is not a number/)]);
+  });
+
+  // Workers that fail the way a real one can without a message: killed by running out of memory (it exits, and its
+  // exit handler raises the flag), or stuck (it never answers). The importing thread must give up, not hang.
+  /** A worker script in the test's folder; it gets the same workerData as the real one. */
+  function stubWorker(name: string, body: string): URL {
+    const file = join(t.dir, name);
+    writeFileSync(file, `import { workerData } from 'node:worker_threads';\nconst { flag } = workerData;\n${body}\n`);
+    return pathToFileURL(file);
+  }
+  const thrown = (f: () => unknown): unknown => {
+    try {
+      f();
+    } catch (e) {
+      return e;
+    }
+    throw new Error('expected a throw');
+  };
+
+  it('a worker that exits without posting is reported as soon as its flag is up', () => {
+    const dies = stubWorker('dies.mjs', 'Atomics.store(flag, 0, 1); Atomics.notify(flag, 0); process.exit(1);');
+    // Patience of a minute: the error must come from the flag, not from the stall count.
+    const e = thrown(() => startReviewLog(join(t.dir, 'unused.anki2'), LATEST, dies).wait());
+    expect(e).toBeInstanceOf(RecallError);
+    expect((e as RecallError).code).toBe('revlog-thread');
+  });
+
+  it('a worker that stops making progress is given up after the stall count, while one that ticks is waited for', () => {
+    // Ticks progress 40 times, 50 ms apart, then writes a mark and falls silent without exiting. With a patience of
+    // four waits (~0.8 s) the ticks keep it alive for their 2 s: the mark is there when the wait gives up. A wait that
+    // ignored progress would give up at ~0.8 s, before the mark.
+    const mark = join(t.dir, 'ticked-40');
+    const stalls = stubWorker(
+      'stalls.mjs',
+      `import { writeFileSync } from 'node:fs';\nconst nap = new Int32Array(new SharedArrayBuffer(4));\nfor (let i = 0; i < 40; i++) { Atomics.wait(nap, 0, 0, 50); Atomics.add(flag, 1, 1); }\nwriteFileSync(${JSON.stringify(mark)}, '');\nAtomics.wait(nap, 0, 0);`,
+    );
+    const e = thrown(() => startReviewLog(join(t.dir, 'unused.anki2'), LATEST, stalls, 4).wait());
+    expect((e as RecallError).code).toBe('revlog-thread');
+    expect(existsSync(mark)).toBe(true);
+    const silent = stubWorker('silent.mjs', 'Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);');
+    expect((thrown(() => startReviewLog(join(t.dir, 'unused.anki2'), LATEST, silent, 1).wait()) as RecallError).code).toBe('revlog-thread');
   });
 });

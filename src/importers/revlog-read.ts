@@ -55,8 +55,11 @@ export interface PendingRevlog {
   abandon(): void;
 }
 
-/** Starts reading the log of `path`, a collection whose schema has been checked (`workerFile`: for tests). */
-export function startReviewLog(path: string, latest: number, workerFile = new URL('./revlog-worker.js', import.meta.url)): PendingRevlog {
+/**
+ * Starts reading the log of `path`, a collection whose schema has been checked. `workerFile` and `stallWaits` are for
+ * tests: another worker (one that dies, one that hangs) and a shorter patience.
+ */
+export function startReviewLog(path: string, latest: number, workerFile = new URL('./revlog-worker.js', import.meta.url), stallWaits = STALL_WAITS): PendingRevlog {
   const inPlace: PendingRevlog = { wait: () => readReviewLog(path, latest), abandon: () => {} };
   if (workerFile.protocol !== 'file:' || !existsSync(fileURLToPath(workerFile))) return inPlace;
   // Required, not imported: see src/core/external.ts.
@@ -102,7 +105,7 @@ export function startReviewLog(path: string, latest: number, workerFile = new UR
           progress = now;
           idle = 0;
         }
-        if (raised || ++idle > STALL_WAITS) {
+        if (raised || ++idle > stallWaits) {
           stop();
           throw new RecallError('revlog-thread', 'The thread reading the review log stopped without an answer', {
             hint: 'import again; if it happens again, run it with RECALL_DEBUG=1 and report what it prints',
