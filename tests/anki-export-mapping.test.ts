@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AnkiOrigin, CardSpec, Schedule } from '../src/core/types.js';
 import { decodeRecallRecord } from '../src/core/recall-record.js';
-import { buildAnkiCollection, stepMinutes, stripHtml, textToHtml, revlogRows, type AnkiExportInput, type AnkiExportSettings, type ExportCard, type ExportReview } from '../src/exporters/anki.js';
+import { buildAnkiCollection, cardLog, stepMinutes, stripHtml, textToHtml, revlogRows, type AnkiExportInput, type AnkiExportSettings, type ExportCard, type ExportReview } from '../src/exporters/anki.js';
 import { htmlToText } from '../src/importers/html.js';
 import { studyDay } from '../src/scheduler/day.js';
 
@@ -19,7 +19,7 @@ const W6 = [0.2172, 1.1771, 3.2602, 16.1507, 7.0114, 0.57, 2.0966, 0.0069, 1.526
 const basic = (uid: string, extra: Partial<CardSpec> = {}): CardSpec => ({ uid, noteUid: uid, content: { type: 'basic', front: `front ${uid}`, back: `back ${uid}` }, ...extra });
 
 function card(spec: CardSpec, schedule: Schedule | null, more: Partial<ExportCard> = {}): ExportCard {
-  return { spec, suspended: false, buriedUntil: null, createdAt: NOW - 30 * DAY, updatedAt: NOW - 30 * DAY, schedule, reviews: [], ...more };
+  return { spec, suspended: false, buriedUntil: null, createdAt: NOW - 30 * DAY, updatedAt: NOW - 30 * DAY, schedule, reviews: cardLog([]), ...more };
 }
 
 const sched = (s: Partial<Schedule>): Schedule => ({
@@ -77,7 +77,7 @@ describe('cards in Anki queues and units', () => {
       review(NOW - 10 * DAY, { rating: 4, scheduledDays: 8 }),
       review(NOW - 2 * HOUR, { rating: 2, scheduledDays: 3 }),
     ];
-    const c = buildAnkiCollection(input([card(basic('r'), sched({}), { reviews: log })]));
+    const c = buildAnkiCollection(input([card(basic('r'), sched({}), { reviews: cardLog(log) })]));
     const k = c.cards[0]!;
     // 2500 at graduation, -200 for the lapse, +150 for Easy, -150 for Hard.
     expect(k).toMatchObject({ type: 2, queue: 2, ivl: 3, factor: 2300, reps: 4, lapses: 1, left: 0 });
@@ -114,7 +114,7 @@ describe('cards in Anki queues and units', () => {
       review(NOW - 3 * DAY, { rating: 0, stateAfter: 0, due: NOW - 3 * DAY }),
       review(NOW - 2 * DAY, { rating: 0, stateBefore: 0, stateAfter: 2, due: NOW - 2 * DAY + 6 * DAY }),
     ];
-    const c = buildAnkiCollection(input([card(basic('q'), sched({}), { reviews: log })]));
+    const c = buildAnkiCollection(input([card(basic('q'), sched({}), { reviews: cardLog(log) })]));
     expect(revlogRows(c.revlog).map((r) => [r.type, r.ease, r.ivl, r.factor])).toEqual([
       [3, 4, 0, 0],
       [0, 4, 3, 544],
@@ -125,8 +125,8 @@ describe('cards in Anki queues and units', () => {
 
   it('gives answers that share a millisecond distinct ids, and records each study day under the id used', () => {
     const at = NOW - DAY;
-    const a = card(basic('a'), sched({}), { reviews: [review(at, {})] });
-    const b = card(basic('b'), sched({}), { reviews: [review(at, {})] });
+    const a = card(basic('a'), sched({}), { reviews: cardLog([review(at, {})]) });
+    const b = card(basic('b'), sched({}), { reviews: cardLog([review(at, {})]) });
     const c = buildAnkiCollection(input([a, b]));
     expect(revlogRows(c.revlog).map((r) => r.id)).toEqual([at, at + 1]);
     expect(c.shiftedRevlogIds).toBe(1);

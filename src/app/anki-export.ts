@@ -125,7 +125,7 @@ function buildCollection(ctx: Context, opts: AnkiExportOptions, now: number) {
   for (const d of source.decks) byDeck.set(d.id, { name: d.name, description: d.description, cards: [] });
   let reviews = 0;
   for (const c of source.cards) {
-    const log = source.reviews.get(c.id) ?? [];
+    const log = source.logOf(c.id);
     reviews += log.length;
     byDeck.get(c.deckId)?.cards.push({
       spec: cardSpecOf(c),

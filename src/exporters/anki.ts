@@ -51,8 +51,23 @@ export interface ExportCard {
   createdAt: number;
   updatedAt: number;
   schedule: Schedule | null;
-  /** Chronological. */
-  reviews: ExportReview[];
+  reviews: CardLog;
+}
+
+/**
+ * A card's answers, chronological: their number and the first one's time without building them, and the answers
+ * themselves when the card is written. A collection's log is a million answers: the database hands it over in
+ * columns (store/export-source.ts), and each card's answers exist as objects only while that card is written.
+ */
+export interface CardLog {
+  readonly length: number;
+  readonly firstAt: number | null;
+  all(): readonly ExportReview[];
+}
+
+/** A CardLog of answers at hand. */
+export function cardLog(reviews: readonly ExportReview[]): CardLog {
+  return { length: reviews.length, firstAt: reviews[0]?.reviewedAt ?? null, all: () => reviews };
 }
 
 export interface ExportDeck {
@@ -408,7 +423,7 @@ export function buildAnkiCollection(input: AnkiExportInput): AnkiCollection {
   let first = Math.min(input.createdAt, now);
   for (const d of input.decks) for (const c of d.cards) {
     first = Math.min(first, c.createdAt);
-    if (c.reviews[0]) first = Math.min(first, c.reviews[0].reviewedAt);
+    if (c.reviews.firstAt !== null) first = Math.min(first, c.reviews.firstAt);
   }
   const day0 = day(first);
   const crtMs = dayStartInstant(day0, timeZone, rollover);
@@ -519,7 +534,8 @@ export function buildAnkiCollection(input: AnkiExportInput): AnkiCollection {
       const did = deckIds.get(keyOf(deckName)) ?? 1;
       const options = settingsOf(deckName);
       const s = card.schedule;
-      const ease = card.reviews.reduce(nextEase, 0);
+      const log = card.reviews.all();
+      const ease = log.reduce(nextEase, 0);
       const sched = scheduleFields(s, ease, options, options.parameters, day, dayNumber, () => newPosition++);
       let queue = sched.queue;
       if (card.suspended) queue = -1;
@@ -538,8 +554,8 @@ export function buildAnkiCollection(input: AnkiExportInput): AnkiCollection {
       let lastIvl = 0;
       let running = 0;
       // Answers before the first that counts were kept from Anki as history; see putRevlogRow.
-      const counted = card.reviews.findIndex((r) => r.scheduled);
-      card.reviews.forEach((r, i) => {
+      const counted = log.findIndex((r) => r.scheduled);
+      log.forEach((r, i) => {
         const id = revlogIds.near(r.reviewedAt);
         if (id !== r.reviewedAt) shiftedRevlogIds++;
         running = nextEase(running, r);
@@ -558,9 +574,9 @@ export function buildAnkiCollection(input: AnkiExportInput): AnkiCollection {
         if (spec.source) kept.card.source = spec.source;
         if (spec.tags?.length) kept.card.tags = spec.tags;
       }
-      if (card.reviews.length && indexLike) kept.days = JSON.parse(`${days}}`) as Record<string, number>;
-      else if (card.reviews.length) daysJson.set(ord, `${days}}`);
-      if (kept.card || card.reviews.length) record[String(ord)] = kept;
+      if (log.length && indexLike) kept.days = JSON.parse(`${days}}`) as Record<string, number>;
+      else if (log.length) daysJson.set(ord, `${days}}`);
+      if (kept.card || log.length) record[String(ord)] = kept;
     }
 
     const sortText = stripHtml(fields[Math.min(note.type.sortField, fields.length - 1)] ?? '');
