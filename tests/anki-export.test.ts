@@ -1,7 +1,8 @@
 // Export to Anki (.apkg / .colpkg) through the built CLI, on real SQLite files: round trips back into recall give
 // the same cards, review rows and schedules; the package has the tables Anki writes; day numbers count the study
 // days of a zone with daylight saving and a day start other than 04:00.
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tzOffset } from '@date-fns/tz/tzOffset';
 import Database from 'better-sqlite3';
@@ -216,6 +217,11 @@ describe('built-in decks: study in recall, export each as .apkg, import into a f
 
   it('a .colpkg of the whole collection imports with every card and answer', () => {
     const file = join(t.dir, 'all.colpkg');
+    // What a killed export to this name left an hour ago (its process long gone) is removed by this one.
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid;
+    const stale = join(t.dir, `.all.colpkg.${gone}.mfx1.anki21.tmp`);
+    writeFileSync(stale, 'x');
+    utimesSync(stale, (Date.now() - 3_600_000) / 1000, (Date.now() - 3_600_000) / 1000);
     const report = runJson<any>(['--db', source, 'export', 'collection', '--out', file], { RECALL_NOW: EXPORT_AT });
     expect(report.decks).toEqual(BUILTIN_DECKS);
     // The collection went through a scratch file beside the package (and the package through a temporary one): both gone.

@@ -18,6 +18,8 @@ import type { CardSpec, CardState, Rating, Schedule } from '../src/core/types.js
 import { parseDeck } from '../src/decks/parse.js';
 import { studyDay } from '../src/scheduler/index.js';
 import { openStore, type Store } from '../src/store/store.js';
+import { readExportSource } from '../src/store/export-source.js';
+import Database from 'better-sqlite3';
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
@@ -120,7 +122,7 @@ describe('writeFileAtomicFrom (bytes that arrive asynchronously)', () => {
     async function* chunks() {
       for (let i = 0; i < 100; i++) yield new Uint8Array(10_000).fill(i);
     }
-    expect(await writeFileAtomicFrom(path, chunks())).toBe(1_000_000);
+    expect(await writeFileAtomicFrom(path, chunks)).toBe(1_000_000);
     expect(readdirSync(dir)).toEqual(['out.bin']);
     const back = readFileSync(path);
     expect([back[0], back[10_000], back[999_999]]).toEqual([0, 1, 99]);
@@ -133,7 +135,7 @@ describe('writeFileAtomicFrom (bytes that arrive asynchronously)', () => {
       yield new Uint8Array(100_000);
       throw new Error('deflate on fire');
     }
-    const e = await failure(writeFileAtomicFrom(path, failing(), { force: true }));
+    const e = await failure(writeFileAtomicFrom(path, failing, { force: true }));
     expect(e.code).toBe('write-failed');
     expect(e.message).toMatch(/deflate on fire/);
     expect(readdirSync(dir)).toEqual(['out.bin']);
@@ -162,6 +164,18 @@ describe('writeFileAtomicFrom (bytes that arrive asynchronously)', () => {
     expect(scratchBeside(out, 'anki21').slice(dir.length + 1)).toMatch(new RegExp(`^\\.all\\.colpkg\\.${process.pid}\\.[0-9a-z]+\\.anki21\\.tmp$`));
   });
 
+  it('does not start the source when the target is refused', async () => {
+    const path = join(dir, 'there');
+    writeFileSync(path, 'old');
+    let started = false;
+    const e = await failure(writeFileAtomicFrom(path, () => {
+      started = true;
+      return (async function* () {})();
+    }));
+    expect(e.code).toBe('out-exists');
+    expect(started).toBe(false);
+  });
+
   it('checkOutPath refuses up front what the write would refuse', () => {
     writeFileSync(join(dir, 'there'), 'x');
     expect(() => checkOutPath(join(dir, 'there'))).toThrow(expect.objectContaining({ code: 'out-exists' }));
@@ -172,7 +186,7 @@ describe('writeFileAtomicFrom (bytes that arrive asynchronously)', () => {
 });
 
 describe('zipAnkiPackage', () => {
-  const parts = (collection: Uint8Array | Readable) => ({ collection, legacyNotice: new Uint8Array([1, 2, 3]), media: [], now: Date.UTC(2026, 0, 1) });
+  const parts = (collection: Uint8Array | Readable) => ({ collection: collection instanceof Uint8Array ? collection : () => collection, legacyNotice: new Uint8Array([1, 2, 3]), media: [], now: Date.UTC(2026, 0, 1) });
   const gather = async (chunks: AsyncIterable<Uint8Array>) => {
     const all: Uint8Array[] = [];
     for await (const c of chunks) all.push(c);
@@ -186,6 +200,16 @@ describe('zipAnkiPackage', () => {
     expect(Object.keys(fromStream).sort()).toEqual(['collection.anki2', 'collection.anki21', 'media', 'meta']);
     expect(Buffer.from(fromStream['collection.anki21']!).equals(collection)).toBe(true);
     expect(Buffer.from(fromBytes['collection.anki21']!).equals(collection)).toBe(true);
+  });
+
+  it("closes the collection's stream when its reader stops early", async () => {
+    // A reader whose write failed leaves its loop: the collection's file must not stay open behind it.
+    const collection = Readable.from((function* () {
+      for (let i = 0; i < 400; i++) yield Buffer.alloc(65_536, i);
+    })());
+    for await (const _ of zipAnkiPackage(parts(collection))) break;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(collection.destroyed).toBe(true);
   });
 
   it("ends its stream with the collection stream's error", async () => {
@@ -246,6 +270,31 @@ describe('recall export', () => {
     store.recordAnswer({ cardId: c2, rating: 0, stateBefore: 2, schedule: schedule(t0 + 25 * DAY, 2), elapsedDays: 0, reviewedAt: t0 + 25 * DAY, durationMs: 0, kind: 'manual', scheduled: true, day: day(t0 + 25 * DAY), actionUid: null });
     return { c1, c2 };
   }
+
+  it("hands the Anki export each card's log from columns, exactly as the table holds it", () => {
+    const { c1, c2 } = history();
+    // Values the table allows but recall never writes: a state past a byte, a negative one, a REAL rating, a source state.
+    const raw = new Database(dbPath);
+    raw.prepare('UPDATE reviews SET state_before = 258, state_after = -1, source_state = 7 WHERE card_id = ? AND rating = 4').run(c1);
+    raw.prepare('UPDATE reviews SET rating = 2.5, due = 9007199254740993 WHERE card_id = ? AND rating = 0').run(c2);
+    const source = readExportSource(raw, null);
+    const expected = (cardId: number) =>
+      (raw.prepare(`SELECT reviewed_at, rating, state_before, state_after, due, difficulty, scheduled_days, duration_ms, scheduled, source_state, day
+        FROM reviews WHERE card_id = ? AND undone_at IS NULL ORDER BY reviewed_at, id`).raw().all(cardId) as number[][]).map((r) => ({
+        reviewedAt: r[0], rating: r[1], stateBefore: r[2], stateAfter: r[3], due: r[4], difficulty: r[5], scheduledDays: r[6], durationMs: r[7],
+        scheduled: r[8] === 1, sourceState: r[9] ?? null, day: r[10],
+      }));
+    for (const id of [c1, c2]) {
+      const log = source.logOf(id);
+      expect(log.all()).toEqual(expected(id));
+      expect(log.length).toBe(expected(id).length);
+      expect(log.firstAt).toBe(expected(id)[0]!.reviewedAt);
+    }
+    expect(source.logOf(c1).all().some((r) => (r.stateBefore as number) === 258 && (r.stateAfter as number) === -1 && r.sourceState === 7)).toBe(true);
+    expect(source.logOf(c2).all().some((r) => (r.rating as number) === 2.5)).toBe(true);
+    expect(source.logOf(-5)).toMatchObject({ length: 0, firstAt: null });
+    raw.close();
+  });
 
   it('writes the optimizer CSV: rated scheduled rows, state before, ordered by card then time', async () => {
     const { c1, c2 } = history();

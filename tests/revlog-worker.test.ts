@@ -120,15 +120,15 @@ describe('the review log read on a worker thread', () => {
   });
 
   it('a worker that stops making progress is given up after the stall count, while one that ticks is waited for', () => {
-    // Ticks progress 40 times, 50 ms apart, then writes a mark and falls silent without exiting. With a patience of
-    // four waits (~0.8 s) the ticks keep it alive for their 2 s: the mark is there when the wait gives up. A wait that
-    // ignored progress would give up at ~0.8 s, before the mark.
-    const mark = join(t.dir, 'ticked-40');
+    // Ticks progress 60 times, 50 ms apart, then writes a mark and falls silent without exiting. With a patience of
+    // eight waits (~1.6 s, the worker's start-up included, room for a loaded machine) the ticks keep it alive for
+    // their 3 s: the mark is there when the wait gives up. A wait that ignored progress would give up at ~1.6 s.
+    const mark = join(t.dir, 'ticked-60');
     const stalls = stubWorker(
       'stalls.mjs',
-      `import { writeFileSync } from 'node:fs';\nconst nap = new Int32Array(new SharedArrayBuffer(4));\nfor (let i = 0; i < 40; i++) { Atomics.wait(nap, 0, 0, 50); Atomics.add(flag, 1, 1); }\nwriteFileSync(${JSON.stringify(mark)}, '');\nAtomics.wait(nap, 0, 0);`,
+      `import { writeFileSync } from 'node:fs';\nconst nap = new Int32Array(new SharedArrayBuffer(4));\nfor (let i = 0; i < 60; i++) { Atomics.wait(nap, 0, 0, 50); Atomics.add(flag, 1, 1); }\nwriteFileSync(${JSON.stringify(mark)}, '');\nAtomics.wait(nap, 0, 0);`,
     );
-    const e = thrown(() => startReviewLog(join(t.dir, 'unused.anki2'), LATEST, stalls, 4).wait());
+    const e = thrown(() => startReviewLog(join(t.dir, 'unused.anki2'), LATEST, stalls, 8).wait());
     expect((e as RecallError).code).toBe('revlog-thread');
     expect(existsSync(mark)).toBe(true);
     const silent = stubWorker('silent.mjs', 'Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);');

@@ -4,7 +4,7 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { RecallError } from '../core/errors.js';
 import { buildAnkiCollection, buildLegacyNotice, type AnkiExportInput, type AnkiExportSettings, type ExportDeck } from '../exporters/anki.js';
 import type { Settings } from '../core/settings.js';
-import { isSafeMediaName, zipAnkiPackage, type MediaFile } from '../exporters/anki-package.js';
+import { isSafeMediaName, MAX_MEDIA_FILES, zipAnkiPackage, type MediaFile } from '../exporters/anki-package.js';
 import { writeAnkiCollection, writeAnkiCollectionFile } from '../store/anki-writer.js';
 import type { Context } from './context.js';
 import { resolveDeckIds } from './decks.js';
@@ -67,14 +67,10 @@ export async function exportAnkiPackage(ctx: Context, opts: AnkiExportOptions): 
   let written: number;
   try {
     writeAnkiCollectionFile(collection, scratch);
+    const legacyNotice = writeAnkiCollection(buildLegacyNotice(now, LEGACY_NOTICE), { pageSize: 512 });
     written = await writeFileAtomicFrom(
       opts.out,
-      zipAnkiPackage({
-        collection: createReadStream(scratch),
-        legacyNotice: writeAnkiCollection(buildLegacyNotice(now, LEGACY_NOTICE), { pageSize: 512 }),
-        media,
-        now,
-      }),
+      () => zipAnkiPackage({ collection: () => createReadStream(scratch), legacyNotice, media, now }),
       { force: opts.force },
     );
   } catch (e) {
@@ -104,13 +100,19 @@ export async function exportAnkiPackage(ctx: Context, opts: AnkiExportOptions): 
   };
 }
 
-/** A failure to write the scratch collection, said of the package (the scratch file is gone by then). */
-function scratchFailed(out: string, e: unknown): RecallError {
+/**
+ * A failure of the disk while the scratch collection was written, said of the package (the scratch file is gone by
+ * then). Anything else is not the disk's doing and goes on as it is (a bug is reported as one).
+ */
+function scratchFailed(out: string, e: unknown): unknown {
   const code = (e as { code?: unknown } | null)?.code;
   if (code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'EDQUOT') {
     return new RecallError('disk-full', 'The disk is full; the package was not written', { file: out, hint: 'free some space on that disk (while the package is made, the collection lies unpacked beside it), or choose another --out' });
   }
-  return new RecallError('write-failed', `Cannot write ${out}: ${(e as Error).message}`, { hint: 'check the folder and its permissions' });
+  if (typeof code === 'string' && (/^SQLITE_(IOERR|CANTOPEN|READONLY|PERM)/.test(code) || /^E[A-Z]+$/.test(code))) {
+    return new RecallError('write-failed', `Cannot write ${out}: ${(e as Error).message}`, { hint: 'check the folder and its permissions' });
+  }
+  return e;
 }
 
 /** What the package holds: the Anki collection built from the database, and the media files its cards name. */
@@ -143,6 +145,11 @@ function buildCollection(ctx: Context, opts: AnkiExportOptions, now: number) {
   // The pictures and sounds the exported cards name go with them, under the names their notes use.
   const unsafe: string[] = [];
   const own = opts.media ?? mediaForContents(ctx, source.cards.map((c) => c.contentJson)).filter((m) => isSafeMediaName(m.name) || (unsafe.push(m.name), false));
+  if (own.length > MAX_MEDIA_FILES) {
+    throw new RecallError('too-many-media', `An Anki package holds at most ${MAX_MEDIA_FILES} media files; these cards name ${own.length}`, {
+      hint: 'export the decks one at a time (recall export deck NAME --format apkg)',
+    });
+  }
   const media = own.map((m): MediaFile => {
     if (!isSafeMediaName(m.name)) {
       throw new RecallError('bad-media-name', `The media file name "${m.name}" is not a plain file name`, { hint: 'media names must not contain folders or special characters' });

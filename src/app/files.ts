@@ -1,5 +1,5 @@
 // Writing output files safely: never clobber without --force, never leave a half-written file behind.
-import { closeSync, fsyncSync, linkSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, fsyncSync, linkSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { RecallError } from '../core/errors.js';
 
@@ -32,13 +32,14 @@ export function writeFileAtomic(path: string, data: string | Uint8Array | Iterab
 
 /**
  * writeFileAtomic for bytes that arrive asynchronously (a package being deflated), written as they come instead of
- * gathered first.
+ * gathered first. `source` is called once the temporary file is open: a stream begun before a check that then fails
+ * would be left with nobody to read it, or its errors.
  */
-export async function writeFileAtomicFrom(path: string, chunks: AsyncIterable<Uint8Array>, opts: { force?: boolean } = {}): Promise<number> {
+export async function writeFileAtomicFrom(path: string, source: () => AsyncIterable<Uint8Array>, opts: { force?: boolean } = {}): Promise<number> {
   checkOutPath(path, opts);
   const out = openTemp(path);
   try {
-    for await (const chunk of chunks) out.bytes += writeAll(out.fd, chunk);
+    for await (const chunk of source()) out.bytes += writeAll(out.fd, chunk);
     return publish(out, path, opts);
   } catch (e) {
     throw failed(out, path, e);
@@ -58,6 +59,11 @@ export function checkOutPath(path: string, opts: { force?: boolean } = {}): void
   const dir = dirname(path);
   if (!statOrNull(dir)?.isDirectory()) {
     throw new RecallError('out-no-dir', `The folder ${dir} does not exist`, { hint: 'create it first, or choose another --out' });
+  }
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new RecallError('write-failed', `Cannot write in the folder ${dir}`, { file: path, hint: 'check the permissions of the folder, or choose another --out' });
   }
 }
 
@@ -166,8 +172,15 @@ function failed(out: TempOut, path: string, e: unknown): RecallError {
   if (out.fd !== null) closeSync(out.fd);
   removeIfThere(out.tmp);
   if (e instanceof RecallError) return e;
-  if ((e as NodeJS.ErrnoException).code === 'EEXIST') return outExists(path);
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'EEXIST') return outExists(path);
+  if (code === 'ENOSPC' || code === 'EDQUOT') return diskFull(path);
   return new RecallError('write-failed', `Cannot write ${path}: ${(e as Error).message}`, { hint: 'check the path and its permissions' });
+}
+
+/** The disk holding `path` is full (the temporary file is gone by then). */
+export function diskFull(path: string): RecallError {
+  return new RecallError('disk-full', `The disk is full; ${path} was not written`, { file: path, hint: 'free some space on that disk, or choose another --out' });
 }
 
 function outExists(path: string): RecallError {

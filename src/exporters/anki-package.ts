@@ -31,15 +31,17 @@ const COLLECTION_LEVEL = 1;
 
 /** Written without zip64 (as Anki's own packages are), a zip counts its entries in 16 bits. */
 const MAX_ENTRIES = 65_535;
+/** The media files a package can hold, beside its four other entries. */
+export const MAX_MEDIA_FILES = MAX_ENTRIES - 4;
 
 /**
  * The package's bytes, in order. A collection given as a stream is stored with its sizes after its data (zip's data
  * descriptor, which every reader of the central directory handles: Anki's, AnkiDroid's, recall's), since they are
  * known only once it has been read.
  */
-export function zipAnkiPackage(parts: { collection: Uint8Array | Readable; legacyNotice: Uint8Array; media: readonly MediaFile[]; now: number }): AsyncIterable<Uint8Array> {
-  if (parts.media.length + 4 > MAX_ENTRIES) {
-    throw new RangeError(`a package holds at most ${MAX_ENTRIES - 4} media files; this one would hold ${parts.media.length}`);
+export function zipAnkiPackage(parts: { collection: Uint8Array | (() => Readable); legacyNotice: Uint8Array; media: readonly MediaFile[]; now: number }): AsyncIterable<Uint8Array> {
+  if (parts.media.length > MAX_MEDIA_FILES) {
+    throw new RangeError(`a package holds at most ${MAX_MEDIA_FILES} media files; this one would hold ${parts.media.length}`);
   }
   const mtime = new Date(parts.now);
   const zip = new ZipFile();
@@ -48,13 +50,20 @@ export function zipAnkiPackage(parts: { collection: Uint8Array | Readable; legac
   const out = zip.outputStream as Readable;
   const fail = (e: Error) => out.destroy(e);
   zip.on('error', fail);
-  if (!(parts.collection instanceof Uint8Array)) parts.collection.on('error', fail);
+  // Opened here, after every check: a stream opened before a throw would have nobody to take its errors.
+  const collection = parts.collection instanceof Uint8Array ? parts.collection : parts.collection();
+  if (!(collection instanceof Uint8Array)) {
+    collection.on('error', fail);
+    // A reader that stops early (its write failed) closes the package's stream: the collection's closes with it,
+    // instead of holding its file open until the process ends.
+    out.once('close', () => collection.destroy());
+  }
   const add = (data: Uint8Array, name: string, compressionLevel: number) =>
     zip.addBuffer(Buffer.from(data.buffer, data.byteOffset, data.byteLength), name, { mtime, compressionLevel });
   // Anki stores everything but the collection as is; the collection is deflated (schema-11 SQLite packs well).
   add(META_LEGACY_2, 'meta', 0);
-  if (parts.collection instanceof Uint8Array) add(parts.collection, 'collection.anki21', COLLECTION_LEVEL);
-  else zip.addReadStream(parts.collection, 'collection.anki21', { mtime, compressionLevel: COLLECTION_LEVEL });
+  if (collection instanceof Uint8Array) add(collection, 'collection.anki21', COLLECTION_LEVEL);
+  else zip.addReadStream(collection, 'collection.anki21', { mtime, compressionLevel: COLLECTION_LEVEL });
   add(parts.legacyNotice, 'collection.anki2', 0);
   const map: Record<string, string> = {};
   parts.media.forEach((m, i) => {

@@ -103,13 +103,14 @@ export function writeAnkiCollection(c: AnkiCollection, opts: { pageSize?: number
 }
 
 /**
- * The collection written to `file`, a new file the caller removes after use. It is scratch: no journal and no syncs
- * (a crash leaves only the file, never a package made from half of it).
+ * The collection written to `file`, a new file the caller removes after use. It is scratch: its journal in memory
+ * and no syncs (a crash leaves only the file, never a package made from half of it). Not `journal_mode = OFF`:
+ * better-sqlite3's defensive mode refuses it and keeps a journal file, which a kill would leave behind.
  */
 export function writeAnkiCollectionFile(c: AnkiCollection, file: string): void {
   const db = sqlite(file);
   try {
-    db.pragma('journal_mode = OFF');
+    db.pragma('journal_mode = MEMORY');
     db.pragma('synchronous = OFF');
     fill(db, c);
   } finally {

@@ -93,7 +93,7 @@ const NO_ANSWERS: CardLog = { length: 0, firstAt: null, all: () => [] };
 
 /**
  * The log in columns, one typed array per field, grown by doubling. A million answers as objects were ~160 MB alive
- * plus the garbage of building them, most of an export's peak; in columns they are ~60 MB. Every field is NOT NULL
+ * plus the garbage of building them, most of an export's peak; in columns they are ~80 MB. Every field is NOT NULL
  * in the table but source_state, kept here as NaN for NULL.
  */
 class ReviewColumns {
@@ -105,10 +105,12 @@ class ReviewColumns {
   durationMs = new Float64Array(1024);
   sourceState = new Float64Array(1024);
   day = new Float64Array(1024);
-  // Ratings 0-4, states 0-3, the flag 0 or 1 (CHECKed or written by recall alone).
-  rating = new Uint8Array(1024);
-  stateBefore = new Uint8Array(1024);
-  stateAfter = new Uint8Array(1024);
+  // Whatever the database holds, as the objects had it: neither the states nor (in a REAL) the rating are bounded to
+  // a byte by the table, and a log that arrived by sync is not checked again.
+  rating = new Float64Array(1024);
+  stateBefore = new Float64Array(1024);
+  stateAfter = new Float64Array(1024);
+  // Only 1 means scheduled.
   scheduled = new Uint8Array(1024);
 
   push(r: readonly [number, number, number, number, number, number, number, number, number, number, number | null, number]): void {
