@@ -179,7 +179,7 @@ function failed(out: TempOut, path: string, e: unknown): RecallError {
 }
 
 /** The disk holding `path` is full (the temporary file is gone by then). */
-export function diskFull(path: string): RecallError {
+function diskFull(path: string): RecallError {
   return new RecallError('disk-full', `The disk is full; ${path} was not written`, { file: path, hint: 'free some space on that disk, or choose another --out' });
 }
 

@@ -50,20 +50,20 @@ export function zipAnkiPackage(parts: { collection: Uint8Array | (() => Readable
   const out = zip.outputStream as Readable;
   const fail = (e: Error) => out.destroy(e);
   zip.on('error', fail);
-  // Opened here, after every check: a stream opened before a throw would have nobody to take its errors.
-  const collection = parts.collection instanceof Uint8Array ? parts.collection : parts.collection();
-  if (!(collection instanceof Uint8Array)) {
-    collection.on('error', fail);
-    // A reader that stops early (its write failed) closes the package's stream: the collection's closes with it,
-    // instead of holding its file open until the process ends.
-    out.once('close', () => collection.destroy());
-  }
   const add = (data: Uint8Array, name: string, compressionLevel: number) =>
     zip.addBuffer(Buffer.from(data.buffer, data.byteOffset, data.byteLength), name, { mtime, compressionLevel });
   // Anki stores everything but the collection as is; the collection is deflated (schema-11 SQLite packs well).
   add(META_LEGACY_2, 'meta', 0);
-  if (collection instanceof Uint8Array) add(collection, 'collection.anki21', COLLECTION_LEVEL);
-  else zip.addReadStream(collection, 'collection.anki21', { mtime, compressionLevel: COLLECTION_LEVEL });
+  if (parts.collection instanceof Uint8Array) add(parts.collection, 'collection.anki21', COLLECTION_LEVEL);
+  else {
+    // Opened here, after every check: a stream opened before a throw would have nobody to take its errors.
+    const collection = parts.collection();
+    collection.on('error', fail);
+    // A reader that stops early (its write failed) closes the package's stream: the collection's closes with it,
+    // instead of holding its file open until the process ends.
+    out.once('close', () => collection.destroy());
+    zip.addReadStream(collection, 'collection.anki21', { mtime, compressionLevel: COLLECTION_LEVEL });
+  }
   add(parts.legacyNotice, 'collection.anki2', 0);
   const map: Record<string, string> = {};
   parts.media.forEach((m, i) => {
