@@ -809,10 +809,8 @@ function buildPlan(raw: AnkiRawCollection, takeLog: () => ReviewLog, file: strin
     stats.malformed += count;
     logProblems.push(diag('error', file, 0, located(`${plural(count, 'review-log row')} skipped, e.g. ${first}`), first.includes('future') ? "check the computer's clock where the reviews were made" : CHECK_DB_HINT));
   }
-  // Not splice(at, 0, ...problems): a log can hold a hundred thousand kinds of bad row, more arguments than a call takes.
-  const after = warnings.splice(logProblemsAt);
-  for (const w of logProblems) warnings.push(w);
-  for (const w of after) warnings.push(w);
+  // One line per kind of bad row (review-log.ts has six), however many rows.
+  warnings.splice(logProblemsAt, 0, ...logProblems);
   for (const cid of imported) {
     const counted = countHistory(revlog.rows(cid), remapV1);
     for (const k of Object.keys(counted.counts) as RevlogClass[]) stats[k] += counted.counts[k];
