@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CardState, Rating, Schedule } from '../src/core/types.js';
 import { DEFAULT_SETTINGS } from '../src/core/types.js';
@@ -92,6 +93,44 @@ describe('pure aggregations', () => {
     expect(f.slice(0, 3)).toEqual([3, 2, 1]);
     expect(f[29]).toBe(4);
     expect(f.reduce((a, x) => a + x, 0)).toBe(10);
+  });
+
+  // The two walk sorted input instead of searching; these reference versions search, in any order.
+  it('streaks and the forecast agree with plain searches, for days and buckets in any order', () => {
+    const naiveStreaks = (days: number[], today: number) => {
+      const set = new Set(days.filter((d) => d <= today));
+      let longest = 0;
+      for (const d of set) {
+        let n = 0;
+        while (set.has(d + n)) n++;
+        longest = Math.max(longest, n);
+      }
+      let current = 0;
+      for (let d = set.has(today) ? today : today - 1; set.has(d); d--) current++;
+      return { current, longest, daysStudied: set.size };
+    };
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: -5, max: 40 }), { maxLength: 60 }), fc.integer({ min: -3, max: 42 }), (days, today) => {
+        expect(streaks(days, today)).toEqual(naiveStreaks(days, today));
+      }),
+      { numRuns: 500 },
+    );
+    const naiveForecast = (buckets: DueBucket[]) => {
+      const out = new Array<number>(30).fill(0);
+      for (const b of buckets) {
+        if (b.at < dayStarts[1]!) out[0]! += b.count;
+        else for (let i = 1; i < 30; i++) if (dayStarts[i]! <= b.at && b.at < dayStarts[i + 1]!) out[i]! += b.count;
+      }
+      return out;
+    };
+    const bucket = fc.record({ at: fc.integer({ min: dayStarts[0]! - 3 * DAY, max: dayStarts[30]! + DAY }), count: fc.integer({ min: 1, max: 9 }) });
+    fc.assert(
+      fc.property(fc.array(bucket, { maxLength: 40 }), fc.boolean(), (buckets, sorted) => {
+        const input = sorted ? [...buckets].sort((a, b) => a.at - b.at) : buckets;
+        expect(forecast(input, dayStarts)).toEqual(naiveForecast(input));
+      }),
+      { numRuns: 500 },
+    );
   });
 });
 

@@ -12,7 +12,7 @@ import type {
   StatsReport,
 } from './types.js';
 
-const DAY_MS = 86_400_000;
+export const DAY_MS = 86_400_000;
 
 /**
  * Interval (in days) from which a card counts as mature, as in Anki. For retention a review is mature when the
@@ -42,8 +42,16 @@ export function decayOf(parameters: readonly number[] | null): number {
  * the factor is rounded to 8 decimals so results match the scheduler's.
  */
 export function forgettingCurve(decay: number, elapsedDays: number, stability: number): number {
+  return curveAt(curveFactor(decay), decay, elapsedDays, stability);
+}
+
+/**
+ * The curve itself, for a caller that holds `curveFactor(decay)`: the statistics' pass over every card calls this
+ * one function rather than three (~1 ms of a cold `recall stats`, most of it before V8 optimizes the calls away).
+ */
+export function curveAt(factor: number, decay: number, elapsedDays: number, stability: number): number {
   if (stability <= 0) return 0;
-  return Math.pow(1 + (curveFactor(decay) * Math.max(0, elapsedDays)) / stability, -decay);
+  return Math.pow(1 + (factor * Math.max(0, elapsedDays)) / stability, -decay);
 }
 
 let lastDecay = Number.NaN;
@@ -90,19 +98,26 @@ export function weekday(day: number): number {
  * answers today; otherwise it is the run ending yesterday (today is not over yet).
  */
 export function streaks(days: readonly number[], today: number): { current: number; longest: number; daysStudied: number } {
-  const set = new Set(days.filter((d) => d <= today));
-  const sorted = [...set].sort((a, b) => a - b);
+  // Six years of days: a typed array sorts them natively, where a comparator was a call per comparison (~0.3 ms of a
+  // cold `recall stats`).
+  const sorted = Float64Array.from(days).sort();
   let longest = 0;
   let run = 0;
   let prev = Number.NaN;
-  for (const d of sorted) {
+  let studied = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    const d = sorted[i]!;
+    if (d > today) break;
+    if (d === prev) continue;
+    studied++;
     run = d === prev + 1 ? run + 1 : 1;
-    longest = Math.max(longest, run);
+    if (run > longest) longest = run;
     prev = d;
   }
+  // The current streak ends today, or yesterday when today has no answers yet: counted back from the last day.
   let current = 0;
-  for (let d = set.has(today) ? today : today - 1; set.has(d); d--) current++;
-  return { current, longest, daysStudied: sorted.length };
+  if (prev === today || prev === today - 1) current = run;
+  return { current, longest, daysStudied: studied };
 }
 
 function rate(total: number, passed: number): Rate {
@@ -133,20 +148,20 @@ export function forecast(buckets: readonly DueBucket[], dayStarts: readonly numb
   const n = Math.max(0, dayStarts.length - 1);
   const out = new Array<number>(n).fill(0);
   if (n === 0) return out;
+  // Buckets come in time order from the store: the day is found by walking on from the last one, not by a search
+  // per bucket (2k quarter hours: ~0.6 ms of a cold `recall stats`). Any order stays correct: an earlier bucket
+  // starts the walk again from the first day.
+  let day = 1;
   for (const b of buckets) {
     if (b.at < dayStarts[1]!) {
       out[0]! += b.count;
       continue;
     }
     if (b.at >= dayStarts[n]!) continue;
-    // Binary search for the last day start <= at.
-    let lo = 1, hi = n - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (dayStarts[mid]! <= b.at) lo = mid;
-      else hi = mid - 1;
-    }
-    out[lo]! += b.count;
+    if (b.at < dayStarts[day]!) day = 1;
+    // dayStarts[n] > b.at, so the walk stops by day n - 1.
+    while (dayStarts[day + 1]! <= b.at) day++;
+    out[day]! += b.count;
   }
   return out;
 }
