@@ -3,13 +3,16 @@
 // with V8's code cache, so a start does not compile what an earlier start compiled already. Compiling the bundle's
 // code was about a quarter of every start (measured: `recall decks --json` 150 -> 117 ms of CPU time; bare node 74).
 //
-// The cache is one file per build and Node version, in dist/.cache/ when this user can write there, else in the
-// user's cache folder (a global install owned by root): one folder per user, read and written alike. V8 checks a cache
-// against its own version, its flags and the length of the source, and rejects a stale one (then the bundle is
-// compiled as usual and the cache written again); the build's digest in the file name keeps another build of the same
-// length from ever reading it. The file holds the list of commands it covers and V8's data together, so the two can
-// never come from different runs. Each command adds what it compiled, once (writeCacheFor says when); a cache is
-// written to a temporary file, synced and renamed, so no start ever reads half of one.
+// The cache is one file per build, Node version and command, in dist/.cache/ when this user can write there, else in
+// the user's cache folder (a global install owned by root): one folder per user, read and written alike. One file per
+// command, because a start pays to read every function its file holds: one file for all commands reached ~1 MB once
+// import, export, sync and optimize had run, and `recall stats` then started ~2 ms later than with its own (~460 KB).
+// V8 checks a cache against its own version, its flags and the length of the source, and rejects a stale one (then
+// the bundle is compiled as usual and the cache written again); the build's digest in the file name keeps another
+// build of the same length from ever reading it. The file names its command inside as well as in its name. A command
+// writes its file once (writeCacheFor says when), only after the CLI has confirmed that command ran (a typo or a
+// deck name never becomes a file); a cache is written to a temporary file, synced and renamed, so no start ever reads
+// half of one.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -19,8 +22,7 @@ const Module = require('node:module');
 const bundle = path.join(__dirname, 'cli.js');
 // A digest of dist/cli.js, written in by scripts/build.mjs.
 const BUNDLE_ID = '__RECALL_BUNDLE_ID__';
-const CACHE_FILE = `cli-${BUNDLE_ID}-${process.version}.cache`;
-/** "RCC1", the length of the JSON list of commands (uint32 LE), the list, then V8's data. */
+/** "RCC1", the length of the JSON list of commands (uint32 LE), the list (the file's one command), then V8's data. */
 const MAGIC = 0x31434352;
 const OWN_DIR = path.join(__dirname, '.cache');
 
@@ -63,35 +65,57 @@ function userCacheDir() {
   }
 }
 
-/** The cache and the commands it covers; nothing when the file is missing or not one of these. */
-function readCache(dir) {
-  const none = { data: undefined, covered: [] };
-  if (!dir) return none;
+/** The cache file of a command. */
+function cacheFile(dir, command) {
+  return path.join(dir, `cli-${BUNDLE_ID}-${process.version}-${command}.cache`);
+}
+
+/** Options the command line can start with that take a value: the global --db, the default command's own. */
+const VALUE_OPTIONS = new Set(['--db', '-d', '--deck', '-q', '--query']);
+
+/**
+ * The command a command line runs, as far as its words tell: the first that is neither an option nor the value of
+ * one of VALUE_OPTIONS, else the default command. Null for a word that cannot be a command's name: it names no file.
+ */
+function commandOf(argv) {
+  let word = 'review';
+  for (let i = 0; i < argv.length; i++) {
+    if (VALUE_OPTIONS.has(argv[i])) i++;
+    else if (!argv[i].startsWith('-')) {
+      word = argv[i];
+      break;
+    }
+  }
+  return /^[a-z]{1,24}$/.test(word) ? word : null;
+}
+
+/** V8's data from the command's cache file; nothing when the file is missing, not one of these, or another's. */
+function readCache(dir, command) {
   let file;
   try {
-    file = fs.readFileSync(path.join(dir, CACHE_FILE));
+    file = fs.readFileSync(cacheFile(dir, command));
   } catch {
-    return none;
+    return undefined;
   }
   try {
-    if (file.length < 8 || file.readUInt32LE(0) !== MAGIC) return none;
+    if (file.length < 8 || file.readUInt32LE(0) !== MAGIC) return undefined;
     const listEnd = 8 + file.readUInt32LE(4);
-    if (listEnd >= file.length) return none;
+    if (listEnd >= file.length) return undefined;
     const covered = JSON.parse(file.toString('utf8', 8, listEnd)).commands;
-    if (!Array.isArray(covered) || !covered.every((c) => typeof c === 'string')) return none;
-    return { data: file.subarray(listEnd), covered };
+    if (!Array.isArray(covered) || !covered.includes(command)) return undefined;
+    return file.subarray(listEnd);
   } catch {
-    return none;
+    return undefined;
   }
 }
 
-/** Writes the cache into `dir`, and removes what other builds and killed runs left there a week ago and more. */
-function storeCache(dir, data, commands) {
-  const list = Buffer.from(JSON.stringify({ commands }), 'utf8');
+/** Writes the command's cache into `dir`, and removes what other builds and killed runs left there a week ago. */
+function storeCache(dir, data, command) {
+  const list = Buffer.from(JSON.stringify({ commands: [command] }), 'utf8');
   const head = Buffer.alloc(8);
   head.writeUInt32LE(MAGIC, 0);
   head.writeUInt32LE(list.length, 4);
-  const target = path.join(dir, CACHE_FILE);
+  const target = cacheFile(dir, command);
   const tmp = `${target}.${process.pid}.tmp`;
   let fd = null;
   try {
@@ -165,10 +189,11 @@ function pruneOtherBuilds(dir) {
  * the start-up code every command needs gone; a cache taken then made every later start compile it again
  * (`recall decks` 70 -> 96 ms after one large import, for good, since the cache is not written again). So the cache
  * is taken at exit only when no full collection ran; else from a copy taken a quarter second in, if the event loop
- * was free then and no full collection had run yet (a review waiting for its first key); else not at all, and the
- * command is left out of the list, so a later, shorter run of it writes the cache.
+ * was free then and no full collection had run yet (a review waiting for its first key); else not at all, and a
+ * later, shorter run of the command writes it. Nothing is written unless the CLI ran this very command (it says
+ * which through a global): `recall stast` or a word the guess took for a command would otherwise become a file.
  */
-function writeCacheFor(script, dir, covered, command) {
+function writeCacheFor(script, dir, command) {
   const v8 = require('node:v8');
   const fullCollections = (profiler) => profiler.stop().statistics.filter((s) => s.gcType === 'MarkSweepCompact').length;
   let watch = new v8.GCProfiler();
@@ -188,18 +213,17 @@ function writeCacheFor(script, dir, covered, command) {
   process.once('exit', () => {
     if (watch === null) return;
     const data = fullCollections(watch) === 0 ? script.createCachedData() : early;
-    if (data) storeCache(dir, data, [...new Set([...covered, command])]);
+    if (data && globalThis[Symbol.for('recall.command')] === command) storeCache(dir, data, command);
   });
 }
 
 function runCached() {
   const source = fs.readFileSync(bundle, 'utf8');
-  const dir = cacheDir();
-  const { data: cachedData, covered } = readCache(dir);
+  const command = commandOf(process.argv.slice(2));
+  const dir = command === null ? null : cacheDir();
+  const cachedData = dir ? readCache(dir, command) : undefined;
   const script = new vm.Script(Module.wrap(source), { filename: bundle, cachedData });
-  const command = process.argv.slice(2).find((a) => !a.startsWith('-')) ?? '';
-  const fresh = cachedData === undefined || script.cachedDataRejected;
-  if (dir && (fresh || !covered.includes(command))) writeCacheFor(script, dir, fresh ? [] : covered, command);
+  if (dir && (cachedData === undefined || script.cachedDataRejected)) writeCacheFor(script, dir, command);
   const mod = new Module(bundle, module);
   mod.filename = bundle;
   mod.paths = Module._nodeModulePaths(__dirname);

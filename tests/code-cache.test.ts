@@ -1,7 +1,7 @@
-// The launcher's code cache (scripts/launcher.cjs). A run during which V8 made full collections must not replace the
-// cache: by then V8 may have dropped the bytecode of the start-up code every command needs, and a cache taken then
-// would make every later start compile it again. Where dist/ cannot be written, the cache lives in the user's cache
-// folder. The built launcher runs from a copy of dist/, so the project's own cache is left alone; preloaded scripts
+// The launcher's code cache (scripts/launcher.cjs): one file per command, written once, and only for a command the CLI
+// ran. A run during which V8 made full collections must not write it: by then V8 may have dropped the bytecode of the
+// start-up code every command needs, and a cache taken then would make every later start compile it again. Where
+// dist/ cannot be written, the cache lives in the user's cache folder. The built launcher runs from a copy of dist/, so the project's own cache is left alone; preloaded scripts
 // force the full collections.
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
@@ -46,15 +46,15 @@ describe('code cache', () => {
   const env = { ...process.env, RECALL_DB: join(tmp.dir, 'c.db'), NO_COLOR: '1', RECALL_NO_CODE_CACHE: undefined, XDG_CACHE_HOME: xdg };
   // The launcher names its cache after the build (a digest of dist/cli.js the build writes into it).
   const bundleId = /const BUNDLE_ID = '([0-9a-f]{16})'/.exec(readFileSync(join(ROOT, 'dist/recall.js'), 'utf8'))?.[1];
-  const fileName = `cli-${bundleId}-${process.version}.cache`;
-  const ownFile = join(dist, '.cache', fileName);
+  const fileName = (command: string) => `cli-${bundleId}-${process.version}-${command}.cache`;
+  const ownFile = (command: string) => join(dist, '.cache', fileName(command));
   const userDir = join(xdg, 'recall', 'code');
-  const userFile = join(userDir, fileName);
+  const userFile = join(userDir, fileName('decks'));
   const preload = (name: string) => join(tmp.dir, name);
-  const run = (args: string[], preloaded?: string) => {
+  const run = (args: string[], preloaded?: string, status = 0) => {
     const r = spawnSync('node', [...(preloaded ? ['-r', preloaded] : []), join(dist, 'recall.js'), ...args], { env, encoding: 'utf8', timeout: 60_000 });
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.stderr).toBe('');
+    expect(r.status, r.stderr).toBe(status);
+    if (status === 0) expect(r.stderr).toBe('');
   };
 
   beforeAll(() => {
@@ -76,53 +76,72 @@ describe('code cache', () => {
     expect(bundleId).toMatch(/^[0-9a-f]{16}$/);
   });
 
-  it('is written next to the bundle by a first run that made no full collection', () => {
+  it('is written next to the bundle by a first run that made no full collection, for that command alone', () => {
     run(['decks', '--json']);
-    const c = readCacheFile(ownFile);
+    const c = readCacheFile(ownFile('decks'));
     expect(c?.commands).toEqual(['decks']);
     expect(c?.data.length).toBeGreaterThan(100_000);
+    expect(readdirSync(join(dist, '.cache'))).toEqual([fileName('decks')]);
     expect(existsSync(xdg)).toBe(false);
   });
 
-  it('is not replaced by a run whose full collections came before it ended (seen at exit)', () => {
-    const before = readFileSync(ownFile);
+  it('is not written by a run whose full collections came before it ended (seen at exit)', () => {
     run(['stats', '--json'], preload('churn-at-exit.cjs'));
-    expect(readFileSync(ownFile).equals(before)).toBe(true);
+    expect(existsSync(ownFile('stats'))).toBe(false);
   });
 
-  it('is not replaced by a run whose full collections came before the quarter second (seen by the timer)', () => {
-    const before = readFileSync(ownFile);
+  it('is not written by a run whose full collections came before the quarter second (seen by the timer)', () => {
     run(['stats', '--json'], preload('churn-early.cjs'));
-    expect(readFileSync(ownFile).equals(before)).toBe(true);
+    expect(existsSync(ownFile('stats'))).toBe(false);
   });
 
   it('is taken from the copy of a quarter second in when full collections came later', () => {
-    const before = readCacheFile(ownFile)!;
     run(['stats', '--json'], preload('churn-later.cjs'));
-    const after = readCacheFile(ownFile)!;
-    expect(after.commands).toEqual(['decks', 'stats']);
-    // The copy holds what `decks` had cached and what `stats` compiled; one taken at exit had lost most of both.
-    expect(after.data.length).toBeGreaterThan(before.data.length);
+    const early = readCacheFile(ownFile('stats'))!;
+    expect(early.commands).toEqual(['stats']);
+    // The copy holds what `stats` compiled, as a run without the collections writes it; one taken at exit had lost
+    // about half of it.
+    rmSync(ownFile('stats'));
+    run(['stats', '--json']);
+    const plain = readCacheFile(ownFile('stats'))!;
+    expect(early.data.length).toBeGreaterThan(plain.data.length * 0.9);
+    expect(readCacheFile(ownFile('decks'))?.commands).toEqual(['decks']);
   });
 
-  it('is read again and not rewritten by a command it covers', () => {
-    const written = statSync(ownFile).mtimeMs;
+  it('is read again and not rewritten by its command, wherever the command line puts it', () => {
+    const written = statSync(ownFile('stats')).mtimeMs;
     run(['stats', '--json']);
-    expect(statSync(ownFile).mtimeMs).toBe(written);
+    run(['--db', join(tmp.dir, 'c.db'), 'stats', '--json']);
+    expect(statSync(ownFile('stats')).mtimeMs).toBe(written);
+  });
+
+  it('is never written for a word that is not a command the CLI ran', () => {
+    const before = readdirSync(join(dist, '.cache')).sort();
+    run(['stast', '--json'], undefined, 2);
+    run(['--db', join(tmp.dir, 'c.db'), '--help']);
+    expect(readdirSync(join(dist, '.cache')).sort()).toEqual(before);
+    // A subcommand's run is its command's: `deck list` writes the cache of `deck`.
+    run(['deck', 'list', '--json']);
+    expect(readCacheFile(ownFile('deck'))?.commands).toEqual(['deck']);
   });
 
   it('counts as none, and is written again, when the file is not one of the launcher’s', () => {
-    writeFileSync(ownFile, Buffer.alloc(300_000));
+    writeFileSync(ownFile('decks'), Buffer.alloc(300_000));
     // What a run killed while it wrote leaves, eight days ago: the next write removes it.
-    const stray = `${ownFile}.4242.tmp`;
+    const stray = `${ownFile('decks')}.4242.tmp`;
     writeFileSync(stray, 'x');
     utimesSync(stray, (Date.now() - 8 * 24 * 3600 * 1000) / 1000, (Date.now() - 8 * 24 * 3600 * 1000) / 1000);
     run(['decks', '--json']);
-    expect(readCacheFile(ownFile)?.commands).toEqual(['decks']);
+    expect(readCacheFile(ownFile('decks'))?.commands).toEqual(['decks']);
     expect(existsSync(stray)).toBe(false);
-    writeFileSync(ownFile, Buffer.concat([readFileSync(ownFile).subarray(0, 8), Buffer.from('{"commands":null}')]));
+    writeFileSync(ownFile('decks'), Buffer.concat([readFileSync(ownFile('decks')).subarray(0, 8), Buffer.from('{"commands":null}')]));
     run(['decks', '--json']);
-    expect(readCacheFile(ownFile)?.commands).toEqual(['decks']);
+    expect(readCacheFile(ownFile('decks'))?.commands).toEqual(['decks']);
+    // Another command's file under this command's name (renamed by hand) is not read as this command's.
+    const stats = readFileSync(ownFile('stats'));
+    writeFileSync(ownFile('decks'), stats);
+    run(['decks', '--json']);
+    expect(readCacheFile(ownFile('decks'))?.commands).toEqual(['decks']);
   });
 
   it("goes to the user's cache folder when the build's own folder cannot be made, and old builds' caches go", () => {
@@ -132,14 +151,14 @@ describe('code cache', () => {
     // Another build's cache and a stray temporary file, untouched for eight days, and a cache used yesterday.
     mkdirSync(userDir, { recursive: true });
     const days = (n: number) => (Date.now() - n * 24 * 3600 * 1000) / 1000;
-    for (const [name, age] of [['cli-0000000000000000-v1.0.0.cache', 8], [`${fileName}.123.tmp`, 8], ['cli-1111111111111111-v1.0.0.cache', 1]] as const) {
+    for (const [name, age] of [['cli-0000000000000000-v1.0.0.cache', 8], [`${fileName('decks')}.123.tmp`, 8], ['cli-1111111111111111-v1.0.0.cache', 1]] as const) {
       writeFileSync(join(userDir, name), 'x');
       utimesSync(join(userDir, name), days(age), days(age));
     }
 
     run(['decks', '--json']);
     expect(readCacheFile(userFile)?.commands).toEqual(['decks']);
-    expect(readdirSync(userDir).sort()).toEqual(['cli-1111111111111111-v1.0.0.cache', fileName].sort());
+    expect(readdirSync(userDir).sort()).toEqual(['cli-1111111111111111-v1.0.0.cache', fileName('decks')].sort());
 
     // Read back from there: a command it covers does not write it again.
     const written = statSync(userFile).mtimeMs;

@@ -45,6 +45,10 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 130 cancelled.`,
 
   const action = (runner: Runner) =>
     async function (this: Command) {
+      // dist/recall.js keeps a code cache per command and writes one only for the command named here.
+      let top: Command = this;
+      while (top.parent?.parent) top = top.parent;
+      (globalThis as Record<symbol, unknown>)[Symbol.for('recall.command')] = top.name();
       const opts: { db?: string; args: string[]; query?: string } = { ...this.optsWithGlobals(), args: this.args };
       checkUnknownOptions(this, io.argv, opts.query);
       checkDbFlag(opts.db);
