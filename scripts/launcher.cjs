@@ -10,9 +10,9 @@
 // V8 checks a cache against its own version, its flags and the length of the source, and rejects a stale one (then
 // the bundle is compiled as usual and the cache written again); the build's digest in the file name keeps another
 // build of the same length from ever reading it. The file names its command inside as well as in its name. A command
-// writes its file once (writeCacheFor says when), only after the CLI has confirmed that command ran (a typo or a
-// deck name never becomes a file); a cache is written to a temporary file, synced and renamed, so no start ever reads
-// half of one.
+// writes its file once (writeCacheFor says when), only after the CLI has confirmed that command ran and it exited 0
+// (a typo or a deck name never becomes a file, nor does a run refused at its first check); a cache is written to a
+// temporary file, synced and renamed, so no start ever reads half of one.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -191,7 +191,8 @@ function pruneOtherBuilds(dir) {
  * is taken at exit only when no full collection ran; else from a copy taken a quarter second in, if the event loop
  * was free then and no full collection had run yet (a review waiting for its first key); else not at all, and a
  * later, shorter run of the command writes it. Nothing is written unless the CLI ran this very command (it says
- * which through a global): `recall stast` or a word the guess took for a command would otherwise become a file.
+ * which through a global; `recall stast` or a word the guess took for a command would otherwise become a file), and
+ * ran it to success.
  */
 function writeCacheFor(script, dir, command) {
   const v8 = require('node:v8');
@@ -210,8 +211,10 @@ function writeCacheFor(script, dir, command) {
     watch = new v8.GCProfiler();
     watch.start();
   }, 250).unref();
-  process.once('exit', () => {
-    if (watch === null) return;
+  process.once('exit', (code) => {
+    // Only a run that did its work: one refused early (a bad option, no terminal) compiled a part of the command,
+    // and its file, read by every later start, would never be written again (stats 271 against 439 KB, ~5 ms).
+    if (watch === null || code !== 0) return;
     const data = fullCollections(watch) === 0 ? script.createCachedData() : early;
     if (data && globalThis[Symbol.for('recall.command')] === command) storeCache(dir, data, command);
   });

@@ -115,10 +115,14 @@ describe('code cache', () => {
     expect(statSync(ownFile('stats')).mtimeMs).toBe(written);
   });
 
-  it('is never written for a word that is not a command the CLI ran', () => {
+  it('is never written for a word that is not a command the CLI ran, nor by a run that failed', () => {
     const before = readdirSync(join(dist, '.cache')).sort();
     run(['stast', '--json'], undefined, 2);
     run(['--db', join(tmp.dir, 'c.db'), '--help']);
+    expect(readdirSync(join(dist, '.cache')).sort()).toEqual(before);
+    // Nor for a run of a command that failed: it compiled only the part of the command before its error.
+    run(['search', '--db', join(tmp.dir, 'no-such-folder', 'x.db'), 'is:due', '--json'], undefined, 2);
+    run(['optimize', '--jsn'], undefined, 2);
     expect(readdirSync(join(dist, '.cache')).sort()).toEqual(before);
     // A subcommand's run is its command's: `deck list` writes the cache of `deck`.
     run(['deck', 'list', '--json']);
