@@ -508,6 +508,11 @@ describe('the CLI contract', () => {
     expect(runCli(['--db', freshDb(), 'improt', 'x'], {}).stderr).toMatch(/did you mean import\?/);
     // The default command's own option before it is no command word.
     expect(runCli(['-d', 'AWS Organizations'], env(freshDb())).stderr).not.toMatch(/unknown command/);
+    for (const query of [['-q', 'is:due'], ['--query', 'deck:AWS*']]) {
+      const r = runCli(query, env(freshDb()));
+      expect(r.stderr).not.toMatch(/unknown command/);
+      expect(r.stderr).toMatch(/interactive and needs a terminal/);
+    }
   });
 
   it('a missing file is named once', () => {

@@ -371,8 +371,9 @@ function checkDbFlag(db: string | undefined): void {
   if (!statSync(dir).isDirectory()) throw new RecallError('db-no-dir', `${dir} is not a folder`, { file: db, hint: 'check the path given to --db', exitCode: 2 });
 }
 
-// Options that take a value and may come before the command word (`--db`, and the default review's `--deck`).
-const GLOBAL_WITH_VALUE = new Set(['--db', '-d', '--deck']);
+// Options that take a value and may come before the command word (`--db`, and the default review's `--deck` and
+// `--query`; scripts/launcher.cjs skips the same ones).
+const GLOBAL_WITH_VALUE = new Set(['--db', '-d', '--deck', '-q', '--query']);
 
 /** The command word of `argv` (global options skipped), or undefined when there is none. */
 function commandWord(argv: readonly string[]): string | undefined {
