@@ -10,8 +10,10 @@
 // V8 checks a cache against its own version, its flags and the length of the source, and rejects a stale one (then
 // the bundle is compiled as usual and the cache written again); the build's digest in the file name keeps another
 // build of the same length from ever reading it. The file names its command inside as well as in its name. A command
-// writes its file once (writeCacheFor says when), only after the CLI has confirmed that command ran and it exited 0
-// (a typo or a deck name never becomes a file, nor does a run refused at its first check); a cache is written to a
+// writes its file (writeCacheFor says when) only after the CLI has confirmed that command ran, so a typo or a deck
+// name never becomes a file. A run that did not exit 0 (refused at its first check, failed, or cancelled) writes
+// its file marked incomplete, and the next run that exits 0 writes it again: a run refused early had compiled only
+// part of the command, but a review ended with Ctrl-C (130) is all most users ever give it. A cache is written to a
 // temporary file, synced and renamed, so no start ever reads half of one.
 'use strict';
 const fs = require('node:fs');
@@ -22,7 +24,10 @@ const Module = require('node:module');
 const bundle = path.join(__dirname, 'cli.js');
 // A digest of dist/cli.js, written in by scripts/build.mjs.
 const BUNDLE_ID = '__RECALL_BUNDLE_ID__';
-/** "RCC1", the length of the JSON list of commands (uint32 LE), the list (the file's one command), then V8's data. */
+/**
+ * "RCC1", the length of the JSON header (uint32 LE), the header ({commands: [the file's one command], complete:
+ * whether the run that wrote it exited 0}), then V8's data.
+ */
 const MAGIC = 0x31434352;
 const OWN_DIR = path.join(__dirname, '.cache');
 
@@ -89,29 +94,33 @@ function commandOf(argv) {
   return /^[a-z]{1,24}$/.test(word) ? word : null;
 }
 
-/** V8's data from the command's cache file; nothing when the file is missing, not one of these, or another's. */
+/**
+ * V8's data from the command's cache file, and whether a run that exited 0 wrote it; none when the file is missing,
+ * not one of these, or another command's.
+ */
 function readCache(dir, command) {
+  const none = { data: undefined, complete: false };
   let file;
   try {
     file = fs.readFileSync(cacheFile(dir, command));
   } catch {
-    return undefined;
+    return none;
   }
   try {
-    if (file.length < 8 || file.readUInt32LE(0) !== MAGIC) return undefined;
-    const listEnd = 8 + file.readUInt32LE(4);
-    if (listEnd >= file.length) return undefined;
-    const covered = JSON.parse(file.toString('utf8', 8, listEnd)).commands;
-    if (!Array.isArray(covered) || !covered.includes(command)) return undefined;
-    return file.subarray(listEnd);
+    if (file.length < 8 || file.readUInt32LE(0) !== MAGIC) return none;
+    const headEnd = 8 + file.readUInt32LE(4);
+    if (headEnd >= file.length) return none;
+    const head = JSON.parse(file.toString('utf8', 8, headEnd));
+    if (!Array.isArray(head.commands) || !head.commands.includes(command)) return none;
+    return { data: file.subarray(headEnd), complete: head.complete === true };
   } catch {
-    return undefined;
+    return none;
   }
 }
 
 /** Writes the command's cache into `dir`, and removes what other builds and killed runs left there a week ago. */
-function storeCache(dir, data, command) {
-  const list = Buffer.from(JSON.stringify({ commands: [command] }), 'utf8');
+function storeCache(dir, data, command, complete) {
+  const list = Buffer.from(JSON.stringify({ commands: [command], complete }), 'utf8');
   const head = Buffer.alloc(8);
   head.writeUInt32LE(MAGIC, 0);
   head.writeUInt32LE(list.length, 4);
@@ -191,10 +200,10 @@ function pruneOtherBuilds(dir) {
  * is taken at exit only when no full collection ran; else from a copy taken a quarter second in, if the event loop
  * was free then and no full collection had run yet (a review waiting for its first key); else not at all, and a
  * later, shorter run of the command writes it. Nothing is written unless the CLI ran this very command (it says
- * which through a global; `recall stast` or a word the guess took for a command would otherwise become a file), and
- * ran it to success.
+ * which through a global; `recall stast` or a word the guess took for a command would otherwise become a file).
+ * `onlyIfComplete`: the run replaces an incomplete file, so only a run that exits 0 writes.
  */
-function writeCacheFor(script, dir, command) {
+function writeCacheFor(script, dir, command, onlyIfComplete) {
   const v8 = require('node:v8');
   const fullCollections = (profiler) => profiler.stop().statistics.filter((s) => s.gcType === 'MarkSweepCompact').length;
   let watch = new v8.GCProfiler();
@@ -212,11 +221,11 @@ function writeCacheFor(script, dir, command) {
     watch.start();
   }, 250).unref();
   process.once('exit', (code) => {
-    // Only a run that did its work: one refused early (a bad option, no terminal) compiled a part of the command,
-    // and its file, read by every later start, would never be written again (stats 271 against 439 KB, ~5 ms).
-    if (watch === null || code !== 0) return;
+    // A run refused early (a bad option, no terminal) compiled a part of the command: its file, read by every later
+    // start, must not stand for good (stats 271 against 439 KB, ~5 ms), so it is marked for the next run to replace.
+    if (watch === null || (onlyIfComplete && code !== 0)) return;
     const data = fullCollections(watch) === 0 ? script.createCachedData() : early;
-    if (data && globalThis[Symbol.for('recall.command')] === command) storeCache(dir, data, command);
+    if (data && globalThis[Symbol.for('recall.command')] === command) storeCache(dir, data, command, code === 0);
   });
 }
 
@@ -224,9 +233,10 @@ function runCached() {
   const source = fs.readFileSync(bundle, 'utf8');
   const command = commandOf(process.argv.slice(2));
   const dir = command === null ? null : cacheDir();
-  const cachedData = dir ? readCache(dir, command) : undefined;
+  const { data: cachedData, complete } = dir ? readCache(dir, command) : { data: undefined, complete: false };
   const script = new vm.Script(Module.wrap(source), { filename: bundle, cachedData });
-  if (dir && (cachedData === undefined || script.cachedDataRejected)) writeCacheFor(script, dir, command);
+  const fresh = cachedData === undefined || script.cachedDataRejected;
+  if (dir && (fresh || !complete)) writeCacheFor(script, dir, command, !fresh);
   const mod = new Module(bundle, module);
   mod.filename = bundle;
   mod.paths = Module._nodeModulePaths(__dirname);

@@ -29,13 +29,14 @@ const churn = (n: number) => `
   if (full < ${n}) throw new Error('churn: only ' + full + ' full collections');
 `;
 
-/** The launcher's file: "RCC1", the length of the JSON list of commands, the list, V8's data. */
-function readCacheFile(file: string): { commands: string[]; data: Buffer } | null {
+/** The launcher's file: "RCC1", the length of the JSON header, the header (its command, complete), V8's data. */
+function readCacheFile(file: string): { commands: string[]; complete: boolean; data: Buffer } | null {
   if (!existsSync(file)) return null;
   const b = readFileSync(file);
   expect(b.readUInt32LE(0)).toBe(0x31434352);
   const end = 8 + b.readUInt32LE(4);
-  return { commands: JSON.parse(b.toString('utf8', 8, end)).commands, data: b.subarray(end) };
+  const head = JSON.parse(b.toString('utf8', 8, end));
+  return { commands: head.commands, complete: head.complete, data: b.subarray(end) };
 }
 
 describe('code cache', () => {
@@ -80,6 +81,7 @@ describe('code cache', () => {
     run(['decks', '--json']);
     const c = readCacheFile(ownFile('decks'));
     expect(c?.commands).toEqual(['decks']);
+    expect(c?.complete).toBe(true);
     expect(c?.data.length).toBeGreaterThan(100_000);
     expect(readdirSync(join(dist, '.cache'))).toEqual([fileName('decks')]);
     expect(existsSync(xdg)).toBe(false);
@@ -115,18 +117,34 @@ describe('code cache', () => {
     expect(statSync(ownFile('stats')).mtimeMs).toBe(written);
   });
 
-  it('is never written for a word that is not a command the CLI ran, nor by a run that failed', () => {
+  it('is never written for a word that is not a command the CLI ran', () => {
     const before = readdirSync(join(dist, '.cache')).sort();
     run(['stast', '--json'], undefined, 2);
     run(['--db', join(tmp.dir, 'c.db'), '--help']);
     expect(readdirSync(join(dist, '.cache')).sort()).toEqual(before);
-    // Nor for a run of a command that failed: it compiled only the part of the command before its error.
-    run(['search', '--db', join(tmp.dir, 'no-such-folder', 'x.db'), 'is:due', '--json'], undefined, 2);
-    run(['optimize', '--jsn'], undefined, 2);
-    expect(readdirSync(join(dist, '.cache')).sort()).toEqual(before);
     // A subcommand's run is its command's: `deck list` writes the cache of `deck`.
     run(['deck', 'list', '--json']);
     expect(readCacheFile(ownFile('deck'))?.commands).toEqual(['deck']);
+  });
+
+  it('from a run that did not exit 0, is marked incomplete and replaced by the next run that does', () => {
+    // Refused at its first check: only the part of the command before the error was compiled.
+    const missing = join(tmp.dir, 'no-such-folder', 'x.db');
+    run(['search', '--db', missing, 'is:due', '--json'], undefined, 2);
+    const refused = readCacheFile(ownFile('search'))!;
+    expect(refused.complete).toBe(false);
+    // Another failing run reads it and leaves it.
+    const written = statSync(ownFile('search')).mtimeMs;
+    run(['search', '--db', missing, 'is:due', '--json'], undefined, 2);
+    expect(statSync(ownFile('search')).mtimeMs).toBe(written);
+    // A run that does its work replaces it with all it compiled, and the next one leaves that.
+    run(['search', 'is:due', '--json']);
+    const done = readCacheFile(ownFile('search'))!;
+    expect(done.complete).toBe(true);
+    expect(done.data.length).toBeGreaterThan(refused.data.length);
+    const replaced = statSync(ownFile('search')).mtimeMs;
+    run(['search', 'is:due', '--json']);
+    expect(statSync(ownFile('search')).mtimeMs).toBe(replaced);
   });
 
   it('counts as none, and is written again, when the file is not one of the launcher’s', () => {
