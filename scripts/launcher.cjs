@@ -75,7 +75,11 @@ function cacheFile(dir, command) {
   return path.join(dir, `cli-${BUNDLE_ID}-${process.version}-${command}.cache`);
 }
 
-/** Options the command line can start with that take a value: the global --db, the default command's own. */
+/**
+ * Options the command line can start with that take a value: the global --db, the default command's own. The CLI
+ * skips the same ones to find its command word (GLOBAL_WITH_VALUE in src/cli/main.ts); this file runs before the
+ * bundle and cannot share them.
+ */
 const VALUE_OPTIONS = new Set(['--db', '-d', '--deck', '-q', '--query']);
 
 /**
@@ -100,6 +104,7 @@ function commandOf(argv) {
  */
 function readCache(dir, command) {
   const none = { data: undefined, complete: false };
+  if (!dir) return none;
   let file;
   try {
     file = fs.readFileSync(cacheFile(dir, command));
@@ -110,9 +115,9 @@ function readCache(dir, command) {
     if (file.length < 8 || file.readUInt32LE(0) !== MAGIC) return none;
     const headEnd = 8 + file.readUInt32LE(4);
     if (headEnd >= file.length) return none;
-    const head = JSON.parse(file.toString('utf8', 8, headEnd));
-    if (!Array.isArray(head.commands) || !head.commands.includes(command)) return none;
-    return { data: file.subarray(headEnd), complete: head.complete === true };
+    const header = JSON.parse(file.toString('utf8', 8, headEnd));
+    if (!Array.isArray(header.commands) || !header.commands.includes(command)) return none;
+    return { data: file.subarray(headEnd), complete: header.complete === true };
   } catch {
     return none;
   }
@@ -120,17 +125,17 @@ function readCache(dir, command) {
 
 /** Writes the command's cache into `dir`, and removes what other builds and killed runs left there a week ago. */
 function storeCache(dir, data, command, complete) {
-  const list = Buffer.from(JSON.stringify({ commands: [command], complete }), 'utf8');
+  const header = Buffer.from(JSON.stringify({ commands: [command], complete }), 'utf8');
   const head = Buffer.alloc(8);
   head.writeUInt32LE(MAGIC, 0);
-  head.writeUInt32LE(list.length, 4);
+  head.writeUInt32LE(header.length, 4);
   const target = cacheFile(dir, command);
   const tmp = `${target}.${process.pid}.tmp`;
   let fd = null;
   try {
     makeDir(dir);
     fd = fs.openSync(tmp, 'w');
-    fs.writeSync(fd, Buffer.concat([head, list, data]));
+    fs.writeSync(fd, Buffer.concat([head, header, data]));
     // Synced before the rename: after a crash the name holds the old cache or the whole new one, never zeros.
     fs.fsyncSync(fd);
     fs.closeSync(fd);
@@ -233,7 +238,7 @@ function runCached() {
   const source = fs.readFileSync(bundle, 'utf8');
   const command = commandOf(process.argv.slice(2));
   const dir = command === null ? null : cacheDir();
-  const { data: cachedData, complete } = dir ? readCache(dir, command) : { data: undefined, complete: false };
+  const { data: cachedData, complete } = readCache(dir, command);
   const script = new vm.Script(Module.wrap(source), { filename: bundle, cachedData });
   const fresh = cachedData === undefined || script.cachedDataRejected;
   if (dir && (fresh || !complete)) writeCacheFor(script, dir, command, !fresh);
