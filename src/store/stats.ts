@@ -76,7 +76,8 @@ const TOP_EDGE = R_EDGES[TOP_BUCKET]!;
  * Retrievability now of every answered card, per deck: how many have one, their sum, and how many fall in each
  * bucket of `R_EDGES`. It depends on the time, so it cannot be kept in a rollup: one pass over the covering index
  * `cards_counts` (which carries stability and last review since migration 11), in deck order so SQLite groups
- * without sorting, each card handed to an aggregate that applies the statistics' own curve (`curveAt`, as `retrievabilityAt`).
+ * without sorting, each card handed to an aggregate that applies the statistics' own curve (`curveAt`, as
+ * `retrievabilityAt` does).
  * The curve written in SQL, with the buckets as a CASE, took a third longer (82k cards: ~37 against ~28 ms in a warm
  * process, ~51 against ~40 ms in a cold one), and was a second definition of it.
  */
